@@ -1,0 +1,211 @@
+//! Command-line flags, and turning them into a [`Config`] once.
+//!
+//! Owns the clap definitions (the single source of `--help`) and every validation that spans
+//! flags. Nothing past [`Config`] sees a raw flag. Loading hash lists happens here, before any
+//! file is scanned, so that a bad list stops the run with exit status 2.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Args as ClapArgs, Parser, Subcommand};
+
+use mediascreen::decode::DecodeLimits;
+use mediascreen::hash::Algorithm;
+use mediascreen::hashlist::HashList;
+use mediascreen::matcher::{MatchOptions, Matcher};
+use mediascreen::scan::ScanOptions;
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  every file was scanned and nothing matched
+  1  at least one file matched a list (even if other files had errors)
+  2  nothing matched, but some file could not be scanned; or a fatal error
+     (bad arguments, an unreadable or malformed list, a list with no entries)";
+
+/// Screen images against lists of hashes of known-bad content.
+#[derive(Debug, Parser)]
+#[command(name = "mediascreen", version, about, after_help = EXIT_CODES)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and folders against hash lists and write a JSON report.
+    #[command(after_help = EXIT_CODES)]
+    Scan(ScanArgs),
+    /// Print the hashes of files as a native hash list (CSV) on standard output.
+    Hash(HashArgs),
+}
+
+/// Flags shared by every command that walks files.
+#[derive(Debug, ClapArgs)]
+pub struct WalkArgs {
+    /// Files or folders to read. Folders are walked recursively in sorted order.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Follow symbolic links (by default they are reported as skipped).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Worker threads (default: one per CPU). Results do not depend on it.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    /// A hash list to match against (native CSV, see docs/hashlist-format.md). Repeatable.
+    #[arg(short, long = "list", value_name = "FILE", required = true)]
+    pub lists: Vec<PathBuf>,
+    /// Where to write the JSON report; `-` for standard output.
+    #[arg(short = 'o', long, value_name = "FILE", default_value = "-")]
+    pub report: PathBuf,
+    /// Inclusive Hamming threshold for a perceptual algorithm, e.g. `pdq=20` (defaults:
+    /// pdq 31, phash/dhash/ahash 8). Repeatable.
+    #[arg(long = "threshold", value_name = "ALG=N", value_parser = parse_threshold)]
+    pub thresholds: Vec<(Algorithm, u32)>,
+    /// PDQ hashes below this quality (0-100) are not matched perceptually: they come from
+    /// flat or tiny images and match unrelated ones.
+    #[arg(long, value_name = "Q", default_value_t = 50,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub pdq_min_quality: u8,
+    /// Match PDQ only as the image is stored, not its 7 rotated and mirrored variants.
+    #[arg(long)]
+    pub no_rotations: bool,
+    /// Do not print the summary on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct HashArgs {
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    /// Comma-separated algorithms: pdq, phash, dhash, ahash, md5, sha1, sha256.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "pdq,md5,sha1,sha256"
+    )]
+    pub algorithms: Vec<Algorithm>,
+}
+
+fn parse_threshold(text: &str) -> Result<(Algorithm, u32), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected ALG=N, found {text:?}"))?;
+    let algorithm: Algorithm = name.parse().map_err(|e| format!("{e}"))?;
+    if algorithm.is_digest() {
+        return Err(format!(
+            "{algorithm} is matched exactly and takes no threshold"
+        ));
+    }
+    let bits = algorithm.byte_len() as u32 * 8;
+    match value.trim().parse::<u32>() {
+        Ok(n) if n <= bits => Ok((algorithm, n)),
+        _ => Err(format!(
+            "{algorithm} threshold must be a whole number from 0 to {bits}"
+        )),
+    }
+}
+
+/// Everything a scan needs, resolved and validated.
+pub struct ScanConfig {
+    pub paths: Vec<PathBuf>,
+    pub scan: ScanOptions,
+    pub matcher: Matcher,
+    /// `None` means standard output.
+    pub report: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+impl ScanConfig {
+    pub fn from_args(args: ScanArgs) -> Result<ScanConfig> {
+        let mut lists = Vec::new();
+        for path in &args.lists {
+            let list = HashList::load(path)?;
+            if list.entries.is_empty() {
+                bail!(
+                    "{}: the list has no entries; refusing to report a clean scan against it",
+                    path.display()
+                );
+            }
+            lists.push(list);
+        }
+        let options = MatchOptions {
+            thresholds: args.thresholds.into_iter().collect::<BTreeMap<_, _>>(),
+            rotations: !args.no_rotations,
+            pdq_min_quality: args.pdq_min_quality,
+        };
+        let matcher = Matcher::new(lists, options);
+        let usable: BTreeSet<Algorithm> = matcher
+            .algorithms()
+            .into_iter()
+            .filter(|a| *a != Algorithm::Vpdq)
+            .collect();
+        if usable.is_empty() {
+            bail!("the lists hold only vpdq (video) entries, which cannot be matched yet");
+        }
+        Ok(ScanConfig {
+            paths: args.walk.paths.clone(),
+            scan: scan_options(&args.walk),
+            matcher,
+            report: Some(args.report).filter(|p| p.as_os_str() != "-"),
+            quiet: args.quiet,
+        })
+    }
+}
+
+/// Everything `mediascreen hash` needs.
+pub struct HashConfig {
+    pub paths: Vec<PathBuf>,
+    pub scan: ScanOptions,
+    pub algorithms: BTreeSet<Algorithm>,
+}
+
+impl HashConfig {
+    pub fn from_args(args: HashArgs) -> Result<HashConfig> {
+        let algorithms: BTreeSet<Algorithm> = args.algorithms.into_iter().collect();
+        if algorithms.contains(&Algorithm::Vpdq) {
+            bail!("vpdq needs video decoding, which is not available yet");
+        }
+        Ok(HashConfig {
+            paths: args.walk.paths.clone(),
+            scan: scan_options(&args.walk),
+            algorithms,
+        })
+    }
+}
+
+fn scan_options(walk: &WalkArgs) -> ScanOptions {
+    ScanOptions {
+        follow_symlinks: walk.follow_symlinks,
+        threads: walk.threads,
+        limits: DecodeLimits::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn thresholds_are_validated() {
+        assert_eq!(parse_threshold("PDQ=20"), Ok((Algorithm::Pdq, 20)));
+        assert!(parse_threshold("pdq=257").is_err());
+        assert!(parse_threshold("phash=65").is_err());
+        assert!(parse_threshold("md5=1").is_err());
+        assert!(parse_threshold("pdq").is_err());
+    }
+}

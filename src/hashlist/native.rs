@@ -1,0 +1,225 @@
+//! mediascreen's native list format: UTF-8 CSV with a header row (see
+//! `docs/hashlist-format.md`).
+//!
+//! Columns `algorithm` and `hash` are required; `id`, `label`, `quality` and `timestamp` are
+//! optional; order is free. Lines starting with `#` are comments. An unknown column is an
+//! error rather than ignored, so a misspelt `lable` is caught instead of silently dropped.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::hash::{Algorithm, HashValue};
+
+use super::ListEntry;
+
+const COLUMNS: [&str; 6] = ["algorithm", "hash", "id", "label", "quality", "timestamp"];
+
+/// Column positions, resolved once from the header.
+struct Layout {
+    algorithm: usize,
+    hash: usize,
+    id: Option<usize>,
+    label: Option<usize>,
+    quality: Option<usize>,
+    timestamp: Option<usize>,
+}
+
+/// Parses a whole native list. Fails on the first bad line.
+pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>> {
+    let bad = |line: u64, reason: String| Error::HashList {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1;
+        bad(line, "not valid UTF-8".to_string())
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+
+    // The csv crate miscounts lines around comments and blank lines, and errors must name
+    // the right line, so those lines are dropped here with a map back to the original numbers.
+    // An entry therefore cannot span lines, which no hash list needs.
+    let mut kept = String::with_capacity(text.len());
+    let mut origin = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        kept.push_str(line);
+        kept.push('\n');
+        origin.push(i as u64 + 1);
+    }
+    let original_line = |kept_line: u64| {
+        kept_line
+            .checked_sub(1)
+            .and_then(|i| origin.get(i as usize))
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .from_reader(kept.as_bytes());
+    let csv_line = |e: &csv::Error| original_line(e.position().map_or(0, |p| p.line()));
+
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(header)) => header,
+        Some(Err(e)) => return Err(bad(csv_line(&e), e.to_string())),
+        None => return Err(bad(0, "empty list: no header row".to_string())),
+    };
+    let header_line = original_line(header.position().map_or(1, |p| p.line()));
+    let layout = layout(&header).map_err(|reason| bad(header_line, reason))?;
+
+    let mut entries = Vec::new();
+    for record in records {
+        let record = record.map_err(|e| bad(csv_line(&e), e.to_string()))?;
+        let line = original_line(record.position().map_or(0, |p| p.line()));
+        entries.push(entry(&layout, &record, line).map_err(|reason| bad(line, reason))?);
+    }
+    Ok(entries)
+}
+
+fn layout(header: &csv::StringRecord) -> std::result::Result<Layout, String> {
+    let names: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
+    if let Some(unknown) = names.iter().find(|n| !COLUMNS.contains(&n.as_str())) {
+        return Err(format!(
+            "unknown column {unknown:?} in header (expected {})",
+            COLUMNS.join(",")
+        ));
+    }
+    let find = |name: &str| -> std::result::Result<Option<usize>, String> {
+        let mut hits = names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| *n == name)
+            .map(|(i, _)| i);
+        let first = hits.next();
+        if hits.next().is_some() {
+            return Err(format!("column {name:?} appears twice in header"));
+        }
+        Ok(first)
+    };
+    let required = |name: &str| {
+        find(name)?.ok_or_else(|| {
+            format!("header lacks required column {name:?} (a native list starts with a header such as algorithm,hash,id,label)")
+        })
+    };
+    Ok(Layout {
+        algorithm: required("algorithm")?,
+        hash: required("hash")?,
+        id: find("id")?,
+        label: find("label")?,
+        quality: find("quality")?,
+        timestamp: find("timestamp")?,
+    })
+}
+
+fn entry(
+    layout: &Layout,
+    record: &csv::StringRecord,
+    line: u64,
+) -> std::result::Result<ListEntry, String> {
+    let field = |i: usize| record.get(i).unwrap_or("");
+    let optional = |i: Option<usize>| i.map(field).filter(|s| !s.is_empty());
+
+    let algorithm: Algorithm = field(layout.algorithm)
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    let hash = HashValue::from_hex(algorithm, field(layout.hash))
+        .map_err(|e| format!("bad {algorithm} hash {:?}: {e}", field(layout.hash)))?;
+    let quality = optional(layout.quality)
+        .map(|q| match q.parse::<u8>() {
+            Ok(q) if q <= 100 => Ok(q),
+            _ => Err(format!("quality {q:?} is not an integer from 0 to 100")),
+        })
+        .transpose()?;
+    let timestamp = optional(layout.timestamp)
+        .map(|t| match t.parse::<f64>() {
+            Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+            _ => Err(format!(
+                "timestamp {t:?} is not a non-negative number of seconds"
+            )),
+        })
+        .transpose()?;
+    Ok(ListEntry {
+        algorithm,
+        hash,
+        id: optional(layout.id).map(str::to_string),
+        label: optional(layout.label).map(str::to_string),
+        quality,
+        timestamp,
+        line,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Vec<ListEntry>> {
+        parse(Path::new("list.csv"), text.as_bytes())
+    }
+
+    fn error_text(text: &str) -> String {
+        parse_str(text).unwrap_err().to_string()
+    }
+
+    const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+
+    #[test]
+    fn columns_in_any_order_with_comments_and_blank_lines() {
+        let text = format!(
+            "\u{feff}# a comment\nhash,Label,algorithm,id\n\n{},\"bridge, original\",PDQ,b1\n# x\nd41d8cd98f00b204e9800998ecf8427e,,md5,\n",
+            PDQ.to_uppercase()
+        );
+        let entries = parse_str(&text).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].algorithm, Algorithm::Pdq);
+        assert_eq!(entries[0].hash.to_hex(), PDQ);
+        assert_eq!(entries[0].label.as_deref(), Some("bridge, original"));
+        assert_eq!(entries[0].id.as_deref(), Some("b1"));
+        assert_eq!(entries[0].line, 4);
+        assert_eq!(entries[1].algorithm, Algorithm::Md5);
+        assert_eq!(entries[1].id, None);
+        assert_eq!(entries[1].line, 6);
+    }
+
+    #[test]
+    fn bad_lines_name_file_and_line() {
+        assert_eq!(
+            error_text("algorithm,hash\nmd5,d41d8cd98f00b204e9800998ecf8427e\npdq,abc\n"),
+            "list.csv:3: bad pdq hash \"abc\": expected 64 hex digits for pdq, found 3"
+        );
+        assert!(
+            error_text("algorithm,hash\npdna,00\n").starts_with("list.csv:2: unknown algorithm")
+        );
+        assert!(
+            error_text("algorithm,hash,quality\nphash,aca29c1c33dc23d7,101\n")
+                .starts_with("list.csv:2: quality")
+        );
+        assert!(
+            error_text("algorithm,hash\nphash,aca29c1c33dc23d7,extra\n").starts_with("list.csv:2:")
+        );
+        assert!(error_text("hash\nphash\n")
+            .starts_with("list.csv:1: header lacks required column \"algorithm\""));
+        assert!(error_text("algorithm,hash,lable\n").contains("unknown column \"lable\""));
+        assert!(error_text("").starts_with("list.csv:0: empty list"));
+    }
+
+    #[test]
+    fn timestamps_and_quality_parse() {
+        let entries = parse_str(&format!(
+            "algorithm,hash,id,label,quality,timestamp\nvpdq,{PDQ},v1,,87,1.5\n"
+        ))
+        .unwrap();
+        assert_eq!(entries[0].quality, Some(87));
+        assert_eq!(entries[0].timestamp, Some(1.5));
+    }
+}

@@ -1,0 +1,369 @@
+//! The JSON scan report: its wire format and how it is written.
+//!
+//! Owns the report's schema (documented for users in `docs/report-format.md`; any change to
+//! it bumps [`SCHEMA_VERSION`]) and writing it atomically. The serialisation types here are
+//! separate from the scan's own types so the wire format changes only on purpose. Apart from
+//! `started_at`, `finished_at` and `elapsed_ms`, a report depends only on the inputs, never on
+//! the thread count. Must not print to the terminal: the binary decides what a person sees.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::hash::Algorithm;
+use crate::matcher::Matcher;
+use crate::scan::{FileReport, Outcome, Status};
+
+/// Version of the report schema. Bumped on any change a consumer could notice.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A complete scan report.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The tool that wrote the report.
+    pub tool: Tool,
+    /// When the scan started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When the scan finished (RFC 3339, UTC).
+    pub finished_at: String,
+    /// Wall-clock duration in milliseconds.
+    pub elapsed_ms: u64,
+    /// Settings in force.
+    pub settings: Settings,
+    /// The lists matched against.
+    pub lists: Vec<ListInfo>,
+    /// Counts; `files == clean + flagged + errors + skipped`.
+    pub summary: Summary,
+    /// Files that matched, in walk order.
+    pub flagged: Vec<Flagged>,
+    /// Files that could not be (fully) screened, in walk order.
+    pub errors: Vec<ErrorEntry>,
+    /// Files deliberately not screened, in walk order.
+    pub skipped: Vec<Skipped>,
+    /// Files whose PDQ hash was below the quality gate and so not matched by PDQ.
+    pub low_quality: Vec<LowQuality>,
+}
+
+/// Name and version of the tool.
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    /// Always `mediascreen`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+/// The settings that shaped the result.
+#[derive(Debug, Serialize)]
+pub struct Settings {
+    /// Paths scanned, as given.
+    pub paths: Vec<String>,
+    /// Algorithms computed for each file.
+    pub algorithms: Vec<Algorithm>,
+    /// Inclusive Hamming thresholds per perceptual algorithm in use.
+    pub thresholds: BTreeMap<Algorithm, u32>,
+    /// Whether rotated and mirrored PDQ variants were matched.
+    pub rotations: bool,
+    /// The PDQ quality gate.
+    pub pdq_min_quality: u8,
+    /// Whether symbolic links were followed.
+    pub follow_symlinks: bool,
+}
+
+/// One list that was loaded.
+#[derive(Debug, Serialize)]
+pub struct ListInfo {
+    /// Path as given.
+    pub path: String,
+    /// SHA-256 of the list file.
+    pub sha256: String,
+    /// Entries per algorithm.
+    pub entries: BTreeMap<Algorithm, usize>,
+}
+
+/// Counts of outcomes.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    /// Every path the walk produced.
+    pub files: usize,
+    /// Screened, nothing matched.
+    pub clean: usize,
+    /// Something matched.
+    pub flagged: usize,
+    /// Not (fully) screened because of an error.
+    pub errors: usize,
+    /// Deliberately not screened.
+    pub skipped: usize,
+    /// Bytes read from scanned files.
+    pub bytes: u64,
+}
+
+/// A file that matched.
+#[derive(Debug, Serialize)]
+pub struct Flagged {
+    /// The file.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// MIME type from the content.
+    pub media_type: &'static str,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Its matches, closest first.
+    pub matches: Vec<MatchEntry>,
+    /// Perceptual hashes could not be computed (the matches are then exact ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub perceptual_error: Option<String>,
+}
+
+/// One match.
+#[derive(Debug, Serialize)]
+pub struct MatchEntry {
+    /// Algorithm that matched.
+    pub algorithm: Algorithm,
+    /// Path of the list holding the entry.
+    pub list: String,
+    /// 1-based line of the entry in that list.
+    pub line: u64,
+    /// The entry's id, if it has one.
+    pub id: Option<String>,
+    /// The entry's label, if it has one.
+    pub label: Option<String>,
+    /// The listed hash.
+    pub hash: String,
+    /// Hamming distance (0 for digests).
+    pub distance: u32,
+    /// Threshold in force.
+    pub threshold: u32,
+    /// The scanned file's PDQ quality (PDQ matches only).
+    pub quality: Option<u8>,
+    /// PDQ only: how the file relates to the listed image (`orig`, `rot90` = rotated 90°
+    /// counter-clockwise, `rot180`, `rot270`, `flipx` = mirrored top-bottom, `flipy` =
+    /// mirrored left-right, `flipp` = transposed, `flipm` = anti-transposed).
+    pub orientation: Option<&'static str>,
+}
+
+/// A file that could not be (fully) screened.
+#[derive(Debug, Serialize)]
+pub struct ErrorEntry {
+    /// The file.
+    pub path: String,
+    /// `walk`, `read` or `decode`.
+    pub stage: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+/// A file deliberately not screened.
+#[derive(Debug, Serialize)]
+pub struct Skipped {
+    /// The file.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A file whose PDQ hash was too low in quality to match.
+#[derive(Debug, Serialize)]
+pub struct LowQuality {
+    /// The file.
+    pub path: String,
+    /// Its PDQ quality.
+    pub quality: u8,
+}
+
+/// The inputs that a report is built from, besides the per-file results.
+pub struct ReportContext<'a> {
+    /// Paths scanned, as given.
+    pub paths: &'a [std::path::PathBuf],
+    /// The matcher used.
+    pub matcher: &'a Matcher,
+    /// Whether links were followed.
+    pub follow_symlinks: bool,
+    /// When the scan started.
+    pub started: SystemTime,
+    /// When it finished.
+    pub finished: SystemTime,
+}
+
+impl Report {
+    /// Builds the report for `files`.
+    pub fn build(context: &ReportContext<'_>, files: &[FileReport]) -> Report {
+        let matcher = context.matcher;
+        let options = matcher.options();
+        let mut algorithms = matcher.algorithms();
+        algorithms.insert(Algorithm::Sha256);
+        let thresholds = algorithms
+            .iter()
+            .filter(|a| a.is_perceptual())
+            .map(|&a| (a, options.threshold(a)))
+            .collect();
+
+        let mut report = Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "mediascreen",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            started_at: humantime::format_rfc3339_millis(context.started).to_string(),
+            finished_at: humantime::format_rfc3339_millis(context.finished).to_string(),
+            elapsed_ms: context
+                .finished
+                .duration_since(context.started)
+                .map_or(0, |d| d.as_millis() as u64),
+            settings: Settings {
+                paths: context.paths.iter().map(|p| display(p)).collect(),
+                algorithms: algorithms.into_iter().collect(),
+                thresholds,
+                rotations: options.rotations,
+                pdq_min_quality: options.pdq_min_quality,
+                follow_symlinks: context.follow_symlinks,
+            },
+            lists: matcher
+                .lists()
+                .iter()
+                .map(|l| ListInfo {
+                    path: display(&l.path),
+                    sha256: l.sha256.to_hex(),
+                    entries: l.counts(),
+                })
+                .collect(),
+            summary: Summary::default(),
+            flagged: Vec::new(),
+            errors: Vec::new(),
+            skipped: Vec::new(),
+            low_quality: Vec::new(),
+        };
+        for file in files {
+            report.add(matcher, file);
+        }
+        report
+    }
+
+    fn add(&mut self, matcher: &Matcher, file: &FileReport) {
+        let path = display(&file.path);
+        self.summary.files += 1;
+        match file.outcome.status() {
+            Status::Clean => self.summary.clean += 1,
+            Status::Flagged => self.summary.flagged += 1,
+            Status::Error => self.summary.errors += 1,
+            Status::Skipped => self.summary.skipped += 1,
+        }
+        match &file.outcome {
+            Outcome::Scanned {
+                size,
+                media_type,
+                sha256,
+                pdq_quality,
+                result,
+                perceptual_error,
+            } => {
+                self.summary.bytes += size;
+                if let Some(quality) = result.pdq_below_quality {
+                    self.low_quality.push(LowQuality {
+                        path: path.clone(),
+                        quality,
+                    });
+                }
+                if result.matches.is_empty() {
+                    if let Some(reason) = perceptual_error {
+                        self.errors.push(ErrorEntry {
+                            path,
+                            stage: "decode",
+                            reason: reason.clone(),
+                        });
+                    }
+                    return;
+                }
+                let matches = result
+                    .matches
+                    .iter()
+                    .map(|m| {
+                        let list = &matcher.lists()[m.entry.list];
+                        let entry = &list.entries[m.entry.entry];
+                        MatchEntry {
+                            algorithm: m.algorithm,
+                            list: display(&list.path),
+                            line: entry.line,
+                            id: entry.id.clone(),
+                            label: entry.label.clone(),
+                            hash: entry.hash.to_hex(),
+                            distance: m.distance,
+                            threshold: m.threshold,
+                            quality: if m.algorithm == Algorithm::Pdq {
+                                *pdq_quality
+                            } else {
+                                None
+                            },
+                            orientation: m.orientation.map(|o| o.name()),
+                        }
+                    })
+                    .collect();
+                self.flagged.push(Flagged {
+                    path,
+                    size: *size,
+                    media_type,
+                    sha256: sha256.to_hex(),
+                    matches,
+                    perceptual_error: perceptual_error.clone(),
+                });
+            }
+            Outcome::Error { stage, reason } => {
+                self.errors.push(ErrorEntry {
+                    path,
+                    stage: stage.name(),
+                    reason: reason.clone(),
+                });
+            }
+            Outcome::Skipped { reason } => {
+                self.skipped.push(Skipped {
+                    path,
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+
+    /// Writes the report as pretty JSON to `path`, atomically: into a temporary file beside
+    /// it, then renamed over it, so a killed run never leaves half a report where the old one
+    /// was. `None` or `-` writes to standard output.
+    pub fn write(&self, path: Option<&Path>) -> std::io::Result<()> {
+        let mut json = serde_json::to_vec_pretty(self)?;
+        json.push(b'\n');
+        match path {
+            None => std::io::stdout().lock().write_all(&json),
+            Some(p) if p == Path::new("-") => std::io::stdout().lock().write_all(&json),
+            Some(p) => write_atomically(p, &json),
+        }
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "report path names no file",
+        )
+    })?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Paths as text. Non-UTF-8 names are shown lossily for now.
+fn display(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}

@@ -1,0 +1,262 @@
+//! The per-file pipeline and its parallel driver.
+//!
+//! Owns reading each file exactly once, and from those bytes: sniffing, digests, decoding and
+//! perceptual hashes (only the algorithms asked for), then matching. It is the only module
+//! that knows about threads; results always come back in walk order, so output does not
+//! depend on the thread count. A problem with one file becomes that file's [`Outcome`]; it
+//! never stops the scan. Must not write anywhere, least of all into the scanned tree.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::decode::{decode_rgb, DecodeLimits};
+use crate::hash::pdq::PdqFeatures;
+use crate::hash::{classic, digest, Algorithm, FileHashes, HashValue};
+use crate::matcher::{MatchResult, Matcher};
+use crate::sniff::sniff;
+use crate::walk::{walk, Candidate, CandidateKind};
+
+/// How files are found and read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Follow symbolic links while walking. Off by default: a link can lead out of the tree
+    /// the operator meant to scan.
+    pub follow_symlinks: bool,
+    /// Worker threads; 0 means one per CPU.
+    pub threads: usize,
+    /// Limits for decoding each image.
+    pub limits: DecodeLimits,
+}
+
+/// The pipeline stage at which a file failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// Finding or inspecting the file.
+    Walk,
+    /// Reading its bytes.
+    Read,
+    /// Decoding it for perceptual hashes.
+    Decode,
+}
+
+impl Stage {
+    /// Lower-case name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Walk => "walk",
+            Stage::Read => "read",
+            Stage::Decode => "decode",
+        }
+    }
+}
+
+/// A file's bytes, typed and hashed.
+pub struct HashedFile {
+    /// Size in bytes.
+    pub size: u64,
+    /// MIME type from the content's signature.
+    pub media_type: &'static str,
+    /// The hashes that were asked for and could be computed.
+    pub hashes: FileHashes,
+    /// Why perceptual hashes were asked for but could not be computed, if so. Digests are
+    /// still valid then.
+    pub perceptual_error: Option<String>,
+}
+
+/// Reads `path` once and computes `algorithms` from those bytes.
+pub fn hash_file(
+    path: &Path,
+    algorithms: &BTreeSet<Algorithm>,
+    limits: DecodeLimits,
+) -> Result<HashedFile, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let sniffed = sniff(&bytes);
+    let mut hashes = FileHashes::default();
+    for &algorithm in algorithms {
+        if let Some(value) = digest::digest(algorithm, &bytes) {
+            hashes.values.insert(algorithm, value);
+        }
+    }
+
+    let image_algorithms: Vec<Algorithm> = algorithms
+        .iter()
+        .copied()
+        .filter(|a| {
+            matches!(
+                a,
+                Algorithm::Pdq | Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash
+            )
+        })
+        .collect();
+    let mut perceptual_error = None;
+    if !image_algorithms.is_empty() {
+        match sniffed.image_format {
+            Some(format) => match decode_rgb(&bytes, format, limits) {
+                Ok(rgb) => perceptual_hashes(&rgb, &image_algorithms, &mut hashes),
+                Err(reason) => perceptual_error = Some(reason),
+            },
+            None if sniffed.is_visual_media() => {
+                perceptual_error = Some(format!(
+                    "{} cannot be decoded yet, so only exact digests were matched",
+                    sniffed.media_type
+                ));
+            }
+            // Not a picture or a video: exact digests are all there is to match.
+            None => {}
+        }
+    }
+    Ok(HashedFile {
+        size: bytes.len() as u64,
+        media_type: sniffed.media_type,
+        hashes,
+        perceptual_error,
+    })
+}
+
+fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &mut FileHashes) {
+    // Pillow-style grey is shared by the three 64-bit hashes, so make it at most once.
+    let mut grey = None;
+    for &algorithm in algorithms {
+        let hasher: fn(&image::GrayImage) -> HashValue = match algorithm {
+            Algorithm::Pdq => {
+                hashes.pdq = Some(PdqFeatures::from_image(rgb));
+                continue;
+            }
+            Algorithm::Phash => classic::phash,
+            Algorithm::Dhash => classic::dhash,
+            Algorithm::Ahash => classic::ahash,
+            _ => continue,
+        };
+        let grey = grey.get_or_insert_with(|| classic::grey_from_rgb(rgb));
+        hashes.values.insert(algorithm, hasher(grey));
+    }
+}
+
+/// What became of one file.
+pub struct FileReport {
+    /// The path, as built from the root the user gave.
+    pub path: PathBuf,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// The fate of one file. Every walked path ends as exactly one of these.
+pub enum Outcome {
+    /// Read and hashed; matched or not.
+    Scanned {
+        /// Size in bytes.
+        size: u64,
+        /// MIME type from the content.
+        media_type: &'static str,
+        /// SHA-256 of the bytes, always computed for the report.
+        sha256: HashValue,
+        /// PDQ quality, when PDQ was computed.
+        pdq_quality: Option<u8>,
+        /// What matched.
+        result: MatchResult,
+        /// Perceptual hashes were needed but could not be computed.
+        perceptual_error: Option<String>,
+    },
+    /// Could not be scanned.
+    Error {
+        /// Where it failed.
+        stage: Stage,
+        /// Why.
+        reason: String,
+    },
+    /// Deliberately not scanned.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The bucket a file's outcome falls in for the summary and exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Screened fully, nothing matched.
+    Clean,
+    /// Something matched.
+    Flagged,
+    /// Not (fully) screened because of an error.
+    Error,
+    /// Deliberately not screened.
+    Skipped,
+}
+
+impl Outcome {
+    /// The outcome's bucket. A match outranks an error: a moderator must see it. A file whose
+    /// perceptual hashes could not be computed is not clean, it is incompletely screened.
+    pub fn status(&self) -> Status {
+        match self {
+            Outcome::Scanned { result, .. } if !result.matches.is_empty() => Status::Flagged,
+            Outcome::Scanned {
+                perceptual_error: Some(_),
+                ..
+            } => Status::Error,
+            Outcome::Scanned { .. } => Status::Clean,
+            Outcome::Error { .. } => Status::Error,
+            Outcome::Skipped { .. } => Status::Skipped,
+        }
+    }
+}
+
+/// Walks `roots` and maps `work` over every candidate on `threads` threads (0 = one per
+/// CPU), returning results in walk order.
+pub fn for_each_candidate<T, F>(roots: &[PathBuf], options: &ScanOptions, work: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(&Candidate) -> T + Sync + Send,
+{
+    let candidates = walk(roots, options.follow_symlinks);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .expect("building a thread pool only fails if threads cannot be spawned");
+    // Indexed parallel iterators collect in input order: this is what makes the report
+    // independent of the thread count.
+    pool.install(|| candidates.par_iter().map(&work).collect())
+}
+
+/// Scans `roots` against `matcher`.
+pub fn scan(roots: &[PathBuf], matcher: &Matcher, options: &ScanOptions) -> Vec<FileReport> {
+    let mut algorithms = matcher.algorithms();
+    algorithms.insert(Algorithm::Sha256);
+    for_each_candidate(roots, options, |candidate| FileReport {
+        path: candidate.path.clone(),
+        outcome: scan_one(candidate, &algorithms, matcher, options.limits),
+    })
+}
+
+fn scan_one(
+    candidate: &Candidate,
+    algorithms: &BTreeSet<Algorithm>,
+    matcher: &Matcher,
+    limits: DecodeLimits,
+) -> Outcome {
+    match &candidate.kind {
+        CandidateKind::Skip(reason) => Outcome::Skipped {
+            reason: reason.clone(),
+        },
+        CandidateKind::Error(reason) => Outcome::Error {
+            stage: Stage::Walk,
+            reason: reason.clone(),
+        },
+        CandidateKind::File => match hash_file(&candidate.path, algorithms, limits) {
+            Err(reason) => Outcome::Error {
+                stage: Stage::Read,
+                reason,
+            },
+            Ok(file) => Outcome::Scanned {
+                size: file.size,
+                media_type: file.media_type,
+                sha256: file.hashes.values[&Algorithm::Sha256].clone(),
+                pdq_quality: file.hashes.pdq.as_ref().map(PdqFeatures::quality),
+                result: matcher.match_hashes(&file.hashes),
+                perceptual_error: file.perceptual_error,
+            },
+        },
+    }
+}

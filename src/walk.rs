@@ -1,0 +1,171 @@
+//! Turning the paths a user names into the ordered list of things to scan.
+//!
+//! Owns traversal order (sorted by file name, depth first, so output never depends on the
+//! file system or the thread count), de-duplication of paths named twice, and the decision of
+//! what is not scanned at all (symbolic links that are not followed, FIFOs, sockets, devices).
+//! Must not open file contents: a FIFO must never be opened, and reading belongs to the scan.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+/// One path found by the walk, and what the walk decided about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// The path, built from the root as the user gave it.
+    pub path: PathBuf,
+    /// What to do with it.
+    pub kind: CandidateKind,
+}
+
+/// The walk's verdict on a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CandidateKind {
+    /// A regular file (or a followed link to one): read and scan it.
+    File,
+    /// Deliberately not scanned, with the reason.
+    Skip(String),
+    /// Could not be listed or inspected, with the reason.
+    Error(String),
+}
+
+/// Walks `roots` in order. Directories are descended sorted by file name; symbolic links are
+/// followed only when `follow_symlinks` is set (a root given as a link is always followed,
+/// since the user named it).
+pub fn walk(roots: &[PathBuf], follow_symlinks: bool) -> Vec<Candidate> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for root in roots {
+        let walker = WalkDir::new(root)
+            .follow_links(follow_symlinks)
+            .sort_by_file_name();
+        for entry in walker {
+            let candidate = match entry {
+                Ok(entry) => {
+                    if entry.file_type().is_dir() {
+                        continue;
+                    }
+                    Candidate {
+                        kind: classify(entry.path(), entry.file_type()),
+                        path: entry.into_path(),
+                    }
+                }
+                Err(err) => Candidate {
+                    path: err.path().unwrap_or(root).to_path_buf(),
+                    kind: CandidateKind::Error(walk_error_reason(&err)),
+                },
+            };
+            // Canonical paths catch the same file named twice (`a/` and `a/x.jpg`, or `./a`).
+            // Only for files read: a skipped link must not hide the file it points to.
+            let key = match candidate.kind {
+                CandidateKind::File => {
+                    fs::canonicalize(&candidate.path).unwrap_or_else(|_| candidate.path.clone())
+                }
+                _ => candidate.path.clone(),
+            };
+            if seen.insert(key) {
+                out.push(candidate);
+            }
+        }
+    }
+    out
+}
+
+fn classify(path: &Path, file_type: fs::FileType) -> CandidateKind {
+    if file_type.is_file() {
+        return CandidateKind::File;
+    }
+    if file_type.is_symlink() {
+        // Only reached when links are not followed (walkdir resolves them otherwise).
+        return CandidateKind::Skip(
+            "symbolic link not followed (use --follow-symlinks)".to_string(),
+        );
+    }
+    CandidateKind::Skip(format!(
+        "not a regular file ({})",
+        special_kind(path, file_type)
+    ))
+}
+
+#[cfg(unix)]
+fn special_kind(_path: &Path, file_type: fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "fifo"
+    } else if file_type.is_socket() {
+        "socket"
+    } else if file_type.is_block_device() {
+        "block device"
+    } else if file_type.is_char_device() {
+        "character device"
+    } else {
+        "unknown type"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_path: &Path, _file_type: fs::FileType) -> &'static str {
+    "unknown type"
+}
+
+fn walk_error_reason(err: &walkdir::Error) -> String {
+    if let Some(ancestor) = err.loop_ancestor() {
+        return format!("symbolic link loop back to {}", ancestor.display());
+    }
+    match err.io_error() {
+        Some(io) => io.to_string(),
+        None => err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_is_sorted_and_deduplicated() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.jpg", "a/z.png", "a/c.txt", "C.gif"] {
+            let p = dir.path().join(name);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"x").unwrap();
+        }
+        let roots = vec![dir.path().to_path_buf(), dir.path().join("b.jpg")];
+        let found: Vec<_> = walk(&roots, false)
+            .into_iter()
+            .map(|c| {
+                c.path
+                    .strip_prefix(dir.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(found, ["C.gif", "a/c.txt", "a/z.png", "b.jpg"]);
+    }
+
+    #[test]
+    fn missing_root_is_an_error_candidate() {
+        let found = walk(&[PathBuf::from("/nonexistent/mediascreen-test")], false);
+        assert_eq!(found.len(), 1);
+        assert!(matches!(found[0].kind, CandidateKind::Error(_)));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_skipped_unless_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("real.jpg"), b"x").unwrap();
+        std::os::unix::fs::symlink("real.jpg", dir.path().join("link.jpg")).unwrap();
+        let kinds: Vec<_> = walk(&[dir.path().to_path_buf()], false)
+            .into_iter()
+            .map(|c| c.kind)
+            .collect();
+        assert!(matches!(kinds[0], CandidateKind::Skip(_)));
+        assert_eq!(kinds[1], CandidateKind::File);
+        // Followed, the link leads to the same file, which is scanned once.
+        assert_eq!(walk(&[dir.path().to_path_buf()], true).len(), 1);
+    }
+}
