@@ -1,0 +1,275 @@
+//! End-to-end tests of the real binary on the bundled fixtures.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const DEMO: &str = "hashlists/demo.csv";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn mediascreen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mediascreen"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the binary runs")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs a scan with the report on standard output and returns (exit code, report).
+fn scan(args: &[&str]) -> (i32, Value, Output) {
+    let output = mediascreen(&[&["scan"], args].concat());
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("report is JSON ({e}); stderr: {}", stderr(&output)));
+    (code(&output), report, output)
+}
+
+fn flagged<'a>(report: &'a Value, path: &str) -> Option<&'a Value> {
+    report["flagged"].as_array().unwrap().iter().find(|f| f["path"] == path)
+}
+
+fn assert_counts_add_up(report: &Value) {
+    let s = &report["summary"];
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(n("files"), n("clean") + n("flagged") + n("errors") + n("skipped"), "{s}");
+    assert_eq!(n("flagged"), report["flagged"].as_array().unwrap().len() as u64);
+    assert_eq!(n("errors"), report["errors"].as_array().unwrap().len() as u64);
+    assert_eq!(n("skipped"), report["skipped"].as_array().unwrap().len() as u64);
+}
+
+#[test]
+fn edited_copies_are_flagged_with_entry_and_orientation() {
+    let (code, report, _) = scan(&["fixtures/screening", "--list", DEMO]);
+    assert_eq!(code, 1);
+    assert_counts_add_up(&report);
+
+    let cases = [
+        ("edited/bridge-half-size.jpg", "demo-bridge", "orig"),
+        ("edited/bridge-recompressed-q20.jpg", "demo-bridge", "orig"),
+        ("edited/bridge-cropped.jpg", "demo-bridge", "orig"),
+        ("edited/bridge-mirrored.jpg", "demo-bridge", "flipy"),
+        ("edited/bridge-rotated-90.jpg", "demo-bridge", "rot90"),
+        ("edited/pen-rotated-180.jpg", "demo-pen", "rot180"),
+        ("edited/pen-upside-down-mirror.jpg", "demo-pen", "flipx"),
+        ("edited/pen-small.webp", "demo-pen", "orig"),
+    ];
+    for (file, id, orientation) in cases {
+        let path = format!("fixtures/screening/{file}");
+        let entry = flagged(&report, &path).unwrap_or_else(|| panic!("{path} not flagged"));
+        let m = &entry["matches"][0];
+        assert_eq!(m["algorithm"], "pdq", "{path}: {m}");
+        assert_eq!(m["id"], id, "{path}: {m}");
+        assert_eq!(m["orientation"], orientation, "{path}: {m}");
+        assert!(m["distance"].as_u64().unwrap() <= 31, "{path}: {m}");
+        assert_eq!(m["list"], DEMO);
+        assert_eq!(entry["matches"].as_array().unwrap().len(), 1, "{path}: {entry}");
+    }
+
+    for file in ["edited/q1050-recompressed.jpg", "edited/q1050-resized.png"] {
+        let path = format!("fixtures/screening/{file}");
+        let entry = flagged(&report, &path).unwrap_or_else(|| panic!("{path} not flagged"));
+        let algorithms: Vec<&str> = entry["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .inspect(|m| assert_eq!(m["id"], "demo-q1050"))
+            .map(|m| m["algorithm"].as_str().unwrap())
+            .collect();
+        assert!(algorithms.contains(&"phash") && algorithms.contains(&"dhash"), "{path}: {entry}");
+    }
+
+    // Exact copies match by digest whatever the name; the content decides the type.
+    for file in ["exact/q0291.jpg", "exact/q0291-renamed.txt"] {
+        let path = format!("fixtures/screening/{file}");
+        let entry = flagged(&report, &path).unwrap_or_else(|| panic!("{path} not flagged"));
+        assert_eq!(entry["media_type"], "image/jpeg");
+        let algorithms: Vec<&str> =
+            entry["matches"].as_array().unwrap().iter().map(|m| m["algorithm"].as_str().unwrap()).collect();
+        assert_eq!(algorithms, ["sha256", "md5"], "{path}: {entry}");
+        assert_eq!(entry["matches"][0]["distance"], 0);
+    }
+
+    // Everything else is clean: 12 flagged files, nothing else flagged, no errors.
+    assert_eq!(report["summary"]["flagged"], 12, "{}", report["flagged"]);
+    assert_eq!(report["summary"]["errors"], 0, "{}", report["errors"]);
+    for distinct in ["astronaut", "chelsea", "coffee", "rocket", "q0122", "q2821", "wee"] {
+        let path = format!("fixtures/screening/distinct/{distinct}.jpg");
+        assert!(flagged(&report, &path).is_none(), "{path} must not match");
+    }
+    assert!(flagged(&report, "fixtures/screening/exact/not-a-photo.jpg").is_none());
+
+    // The featureless photo is not matched by PDQ, and the report says so.
+    let low: Vec<&Value> = report["low_quality"].as_array().unwrap().iter().collect();
+    assert_eq!(low.len(), 1, "{low:?}");
+    assert_eq!(low[0]["path"], "fixtures/screening/distinct/q0003-low-quality.jpg");
+    assert!(low[0]["quality"].as_u64().unwrap() < 50);
+}
+
+#[test]
+fn distinct_photos_scan_clean_with_exit_zero() {
+    let (code, report, _) = scan(&["fixtures/screening/distinct", "--list", DEMO]);
+    assert_eq!(code, 0, "{report}");
+    assert_counts_add_up(&report);
+    assert_eq!(report["summary"]["clean"], 8);
+    assert_eq!(report["summary"]["files"], 8);
+}
+
+#[test]
+fn readme_scan_finds_matches_and_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let report_path = dir.path().join("report.json");
+    let output = mediascreen(&[
+        "scan",
+        "fixtures/",
+        "--list",
+        DEMO,
+        "--report",
+        report_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    assert_counts_add_up(&report);
+    // The conformance photos are bridge variants too: most of them match.
+    assert!(report["summary"]["flagged"].as_u64().unwrap() > 20, "{}", report["summary"]);
+    assert!(stderr(&output).contains("flagged"));
+}
+
+#[test]
+fn report_does_not_depend_on_thread_count() {
+    let strip_times = |mut v: Value| {
+        for key in ["started_at", "finished_at", "elapsed_ms"] {
+            v.as_object_mut().unwrap().remove(key);
+        }
+        serde_json::to_string_pretty(&v).unwrap()
+    };
+    let one = mediascreen(&["scan", "fixtures/screening", "--list", DEMO, "--threads", "1"]);
+    let eight = mediascreen(&["scan", "fixtures/screening", "--list", DEMO, "--threads", "8"]);
+    let one_text = String::from_utf8(one.stdout).unwrap();
+    let eight_text = String::from_utf8(eight.stdout).unwrap();
+    // Byte-identical apart from the three time lines.
+    let without_times = |t: &str| -> String {
+        t.lines()
+            .filter(|l| !["\"started_at\"", "\"finished_at\"", "\"elapsed_ms\""]
+                .iter()
+                .any(|k| l.trim_start().starts_with(k)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(without_times(&one_text), without_times(&eight_text));
+    assert_eq!(
+        strip_times(serde_json::from_str(&one_text).unwrap()),
+        strip_times(serde_json::from_str(&eight_text).unwrap())
+    );
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn bad_list_line_stops_the_run_with_its_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = write(
+        dir.path(),
+        "bad.csv",
+        b"# comment\nalgorithm,hash,id\nmd5,ad5148579e2a0886849021264351a52a,ok\npdq,12345,broken\n",
+    );
+    let output = mediascreen(&["scan", "fixtures/screening", "--list", list.to_str().unwrap()]);
+    assert_eq!(code(&output), 2);
+    let expected = format!("{}:4: bad pdq hash \"12345\"", list.display());
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+    assert!(output.stdout.is_empty(), "no report for a run that never started");
+}
+
+#[test]
+fn empty_list_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = write(dir.path(), "empty.csv", b"algorithm,hash\n# nothing yet\n");
+    let output = mediascreen(&["scan", "fixtures/screening", "--list", list.to_str().unwrap()]);
+    assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("no entries"), "{}", stderr(&output));
+}
+
+#[test]
+fn unreadable_image_without_matches_exits_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(root().join("fixtures/screening/distinct/coffee.jpg")).unwrap();
+    write(dir.path(), "coffee.jpg", &good);
+    let png = std::fs::read(root().join("fixtures/screening/edited/q1050-resized.png")).unwrap();
+    write(dir.path(), "truncated.png", &png[..png.len() / 2]);
+    write(dir.path(), "garbage.png", b"\x89PNG\r\n\x1a\nthis is not really a png");
+    let (code, report, _) = scan(&[dir.path().to_str().unwrap(), "--list", DEMO]);
+    assert_counts_add_up(&report);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(report["summary"]["clean"], 1, "{report}");
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{report}");
+    assert!(errors[0]["path"].as_str().unwrap().ends_with("garbage.png"));
+    assert!(errors[1]["path"].as_str().unwrap().ends_with("truncated.png"));
+    assert!(errors.iter().all(|e| e["stage"] == "decode" && e["reason"] != ""));
+}
+
+#[test]
+fn hash_output_is_a_valid_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mediascreen(&[
+        "hash",
+        "fixtures/screening/edited/bridge-half-size.jpg",
+        "fixtures/screening/edited/q1050-resized.png",
+        "--algorithms",
+        "pdq,phash,dhash,ahash,md5,sha1,sha256",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("algorithm,hash,id,label,quality,timestamp\n"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 2 * 7, "{text}");
+    let list = write(dir.path(), "made.csv", text.as_bytes());
+
+    let (code, report, _) = scan(&["fixtures/screening/edited", "--list", list.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let entry = flagged(&report, "fixtures/screening/edited/bridge-half-size.jpg").unwrap();
+    let algorithms: Vec<&str> =
+        entry["matches"].as_array().unwrap().iter().map(|m| m["algorithm"].as_str().unwrap()).collect();
+    for algorithm in ["pdq", "phash", "dhash", "ahash", "md5", "sha1", "sha256"] {
+        assert!(algorithms.contains(&algorithm), "{algorithm} missing: {entry}");
+    }
+    assert!(entry["matches"].as_array().unwrap().iter().all(|m| m["distance"] == 0));
+}
+
+#[test]
+fn thresholds_and_rotation_flags_change_matching() {
+    let path = "fixtures/screening/edited/bridge-rotated-90.jpg";
+    let (code, _, _) = scan(&[path, "--list", DEMO, "--no-rotations"]);
+    assert_eq!(code, 0, "a rotated copy matches only through rotations");
+    let (code, report, _) = scan(&[path, "--list", DEMO, "--threshold", "pdq=0"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["settings"]["thresholds"]["pdq"], 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = root().join("fixtures/screening/distinct/coffee.jpg");
+    std::os::unix::fs::symlink(&target, dir.path().join("link.jpg")).unwrap();
+    let (code, report, _) = scan(&[dir.path().to_str().unwrap(), "--list", DEMO]);
+    assert_counts_add_up(&report);
+    assert_eq!(report["summary"]["skipped"], 1);
+    assert_eq!(code, 2, "nothing was scanned, so the run cannot pass as clean");
+    let (code, report, _) =
+        scan(&[dir.path().to_str().unwrap(), "--list", DEMO, "--follow-symlinks"]);
+    assert_eq!((code, &report["summary"]["clean"]), (0, &Value::from(1)));
+}
