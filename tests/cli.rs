@@ -238,20 +238,24 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-#[test]
-fn bad_list_line_stops_the_run_with_its_line_number() {
-    let dir = tempfile::tempdir().unwrap();
-    let list = write(
-        dir.path(),
-        "bad.csv",
-        b"# comment\nalgorithm,hash,id\nmd5,ad5148579e2a0886849021264351a52a,ok\npdq,12345,broken\n",
-    );
+/// Scans the screening fixtures against a list with the given contents.
+fn scan_with_list(contents: &[u8]) -> (PathBuf, Output) {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let list = write(&dir, "list.csv", contents);
     let output = mediascreen(&[
         "scan",
         "fixtures/screening",
         "--list",
         list.to_str().unwrap(),
     ]);
+    (list, output)
+}
+
+#[test]
+fn bad_list_line_stops_the_run_with_its_line_number() {
+    let (_dir, list, output) = scan_with_list(
+        b"# comment\nalgorithm,hash,id\nmd5,ad5148579e2a0886849021264351a52a,ok\npdq,12345,broken\n",
+    );
     assert_eq!(code(&output), 2);
     let expected = format!("{}:4: bad pdq hash \"12345\"", list.display());
     assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
@@ -263,14 +267,7 @@ fn bad_list_line_stops_the_run_with_its_line_number() {
 
 #[test]
 fn empty_list_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let list = write(dir.path(), "empty.csv", b"algorithm,hash\n# nothing yet\n");
-    let output = mediascreen(&[
-        "scan",
-        "fixtures/screening",
-        "--list",
-        list.to_str().unwrap(),
-    ]);
+    let (_dir, _, output) = scan_with_list(b"algorithm,hash\n# nothing yet\n");
     assert_eq!(code(&output), 2);
     assert!(
         stderr(&output).contains("no entries"),
