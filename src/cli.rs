@@ -86,31 +86,21 @@ pub struct HashArgs {
     #[command(flatten)]
     pub walk: WalkArgs,
     /// Comma-separated algorithms: pdq, phash, dhash, ahash, md5, sha1, sha256.
-    #[arg(
-        long,
-        value_name = "LIST",
-        value_delimiter = ',',
-        default_value = "pdq,md5,sha1,sha256"
-    )]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "pdq,md5,sha1,sha256")]
     pub algorithms: Vec<Algorithm>,
 }
 
 fn parse_threshold(text: &str) -> Result<(Algorithm, u32), String> {
-    let (name, value) = text
-        .split_once('=')
-        .ok_or_else(|| format!("expected ALG=N, found {text:?}"))?;
+    let (name, value) =
+        text.split_once('=').ok_or_else(|| format!("expected ALG=N, found {text:?}"))?;
     let algorithm: Algorithm = name.parse().map_err(|e| format!("{e}"))?;
     if algorithm.is_digest() {
-        return Err(format!(
-            "{algorithm} is matched exactly and takes no threshold"
-        ));
+        return Err(format!("{algorithm} is matched exactly and takes no threshold"));
     }
     let bits = algorithm.byte_len() as u32 * 8;
     match value.trim().parse::<u32>() {
         Ok(n) if n <= bits => Ok((algorithm, n)),
-        _ => Err(format!(
-            "{algorithm} threshold must be a whole number from 0 to {bits}"
-        )),
+        _ => Err(format!("{algorithm} threshold must be a whole number from 0 to {bits}")),
     }
 }
 
@@ -143,11 +133,8 @@ impl ScanConfig {
             pdq_min_quality: args.pdq_min_quality,
         };
         let matcher = Matcher::new(lists, options);
-        let usable: BTreeSet<Algorithm> = matcher
-            .algorithms()
-            .into_iter()
-            .filter(|a| *a != Algorithm::Vpdq)
-            .collect();
+        let usable: BTreeSet<Algorithm> =
+            matcher.algorithms().into_iter().filter(|a| *a != Algorithm::Vpdq).collect();
         if usable.is_empty() {
             bail!("the lists hold only vpdq (video) entries, which cannot be matched yet");
         }

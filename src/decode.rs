@@ -23,10 +23,7 @@ impl Default for DecodeLimits {
     /// 65,535 px a side and 1 GiB: enough for any real photograph, small enough that a
     /// decompression bomb fails fast instead of exhausting memory.
     fn default() -> Self {
-        DecodeLimits {
-            max_dimension: 65_535,
-            max_alloc: 1 << 30,
-        }
+        DecodeLimits { max_dimension: 65_535, max_alloc: 1 << 30 }
     }
 }
 
@@ -69,40 +66,24 @@ mod tests {
 
     #[test]
     fn corrupt_and_truncated_images_are_errors() {
-        assert!(decode_rgb(
-            b"\xff\xd8\xff\xe0garbage",
-            ImageFormat::Jpeg,
-            DecodeLimits::default()
-        )
-        .is_err());
+        assert!(decode_rgb(b"\xff\xd8\xff\xe0garbage", ImageFormat::Jpeg, DecodeLimits::default())
+            .is_err());
         let mut png = Vec::new();
-        RgbImage::new(4, 4)
-            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
-            .unwrap();
+        RgbImage::new(4, 4).write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
         assert_eq!(
-            decode_rgb(&png, ImageFormat::Png, DecodeLimits::default())
-                .unwrap()
-                .dimensions(),
+            decode_rgb(&png, ImageFormat::Png, DecodeLimits::default()).unwrap().dimensions(),
             (4, 4)
         );
-        assert!(decode_rgb(
-            &png[..png.len() / 2],
-            ImageFormat::Png,
-            DecodeLimits::default()
-        )
-        .is_err());
+        assert!(
+            decode_rgb(&png[..png.len() / 2], ImageFormat::Png, DecodeLimits::default()).is_err()
+        );
     }
 
     #[test]
     fn limits_refuse_oversized_images() {
         let mut png = Vec::new();
-        RgbImage::new(64, 8)
-            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
-            .unwrap();
-        let tight = DecodeLimits {
-            max_dimension: 32,
-            ..DecodeLimits::default()
-        };
+        RgbImage::new(64, 8).write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
+        let tight = DecodeLimits { max_dimension: 32, ..DecodeLimits::default() };
         assert!(decode_rgb(&png, ImageFormat::Png, tight).is_err());
     }
 }

@@ -54,11 +54,7 @@ impl Index {
             for (e, entry) in list.entries.iter().enumerate() {
                 let at = EntryRef { list: l, entry: e };
                 if entry.algorithm.is_digest() {
-                    index
-                        .exact
-                        .entry((entry.algorithm, entry.hash.clone()))
-                        .or_default()
-                        .push(at);
+                    index.exact.entry((entry.algorithm, entry.hash.clone())).or_default().push(at);
                 } else {
                     let packed = index.perceptual.entry(entry.algorithm).or_default();
                     packed.words_per_hash = entry.algorithm.byte_len().div_ceil(8);
@@ -72,9 +68,7 @@ impl Index {
 
     /// Entries whose hash equals `hash` exactly.
     pub fn exact(&self, algorithm: Algorithm, hash: &HashValue) -> &[EntryRef] {
-        self.exact
-            .get(&(algorithm, hash.clone()))
-            .map_or(&[], Vec::as_slice)
+        self.exact.get(&(algorithm, hash.clone())).map_or(&[], Vec::as_slice)
     }
 
     /// Entries within `threshold` bits (inclusive) of `hash`, with their distances, in list
@@ -95,11 +89,7 @@ impl Index {
             .chunks_exact(packed.words_per_hash)
             .zip(&packed.refs)
             .filter_map(|(words, at)| {
-                let d: u32 = words
-                    .iter()
-                    .zip(&query)
-                    .map(|(a, b)| (a ^ b).count_ones())
-                    .sum();
+                let d: u32 = words.iter().zip(&query).map(|(a, b)| (a ^ b).count_ones()).sum();
                 (d <= threshold).then_some((*at, d))
             })
             .collect()
@@ -141,9 +131,8 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let hexes: Vec<String> = (0..500)
-            .map(|_| (0..4).map(|_| format!("{:016x}", next())).collect())
-            .collect();
+        let hexes: Vec<String> =
+            (0..500).map(|_| (0..4).map(|_| format!("{:016x}", next())).collect()).collect();
         let entries: Vec<_> = hexes.iter().map(|h| (Algorithm::Pdq, h.as_str())).collect();
         let lists = [list(&entries)];
         let index = Index::build(&lists);

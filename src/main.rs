@@ -55,12 +55,10 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         },
         &files,
     );
-    report
-        .write(config.report.as_deref())
-        .with_context(|| match &config.report {
-            Some(p) => format!("writing the report to {}", p.display()),
-            None => "writing the report to standard output".to_string(),
-        })?;
+    report.write(config.report.as_deref()).with_context(|| match &config.report {
+        Some(p) => format!("writing the report to {}", p.display()),
+        None => "writing the report to standard output".to_string(),
+    })?;
 
     let s = &report.summary;
     let scanned = s.clean + s.flagged;
@@ -131,11 +129,7 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
         }
     }
     out.flush()?;
-    Ok(if failed {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Clean
-    })
+    Ok(if failed { ExitStatus::Error } else { ExitStatus::Clean })
 }
 
 /// `mediascreen hash … | head` must end quietly, as other Unix tools do.

@@ -28,11 +28,7 @@ pub struct MatchOptions {
 
 impl Default for MatchOptions {
     fn default() -> Self {
-        MatchOptions {
-            thresholds: BTreeMap::new(),
-            rotations: true,
-            pdq_min_quality: 50,
-        }
+        MatchOptions { thresholds: BTreeMap::new(), rotations: true, pdq_min_quality: 50 }
     }
 }
 
@@ -42,10 +38,7 @@ impl MatchOptions {
         if algorithm.is_digest() {
             return 0;
         }
-        self.thresholds
-            .get(&algorithm)
-            .copied()
-            .unwrap_or(algorithm.default_threshold())
+        self.thresholds.get(&algorithm).copied().unwrap_or(algorithm.default_threshold())
     }
 }
 
@@ -86,11 +79,7 @@ impl Matcher {
     /// Indexes `lists` for matching under `options`.
     pub fn new(lists: Vec<HashList>, options: MatchOptions) -> Matcher {
         let index = Index::build(&lists);
-        Matcher {
-            lists,
-            index,
-            options,
-        }
+        Matcher { lists, index, options }
     }
 
     /// The loaded lists, in the order given.
@@ -106,10 +95,7 @@ impl Matcher {
     /// Algorithms that at least one loaded list has entries for: the only ones worth
     /// computing for a scan.
     pub fn algorithms(&self) -> BTreeSet<Algorithm> {
-        self.lists
-            .iter()
-            .flat_map(|l| l.entries.iter().map(|e| e.algorithm))
-            .collect()
+        self.lists.iter().flat_map(|l| l.entries.iter().map(|e| e.algorithm)).collect()
     }
 
     /// Matches one file's hashes against every list.
@@ -118,9 +104,7 @@ impl Matcher {
         // at its closest; ties go to the earlier orientation (`orig` first).
         let mut best: BTreeMap<EntryRef, Match> = BTreeMap::new();
         let mut offer = |m: Match| {
-            let keep = best
-                .get(&m.entry)
-                .is_none_or(|old| m.distance < old.distance);
+            let keep = best.get(&m.entry).is_none_or(|old| m.distance < old.distance);
             if keep {
                 best.insert(m.entry, m);
             }
@@ -130,23 +114,11 @@ impl Matcher {
             let threshold = self.options.threshold(algorithm);
             if algorithm.is_digest() {
                 for &entry in self.index.exact(algorithm, value) {
-                    offer(Match {
-                        algorithm,
-                        entry,
-                        distance: 0,
-                        threshold,
-                        orientation: None,
-                    });
+                    offer(Match { algorithm, entry, distance: 0, threshold, orientation: None });
                 }
             } else {
                 for (entry, distance) in self.index.within(algorithm, value, threshold) {
-                    offer(Match {
-                        algorithm,
-                        entry,
-                        distance,
-                        threshold,
-                        orientation: None,
-                    });
+                    offer(Match { algorithm, entry, distance, threshold, orientation: None });
                 }
             }
         }
@@ -157,11 +129,8 @@ impl Matcher {
                 pdq_below_quality = Some(pdq.quality());
             } else {
                 let threshold = self.options.threshold(Algorithm::Pdq);
-                let variants: &[Dihedral] = if self.options.rotations {
-                    &Dihedral::ALL
-                } else {
-                    &[Dihedral::Orig]
-                };
+                let variants: &[Dihedral] =
+                    if self.options.rotations { &Dihedral::ALL } else { &[Dihedral::Orig] };
                 for &variant in variants {
                     let hash = pdq.dihedral(variant);
                     for (entry, distance) in self.index.within(Algorithm::Pdq, &hash, threshold) {
@@ -180,9 +149,6 @@ impl Matcher {
 
         let mut matches: Vec<Match> = best.into_values().collect();
         matches.sort_by_key(|m| (m.distance, m.algorithm, m.entry));
-        MatchResult {
-            matches,
-            pdq_below_quality,
-        }
+        MatchResult { matches, pdq_below_quality }
     }
 }

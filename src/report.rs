@@ -206,10 +206,7 @@ impl Report {
 
         let mut report = Report {
             schema_version: SCHEMA_VERSION,
-            tool: Tool {
-                name: "mediascreen",
-                version: env!("CARGO_PKG_VERSION"),
-            },
+            tool: Tool { name: "mediascreen", version: env!("CARGO_PKG_VERSION") },
             started_at: humantime::format_rfc3339_millis(context.started).to_string(),
             finished_at: humantime::format_rfc3339_millis(context.finished).to_string(),
             elapsed_ms: context
@@ -265,10 +262,7 @@ impl Report {
             } => {
                 self.summary.bytes += size;
                 if let Some(quality) = result.pdq_below_quality {
-                    self.low_quality.push(LowQuality {
-                        path: path.clone(),
-                        quality,
-                    });
+                    self.low_quality.push(LowQuality { path: path.clone(), quality });
                 }
                 if result.matches.is_empty() {
                     if let Some(reason) = perceptual_error {
@@ -314,17 +308,10 @@ impl Report {
                 });
             }
             Outcome::Error { stage, reason } => {
-                self.errors.push(ErrorEntry {
-                    path,
-                    stage: stage.name(),
-                    reason: reason.clone(),
-                });
+                self.errors.push(ErrorEntry { path, stage: stage.name(), reason: reason.clone() });
             }
             Outcome::Skipped { reason } => {
-                self.skipped.push(Skipped {
-                    path,
-                    reason: reason.clone(),
-                });
+                self.skipped.push(Skipped { path, reason: reason.clone() });
             }
         }
     }
@@ -345,10 +332,7 @@ impl Report {
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "report path names no file",
-        )
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "report path names no file")
     })?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);

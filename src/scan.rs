@@ -84,10 +84,7 @@ pub fn hash_file(
         .iter()
         .copied()
         .filter(|a| {
-            matches!(
-                a,
-                Algorithm::Pdq | Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash
-            )
+            matches!(a, Algorithm::Pdq | Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash)
         })
         .collect();
     let mut perceptual_error = None;
@@ -192,10 +189,7 @@ impl Outcome {
     pub fn status(&self) -> Status {
         match self {
             Outcome::Scanned { result, .. } if !result.matches.is_empty() => Status::Flagged,
-            Outcome::Scanned {
-                perceptual_error: Some(_),
-                ..
-            } => Status::Error,
+            Outcome::Scanned { perceptual_error: Some(_), .. } => Status::Error,
             Outcome::Scanned { .. } => Status::Clean,
             Outcome::Error { .. } => Status::Error,
             Outcome::Skipped { .. } => Status::Skipped,
@@ -237,18 +231,12 @@ fn scan_one(
     limits: DecodeLimits,
 ) -> Outcome {
     match &candidate.kind {
-        CandidateKind::Skip(reason) => Outcome::Skipped {
-            reason: reason.clone(),
-        },
-        CandidateKind::Error(reason) => Outcome::Error {
-            stage: Stage::Walk,
-            reason: reason.clone(),
-        },
+        CandidateKind::Skip(reason) => Outcome::Skipped { reason: reason.clone() },
+        CandidateKind::Error(reason) => {
+            Outcome::Error { stage: Stage::Walk, reason: reason.clone() }
+        }
         CandidateKind::File => match hash_file(&candidate.path, algorithms, limits) {
-            Err(reason) => Outcome::Error {
-                stage: Stage::Read,
-                reason,
-            },
+            Err(reason) => Outcome::Error { stage: Stage::Read, reason },
             Ok(file) => Outcome::Scanned {
                 size: file.size,
                 media_type: file.media_type,

@@ -35,10 +35,7 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
         "image/tiff" => Some(ImageFormat::Tiff),
         _ => None,
     };
-    Sniffed {
-        media_type,
-        image_format,
-    }
+    Sniffed { media_type, image_format }
 }
 
 #[cfg(test)]
@@ -49,10 +46,7 @@ mod tests {
     fn types_by_content_not_name() {
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
         assert_eq!(sniff(png).image_format, Some(ImageFormat::Png));
-        assert_eq!(
-            sniff(b"\xff\xd8\xff\xe0\0\x10JFIF\0").media_type,
-            "image/jpeg"
-        );
+        assert_eq!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF\0").media_type, "image/jpeg");
         let text = sniff(b"just some text, not a picture");
         assert_eq!(text.media_type, "application/octet-stream");
         assert!(text.image_format.is_none() && !text.is_visual_media());

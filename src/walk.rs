@@ -38,9 +38,7 @@ pub fn walk(roots: &[PathBuf], follow_symlinks: bool) -> Vec<Candidate> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for root in roots {
-        let walker = WalkDir::new(root)
-            .follow_links(follow_symlinks)
-            .sort_by_file_name();
+        let walker = WalkDir::new(root).follow_links(follow_symlinks).sort_by_file_name();
         for entry in walker {
             let candidate = match entry {
                 Ok(entry) => {
@@ -83,10 +81,7 @@ fn classify(path: &Path, file_type: fs::FileType) -> CandidateKind {
             "symbolic link not followed (use --follow-symlinks)".to_string(),
         );
     }
-    CandidateKind::Skip(format!(
-        "not a regular file ({})",
-        special_kind(path, file_type)
-    ))
+    CandidateKind::Skip(format!("not a regular file ({})", special_kind(path, file_type)))
 }
 
 #[cfg(unix)]
@@ -135,13 +130,7 @@ mod tests {
         let roots = vec![dir.path().to_path_buf(), dir.path().join("b.jpg")];
         let found: Vec<_> = walk(&roots, false)
             .into_iter()
-            .map(|c| {
-                c.path
-                    .strip_prefix(dir.path())
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
+            .map(|c| c.path.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(found, ["C.gif", "a/c.txt", "a/z.png", "b.jpg"]);
     }
@@ -159,10 +148,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("real.jpg"), b"x").unwrap();
         std::os::unix::fs::symlink("real.jpg", dir.path().join("link.jpg")).unwrap();
-        let kinds: Vec<_> = walk(&[dir.path().to_path_buf()], false)
-            .into_iter()
-            .map(|c| c.kind)
-            .collect();
+        let kinds: Vec<_> =
+            walk(&[dir.path().to_path_buf()], false).into_iter().map(|c| c.kind).collect();
         assert!(matches!(kinds[0], CandidateKind::Skip(_)));
         assert_eq!(kinds[1], CandidateKind::File);
         // Followed, the link leads to the same file, which is scanned once.

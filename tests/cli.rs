@@ -36,33 +36,16 @@ fn scan(args: &[&str]) -> (i32, Value, Output) {
 }
 
 fn flagged<'a>(report: &'a Value, path: &str) -> Option<&'a Value> {
-    report["flagged"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == path)
+    report["flagged"].as_array().unwrap().iter().find(|f| f["path"] == path)
 }
 
 fn assert_counts_add_up(report: &Value) {
     let s = &report["summary"];
     let n = |k: &str| s[k].as_u64().unwrap();
-    assert_eq!(
-        n("files"),
-        n("clean") + n("flagged") + n("errors") + n("skipped"),
-        "{s}"
-    );
-    assert_eq!(
-        n("flagged"),
-        report["flagged"].as_array().unwrap().len() as u64
-    );
-    assert_eq!(
-        n("errors"),
-        report["errors"].as_array().unwrap().len() as u64
-    );
-    assert_eq!(
-        n("skipped"),
-        report["skipped"].as_array().unwrap().len() as u64
-    );
+    assert_eq!(n("files"), n("clean") + n("flagged") + n("errors") + n("skipped"), "{s}");
+    assert_eq!(n("flagged"), report["flagged"].as_array().unwrap().len() as u64);
+    assert_eq!(n("errors"), report["errors"].as_array().unwrap().len() as u64);
+    assert_eq!(n("skipped"), report["skipped"].as_array().unwrap().len() as u64);
 }
 
 #[test]
@@ -90,11 +73,7 @@ fn edited_copies_are_flagged_with_entry_and_orientation() {
         assert_eq!(m["orientation"], orientation, "{path}: {m}");
         assert!(m["distance"].as_u64().unwrap() <= 31, "{path}: {m}");
         assert_eq!(m["list"], DEMO);
-        assert_eq!(
-            entry["matches"].as_array().unwrap().len(),
-            1,
-            "{path}: {entry}"
-        );
+        assert_eq!(entry["matches"].as_array().unwrap().len(), 1, "{path}: {entry}");
     }
 
     for file in ["edited/q1050-recompressed.jpg", "edited/q1050-resized.png"] {
@@ -107,10 +86,7 @@ fn edited_copies_are_flagged_with_entry_and_orientation() {
             .inspect(|m| assert_eq!(m["id"], "demo-q1050"))
             .map(|m| m["algorithm"].as_str().unwrap())
             .collect();
-        assert!(
-            algorithms.contains(&"phash") && algorithms.contains(&"dhash"),
-            "{path}: {entry}"
-        );
+        assert!(algorithms.contains(&"phash") && algorithms.contains(&"dhash"), "{path}: {entry}");
     }
 
     // Exact copies match by digest whatever the name; the content decides the type.
@@ -131,15 +107,7 @@ fn edited_copies_are_flagged_with_entry_and_orientation() {
     // Everything else is clean: 12 flagged files, nothing else flagged, no errors.
     assert_eq!(report["summary"]["flagged"], 12, "{}", report["flagged"]);
     assert_eq!(report["summary"]["errors"], 0, "{}", report["errors"]);
-    for distinct in [
-        "astronaut",
-        "chelsea",
-        "coffee",
-        "rocket",
-        "q0122",
-        "q2821",
-        "wee",
-    ] {
+    for distinct in ["astronaut", "chelsea", "coffee", "rocket", "q0122", "q2821", "wee"] {
         let path = format!("fixtures/screening/distinct/{distinct}.jpg");
         assert!(flagged(&report, &path).is_none(), "{path} must not match");
     }
@@ -148,10 +116,7 @@ fn edited_copies_are_flagged_with_entry_and_orientation() {
     // The featureless photo is not matched by PDQ, and the report says so.
     let low: Vec<&Value> = report["low_quality"].as_array().unwrap().iter().collect();
     assert_eq!(low.len(), 1, "{low:?}");
-    assert_eq!(
-        low[0]["path"],
-        "fixtures/screening/distinct/q0003-low-quality.jpg"
-    );
+    assert_eq!(low[0]["path"], "fixtures/screening/distinct/q0003-low-quality.jpg");
     assert!(low[0]["quality"].as_u64().unwrap() < 50);
 }
 
@@ -180,11 +145,7 @@ fn readme_scan_finds_matches_and_exits_one() {
     let report: Value = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
     assert_counts_add_up(&report);
     // The conformance photos are bridge variants too: most of them match.
-    assert!(
-        report["summary"]["flagged"].as_u64().unwrap() > 20,
-        "{}",
-        report["summary"]
-    );
+    assert!(report["summary"]["flagged"].as_u64().unwrap() > 20, "{}", report["summary"]);
     assert!(stderr(&output).contains("flagged"));
 }
 
@@ -196,22 +157,8 @@ fn report_does_not_depend_on_thread_count() {
         }
         serde_json::to_string_pretty(&v).unwrap()
     };
-    let one = mediascreen(&[
-        "scan",
-        "fixtures/screening",
-        "--list",
-        DEMO,
-        "--threads",
-        "1",
-    ]);
-    let eight = mediascreen(&[
-        "scan",
-        "fixtures/screening",
-        "--list",
-        DEMO,
-        "--threads",
-        "8",
-    ]);
+    let one = mediascreen(&["scan", "fixtures/screening", "--list", DEMO, "--threads", "1"]);
+    let eight = mediascreen(&["scan", "fixtures/screening", "--list", DEMO, "--threads", "8"]);
     let one_text = String::from_utf8(one.stdout).unwrap();
     let eight_text = String::from_utf8(eight.stdout).unwrap();
     // Byte-identical apart from the three time lines.
@@ -238,17 +185,13 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-/// Scans the screening fixtures against a list with the given contents.
-fn scan_with_list(contents: &[u8]) -> (PathBuf, Output) {
-    let dir = tempfile::tempdir().unwrap().keep();
-    let list = write(&dir, "list.csv", contents);
-    let output = mediascreen(&[
-        "scan",
-        "fixtures/screening",
-        "--list",
-        list.to_str().unwrap(),
-    ]);
-    (list, output)
+/// Scans the screening fixtures against a list with the given contents (kept in a temporary
+/// folder that lives as long as the returned guard).
+fn scan_with_list(contents: &[u8]) -> (tempfile::TempDir, PathBuf, Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let list = write(dir.path(), "list.csv", contents);
+    let output = mediascreen(&["scan", "fixtures/screening", "--list", list.to_str().unwrap()]);
+    (dir, list, output)
 }
 
 #[test]
@@ -259,21 +202,14 @@ fn bad_list_line_stops_the_run_with_its_line_number() {
     assert_eq!(code(&output), 2);
     let expected = format!("{}:4: bad pdq hash \"12345\"", list.display());
     assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
-    assert!(
-        output.stdout.is_empty(),
-        "no report for a run that never started"
-    );
+    assert!(output.stdout.is_empty(), "no report for a run that never started");
 }
 
 #[test]
 fn empty_list_is_refused() {
     let (_dir, _, output) = scan_with_list(b"algorithm,hash\n# nothing yet\n");
     assert_eq!(code(&output), 2);
-    assert!(
-        stderr(&output).contains("no entries"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("no entries"), "{}", stderr(&output));
 }
 
 #[test]
@@ -283,11 +219,7 @@ fn unreadable_image_without_matches_exits_two() {
     write(dir.path(), "coffee.jpg", &good);
     let png = std::fs::read(root().join("fixtures/screening/edited/q1050-resized.png")).unwrap();
     write(dir.path(), "truncated.png", &png[..png.len() / 2]);
-    write(
-        dir.path(),
-        "garbage.png",
-        b"\x89PNG\r\n\x1a\nthis is not really a png",
-    );
+    write(dir.path(), "garbage.png", b"\x89PNG\r\n\x1a\nthis is not really a png");
     let (code, report, _) = scan(&[dir.path().to_str().unwrap(), "--list", DEMO]);
     assert_counts_add_up(&report);
     assert_eq!(code, 2, "{report}");
@@ -295,13 +227,8 @@ fn unreadable_image_without_matches_exits_two() {
     let errors = report["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 2, "{report}");
     assert!(errors[0]["path"].as_str().unwrap().ends_with("garbage.png"));
-    assert!(errors[1]["path"]
-        .as_str()
-        .unwrap()
-        .ends_with("truncated.png"));
-    assert!(errors
-        .iter()
-        .all(|e| e["stage"] == "decode" && e["reason"] != ""));
+    assert!(errors[1]["path"].as_str().unwrap().ends_with("truncated.png"));
+    assert!(errors.iter().all(|e| e["stage"] == "decode" && e["reason"] != ""));
 }
 
 #[test]
@@ -316,18 +243,11 @@ fn hash_output_is_a_valid_list() {
     ]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        text.starts_with("algorithm,hash,id,label,quality,timestamp\n"),
-        "{text}"
-    );
+    assert!(text.starts_with("algorithm,hash,id,label,quality,timestamp\n"), "{text}");
     assert_eq!(text.lines().count(), 1 + 2 * 7, "{text}");
     let list = write(dir.path(), "made.csv", text.as_bytes());
 
-    let (code, report, _) = scan(&[
-        "fixtures/screening/edited",
-        "--list",
-        list.to_str().unwrap(),
-    ]);
+    let (code, report, _) = scan(&["fixtures/screening/edited", "--list", list.to_str().unwrap()]);
     assert_eq!(code, 1);
     let entry = flagged(&report, "fixtures/screening/edited/bridge-half-size.jpg").unwrap();
     let algorithms: Vec<&str> = entry["matches"]
@@ -337,16 +257,9 @@ fn hash_output_is_a_valid_list() {
         .map(|m| m["algorithm"].as_str().unwrap())
         .collect();
     for algorithm in ["pdq", "phash", "dhash", "ahash", "md5", "sha1", "sha256"] {
-        assert!(
-            algorithms.contains(&algorithm),
-            "{algorithm} missing: {entry}"
-        );
+        assert!(algorithms.contains(&algorithm), "{algorithm} missing: {entry}");
     }
-    assert!(entry["matches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|m| m["distance"] == 0));
+    assert!(entry["matches"].as_array().unwrap().iter().all(|m| m["distance"] == 0));
 }
 
 #[test]
@@ -368,15 +281,8 @@ fn symlinks_are_skipped_and_counted() {
     let (code, report, _) = scan(&[dir.path().to_str().unwrap(), "--list", DEMO]);
     assert_counts_add_up(&report);
     assert_eq!(report["summary"]["skipped"], 1);
-    assert_eq!(
-        code, 2,
-        "nothing was scanned, so the run cannot pass as clean"
-    );
-    let (code, report, _) = scan(&[
-        dir.path().to_str().unwrap(),
-        "--list",
-        DEMO,
-        "--follow-symlinks",
-    ]);
+    assert_eq!(code, 2, "nothing was scanned, so the run cannot pass as clean");
+    let (code, report, _) =
+        scan(&[dir.path().to_str().unwrap(), "--list", DEMO, "--follow-symlinks"]);
     assert_eq!((code, &report["summary"]["clean"]), (0, &Value::from(1)));
 }

@@ -15,10 +15,7 @@ const MAX_MEDIAN: u32 = 2;
 const MAX_MAX: u32 = 8;
 
 fn fixtures() -> &'static Path {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/conformance/pdq"
-    ))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/conformance/pdq"))
 }
 
 struct Row {
@@ -29,14 +26,8 @@ struct Row {
 fn expected_rows() -> Vec<Row> {
     let csv = fixtures().join("expected/imagehash_expected.csv");
     let text = std::fs::read_to_string(&csv).unwrap_or_else(|e| panic!("{}: {e}", csv.display()));
-    let mut lines = text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty());
-    assert_eq!(
-        lines.next(),
-        Some("path,phash,dhash,ahash"),
-        "unexpected CSV header"
-    );
+    let mut lines = text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+    assert_eq!(lines.next(), Some("path,phash,dhash,ahash"), "unexpected CSV header");
     lines
         .map(|line| {
             let f: Vec<&str> = line.split(',').collect();
@@ -57,10 +48,7 @@ fn expected_rows() -> Vec<Row> {
 }
 
 fn decode(path: &Path) -> Result<image::RgbImage, Box<dyn std::error::Error>> {
-    Ok(image::ImageReader::open(path)?
-        .with_guessed_format()?
-        .decode()?
-        .to_rgb8())
+    Ok(image::ImageReader::open(path)?.with_guessed_format()?.decode()?.to_rgb8())
 }
 
 fn median(values: &[u32]) -> u32 {
@@ -77,10 +65,7 @@ fn classic_hashes_match_imagehash() {
     let names = ["phash", "dhash", "ahash"];
     let mut distances: [Vec<u32>; 3] = Default::default();
 
-    println!(
-        "{:<45} {:>22} {:>22} {:>22}",
-        "image", "phash (d)", "dhash (d)", "ahash (d)"
-    );
+    println!("{:<45} {:>22} {:>22} {:>22}", "image", "phash (d)", "dhash (d)", "ahash (d)");
     for row in &rows {
         let path = fixtures().join("images").join(&row.path);
         let rgb = decode(&path).unwrap_or_else(|e| panic!("cannot decode {}: {e}", row.path));

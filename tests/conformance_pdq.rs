@@ -22,11 +22,7 @@ fn read_lines(relative: &str) -> Vec<String> {
     let path = fixtures().join(relative);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
 }
 
 fn pdq_hex(hex: &str) -> HashValue {
@@ -35,9 +31,8 @@ fn pdq_hex(hex: &str) -> HashValue {
 }
 
 fn decode(relative: &str) -> Result<image::RgbImage, Box<dyn std::error::Error>> {
-    let img = image::ImageReader::open(fixtures().join(relative))?
-        .with_guessed_format()?
-        .decode()?;
+    let img =
+        image::ImageReader::open(fixtures().join(relative))?.with_guessed_format()?.decode()?;
     Ok(img.to_rgb8())
 }
 
@@ -56,10 +51,7 @@ struct PixelVector {
 
 fn pixel_vectors() -> Vec<PixelVector> {
     let lines = read_lines("pixels/expected.csv");
-    assert_eq!(
-        lines[0], "hash,quality,pixels_png,source_image",
-        "unexpected header"
-    );
+    assert_eq!(lines[0], "hash,quality,pixels_png,source_image", "unexpected header");
     lines[1..]
         .iter()
         .map(|line| {
@@ -103,11 +95,7 @@ fn pixel_vectors_hash_bit_exactly() {
             ));
         }
     }
-    println!(
-        "pixel vectors exact: {}/{}",
-        vectors.len() - failures.len(),
-        vectors.len()
-    );
+    println!("pixel vectors exact: {}/{}", vectors.len() - failures.len(), vectors.len());
     assert!(
         failures.is_empty(),
         "{} of {} pixel vectors differ:\n{}",
@@ -119,10 +107,8 @@ fn pixel_vectors_hash_bit_exactly() {
 
 #[test]
 fn dihedral_variants_hash_bit_exactly() {
-    let png_for_source: HashMap<String, String> = pixel_vectors()
-        .into_iter()
-        .map(|v| (v.source_image, v.pixels_png))
-        .collect();
+    let png_for_source: HashMap<String, String> =
+        pixel_vectors().into_iter().map(|v| (v.source_image, v.pixels_png)).collect();
     let lines = read_lines("expected/pdq/pdq_cpp_dihedral_details.txt");
     assert!(!lines.is_empty());
 
@@ -132,29 +118,18 @@ fn dihedral_variants_hash_bit_exactly() {
     for line in &lines {
         let fields: HashMap<&str, &str> = line
             .split(',')
-            .map(|kv| {
-                kv.split_once('=')
-                    .unwrap_or_else(|| panic!("bad field {kv:?} in {line:?}"))
-            })
+            .map(|kv| kv.split_once('=').unwrap_or_else(|| panic!("bad field {kv:?} in {line:?}")))
             .collect();
         let source = fields["filename"];
-        let png = png_for_source
-            .get(source)
-            .unwrap_or_else(|| panic!("no pixels PNG for {source}"));
+        let png =
+            png_for_source.get(source).unwrap_or_else(|| panic!("no pixels PNG for {source}"));
         let features = features_of(png);
         let quality: u8 = fields["quality"].parse().unwrap();
         if features.quality() != quality {
-            failures.push(format!(
-                "{png}: quality {} != {quality}",
-                features.quality()
-            ));
+            failures.push(format!("{png}: quality {} != {quality}", features.quality()));
         }
         if features.hash() != pdq_hex(fields["hash"]) {
-            failures.push(format!(
-                "{png}: hash {} != {}",
-                features.hash(),
-                fields["hash"]
-            ));
+            failures.push(format!("{png}: hash {} != {}", features.hash(), fields["hash"]));
         }
         for d in Dihedral::ALL {
             let expected = pdq_hex(fields[d.name()]);
@@ -175,11 +150,7 @@ fn dihedral_variants_hash_bit_exactly() {
         checked - (failures.len().min(checked)),
         lines.len()
     );
-    assert!(
-        failures.is_empty(),
-        "dihedral mismatches:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "dihedral mismatches:\n{}", failures.join("\n"));
 
     // Meaning of the variants: the repo's physically rotated/flipped copies of bridge-1 must be
     // close to the corresponding variant of bridge-1 (e.g. Rot90 = 90 degrees counter-clockwise),
@@ -221,12 +192,7 @@ fn dihedral_variants_hash_bit_exactly() {
 fn full_resolution_images_are_close_to_the_reference() {
     let lines = read_lines("expected/pdq/pdq_cpp_reference.csv");
     let mut table = String::new();
-    writeln!(
-        table,
-        "{:>4}  {:>5}  {:>5}  {:<48}  note",
-        "dist", "ref_q", "our_q", "path"
-    )
-    .unwrap();
+    writeln!(table, "{:>4}  {:>5}  {:>5}  {:<48}  note", "dist", "ref_q", "our_q", "path").unwrap();
     let mut compared = Vec::new();
     let mut failures = Vec::new();
     for line in &lines {

@@ -168,11 +168,7 @@ mod tests {
             let img = grey(50, 30, |_, _| level);
             assert_eq!(ahash(&img).to_hex(), "0000000000000000", "level {level}");
             assert_eq!(dhash(&img).to_hex(), "0000000000000000", "level {level}");
-            let dc = if level == 0 {
-                "0000000000000000"
-            } else {
-                "8000000000000000"
-            };
+            let dc = if level == 0 { "0000000000000000" } else { "8000000000000000" };
             assert_eq!(phash(&img).to_hex(), dc, "level {level}");
         }
     }

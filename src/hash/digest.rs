@@ -29,10 +29,7 @@ mod tests {
     fn empty_input_gives_the_well_known_digests() {
         let hex = |a| digest(a, b"").unwrap().to_hex();
         assert_eq!(hex(Algorithm::Md5), "d41d8cd98f00b204e9800998ecf8427e");
-        assert_eq!(
-            hex(Algorithm::Sha1),
-            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
-        );
+        assert_eq!(hex(Algorithm::Sha1), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
         assert_eq!(
             hex(Algorithm::Sha256),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

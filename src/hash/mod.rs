@@ -117,11 +117,7 @@ impl FromStr for Algorithm {
 
     /// Case-insensitive; accepts the spellings lists commonly use (`md-5`, `sha-256`, …).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let folded: String = s
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, '-' | '_'))
-            .collect();
+        let folded: String = s.trim().chars().filter(|c| !matches!(c, '-' | '_')).collect();
         Ok(match folded.to_ascii_lowercase().as_str() {
             "pdq" => Algorithm::Pdq,
             "vpdq" => Algorithm::Vpdq,
@@ -169,18 +165,10 @@ impl HashValue {
     pub fn from_hex(algorithm: Algorithm, hex: &str) -> Result<HashValue, HexError> {
         let expected = algorithm.byte_len() * 2;
         if hex.len() != expected {
-            return Err(HexError::Length {
-                algorithm,
-                expected,
-                found: hex.chars().count(),
-            });
+            return Err(HexError::Length { algorithm, expected, found: hex.chars().count() });
         }
-        let digit = |c: u8| {
-            (c as char)
-                .to_digit(16)
-                .map(|d| d as u8)
-                .ok_or(HexError::Digit(c as char))
-        };
+        let digit =
+            |c: u8| (c as char).to_digit(16).map(|d| d as u8).ok_or(HexError::Digit(c as char));
         let bytes = hex
             .as_bytes()
             .chunks_exact(2)
@@ -202,11 +190,7 @@ impl HashValue {
     /// Number of differing bits. Both values must have the same length.
     pub fn distance(&self, other: &HashValue) -> u32 {
         debug_assert_eq!(self.0.len(), other.0.len());
-        self.0
-            .iter()
-            .zip(other.0.iter())
-            .map(|(a, b)| (a ^ b).count_ones())
-            .sum()
+        self.0.iter().zip(other.0.iter()).map(|(a, b)| (a ^ b).count_ones()).sum()
     }
 
     /// Number of set bits.
@@ -256,11 +240,7 @@ mod tests {
         assert_eq!(h.to_hex(), "aca29c1c33dc23d7");
         assert!(matches!(
             HashValue::from_hex(Algorithm::Phash, "aca29c1c33dc23"),
-            Err(HexError::Length {
-                expected: 16,
-                found: 14,
-                ..
-            })
+            Err(HexError::Length { expected: 16, found: 14, .. })
         ));
         assert_eq!(
             HashValue::from_hex(Algorithm::Phash, "aca29c1c33dc23zz"),

@@ -143,10 +143,7 @@ impl PdqFeatures {
             "RGB buffer does not match {width}x{height}"
         );
         if width < MIN_HASHABLE_DIM || height < MIN_HASHABLE_DIM {
-            return PdqFeatures {
-                coefficients: None,
-                quality: 0,
-            };
+            return PdqFeatures { coefficients: None, quality: 0 };
         }
         let mut luma = luma_from_rgb(&rgb[..width * height * 3]);
         let downsampled = downsample(&mut luma, width, height);
@@ -160,10 +157,7 @@ impl PdqFeatures {
 
     /// Features of an already downsampled 64x64 luma image.
     fn from_downsampled(luma: &[[f32; DOWNSAMPLED]; DOWNSAMPLED]) -> PdqFeatures {
-        PdqFeatures {
-            coefficients: Some(dct_64_to_16(luma)),
-            quality: quality_metric(luma),
-        }
+        PdqFeatures { coefficients: Some(dct_64_to_16(luma)), quality: quality_metric(luma) }
     }
 
     /// How much usable detail the image has, 0..=100. The reference recommends discarding
@@ -719,10 +713,7 @@ mod tests {
 
     #[test]
     fn detailed_images_have_high_quality() {
-        assert_eq!(
-            PdqFeatures::from_rgb(300, 200, &pattern(300, 200)).quality(),
-            100
-        );
+        assert_eq!(PdqFeatures::from_rgb(300, 200, &pattern(300, 200)).quality(), 100);
     }
 
     #[test]
@@ -751,11 +742,7 @@ mod tests {
                     once[tu][tv] = if negate { -value } else { value };
                 }
             }
-            let back = PdqFeatures {
-                coefficients: Some(once),
-                quality: 100,
-            }
-            .dihedral(d.inverse());
+            let back = PdqFeatures { coefficients: Some(once), quality: 100 }.dihedral(d.inverse());
             assert_eq!(back, features.hash(), "{}", d.name());
         }
     }
@@ -810,9 +797,6 @@ mod tests {
         assert_eq!(hex, format!("{}1", "0".repeat(63)));
         let mut c = [[0.0f32; 16]; 16];
         c[15][15] = 1.0;
-        assert_eq!(
-            threshold_at_median(&c).to_hex(),
-            format!("8{}", "0".repeat(63))
-        );
+        assert_eq!(threshold_at_median(&c).to_hex(), format!("8{}", "0".repeat(63)));
     }
 }

@@ -47,18 +47,12 @@ pub struct ListEntry {
 impl HashList {
     /// Loads and validates the list at `path`.
     pub fn load(path: &Path) -> Result<HashList> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes =
+            std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
         let entries = native::parse(path, &bytes)?;
         let sha256 = crate::hash::digest::digest(Algorithm::Sha256, &bytes)
             .expect("sha256 is a digest algorithm");
-        Ok(HashList {
-            path: path.to_path_buf(),
-            sha256,
-            entries,
-        })
+        Ok(HashList { path: path.to_path_buf(), sha256, entries })
     }
 
     /// Number of entries per algorithm, in [`Algorithm`] order.

@@ -26,17 +26,10 @@ struct Layout {
 
 /// Parses a whole native list. Fails on the first bad line.
 pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>> {
-    let bad = |line: u64, reason: String| Error::HashList {
-        path: path.to_path_buf(),
-        line,
-        reason,
-    };
+    let bad =
+        |line: u64, reason: String| Error::HashList { path: path.to_path_buf(), line, reason };
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64
-            + 1;
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
         bad(line, "not valid UTF-8".to_string())
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -56,11 +49,7 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>> {
         origin.push(i as u64 + 1);
     }
     let original_line = |kept_line: u64| {
-        kept_line
-            .checked_sub(1)
-            .and_then(|i| origin.get(i as usize))
-            .copied()
-            .unwrap_or(0)
+        kept_line.checked_sub(1).and_then(|i| origin.get(i as usize)).copied().unwrap_or(0)
     };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -95,11 +84,7 @@ fn layout(header: &csv::StringRecord) -> std::result::Result<Layout, String> {
         ));
     }
     let find = |name: &str| -> std::result::Result<Option<usize>, String> {
-        let mut hits = names
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| *n == name)
-            .map(|(i, _)| i);
+        let mut hits = names.iter().enumerate().filter(|(_, n)| *n == name).map(|(i, _)| i);
         let first = hits.next();
         if hits.next().is_some() {
             return Err(format!("column {name:?} appears twice in header"));
@@ -129,9 +114,7 @@ fn entry(
     let field = |i: usize| record.get(i).unwrap_or("");
     let optional = |i: Option<usize>| i.map(field).filter(|s| !s.is_empty());
 
-    let algorithm: Algorithm = field(layout.algorithm)
-        .parse()
-        .map_err(|e| format!("{e}"))?;
+    let algorithm: Algorithm = field(layout.algorithm).parse().map_err(|e| format!("{e}"))?;
     let hash = HashValue::from_hex(algorithm, field(layout.hash))
         .map_err(|e| format!("bad {algorithm} hash {:?}: {e}", field(layout.hash)))?;
     let quality = optional(layout.quality)
@@ -143,9 +126,7 @@ fn entry(
     let timestamp = optional(layout.timestamp)
         .map(|t| match t.parse::<f64>() {
             Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
-            _ => Err(format!(
-                "timestamp {t:?} is not a non-negative number of seconds"
-            )),
+            _ => Err(format!("timestamp {t:?} is not a non-negative number of seconds")),
         })
         .transpose()?;
     Ok(ListEntry {
@@ -200,10 +181,8 @@ mod tests {
         assert!(
             error_text("algorithm,hash\npdna,00\n").starts_with("list.csv:2: unknown algorithm")
         );
-        assert!(
-            error_text("algorithm,hash,quality\nphash,aca29c1c33dc23d7,101\n")
-                .starts_with("list.csv:2: quality")
-        );
+        assert!(error_text("algorithm,hash,quality\nphash,aca29c1c33dc23d7,101\n")
+            .starts_with("list.csv:2: quality"));
         assert!(
             error_text("algorithm,hash\nphash,aca29c1c33dc23d7,extra\n").starts_with("list.csv:2:")
         );
