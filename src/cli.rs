@@ -12,7 +12,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 
 use mediascreen::decode::DecodeLimits;
 use mediascreen::hash::Algorithm;
-use mediascreen::hashlist::HashList;
+use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
 use mediascreen::matcher::{MatchOptions, Matcher};
 use mediascreen::scan::ScanOptions;
 
@@ -61,6 +61,18 @@ pub struct ScanArgs {
     /// A hash list to match against (native CSV, see docs/hashlist-format.md). Repeatable.
     #[arg(short, long = "list", value_name = "FILE", required = true)]
     pub lists: Vec<PathBuf>,
+    /// The lists' format, instead of detecting it: native, te-text, te-csv, stopncii, tat,
+    /// ncmec, hdb, hsb, plain.
+    #[arg(long, value_name = "FORMAT")]
+    pub list_format: Option<ListFormat>,
+    /// The algorithm of list entries whose format does not name it (plain lists of 64-hex
+    /// hashes, which may be SHA-256 or PDQ; ThreatExchange CSV named without a type).
+    #[arg(long, value_name = "ALG")]
+    pub list_algorithm: Option<Algorithm>,
+    /// Stop with status 2 when a list entry is refused (degenerate hash, unsupported
+    /// algorithm, withdrawn record) instead of skipping it with a warning.
+    #[arg(long)]
+    pub strict: bool,
     /// Where to write the JSON report; `-` for standard output.
     #[arg(short = 'o', long, value_name = "FILE", default_value = "-")]
     pub report: PathBuf,
@@ -116,9 +128,15 @@ pub struct ScanConfig {
 
 impl ScanConfig {
     pub fn from_args(args: ScanArgs) -> Result<ScanConfig> {
+        let load = LoadOptions {
+            format: args.list_format,
+            algorithm: args.list_algorithm,
+            strict: args.strict,
+        };
         let mut lists = Vec::new();
         for path in &args.lists {
-            let list = HashList::load(path)?;
+            let list = HashList::load(path, &load)?;
+            warn_refused(&list);
             if list.entries.is_empty() {
                 bail!(
                     "{}: the list has no entries; refusing to report a clean scan against it",
@@ -166,6 +184,27 @@ impl HashConfig {
             scan: scan_options(&args.walk),
             algorithms,
         })
+    }
+}
+
+/// Refused entries are not fatal, but an operator must hear of them: a list that loses most
+/// of its entries to hygiene is a list problem worth knowing before trusting a clean scan.
+fn warn_refused(list: &HashList) {
+    const SHOWN: usize = 20;
+    for refusal in list.refused.iter().take(SHOWN) {
+        eprintln!(
+            "mediascreen: warning: {}:{}: entry skipped: {}",
+            list.path.display(),
+            refusal.line,
+            refusal.reason
+        );
+    }
+    if list.refused.len() > SHOWN {
+        eprintln!(
+            "mediascreen: warning: {}: {} more entries skipped (counted in the report)",
+            list.path.display(),
+            list.refused.len() - SHOWN
+        );
     }
 }
 

@@ -99,25 +99,25 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hashlist::ListEntry;
+    use crate::hashlist::{ListEntry, ListFormat};
 
     fn list(entries: &[(Algorithm, &str)]) -> HashList {
         HashList {
             path: "l.csv".into(),
             sha256: HashValue::from_bytes(vec![0; 32]),
+            format: ListFormat::Native,
             entries: entries
                 .iter()
                 .enumerate()
-                .map(|(i, (algorithm, hex))| ListEntry {
-                    algorithm: *algorithm,
-                    hash: HashValue::from_hex(*algorithm, hex).unwrap(),
-                    id: None,
-                    label: None,
-                    quality: None,
-                    timestamp: None,
-                    line: i as u64 + 2,
+                .map(|(i, (algorithm, hex))| {
+                    ListEntry::new(
+                        *algorithm,
+                        HashValue::from_hex(*algorithm, hex).unwrap(),
+                        i as u64 + 2,
+                    )
                 })
                 .collect(),
+            refused: Vec::new(),
         }
     }
 

@@ -10,7 +10,7 @@
 //! ```no_run
 //! use mediascreen::{hashlist::HashList, matcher::{Matcher, MatchOptions}, scan};
 //!
-//! let list = HashList::load("hashlists/demo.csv".as_ref())?;
+//! let list = HashList::load("hashlists/demo.csv".as_ref(), &Default::default())?;
 //! let matcher = Matcher::new(vec![list], MatchOptions::default());
 //! let files = scan::scan(&["fixtures".into()], &matcher, &scan::ScanOptions::default());
 //! for file in &files {

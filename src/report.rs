@@ -82,8 +82,13 @@ pub struct ListInfo {
     pub path: String,
     /// SHA-256 of the list file.
     pub sha256: String,
-    /// Entries per algorithm.
+    /// The format it was read as.
+    pub format: &'static str,
+    /// Entries loaded, per algorithm.
     pub entries: BTreeMap<Algorithm, usize>,
+    /// Entries that parsed but were not loaded (withdrawn, deleted, unsupported algorithm,
+    /// degenerate hash).
+    pub refused: usize,
 }
 
 /// Counts of outcomes.
@@ -227,7 +232,9 @@ impl Report {
                 .map(|l| ListInfo {
                     path: display(&l.path),
                     sha256: l.sha256.to_hex(),
+                    format: l.format.name(),
                     entries: l.counts(),
+                    refused: l.refused.len(),
                 })
                 .collect(),
             summary: Summary::default(),

@@ -7,12 +7,147 @@
 //! parser module; they normalise early (algorithm names, lower-case fixed-width hex) so that
 //! nothing downstream sees raw text. Must not match or index: see [`crate::index`].
 
+mod clamav;
+mod detect;
+mod labels;
 mod native;
+mod ncmec;
+mod plain;
+mod stopncii;
+mod tat;
+mod te_csv;
+mod te_text;
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::hash::{Algorithm, HashValue};
+
+/// The on-disk shapes of hash lists that mediascreen reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ListFormat {
+    /// mediascreen's own CSV (`docs/hashlist-format.md`).
+    Native,
+    /// python-threatexchange's text: `<signal_type> <hash>` per line.
+    TeText,
+    /// ThreatExchange indicator CSV: `indicator,first_descriptor_id,added_on,labels`.
+    TeCsv,
+    /// StopNCII hash records (JSON array, or a fetch-response page holding them).
+    StopNcii,
+    /// Tech Against Terrorism's JSON hash list.
+    Tat,
+    /// NCMEC-style XML entries with a `fingerprints` map.
+    Ncmec,
+    /// ClamAV `.hdb`: `md5:size:name`.
+    ClamAvHdb,
+    /// ClamAV `.hsb`: `sha1|sha256:size:name`.
+    ClamAvHsb,
+    /// One bare hash per line.
+    Plain,
+}
+
+impl ListFormat {
+    /// Every format, in the order `--list-format` documents them.
+    pub const ALL: [ListFormat; 9] = [
+        ListFormat::Native,
+        ListFormat::TeText,
+        ListFormat::TeCsv,
+        ListFormat::StopNcii,
+        ListFormat::Tat,
+        ListFormat::Ncmec,
+        ListFormat::ClamAvHdb,
+        ListFormat::ClamAvHsb,
+        ListFormat::Plain,
+    ];
+
+    /// The name used by `--list-format` and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ListFormat::Native => "native",
+            ListFormat::TeText => "te-text",
+            ListFormat::TeCsv => "te-csv",
+            ListFormat::StopNcii => "stopncii",
+            ListFormat::Tat => "tat",
+            ListFormat::Ncmec => "ncmec",
+            ListFormat::ClamAvHdb => "hdb",
+            ListFormat::ClamAvHsb => "hsb",
+            ListFormat::Plain => "plain",
+        }
+    }
+}
+
+impl fmt::Display for ListFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ListFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        ListFormat::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(s.trim())).ok_or_else(
+            || {
+                let names: Vec<_> = ListFormat::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown list format {s:?} (known: {})", names.join(", "))
+            },
+        )
+    }
+}
+
+/// How to load a list; the defaults detect everything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Force a format instead of detecting it.
+    pub format: Option<ListFormat>,
+    /// The algorithm of entries whose format does not say (plain lists, ThreatExchange CSV
+    /// whose file name does not say).
+    pub algorithm: Option<Algorithm>,
+    /// Make entries refused by hygiene fatal instead of skipped with a warning.
+    pub strict: bool,
+}
+
+/// What a parser reports for each record it reads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// A well-formed entry (hygiene is applied after the parser).
+    Entry(ListEntry),
+    /// A well-formed record that must not be loaded: withdrawn or deleted by its publisher, or
+    /// of an algorithm mediascreen does not compute. Counted and warned about, not fatal.
+    Refused {
+        /// 1-based line (or the line a record starts on).
+        line: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What every parser gets besides the bytes.
+pub(crate) struct ParseContext<'a> {
+    /// The list file, for error messages.
+    pub path: &'a Path,
+    /// `--list-algorithm`, for formats that do not name their algorithm.
+    #[allow(dead_code)] // read by the foreign-format parsers, which land next
+    pub algorithm: Option<Algorithm>,
+}
+
+impl ParseContext<'_> {
+    /// A fatal, located parse error.
+    pub fn error(&self, line: u64, reason: impl Into<String>) -> Error {
+        Error::HashList { path: self.path.to_path_buf(), line, reason: reason.into() }
+    }
+}
+
+/// An entry that parsed but was not loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// 1-based line.
+    pub line: u64,
+    /// Why it was not loaded.
+    pub reason: String,
+}
 
 /// One loaded hash list.
 #[derive(Clone, Debug)]
@@ -21,8 +156,12 @@ pub struct HashList {
     pub path: PathBuf,
     /// SHA-256 of the list file, so a report says exactly which list version was used.
     pub sha256: HashValue,
+    /// The format it was read as.
+    pub format: ListFormat,
     /// The entries, in file order.
     pub entries: Vec<ListEntry>,
+    /// Entries that parsed but were not loaded, in file order.
+    pub refused: Vec<Refusal>,
 }
 
 /// One hash in a list.
@@ -40,19 +179,72 @@ pub struct ListEntry {
     pub quality: Option<u8>,
     /// For video frames, the frame's time in seconds, if given.
     pub timestamp: Option<f64>,
+    /// The file size the hash applies to, for lists that pin it (ClamAV): a file matches
+    /// only if its size is equal too.
+    pub size: Option<u64>,
     /// The 1-based line of the list file the entry came from.
     pub line: u64,
 }
 
+impl ListEntry {
+    /// An entry with only an algorithm, a hash and a line; the rest unset.
+    pub fn new(algorithm: Algorithm, hash: HashValue, line: u64) -> ListEntry {
+        ListEntry {
+            algorithm,
+            hash,
+            id: None,
+            label: None,
+            quality: None,
+            timestamp: None,
+            size: None,
+            line,
+        }
+    }
+}
+
 impl HashList {
-    /// Loads and validates the list at `path`.
-    pub fn load(path: &Path) -> Result<HashList> {
+    /// Loads the list at `path`: detects its format (unless `options.format` says), parses
+    /// it, and applies hygiene. A malformed record is a fatal [`Error::HashList`]; a record
+    /// refused by hygiene is kept in [`HashList::refused`], or fatal when `options.strict`.
+    pub fn load(path: &Path, options: &LoadOptions) -> Result<HashList> {
         let bytes =
             std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        let entries = native::parse(path, &bytes)?;
+        let cx = ParseContext { path, algorithm: options.algorithm };
+        let format = match options.format {
+            Some(format) => format,
+            None => detect::detect(path, &bytes).ok_or_else(|| {
+                cx.error(0, "cannot tell the list's format; name it with --list-format")
+            })?,
+        };
+
+        let mut entries = Vec::new();
+        let mut refused = Vec::new();
+        let mut take = |item: Item| match item {
+            Item::Entry(entry) => match degenerate(&entry) {
+                None => entries.push(entry),
+                Some(reason) => refused.push(Refusal { line: entry.line, reason }),
+            },
+            Item::Refused { line, reason } => refused.push(Refusal { line, reason }),
+        };
+        match format {
+            ListFormat::Native => native::parse(&cx, &bytes, &mut take)?,
+            ListFormat::TeText => te_text::parse(&cx, &bytes, &mut take)?,
+            ListFormat::TeCsv => te_csv::parse(&cx, &bytes, &mut take)?,
+            ListFormat::StopNcii => stopncii::parse(&cx, &bytes, &mut take)?,
+            ListFormat::Tat => tat::parse(&cx, &bytes, &mut take)?,
+            ListFormat::Ncmec => ncmec::parse(&cx, &bytes, &mut take)?,
+            ListFormat::ClamAvHdb => clamav::parse_hdb(&cx, &bytes, &mut take)?,
+            ListFormat::ClamAvHsb => clamav::parse_hsb(&cx, &bytes, &mut take)?,
+            ListFormat::Plain => plain::parse(&cx, &bytes, &mut take)?,
+        }
+        if options.strict {
+            if let Some(first) = refused.first() {
+                return Err(cx.error(first.line, format!("{} (--strict)", first.reason)));
+            }
+        }
         let sha256 = crate::hash::digest::digest(Algorithm::Sha256, &bytes)
             .expect("sha256 is a digest algorithm");
-        Ok(HashList { path: path.to_path_buf(), sha256, entries })
+        Ok(HashList { path: path.to_path_buf(), sha256, format, entries, refused })
     }
 
     /// Number of entries per algorithm, in [`Algorithm`] order.
@@ -62,5 +254,56 @@ impl HashList {
             *counts.entry(entry.algorithm).or_insert(0) += 1;
         }
         counts
+    }
+}
+
+/// Why a perceptual entry would match featureless images rather than the content it stands
+/// for, if it would. Hashes of blank or flat images are all zeros or all ones, or nearly so,
+/// and such an entry floods a moderator with false matches. The bound is the one in the
+/// issue for PDQ (fewer than 32 of 256 bits set or unset), scaled to each hash's width.
+fn degenerate(entry: &ListEntry) -> Option<String> {
+    if entry.algorithm.is_digest() {
+        return None;
+    }
+    let bits = entry.algorithm.byte_len() as u32 * 8;
+    let ones = entry.hash.count_ones();
+    let minority = ones.min(bits - ones);
+    (minority < bits / 8).then(|| {
+        format!(
+            "degenerate {} hash ({ones} of {bits} bits set): it would match featureless images",
+            entry.algorithm
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn degenerate_perceptual_hashes_are_refused() {
+        let entry = |algorithm, hex: &str| {
+            ListEntry::new(algorithm, HashValue::from_hex(algorithm, hex).unwrap(), 1)
+        };
+        let zeros = "0".repeat(64);
+        assert!(degenerate(&entry(Algorithm::Pdq, &zeros)).is_some());
+        assert!(degenerate(&entry(Algorithm::Pdq, &"f".repeat(64))).is_some());
+        // 31 bits set: still degenerate; 32: accepted.
+        let few = format!("{}{}", "0".repeat(56), "7fffffff");
+        assert!(degenerate(&entry(Algorithm::Pdq, &few)).is_some());
+        let enough = format!("{}{}", "0".repeat(56), "ffffffff");
+        assert!(degenerate(&entry(Algorithm::Pdq, &enough)).is_none());
+        assert!(degenerate(&entry(Algorithm::Phash, "8000000000000000")).is_some());
+        assert!(degenerate(&entry(Algorithm::Phash, "aca29c1c33dc23d7")).is_none());
+        // Digests are never degenerate: an empty file's MD5 is a real, matchable digest.
+        assert!(degenerate(&entry(Algorithm::Md5, "d41d8cd98f00b204e9800998ecf8427e")).is_none());
+    }
+
+    #[test]
+    fn formats_have_unique_names_that_parse() {
+        for format in ListFormat::ALL {
+            assert_eq!(format.name().parse::<ListFormat>().unwrap(), format);
+        }
+        assert!("xml".parse::<ListFormat>().is_err());
     }
 }

@@ -5,12 +5,10 @@
 //! optional; order is free. Lines starting with `#` are comments. An unknown column is an
 //! error rather than ignored, so a misspelt `lable` is caught instead of silently dropped.
 
-use std::path::Path;
-
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::hash::{Algorithm, HashValue};
 
-use super::ListEntry;
+use super::{Item, ListEntry, ParseContext};
 
 const COLUMNS: [&str; 6] = ["algorithm", "hash", "id", "label", "quality", "timestamp"];
 
@@ -25,9 +23,8 @@ struct Layout {
 }
 
 /// Parses a whole native list. Fails on the first bad line.
-pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>> {
-    let bad =
-        |line: u64, reason: String| Error::HashList { path: path.to_path_buf(), line, reason };
+pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Item)) -> Result<()> {
+    let bad = |line: u64, reason: String| cx.error(line, reason);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
         bad(line, "not valid UTF-8".to_string())
@@ -66,13 +63,12 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>> {
     let header_line = original_line(header.position().map_or(1, |p| p.line()));
     let layout = layout(&header).map_err(|reason| bad(header_line, reason))?;
 
-    let mut entries = Vec::new();
     for record in records {
         let record = record.map_err(|e| bad(csv_line(&e), e.to_string()))?;
         let line = original_line(record.position().map_or(0, |p| p.line()));
-        entries.push(entry(&layout, &record, line).map_err(|reason| bad(line, reason))?);
+        out(Item::Entry(entry(&layout, &record, line).map_err(|reason| bad(line, reason))?));
     }
-    Ok(entries)
+    Ok(())
 }
 
 fn layout(header: &csv::StringRecord) -> std::result::Result<Layout, String> {
@@ -136,6 +132,7 @@ fn entry(
         label: optional(layout.label).map(str::to_string),
         quality,
         timestamp,
+        size: None,
         line,
     })
 }
@@ -143,9 +140,16 @@ fn entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn parse_str(text: &str) -> Result<Vec<ListEntry>> {
-        parse(Path::new("list.csv"), text.as_bytes())
+        let cx = ParseContext { path: Path::new("list.csv"), algorithm: None };
+        let mut entries = Vec::new();
+        parse(&cx, text.as_bytes(), &mut |item| match item {
+            Item::Entry(entry) => entries.push(entry),
+            Item::Refused { .. } => panic!("native lists refuse nothing themselves"),
+        })?;
+        Ok(entries)
     }
 
     fn error_text(text: &str) -> String {
