@@ -38,6 +38,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Print the hashes of files as a native hash list (CSV) on standard output.
     Hash(HashArgs),
+    /// Work with hash lists.
+    List(ListArgs),
 }
 
 /// Flags shared by every command that walks files.
@@ -61,18 +63,20 @@ pub struct ScanArgs {
     /// A hash list to match against (native CSV, see docs/hashlist-format.md). Repeatable.
     #[arg(short, long = "list", value_name = "FILE", required = true)]
     pub lists: Vec<PathBuf>,
-    /// The lists' format, instead of detecting it: native, te-text, te-csv, stopncii, tat,
-    /// ncmec, hdb, hsb, plain.
-    #[arg(long, value_name = "FORMAT")]
-    pub list_format: Option<ListFormat>,
-    /// The algorithm of list entries whose format does not name it (plain lists of 64-hex
-    /// hashes, which may be SHA-256 or PDQ; ThreatExchange CSV named without a type).
-    #[arg(long, value_name = "ALG")]
-    pub list_algorithm: Option<Algorithm>,
-    /// Stop with status 2 when a list entry is refused (degenerate hash, unsupported
-    /// algorithm, withdrawn record) instead of skipping it with a warning.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// An allowlist (any list format): a match is suppressed, and counted in the report,
+    /// when the listed hash or the file's own hash is exactly in it. For known false
+    /// positives. Repeatable.
+    #[arg(long = "allow", value_name = "FILE")]
+    pub allow: Vec<PathBuf>,
+    /// Flood guard: a listed hash matching more than this many files…
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub flood_min_files: usize,
+    /// …and more than this percentage of the scanned files is reported as suspicious (its
+    /// matches are kept, marked).
+    #[arg(long, value_name = "PERCENT", default_value_t = 5.0)]
+    pub flood_percent: f64,
     /// Where to write the JSON report; `-` for standard output.
     #[arg(short = 'o', long, value_name = "FILE", default_value = "-")]
     pub report: PathBuf,
@@ -91,6 +95,55 @@ pub struct ScanArgs {
     /// Do not print the summary on standard error.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// How hash lists are read; shared by every command that loads lists.
+#[derive(Debug, ClapArgs)]
+pub struct LoadArgs {
+    /// The lists' format, instead of detecting it: native, te-text, te-csv, stopncii, tat,
+    /// ncmec, hdb, hsb, plain.
+    #[arg(long, value_name = "FORMAT")]
+    pub list_format: Option<ListFormat>,
+    /// The algorithm of list entries whose format does not name it (plain lists of 64-hex
+    /// hashes, which may be SHA-256 or PDQ; ThreatExchange CSV named without a type).
+    #[arg(long, value_name = "ALG")]
+    pub list_algorithm: Option<Algorithm>,
+    /// Stop with status 2 when a list entry is refused (degenerate hash, unsupported
+    /// algorithm, withdrawn record) instead of skipping it with a warning.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl LoadArgs {
+    pub fn options(&self) -> LoadOptions {
+        LoadOptions {
+            format: self.list_format,
+            algorithm: self.list_algorithm,
+            strict: self.strict,
+        }
+    }
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ListArgs {
+    #[command(subcommand)]
+    pub command: ListCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListCommand {
+    /// Load lists and print, per list, its format, entries per algorithm and every problem.
+    /// Exit status 0 when every list loads cleanly, 2 otherwise.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct CheckArgs {
+    /// The lists to check.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -128,11 +181,7 @@ pub struct ScanConfig {
 
 impl ScanConfig {
     pub fn from_args(args: ScanArgs) -> Result<ScanConfig> {
-        let load = LoadOptions {
-            format: args.list_format,
-            algorithm: args.list_algorithm,
-            strict: args.strict,
-        };
+        let load = args.load.options();
         let mut lists = Vec::new();
         for path in &args.lists {
             let list = HashList::load(path, &load)?;
@@ -145,12 +194,23 @@ impl ScanConfig {
             }
             lists.push(list);
         }
+        let mut allow = Vec::new();
+        for path in &args.allow {
+            let list = HashList::load(path, &load)?;
+            warn_refused(&list);
+            allow.push(list);
+        }
+        if !(0.0..=100.0).contains(&args.flood_percent) {
+            bail!("--flood-percent must be between 0 and 100");
+        }
         let options = MatchOptions {
             thresholds: args.thresholds.into_iter().collect::<BTreeMap<_, _>>(),
             rotations: !args.no_rotations,
             pdq_min_quality: args.pdq_min_quality,
+            flood_min_files: args.flood_min_files,
+            flood_share: args.flood_percent / 100.0,
         };
-        let matcher = Matcher::new(lists, options);
+        let matcher = Matcher::with_allowlist(lists, allow, options);
         let usable: BTreeSet<Algorithm> =
             matcher.algorithms().into_iter().filter(|a| *a != Algorithm::Vpdq).collect();
         if usable.is_empty() {

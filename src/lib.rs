@@ -12,8 +12,8 @@
 //!
 //! let list = HashList::load("hashlists/demo.csv".as_ref(), &Default::default())?;
 //! let matcher = Matcher::new(vec![list], MatchOptions::default());
-//! let files = scan::scan(&["fixtures".into()], &matcher, &scan::ScanOptions::default());
-//! for file in &files {
+//! let scan = scan::scan(&["fixtures".into()], &matcher, &scan::ScanOptions::default());
+//! for file in &scan.files {
 //!     if file.outcome.status() == scan::Status::Flagged {
 //!         println!("{}", file.path.display());
 //!     }

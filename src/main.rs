@@ -9,10 +9,11 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use mediascreen::hash::Algorithm;
+use mediascreen::hashlist::HashList;
 use mediascreen::report::{Report, ReportContext};
 use mediascreen::scan;
 
-use cli::{Args, Command, HashConfig, ScanConfig};
+use cli::{Args, CheckArgs, Command, HashConfig, ListArgs, ListCommand, ScanConfig};
 
 /// The documented exit statuses (see `--help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Scan(a) => ScanConfig::from_args(a).and_then(run_scan),
         Command::Hash(a) => HashConfig::from_args(a).and_then(run_hash),
+        Command::List(ListArgs { command: ListCommand::Check(a) }) => run_list_check(a),
     };
     match result {
         Ok(status) => ExitCode::from(status as u8),
@@ -44,7 +46,7 @@ fn main() -> ExitCode {
 fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
     let started = SystemTime::now();
     let clock = Instant::now();
-    let files = scan::scan(&config.paths, &config.matcher, &config.scan);
+    let scan = scan::scan(&config.paths, &config.matcher, &config.scan);
     let report = Report::build(
         &ReportContext {
             paths: &config.paths,
@@ -53,7 +55,7 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
             started,
             finished: SystemTime::now(),
         },
-        &files,
+        &scan,
     );
     report.write(config.report.as_deref()).with_context(|| match &config.report {
         Some(p) => format!("writing the report to {}", p.display()),
@@ -130,6 +132,39 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
     }
     out.flush()?;
     Ok(if failed { ExitStatus::Error } else { ExitStatus::Clean })
+}
+
+fn run_list_check(args: CheckArgs) -> Result<ExitStatus> {
+    let options = args.load.options();
+    let mut clean = true;
+    for path in &args.files {
+        let list = match HashList::load(path, &options) {
+            Ok(list) => list,
+            Err(err) => {
+                println!("{err}");
+                clean = false;
+                continue;
+            }
+        };
+        let counts: Vec<String> =
+            list.counts().iter().map(|(algorithm, n)| format!("{algorithm} {n}")).collect();
+        println!(
+            "{}: {}, {} entries ({}), {} refused",
+            path.display(),
+            list.format,
+            list.entries.len(),
+            counts.join(", "),
+            list.refused.len()
+        );
+        for refusal in &list.refused {
+            println!("{}:{}: entry skipped: {}", path.display(), refusal.line, refusal.reason);
+        }
+        if list.entries.is_empty() {
+            println!("{}: the list has no entries", path.display());
+        }
+        clean &= list.refused.is_empty() && !list.entries.is_empty();
+    }
+    Ok(if clean { ExitStatus::Clean } else { ExitStatus::Error })
 }
 
 /// `mediascreen hash … | head` must end quietly, as other Unix tools do.

@@ -1,20 +1,21 @@
 //! Matching one file's hashes against the loaded lists.
 //!
-//! Owns the matching policy: exact equality for digests, Hamming distance at or under a
-//! per-algorithm threshold for perceptual hashes, the PDQ quality gate, and dihedral (rotated
-//! and mirrored) PDQ matching. Returns at most one match per list entry, the closest, in a
-//! fixed order. Must not read files or compute hashes, and must not decide what a match means
-//! for the exit status: that is the caller's.
+//! Owns the matching policy: exact equality for digests (and the file size, for lists that
+//! pin it), Hamming distance at or under a per-algorithm threshold for perceptual hashes, the
+//! PDQ quality gate, dihedral (rotated and mirrored) PDQ matching, the allowlist, and the
+//! flood guard over a whole scan. Returns at most one match per distinct listed hash, the
+//! closest, in a fixed order. Must not read files or compute hashes, and must not decide what
+//! a match means for the exit status: that is the caller's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::hash::pdq::Dihedral;
-use crate::hash::{Algorithm, FileHashes};
+use crate::hash::{Algorithm, FileHashes, HashValue};
 use crate::hashlist::HashList;
 use crate::index::{EntryRef, Index};
 
 /// How matching is done. Defaults follow the reference implementations.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MatchOptions {
     /// Inclusive Hamming-distance thresholds that override
     /// [`Algorithm::default_threshold`].
@@ -24,11 +25,21 @@ pub struct MatchOptions {
     /// PDQ hashes of lower quality are not matched perceptually, as the reference advises:
     /// they come from flat or tiny images and match unrelated content. Default 50.
     pub pdq_min_quality: u8,
+    /// Flood guard: a listed hash matched by more than this many files… (default 50)
+    pub flood_min_files: usize,
+    /// …and by more than this share of the scanned files (default 0.05) is suspicious.
+    pub flood_share: f64,
 }
 
 impl Default for MatchOptions {
     fn default() -> Self {
-        MatchOptions { thresholds: BTreeMap::new(), rotations: true, pdq_min_quality: 50 }
+        MatchOptions {
+            thresholds: BTreeMap::new(),
+            rotations: true,
+            pdq_min_quality: 50,
+            flood_min_files: 50,
+            flood_share: 0.05,
+        }
     }
 }
 
@@ -42,13 +53,15 @@ impl MatchOptions {
     }
 }
 
-/// One list entry that a file matched.
+/// One distinct listed hash that a file matched.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Match {
     /// The algorithm that matched.
     pub algorithm: Algorithm,
-    /// The entry matched.
-    pub entry: EntryRef,
+    /// The listed hash.
+    pub hash: HashValue,
+    /// Every list entry carrying that hash, in list order.
+    pub sources: Vec<EntryRef>,
     /// Hamming distance (0 for digests).
     pub distance: u32,
     /// Threshold in force.
@@ -56,35 +69,71 @@ pub struct Match {
     /// For PDQ, how the scanned file relates to the listed image: [`Dihedral::Rot90`] means
     /// the file is the listed image rotated 90° counter-clockwise; `Orig` means as listed.
     pub orientation: Option<Dihedral>,
+    /// Set by the flood guard when this listed hash matched too many files of the scan.
+    pub suspicious: bool,
 }
 
 /// What matching found for one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MatchResult {
-    /// Matches, ordered by distance, then algorithm, then list, then entry.
+    /// Matches, ordered by distance, then algorithm, then listed hash.
     pub matches: Vec<Match>,
+    /// Matches suppressed by the allowlist, in the same order.
+    pub allowed: Vec<Match>,
     /// Set when the file's PDQ quality was under the gate, so it was not matched by PDQ.
     pub pdq_below_quality: Option<u8>,
 }
 
-/// Loaded lists plus their index and the matching policy.
+/// A listed hash that the flood guard found matching too many files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flood {
+    /// The algorithm.
+    pub algorithm: Algorithm,
+    /// The listed hash.
+    pub hash: HashValue,
+    /// Every list entry carrying it.
+    pub sources: Vec<EntryRef>,
+    /// How many files it matched.
+    pub files: usize,
+}
+
+/// Loaded lists, the allowlist, their indexes and the matching policy.
 #[derive(Debug)]
 pub struct Matcher {
     lists: Vec<HashList>,
     index: Index,
+    allow: Vec<HashList>,
+    allow_index: Index,
     options: MatchOptions,
 }
 
 impl Matcher {
-    /// Indexes `lists` for matching under `options`.
+    /// Indexes `lists` for matching under `options`, with no allowlist.
     pub fn new(lists: Vec<HashList>, options: MatchOptions) -> Matcher {
+        Matcher::with_allowlist(lists, Vec::new(), options)
+    }
+
+    /// Indexes `lists`, and `allow`: a match is suppressed when the listed hash, or the
+    /// file's own hash of that algorithm, is exactly an allowlisted hash. Exact, not within a
+    /// threshold, so that allowing one known false positive cannot hide its near neighbours.
+    pub fn with_allowlist(
+        lists: Vec<HashList>,
+        allow: Vec<HashList>,
+        options: MatchOptions,
+    ) -> Matcher {
         let index = Index::build(&lists);
-        Matcher { lists, index, options }
+        let allow_index = Index::build(&allow);
+        Matcher { lists, index, allow, allow_index, options }
     }
 
     /// The loaded lists, in the order given.
     pub fn lists(&self) -> &[HashList] {
         &self.lists
+    }
+
+    /// The allowlists, in the order given.
+    pub fn allowlists(&self) -> &[HashList] {
+        &self.allow
     }
 
     /// The matching policy.
@@ -93,32 +142,68 @@ impl Matcher {
     }
 
     /// Algorithms that at least one loaded list has entries for: the only ones worth
-    /// computing for a scan.
+    /// computing for a scan (allowlists add none: they only suppress).
     pub fn algorithms(&self) -> BTreeSet<Algorithm> {
         self.lists.iter().flat_map(|l| l.entries.iter().map(|e| e.algorithm)).collect()
     }
 
+    fn is_allowed(&self, algorithm: Algorithm, listed: &HashValue, own: &HashValue) -> bool {
+        [listed, own].into_iter().any(|hash| {
+            if algorithm.is_digest() {
+                !self.allow_index.exact(algorithm, hash).is_empty()
+            } else {
+                !self.allow_index.within(algorithm, hash, 0).is_empty()
+            }
+        })
+    }
+
     /// Matches one file's hashes against every list.
     pub fn match_hashes(&self, hashes: &FileHashes) -> MatchResult {
-        // Keyed by entry so that an entry reached by several orientations is reported once,
-        // at its closest; ties go to the earlier orientation (`orig` first).
-        let mut best: BTreeMap<EntryRef, Match> = BTreeMap::new();
+        // Keyed by listed hash so that a hash reached through several orientations is
+        // reported once, at its closest; ties go to the earlier orientation (`orig` first).
+        let mut best: BTreeMap<(Algorithm, HashValue), Match> = BTreeMap::new();
         let mut offer = |m: Match| {
-            let keep = best.get(&m.entry).is_none_or(|old| m.distance < old.distance);
-            if keep {
-                best.insert(m.entry, m);
+            let key = (m.algorithm, m.hash.clone());
+            if best.get(&key).is_none_or(|old| m.distance < old.distance) {
+                best.insert(key, m);
             }
         };
 
         for (&algorithm, value) in &hashes.values {
             let threshold = self.options.threshold(algorithm);
             if algorithm.is_digest() {
-                for &entry in self.index.exact(algorithm, value) {
-                    offer(Match { algorithm, entry, distance: 0, threshold, orientation: None });
+                // Lists that pin a size (ClamAV) match only a file of that size.
+                let sources: Vec<EntryRef> = self
+                    .index
+                    .exact(algorithm, value)
+                    .iter()
+                    .copied()
+                    .filter(|at| {
+                        self.lists[at.list].entries[at.entry].size.is_none_or(|s| s == hashes.size)
+                    })
+                    .collect();
+                if !sources.is_empty() {
+                    offer(Match {
+                        algorithm,
+                        hash: value.clone(),
+                        sources,
+                        distance: 0,
+                        threshold,
+                        orientation: None,
+                        suspicious: false,
+                    });
                 }
             } else {
-                for (entry, distance) in self.index.within(algorithm, value, threshold) {
-                    offer(Match { algorithm, entry, distance, threshold, orientation: None });
+                for hit in self.index.within(algorithm, value, threshold) {
+                    offer(Match {
+                        algorithm,
+                        hash: hit.hash,
+                        sources: hit.sources.to_vec(),
+                        distance: hit.distance,
+                        threshold,
+                        orientation: None,
+                        suspicious: false,
+                    });
                 }
             }
         }
@@ -133,22 +218,68 @@ impl Matcher {
                     if self.options.rotations { &Dihedral::ALL } else { &[Dihedral::Orig] };
                 for &variant in variants {
                     let hash = pdq.dihedral(variant);
-                    for (entry, distance) in self.index.within(Algorithm::Pdq, &hash, threshold) {
+                    for hit in self.index.within(Algorithm::Pdq, &hash, threshold) {
                         offer(Match {
                             algorithm: Algorithm::Pdq,
-                            entry,
-                            distance,
+                            hash: hit.hash,
+                            sources: hit.sources.to_vec(),
+                            distance: hit.distance,
                             threshold,
                             // The variant that matched undoes the file's transformation.
                             orientation: Some(variant.inverse()),
+                            suspicious: false,
                         });
                     }
                 }
             }
         }
 
-        let mut matches: Vec<Match> = best.into_values().collect();
-        matches.sort_by_key(|m| (m.distance, m.algorithm, m.entry));
-        MatchResult { matches, pdq_below_quality }
+        let own = |algorithm: Algorithm| match (algorithm, &hashes.pdq) {
+            (Algorithm::Pdq, Some(pdq)) => Some(pdq.hash()),
+            _ => hashes.values.get(&algorithm).cloned(),
+        };
+        let (mut allowed, mut matches): (Vec<Match>, Vec<Match>) =
+            best.into_values().partition(|m| {
+                own(m.algorithm).is_some_and(|own| self.is_allowed(m.algorithm, &m.hash, &own))
+            });
+        let order = |m: &Match| (m.distance, m.algorithm, m.hash.clone());
+        matches.sort_by_key(order);
+        allowed.sort_by_key(order);
+        MatchResult { matches, allowed, pdq_below_quality }
+    }
+
+    /// The flood guard: finds listed hashes that matched more files than
+    /// [`MatchOptions::flood_min_files`] and more than [`MatchOptions::flood_share`] of
+    /// `scanned` files, and marks their matches suspicious. A list entry that matches a
+    /// large part of an ordinary folder is far more likely a bad entry than a find.
+    pub fn flood_guard<'a>(
+        &self,
+        results: impl IntoIterator<Item = &'a mut MatchResult>,
+        scanned: usize,
+    ) -> Vec<Flood> {
+        let mut results: Vec<&mut MatchResult> = results.into_iter().collect();
+        let mut counts: BTreeMap<(Algorithm, HashValue), (usize, Vec<EntryRef>)> = BTreeMap::new();
+        for result in &results {
+            for m in &result.matches {
+                let slot = counts.entry((m.algorithm, m.hash.clone())).or_default();
+                slot.0 += 1;
+                slot.1.clone_from(&m.sources);
+            }
+        }
+        let floods: Vec<Flood> = counts
+            .into_iter()
+            .filter(|(_, (files, _))| {
+                *files > self.options.flood_min_files
+                    && *files as f64 > self.options.flood_share * scanned as f64
+            })
+            .map(|((algorithm, hash), (files, sources))| Flood { algorithm, hash, sources, files })
+            .collect();
+        for result in &mut results {
+            for m in &mut result.matches {
+                m.suspicious =
+                    floods.iter().any(|f| f.algorithm == m.algorithm && f.hash == m.hash);
+            }
+        }
+        floods
     }
 }

@@ -14,8 +14,10 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::hash::Algorithm;
-use crate::matcher::Matcher;
-use crate::scan::{FileReport, Outcome, Status};
+use crate::hashlist::HashList;
+use crate::index::EntryRef;
+use crate::matcher::{Match, Matcher};
+use crate::scan::{FileReport, Outcome, Scan, Status};
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -37,6 +39,8 @@ pub struct Report {
     pub settings: Settings,
     /// The lists matched against.
     pub lists: Vec<ListInfo>,
+    /// The allowlists (`--allow`) whose hashes suppress matches.
+    pub allowlists: Vec<ListInfo>,
     /// Counts; `files == clean + flagged + errors + skipped`.
     pub summary: Summary,
     /// Files that matched, in walk order.
@@ -47,6 +51,11 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Files whose PDQ hash was below the quality gate and so not matched by PDQ.
     pub low_quality: Vec<LowQuality>,
+    /// Files with matches that the allowlist suppressed, in walk order.
+    pub allowlisted: Vec<Allowlisted>,
+    /// Listed hashes that matched suspiciously many files (flood guard); their matches are
+    /// kept, marked `suspicious`.
+    pub suspicious: Vec<Suspicious>,
 }
 
 /// Name and version of the tool.
@@ -106,6 +115,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Bytes read from scanned files.
     pub bytes: u64,
+    /// Matches suppressed by the allowlist (not part of the file counts).
+    pub allowlisted_matches: usize,
 }
 
 /// A file that matched.
@@ -126,19 +137,11 @@ pub struct Flagged {
     pub perceptual_error: Option<String>,
 }
 
-/// One match.
+/// One distinct listed hash that a file matched.
 #[derive(Debug, Serialize)]
 pub struct MatchEntry {
     /// Algorithm that matched.
     pub algorithm: Algorithm,
-    /// Path of the list holding the entry.
-    pub list: String,
-    /// 1-based line of the entry in that list.
-    pub line: u64,
-    /// The entry's id, if it has one.
-    pub id: Option<String>,
-    /// The entry's label, if it has one.
-    pub label: Option<String>,
     /// The listed hash.
     pub hash: String,
     /// Hamming distance (0 for digests).
@@ -151,6 +154,45 @@ pub struct MatchEntry {
     /// counter-clockwise, `rot180`, `rot270`, `flipx` = mirrored top-bottom, `flipy` =
     /// mirrored left-right, `flipp` = transposed, `flipm` = anti-transposed).
     pub orientation: Option<&'static str>,
+    /// The flood guard found this listed hash matching suspiciously many files.
+    pub suspicious: bool,
+    /// Every list entry carrying the hash (a hash in several lists is matched once).
+    pub sources: Vec<Source>,
+}
+
+/// A list entry carrying a matched hash.
+#[derive(Debug, Serialize)]
+pub struct Source {
+    /// Path of the list.
+    pub list: String,
+    /// 1-based line of the entry in that list.
+    pub line: u64,
+    /// The entry's id, if it has one.
+    pub id: Option<String>,
+    /// The entry's label, if it has one.
+    pub label: Option<String>,
+}
+
+/// A file some of whose matches the allowlist suppressed.
+#[derive(Debug, Serialize)]
+pub struct Allowlisted {
+    /// The file.
+    pub path: String,
+    /// The suppressed matches.
+    pub matches: Vec<MatchEntry>,
+}
+
+/// A listed hash that the flood guard found matching too many files.
+#[derive(Debug, Serialize)]
+pub struct Suspicious {
+    /// Its algorithm.
+    pub algorithm: Algorithm,
+    /// The listed hash.
+    pub hash: String,
+    /// How many files it matched.
+    pub files: usize,
+    /// The list entries carrying it.
+    pub sources: Vec<Source>,
 }
 
 /// A file that could not be (fully) screened.
@@ -198,7 +240,7 @@ pub struct ReportContext<'a> {
 
 impl Report {
     /// Builds the report for `files`.
-    pub fn build(context: &ReportContext<'_>, files: &[FileReport]) -> Report {
+    pub fn build(context: &ReportContext<'_>, scan: &Scan) -> Report {
         let matcher = context.matcher;
         let options = matcher.options();
         let mut algorithms = matcher.algorithms();
@@ -226,26 +268,29 @@ impl Report {
                 pdq_min_quality: options.pdq_min_quality,
                 follow_symlinks: context.follow_symlinks,
             },
-            lists: matcher
-                .lists()
-                .iter()
-                .map(|l| ListInfo {
-                    path: display(&l.path),
-                    sha256: l.sha256.to_hex(),
-                    format: l.format.name(),
-                    entries: l.counts(),
-                    refused: l.refused.len(),
-                })
-                .collect(),
+            lists: matcher.lists().iter().map(ListInfo::new).collect(),
+            allowlists: matcher.allowlists().iter().map(ListInfo::new).collect(),
             summary: Summary::default(),
             flagged: Vec::new(),
             errors: Vec::new(),
             skipped: Vec::new(),
             low_quality: Vec::new(),
+            allowlisted: Vec::new(),
+            suspicious: Vec::new(),
         };
-        for file in files {
+        for file in &scan.files {
             report.add(matcher, file);
         }
+        report.suspicious = scan
+            .floods
+            .iter()
+            .map(|f| Suspicious {
+                algorithm: f.algorithm,
+                hash: f.hash.to_hex(),
+                files: f.files,
+                sources: sources(matcher, &f.sources),
+            })
+            .collect();
         report
     }
 
@@ -271,40 +316,24 @@ impl Report {
                 if let Some(quality) = result.pdq_below_quality {
                     self.low_quality.push(LowQuality { path: path.clone(), quality });
                 }
+                let entries = |matches: &[Match]| -> Vec<MatchEntry> {
+                    matches.iter().map(|m| match_entry(matcher, m, *pdq_quality)).collect()
+                };
+                self.summary.allowlisted_matches += result.allowed.len();
+                if !result.allowed.is_empty() {
+                    self.allowlisted.push(Allowlisted {
+                        path: path.clone(),
+                        matches: entries(&result.allowed),
+                    });
+                }
                 if result.matches.is_empty() {
                     if let Some(reason) = perceptual_error {
-                        self.errors.push(ErrorEntry {
-                            path,
-                            stage: "decode",
-                            reason: reason.clone(),
-                        });
+                        let reason = reason.clone();
+                        self.errors.push(ErrorEntry { path, stage: "decode", reason });
                     }
                     return;
                 }
-                let matches = result
-                    .matches
-                    .iter()
-                    .map(|m| {
-                        let list = &matcher.lists()[m.entry.list];
-                        let entry = &list.entries[m.entry.entry];
-                        MatchEntry {
-                            algorithm: m.algorithm,
-                            list: display(&list.path),
-                            line: entry.line,
-                            id: entry.id.clone(),
-                            label: entry.label.clone(),
-                            hash: entry.hash.to_hex(),
-                            distance: m.distance,
-                            threshold: m.threshold,
-                            quality: if m.algorithm == Algorithm::Pdq {
-                                *pdq_quality
-                            } else {
-                                None
-                            },
-                            orientation: m.orientation.map(|o| o.name()),
-                        }
-                    })
-                    .collect();
+                let matches = entries(&result.matches);
                 self.flagged.push(Flagged {
                     path,
                     size: *size,
@@ -333,6 +362,46 @@ impl Report {
             None => std::io::stdout().lock().write_all(&json),
             Some(p) if p == Path::new("-") => std::io::stdout().lock().write_all(&json),
             Some(p) => write_atomically(p, &json),
+        }
+    }
+}
+
+fn match_entry(matcher: &Matcher, m: &Match, pdq_quality: Option<u8>) -> MatchEntry {
+    MatchEntry {
+        algorithm: m.algorithm,
+        hash: m.hash.to_hex(),
+        distance: m.distance,
+        threshold: m.threshold,
+        quality: if m.algorithm == Algorithm::Pdq { pdq_quality } else { None },
+        orientation: m.orientation.map(|o| o.name()),
+        suspicious: m.suspicious,
+        sources: sources(matcher, &m.sources),
+    }
+}
+
+fn sources(matcher: &Matcher, refs: &[EntryRef]) -> Vec<Source> {
+    refs.iter()
+        .map(|at| {
+            let list = &matcher.lists()[at.list];
+            let entry = &list.entries[at.entry];
+            Source {
+                list: display(&list.path),
+                line: entry.line,
+                id: entry.id.clone(),
+                label: entry.label.clone(),
+            }
+        })
+        .collect()
+}
+
+impl ListInfo {
+    fn new(list: &HashList) -> ListInfo {
+        ListInfo {
+            path: display(&list.path),
+            sha256: list.sha256.to_hex(),
+            format: list.format.name(),
+            entries: list.counts(),
+            refused: list.refused.len(),
         }
     }
 }

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::decode::{decode_rgb, DecodeLimits};
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::{classic, digest, Algorithm, FileHashes, HashValue};
-use crate::matcher::{MatchResult, Matcher};
+use crate::matcher::{Flood, MatchResult, Matcher};
 use crate::sniff::sniff;
 use crate::walk::{walk, Candidate, CandidateKind};
 
@@ -73,7 +73,7 @@ pub fn hash_file(
 ) -> Result<HashedFile, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let sniffed = sniff(&bytes);
-    let mut hashes = FileHashes::default();
+    let mut hashes = FileHashes { size: bytes.len() as u64, ..FileHashes::default() };
     for &algorithm in algorithms {
         if let Some(value) = digest::digest(algorithm, &bytes) {
             hashes.values.insert(algorithm, value);
@@ -214,14 +214,33 @@ where
     pool.install(|| candidates.par_iter().map(&work).collect())
 }
 
-/// Scans `roots` against `matcher`.
-pub fn scan(roots: &[PathBuf], matcher: &Matcher, options: &ScanOptions) -> Vec<FileReport> {
+/// The result of a scan.
+pub struct Scan {
+    /// Every walked path and its outcome, in walk order.
+    pub files: Vec<FileReport>,
+    /// Listed hashes the flood guard found matching too many files; their matches are
+    /// marked suspicious.
+    pub floods: Vec<Flood>,
+}
+
+/// Scans `roots` against `matcher`, then applies the flood guard over the whole scan.
+pub fn scan(roots: &[PathBuf], matcher: &Matcher, options: &ScanOptions) -> Scan {
     let mut algorithms = matcher.algorithms();
     algorithms.insert(Algorithm::Sha256);
-    for_each_candidate(roots, options, |candidate| FileReport {
+    let mut files = for_each_candidate(roots, options, |candidate| FileReport {
         path: candidate.path.clone(),
         outcome: scan_one(candidate, &algorithms, matcher, options.limits),
-    })
+    });
+    let mut results: Vec<&mut MatchResult> = files
+        .iter_mut()
+        .filter_map(|f| match &mut f.outcome {
+            Outcome::Scanned { result, .. } => Some(result),
+            _ => None,
+        })
+        .collect();
+    let scanned = results.len();
+    let floods = matcher.flood_guard(results.iter_mut().map(|r| &mut **r), scanned);
+    Scan { files, floods }
 }
 
 fn scan_one(

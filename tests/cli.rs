@@ -69,10 +69,11 @@ fn edited_copies_are_flagged_with_entry_and_orientation() {
         let entry = flagged(&report, &path).unwrap_or_else(|| panic!("{path} not flagged"));
         let m = &entry["matches"][0];
         assert_eq!(m["algorithm"], "pdq", "{path}: {m}");
-        assert_eq!(m["id"], id, "{path}: {m}");
+        assert_eq!(m["sources"][0]["id"], id, "{path}: {m}");
         assert_eq!(m["orientation"], orientation, "{path}: {m}");
         assert!(m["distance"].as_u64().unwrap() <= 31, "{path}: {m}");
-        assert_eq!(m["list"], DEMO);
+        assert_eq!(m["sources"][0]["list"], DEMO);
+        assert_eq!(m["suspicious"], false);
         assert_eq!(entry["matches"].as_array().unwrap().len(), 1, "{path}: {entry}");
     }
 
@@ -83,7 +84,7 @@ fn edited_copies_are_flagged_with_entry_and_orientation() {
             .as_array()
             .unwrap()
             .iter()
-            .inspect(|m| assert_eq!(m["id"], "demo-q1050"))
+            .inspect(|m| assert_eq!(m["sources"][0]["id"], "demo-q1050"))
             .map(|m| m["algorithm"].as_str().unwrap())
             .collect();
         assert!(algorithms.contains(&"phash") && algorithms.contains(&"dhash"), "{path}: {entry}");
@@ -285,4 +286,134 @@ fn symlinks_are_skipped_and_counted() {
     let (code, report, _) =
         scan(&[dir.path().to_str().unwrap(), "--list", DEMO, "--follow-symlinks"]);
     assert_eq!((code, &report["summary"]["clean"]), (0, &Value::from(1)));
+}
+
+#[test]
+fn allowlist_suppresses_listed_hashes_and_known_files() {
+    let dir = tempfile::tempdir().unwrap();
+    // By listed hash: the pen entry is allowlisted, so its three copies come out clean.
+    let pen = "1f811b9d267fbc6693c0c7f30e041f9df49b836303e10f067fcdfc12c02d01f9";
+    let by_entry =
+        write(dir.path(), "allow-entry.csv", format!("algorithm,hash\npdq,{pen}\n").as_bytes());
+    // By the file's own hash, as `mediascreen hash` prints it: only that file is allowed.
+    let known = mediascreen(&[
+        "hash",
+        "--algorithms",
+        "pdq",
+        "fixtures/screening/edited/bridge-mirrored.jpg",
+    ]);
+    let by_file = write(dir.path(), "allow-file.csv", &known.stdout);
+
+    let (code, report, _) = scan(&[
+        "fixtures/screening",
+        "--list",
+        DEMO,
+        "--allow",
+        by_entry.to_str().unwrap(),
+        "--allow",
+        by_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert_counts_add_up(&report);
+    assert_eq!(report["summary"]["flagged"], 12 - 4, "{}", report["flagged"]);
+    assert_eq!(report["summary"]["allowlisted_matches"], 4);
+    let allowed: Vec<&str> = report["allowlisted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        allowed,
+        [
+            "fixtures/screening/edited/bridge-mirrored.jpg",
+            "fixtures/screening/edited/pen-rotated-180.jpg",
+            "fixtures/screening/edited/pen-small.webp",
+            "fixtures/screening/edited/pen-upside-down-mirror.jpg",
+        ]
+    );
+    assert!(flagged(&report, "fixtures/screening/edited/bridge-rotated-90.jpg").is_some());
+    assert_eq!(report["allowlists"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn flood_guard_marks_an_entry_matching_too_many_files() {
+    // Five of the 22 scanned files are copies of the bridge: with the default guard (more
+    // than 50 files) nothing is suspicious; with a guard of 2 files and 10 % it is.
+    let (_, report, _) = scan(&["fixtures/screening", "--list", DEMO]);
+    assert!(report["suspicious"].as_array().unwrap().is_empty());
+
+    let (code, report, _) = scan(&[
+        "fixtures/screening",
+        "--list",
+        DEMO,
+        "--flood-min-files",
+        "4",
+        "--flood-percent",
+        "10",
+    ]);
+    assert_eq!(code, 1, "suspicious matches are kept");
+    let suspicious = report["suspicious"].as_array().unwrap();
+    assert_eq!(suspicious.len(), 1, "{suspicious:?}");
+    assert_eq!(suspicious[0]["files"], 5);
+    assert_eq!(suspicious[0]["sources"][0]["id"], "demo-bridge");
+    let rotated = flagged(&report, "fixtures/screening/edited/bridge-rotated-90.jpg").unwrap();
+    assert_eq!(rotated["matches"][0]["suspicious"], true);
+    let pen = flagged(&report, "fixtures/screening/edited/pen-small.webp").unwrap();
+    assert_eq!(pen["matches"][0]["suspicious"], false);
+}
+
+#[test]
+fn a_hash_in_two_lists_is_one_match_with_both_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.csv");
+    std::fs::copy(root().join(DEMO), &copy).unwrap();
+    let (code, report, _) = scan(&[
+        "fixtures/screening/edited/pen-small.webp",
+        "--list",
+        DEMO,
+        "--list",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let matches = report["flagged"][0]["matches"].as_array().unwrap();
+    assert_eq!(matches.len(), 1, "{matches:?}");
+    let lists: Vec<&str> = matches[0]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["list"].as_str().unwrap())
+        .collect();
+    assert_eq!(lists, [DEMO, copy.to_str().unwrap()]);
+}
+
+#[test]
+fn refused_entries_warn_by_line_and_strict_makes_them_fatal() {
+    let list = format!(
+        "algorithm,hash,id\npdq,{},blank\npdq,1f811b9d267fbc6693c0c7f30e041f9df49b836303e10f067fcdfc12c02d01f9,pen\n",
+        "0".repeat(64)
+    );
+    let (_dir, path, output) = scan_with_list(list.as_bytes());
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let warning = format!("{}:2: entry skipped: degenerate pdq hash", path.display());
+    assert!(stderr(&output).contains(&warning), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["lists"][0]["refused"], 1);
+    assert_eq!(report["lists"][0]["entries"]["pdq"], 1);
+
+    let strict =
+        mediascreen(&["scan", "fixtures/screening", "--list", path.to_str().unwrap(), "--strict"]);
+    assert_eq!(code(&strict), 2);
+    assert!(
+        stderr(&strict).contains(&format!("{}:2: degenerate", path.display())),
+        "{}",
+        stderr(&strict)
+    );
+
+    let check = mediascreen(&["list", "check", path.to_str().unwrap(), DEMO]);
+    assert_eq!(code(&check), 2);
+    let out = String::from_utf8(check.stdout).unwrap();
+    assert!(out.contains(&warning), "{out}");
+    assert!(out.contains("hashlists/demo.csv: native, 8 entries (pdq 4, phash 1, dhash 1, md5 1, sha256 1), 0 refused"), "{out}");
+    assert_eq!(code(&mediascreen(&["list", "check", DEMO])), 0);
 }

@@ -214,6 +214,8 @@ impl fmt::Display for HashValue {
 /// Everything computed for one file: what the matcher and `mediascreen hash` consume.
 #[derive(Default)]
 pub struct FileHashes {
+    /// The file's size in bytes (some lists pin it alongside a digest).
+    pub size: u64,
     /// Digests and 64-bit perceptual hashes, by algorithm.
     pub values: BTreeMap<Algorithm, HashValue>,
     /// PDQ features, kept whole so that dihedral variants can be derived on demand.

@@ -1,0 +1,225 @@
+//! Lookup structures over loaded hash lists.
+//!
+//! Owns finding the listed hashes that equal a digest or lie within a Hamming distance of a
+//! perceptual hash. Each distinct hash is stored once, however many lists (or lines) carry
+//! it, together with every entry that carries it, so a match reports all their ids. Results
+//! come back in a fixed order (by distance is the matcher's job; here, by hash). Must not
+//! know about threshold policy, orientations or quality: that is [`crate::matcher`]'s job.
+
+mod mih;
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::hash::{Algorithm, HashValue};
+use crate::hashlist::HashList;
+
+pub use mih::Mih;
+
+/// Where an entry lives: index of its list, index of the entry in that list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryRef {
+    /// Position of the list among the loaded lists.
+    pub list: usize,
+    /// Position of the entry within its list.
+    pub entry: usize,
+}
+
+/// One distinct listed hash that a query reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit<'a> {
+    /// The listed hash.
+    pub hash: HashValue,
+    /// Hamming distance to the query (0 for digests).
+    pub distance: u32,
+    /// Every entry carrying this hash, in list order.
+    pub sources: &'a [EntryRef],
+}
+
+/// Exact and Hamming lookups over every entry of a set of lists.
+#[derive(Debug, Default)]
+pub struct Index {
+    exact: HashMap<(Algorithm, HashValue), Vec<EntryRef>>,
+    perceptual: BTreeMap<Algorithm, Table>,
+}
+
+/// One perceptual algorithm's distinct hashes and, per hash, the entries carrying it.
+#[derive(Debug)]
+struct Table {
+    hashes: Hashes,
+    /// `sources[starts[i]..starts[i + 1]]` carry hash `i`.
+    starts: Vec<u32>,
+    sources: Vec<EntryRef>,
+}
+
+/// 256-bit and 64-bit hashes get tables of their own width so distances stay a few popcounts.
+#[derive(Debug)]
+enum Hashes {
+    Wide(Mih<4>),
+    Narrow(Mih<1>),
+}
+
+fn words<const W: usize>(hash: &HashValue) -> [u64; W] {
+    let mut out = [0u64; W];
+    for (word, chunk) in out.iter_mut().zip(hash.as_bytes().chunks(8)) {
+        let mut bytes = [0u8; 8];
+        bytes[..chunk.len()].copy_from_slice(chunk);
+        *word = u64::from_be_bytes(bytes);
+    }
+    out
+}
+
+fn unwords<const W: usize>(words: &[u64; W], len: usize) -> HashValue {
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).take(len).collect();
+    HashValue::from_bytes(bytes)
+}
+
+impl Table {
+    /// Sorts `(hash, source)` pairs so that equal hashes become neighbours, then keeps each
+    /// hash once with the run of its sources.
+    fn build<const W: usize>(
+        mut pairs: Vec<([u64; W], EntryRef)>,
+        wrap: fn(Mih<W>) -> Hashes,
+    ) -> Table {
+        pairs.sort_unstable();
+        let mut hashes = Vec::new();
+        let mut starts = Vec::new();
+        let mut sources = Vec::with_capacity(pairs.len());
+        for (hash, source) in pairs {
+            if hashes.last() != Some(&hash) {
+                hashes.push(hash);
+                starts.push(sources.len() as u32);
+            }
+            sources.push(source);
+        }
+        starts.push(sources.len() as u32);
+        Table { hashes: wrap(Mih::new(hashes)), starts, sources }
+    }
+
+    fn sources(&self, id: u32) -> &[EntryRef] {
+        let id = id as usize;
+        &self.sources[self.starts[id] as usize..self.starts[id + 1] as usize]
+    }
+}
+
+impl Index {
+    /// Indexes every entry of `lists`.
+    pub fn build(lists: &[HashList]) -> Index {
+        let mut exact: HashMap<(Algorithm, HashValue), Vec<EntryRef>> = HashMap::new();
+        let mut wide: BTreeMap<Algorithm, Vec<([u64; 4], EntryRef)>> = BTreeMap::new();
+        let mut narrow: BTreeMap<Algorithm, Vec<([u64; 1], EntryRef)>> = BTreeMap::new();
+        for (l, list) in lists.iter().enumerate() {
+            for (e, entry) in list.entries.iter().enumerate() {
+                let at = EntryRef { list: l, entry: e };
+                let algorithm = entry.algorithm;
+                if algorithm.is_digest() {
+                    exact.entry((algorithm, entry.hash.clone())).or_default().push(at);
+                } else if algorithm.byte_len() == 32 {
+                    wide.entry(algorithm).or_default().push((words(&entry.hash), at));
+                } else {
+                    narrow.entry(algorithm).or_default().push((words(&entry.hash), at));
+                }
+            }
+        }
+        let mut perceptual = BTreeMap::new();
+        for (algorithm, pairs) in wide {
+            perceptual.insert(algorithm, Table::build(pairs, Hashes::Wide));
+        }
+        for (algorithm, pairs) in narrow {
+            perceptual.insert(algorithm, Table::build(pairs, Hashes::Narrow));
+        }
+        Index { exact, perceptual }
+    }
+
+    /// The entries whose hash equals `hash` exactly, in list order.
+    pub fn exact(&self, algorithm: Algorithm, hash: &HashValue) -> &[EntryRef] {
+        self.exact.get(&(algorithm, hash.clone())).map_or(&[], Vec::as_slice)
+    }
+
+    /// The distinct listed hashes within `threshold` bits (inclusive) of `hash`.
+    pub fn within(&self, algorithm: Algorithm, hash: &HashValue, threshold: u32) -> Vec<Hit<'_>> {
+        let Some(table) = self.perceptual.get(&algorithm) else {
+            return Vec::new();
+        };
+        let len = algorithm.byte_len();
+        let mut found = Vec::new();
+        let unwrapped: Vec<(HashValue, u32, u32)> = match &table.hashes {
+            Hashes::Wide(mih) => {
+                mih.search(&words(hash), threshold, &mut found);
+                found.iter().map(|&(id, d)| (unwords(mih.hash(id), len), d, id)).collect()
+            }
+            Hashes::Narrow(mih) => {
+                mih.search(&words(hash), threshold, &mut found);
+                found.iter().map(|&(id, d)| (unwords(mih.hash(id), len), d, id)).collect()
+            }
+        };
+        unwrapped
+            .into_iter()
+            .map(|(hash, distance, id)| Hit { hash, distance, sources: table.sources(id) })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hashlist::{ListEntry, ListFormat};
+
+    fn list(entries: &[(Algorithm, &str)]) -> HashList {
+        HashList {
+            path: "l.csv".into(),
+            sha256: HashValue::from_bytes(vec![0; 32]),
+            format: ListFormat::Native,
+            entries: entries
+                .iter()
+                .enumerate()
+                .map(|(i, (algorithm, hex))| {
+                    let hash = HashValue::from_hex(*algorithm, hex).unwrap();
+                    ListEntry::new(*algorithm, hash, i as u64 + 2)
+                })
+                .collect(),
+            refused: Vec::new(),
+        }
+    }
+
+    const A: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+    const B: &str = "1f811b9d267fbc6693c0c7f30e041f9df49b836303e10f067fcdfc12c02d01f9";
+
+    #[test]
+    fn a_hash_in_several_lists_is_one_hit_with_every_source() {
+        let lists = [
+            list(&[(Algorithm::Pdq, A), (Algorithm::Pdq, B)]),
+            list(&[
+                (Algorithm::Pdq, B),
+                (Algorithm::Phash, "aca29c1c33dc23d7"),
+                (Algorithm::Pdq, A),
+            ]),
+        ];
+        let index = Index::build(&lists);
+        let query = HashValue::from_hex(Algorithm::Pdq, A).unwrap();
+        let hits = index.within(Algorithm::Pdq, &query, 31);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].hash, query);
+        assert_eq!(hits[0].distance, 0);
+        assert_eq!(
+            hits[0].sources,
+            [EntryRef { list: 0, entry: 0 }, EntryRef { list: 1, entry: 2 }]
+        );
+        // Everything is within 256 bits; each distinct hash comes back once.
+        assert_eq!(index.within(Algorithm::Pdq, &query, 256).len(), 2);
+        let phash = HashValue::from_hex(Algorithm::Phash, "aca29c1c33dc23d6").unwrap();
+        let hits = index.within(Algorithm::Phash, &phash, 1);
+        assert_eq!((hits.len(), hits[0].distance), (1, 1));
+        assert_eq!(hits[0].hash.to_hex(), "aca29c1c33dc23d7");
+        assert!(index.within(Algorithm::Dhash, &phash, 64).is_empty());
+    }
+
+    #[test]
+    fn exact_lookup_keeps_every_entry_and_separates_algorithms() {
+        let md5 = "d41d8cd98f00b204e9800998ecf8427e";
+        let lists = [list(&[(Algorithm::Md5, md5)]), list(&[(Algorithm::Md5, md5)])];
+        let index = Index::build(&lists);
+        let hash = HashValue::from_hex(Algorithm::Md5, md5).unwrap();
+        assert_eq!(index.exact(Algorithm::Md5, &hash).len(), 2);
+        assert!(index.exact(Algorithm::Sha1, &hash).is_empty());
+    }
+}
