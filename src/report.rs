@@ -142,6 +142,14 @@ pub struct Flagged {
 pub struct MatchEntry {
     /// Algorithm that matched.
     pub algorithm: Algorithm,
+    /// Path of the (first) list carrying the hash; all are in `sources`.
+    pub list: String,
+    /// 1-based line of the entry in that list.
+    pub line: u64,
+    /// That entry's id, if it has one.
+    pub id: Option<String>,
+    /// That entry's label, if it has one.
+    pub label: Option<String>,
     /// The listed hash.
     pub hash: String,
     /// Hamming distance (0 for digests).
@@ -156,12 +164,13 @@ pub struct MatchEntry {
     pub orientation: Option<&'static str>,
     /// The flood guard found this listed hash matching suspiciously many files.
     pub suspicious: bool,
-    /// Every list entry carrying the hash (a hash in several lists is matched once).
+    /// Every list entry carrying the hash, the first one included (a hash in several lists,
+    /// or on several lines, is matched once).
     pub sources: Vec<Source>,
 }
 
 /// A list entry carrying a matched hash.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Source {
     /// Path of the list.
     pub list: String,
@@ -367,15 +376,21 @@ impl Report {
 }
 
 fn match_entry(matcher: &Matcher, m: &Match, pdq_quality: Option<u8>) -> MatchEntry {
+    let sources = sources(matcher, &m.sources);
+    let first = sources.first().expect("a match has at least one source");
     MatchEntry {
         algorithm: m.algorithm,
+        list: first.list.clone(),
+        line: first.line,
+        id: first.id.clone(),
+        label: first.label.clone(),
         hash: m.hash.to_hex(),
         distance: m.distance,
         threshold: m.threshold,
         quality: if m.algorithm == Algorithm::Pdq { pdq_quality } else { None },
         orientation: m.orientation.map(|o| o.name()),
         suspicious: m.suspicious,
-        sources: sources(matcher, &m.sources),
+        sources,
     }
 }
 
