@@ -117,12 +117,12 @@ impl Matcher {
     /// file's own hash of that algorithm, is exactly an allowlisted hash. Exact, not within a
     /// threshold, so that allowing one known false positive cannot hide its near neighbours.
     pub fn with_allowlist(
-        lists: Vec<HashList>,
-        allow: Vec<HashList>,
+        mut lists: Vec<HashList>,
+        mut allow: Vec<HashList>,
         options: MatchOptions,
     ) -> Matcher {
-        let index = Index::build(&lists);
-        let allow_index = Index::build(&allow);
+        let index = Index::build(&mut lists);
+        let allow_index = Index::build(&mut allow);
         Matcher { lists, index, allow, allow_index, options }
     }
 
@@ -144,7 +144,7 @@ impl Matcher {
     /// Algorithms that at least one loaded list has entries for: the only ones worth
     /// computing for a scan (allowlists add none: they only suppress).
     pub fn algorithms(&self) -> BTreeSet<Algorithm> {
-        self.lists.iter().flat_map(|l| l.entries.iter().map(|e| e.algorithm)).collect()
+        self.lists.iter().flat_map(|l| l.entries.algorithms().iter().copied()).collect()
     }
 
     fn is_allowed(&self, algorithm: Algorithm, listed: &HashValue, own: &HashValue) -> bool {
@@ -179,7 +179,10 @@ impl Matcher {
                     .iter()
                     .copied()
                     .filter(|at| {
-                        self.lists[at.list].entries[at.entry].size.is_none_or(|s| s == hashes.size)
+                        self.lists[at.list as usize]
+                            .entries
+                            .size(at.entry as usize)
+                            .is_none_or(|s| s == hashes.size)
                     })
                     .collect();
                 if !sources.is_empty() {

@@ -397,13 +397,13 @@ fn match_entry(matcher: &Matcher, m: &Match, pdq_quality: Option<u8>) -> MatchEn
 fn sources(matcher: &Matcher, refs: &[EntryRef]) -> Vec<Source> {
     refs.iter()
         .map(|at| {
-            let list = &matcher.lists()[at.list];
-            let entry = &list.entries[at.entry];
+            let list = &matcher.lists()[at.list as usize];
+            let row = at.entry as usize;
             Source {
                 list: display(&list.path),
-                line: entry.line,
-                id: entry.id.clone(),
-                label: entry.label.clone(),
+                line: list.entries.line(row),
+                id: list.entries.id(row).map(str::to_string),
+                label: list.entries.label(row).map(str::to_string),
             }
         })
         .collect()

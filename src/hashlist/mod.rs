@@ -9,6 +9,7 @@
 
 mod clamav;
 mod detect;
+mod entries;
 mod labels;
 mod native;
 mod ncmec;
@@ -24,6 +25,8 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::hash::{Algorithm, HashValue};
+
+pub use entries::Entries;
 
 /// The on-disk shapes of hash lists that mediascreen reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -159,12 +162,12 @@ pub struct HashList {
     /// The format it was read as.
     pub format: ListFormat,
     /// The entries, in file order.
-    pub entries: Vec<ListEntry>,
+    pub entries: Entries,
     /// Entries that parsed but were not loaded, in file order.
     pub refused: Vec<Refusal>,
 }
 
-/// One hash in a list.
+/// One hash in a list, as a parser produces it (stored by column in [`Entries`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ListEntry {
     /// Which algorithm the hash belongs to.
@@ -217,11 +220,11 @@ impl HashList {
             })?,
         };
 
-        let mut entries = Vec::new();
+        let mut entries = Entries::default();
         let mut refused = Vec::new();
         let mut take = |item: Item| match item {
             Item::Entry(entry) => match degenerate(&entry) {
-                None => entries.push(entry),
+                None => entries.push(&entry),
                 Some(reason) => refused.push(Refusal { line: entry.line, reason }),
             },
             Item::Refused { line, reason } => refused.push(Refusal { line, reason }),
@@ -242,6 +245,7 @@ impl HashList {
                 return Err(cx.error(first.line, format!("{} (--strict)", first.reason)));
             }
         }
+        entries.finish();
         let sha256 = crate::hash::digest::digest(Algorithm::Sha256, &bytes)
             .expect("sha256 is a digest algorithm");
         Ok(HashList { path: path.to_path_buf(), sha256, format, entries, refused })
@@ -250,8 +254,8 @@ impl HashList {
     /// Number of entries per algorithm, in [`Algorithm`] order.
     pub fn counts(&self) -> std::collections::BTreeMap<Algorithm, usize> {
         let mut counts = std::collections::BTreeMap::new();
-        for entry in &self.entries {
-            *counts.entry(entry.algorithm).or_insert(0) += 1;
+        for &algorithm in self.entries.algorithms() {
+            *counts.entry(algorithm).or_insert(0) += 1;
         }
         counts
     }

@@ -10,18 +10,21 @@ mod mih;
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::slice::ParallelSliceMut;
+
 use crate::hash::{Algorithm, HashValue};
 use crate::hashlist::HashList;
 
 pub use mih::Mih;
 
-/// Where an entry lives: index of its list, index of the entry in that list.
+/// Where an entry lives: index of its list, index of the entry in that list (u32s, because
+/// an index of ten million entries holds one of these per entry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EntryRef {
     /// Position of the list among the loaded lists.
-    pub list: usize,
+    pub list: u32,
     /// Position of the entry within its list.
-    pub entry: usize,
+    pub entry: u32,
 }
 
 /// One distinct listed hash that a query reached.
@@ -58,9 +61,9 @@ enum Hashes {
     Narrow(Mih<1>),
 }
 
-fn words<const W: usize>(hash: &HashValue) -> [u64; W] {
+fn words<const W: usize>(bytes: &[u8]) -> [u64; W] {
     let mut out = [0u64; W];
-    for (word, chunk) in out.iter_mut().zip(hash.as_bytes().chunks(8)) {
+    for (word, chunk) in out.iter_mut().zip(bytes.chunks(8)) {
         let mut bytes = [0u8; 8];
         bytes[..chunk.len()].copy_from_slice(chunk);
         *word = u64::from_be_bytes(bytes);
@@ -80,7 +83,7 @@ impl Table {
         mut pairs: Vec<([u64; W], EntryRef)>,
         wrap: fn(Mih<W>) -> Hashes,
     ) -> Table {
-        pairs.sort_unstable();
+        pairs.par_sort_unstable();
         let mut hashes = Vec::new();
         let mut starts = Vec::new();
         let mut sources = Vec::with_capacity(pairs.len());
@@ -102,21 +105,24 @@ impl Table {
 }
 
 impl Index {
-    /// Indexes every entry of `lists`.
-    pub fn build(lists: &[HashList]) -> Index {
+    /// Indexes every entry of `lists`, taking over their hash columns (the index keeps the
+    /// one copy; [`crate::hashlist::Entries::hash`] is `None` afterwards).
+    pub fn build(lists: &mut [HashList]) -> Index {
         let mut exact: HashMap<(Algorithm, HashValue), Vec<EntryRef>> = HashMap::new();
         let mut wide: BTreeMap<Algorithm, Vec<([u64; 4], EntryRef)>> = BTreeMap::new();
         let mut narrow: BTreeMap<Algorithm, Vec<([u64; 1], EntryRef)>> = BTreeMap::new();
-        for (l, list) in lists.iter().enumerate() {
-            for (e, entry) in list.entries.iter().enumerate() {
-                let at = EntryRef { list: l, entry: e };
-                let algorithm = entry.algorithm;
+        for (l, list) in lists.iter_mut().enumerate() {
+            let hashes = list.entries.take_hashes();
+            let algorithms = list.entries.algorithms();
+            for (e, (slot, &algorithm)) in hashes.iter().zip(algorithms).enumerate() {
+                let at = EntryRef { list: l as u32, entry: e as u32 };
+                let bytes = &slot[..algorithm.byte_len()];
                 if algorithm.is_digest() {
-                    exact.entry((algorithm, entry.hash.clone())).or_default().push(at);
+                    exact.entry((algorithm, HashValue::from_bytes(bytes))).or_default().push(at);
                 } else if algorithm.byte_len() == 32 {
-                    wide.entry(algorithm).or_default().push((words(&entry.hash), at));
+                    wide.entry(algorithm).or_default().push((words(bytes), at));
                 } else {
-                    narrow.entry(algorithm).or_default().push((words(&entry.hash), at));
+                    narrow.entry(algorithm).or_default().push((words(bytes), at));
                 }
             }
         }
@@ -144,11 +150,11 @@ impl Index {
         let mut found = Vec::new();
         let unwrapped: Vec<(HashValue, u32, u32)> = match &table.hashes {
             Hashes::Wide(mih) => {
-                mih.search(&words(hash), threshold, &mut found);
+                mih.search(&words(hash.as_bytes()), threshold, &mut found);
                 found.iter().map(|&(id, d)| (unwords(mih.hash(id), len), d, id)).collect()
             }
             Hashes::Narrow(mih) => {
-                mih.search(&words(hash), threshold, &mut found);
+                mih.search(&words(hash.as_bytes()), threshold, &mut found);
                 found.iter().map(|&(id, d)| (unwords(mih.hash(id), len), d, id)).collect()
             }
         };
@@ -162,21 +168,19 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hashlist::{ListEntry, ListFormat};
+    use crate::hashlist::{Entries, ListEntry, ListFormat};
 
-    fn list(entries: &[(Algorithm, &str)]) -> HashList {
+    fn list(rows: &[(Algorithm, &str)]) -> HashList {
+        let mut entries = Entries::default();
+        for (i, (algorithm, hex)) in rows.iter().enumerate() {
+            let hash = HashValue::from_hex(*algorithm, hex).unwrap();
+            entries.push(&ListEntry::new(*algorithm, hash, i as u64 + 2));
+        }
         HashList {
             path: "l.csv".into(),
             sha256: HashValue::from_bytes(vec![0; 32]),
             format: ListFormat::Native,
-            entries: entries
-                .iter()
-                .enumerate()
-                .map(|(i, (algorithm, hex))| {
-                    let hash = HashValue::from_hex(*algorithm, hex).unwrap();
-                    ListEntry::new(*algorithm, hash, i as u64 + 2)
-                })
-                .collect(),
+            entries,
             refused: Vec::new(),
         }
     }
@@ -186,7 +190,7 @@ mod tests {
 
     #[test]
     fn a_hash_in_several_lists_is_one_hit_with_every_source() {
-        let lists = [
+        let mut lists = [
             list(&[(Algorithm::Pdq, A), (Algorithm::Pdq, B)]),
             list(&[
                 (Algorithm::Pdq, B),
@@ -194,7 +198,7 @@ mod tests {
                 (Algorithm::Pdq, A),
             ]),
         ];
-        let index = Index::build(&lists);
+        let index = Index::build(&mut lists);
         let query = HashValue::from_hex(Algorithm::Pdq, A).unwrap();
         let hits = index.within(Algorithm::Pdq, &query, 31);
         assert_eq!(hits.len(), 1);
@@ -216,8 +220,8 @@ mod tests {
     #[test]
     fn exact_lookup_keeps_every_entry_and_separates_algorithms() {
         let md5 = "d41d8cd98f00b204e9800998ecf8427e";
-        let lists = [list(&[(Algorithm::Md5, md5)]), list(&[(Algorithm::Md5, md5)])];
-        let index = Index::build(&lists);
+        let mut lists = [list(&[(Algorithm::Md5, md5)]), list(&[(Algorithm::Md5, md5)])];
+        let index = Index::build(&mut lists);
         let hash = HashValue::from_hex(Algorithm::Md5, md5).unwrap();
         assert_eq!(index.exact(Algorithm::Md5, &hash).len(), 2);
         assert!(index.exact(Algorithm::Sha1, &hash).is_empty());
