@@ -117,6 +117,10 @@ impl FromStr for Algorithm {
 
     /// Case-insensitive; accepts the spellings lists commonly use (`md-5`, `sha-256`, …).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Lists repeat the canonical spelling millions of times; skip the folding for it.
+        if let Some(&algorithm) = Algorithm::ALL.iter().find(|a| a.name() == s) {
+            return Ok(algorithm);
+        }
         let folded: String = s.trim().chars().filter(|c| !matches!(c, '-' | '_')).collect();
         Ok(match folded.to_ascii_lowercase().as_str() {
             "pdq" => Algorithm::Pdq,
@@ -131,6 +135,26 @@ impl FromStr for Algorithm {
         })
     }
 }
+
+/// Marks a byte that is not a hex digit in [`HEX_DIGITS`].
+const NOT_HEX: u8 = 0x10;
+
+/// The value of each byte as a hex digit, or [`NOT_HEX`].
+static HEX_DIGITS: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// A hash value: its bytes in the order its hex string is written (big-endian), so
 /// `to_hex` round-trips the hex that lists carry and equality is plain byte equality.
@@ -167,13 +191,19 @@ impl HashValue {
         if hex.len() != expected {
             return Err(HexError::Length { algorithm, expected, found: hex.chars().count() });
         }
-        let digit =
-            |c: u8| (c as char).to_digit(16).map(|d| d as u8).ok_or(HexError::Digit(c as char));
-        let bytes = hex
-            .as_bytes()
-            .chunks_exact(2)
-            .map(|pair| Ok(digit(pair[0])? << 4 | digit(pair[1])?))
-            .collect::<Result<Vec<u8>, HexError>>()?;
+        // Lists hold millions of hashes and this is their hot path: a table lookup per digit,
+        // with validity checked once per hash rather than per digit.
+        let mut bytes = vec![0u8; expected / 2];
+        let mut invalid = 0u8;
+        for (byte, pair) in bytes.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+            let (high, low) = (HEX_DIGITS[pair[0] as usize], HEX_DIGITS[pair[1] as usize]);
+            invalid |= high | low;
+            *byte = high << 4 | low;
+        }
+        if invalid & NOT_HEX != 0 {
+            let bad = hex.chars().find(|c| !c.is_ascii_hexdigit()).unwrap_or('?');
+            return Err(HexError::Digit(bad));
+        }
         Ok(HashValue(bytes.into()))
     }
 

@@ -229,25 +229,20 @@ impl HashList {
             },
             Item::Refused { line, reason } => refused.push(Refusal { line, reason }),
         };
-        match format {
-            ListFormat::Native => native::parse(&cx, &bytes, &mut take)?,
-            ListFormat::TeText => te_text::parse(&cx, &bytes, &mut take)?,
-            ListFormat::TeCsv => te_csv::parse(&cx, &bytes, &mut take)?,
-            ListFormat::StopNcii => stopncii::parse(&cx, &bytes, &mut take)?,
-            ListFormat::Tat => tat::parse(&cx, &bytes, &mut take)?,
-            ListFormat::Ncmec => ncmec::parse(&cx, &bytes, &mut take)?,
-            ListFormat::ClamAvHdb => clamav::parse_hdb(&cx, &bytes, &mut take)?,
-            ListFormat::ClamAvHsb => clamav::parse_hsb(&cx, &bytes, &mut take)?,
-            ListFormat::Plain => plain::parse(&cx, &bytes, &mut take)?,
-        }
+        // The list's digest is for the report; on a big list it costs as much as parsing, so
+        // it runs on the other core meanwhile.
+        let (sha256, parsed) = rayon::join(
+            || crate::hash::digest::digest(Algorithm::Sha256, &bytes),
+            || parse(format, &cx, &bytes, &mut take),
+        );
+        parsed?;
         if options.strict {
             if let Some(first) = refused.first() {
                 return Err(cx.error(first.line, format!("{} (--strict)", first.reason)));
             }
         }
         entries.finish();
-        let sha256 = crate::hash::digest::digest(Algorithm::Sha256, &bytes)
-            .expect("sha256 is a digest algorithm");
+        let sha256 = sha256.expect("sha256 is a digest algorithm");
         Ok(HashList { path: path.to_path_buf(), sha256, format, entries, refused })
     }
 
@@ -258,6 +253,26 @@ impl HashList {
             *counts.entry(algorithm).or_insert(0) += 1;
         }
         counts
+    }
+}
+
+/// Runs the parser for `format`.
+fn parse(
+    format: ListFormat,
+    cx: &ParseContext<'_>,
+    bytes: &[u8],
+    out: &mut dyn FnMut(Item),
+) -> Result<()> {
+    match format {
+        ListFormat::Native => native::parse(cx, bytes, out),
+        ListFormat::TeText => te_text::parse(cx, bytes, out),
+        ListFormat::TeCsv => te_csv::parse(cx, bytes, out),
+        ListFormat::StopNcii => stopncii::parse(cx, bytes, out),
+        ListFormat::Tat => tat::parse(cx, bytes, out),
+        ListFormat::Ncmec => ncmec::parse(cx, bytes, out),
+        ListFormat::ClamAvHdb => clamav::parse_hdb(cx, bytes, out),
+        ListFormat::ClamAvHsb => clamav::parse_hsb(cx, bytes, out),
+        ListFormat::Plain => plain::parse(cx, bytes, out),
     }
 }
 

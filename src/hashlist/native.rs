@@ -5,6 +5,8 @@
 //! optional; order is free. Lines starting with `#` are comments. An unknown column is an
 //! error rather than ignored, so a misspelt `lable` is caught instead of silently dropped.
 
+use std::borrow::Cow;
+
 use crate::error::Result;
 use crate::hash::{Algorithm, HashValue};
 
@@ -14,6 +16,7 @@ const COLUMNS: [&str; 6] = ["algorithm", "hash", "id", "label", "quality", "time
 
 /// Column positions, resolved once from the header.
 struct Layout {
+    width: usize,
     algorithm: usize,
     hash: usize,
     id: Option<usize>,
@@ -23,55 +26,69 @@ struct Layout {
 }
 
 /// Parses a whole native list. Fails on the first bad line.
+///
+/// Lines are split by hand rather than by a CSV reader over the whole file: lists reach ten
+/// million lines, errors must name the right line (the csv crate miscounts around comments
+/// and blank lines), and almost no line needs quoting. A line with a quote goes through the
+/// csv crate on its own, so quoting rules are the standard ones. An entry cannot span lines.
 pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Item)) -> Result<()> {
-    let bad = |line: u64, reason: String| cx.error(line, reason);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        bad(line, "not valid UTF-8".to_string())
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-
-    // The csv crate miscounts lines around comments and blank lines, and errors must name
-    // the right line, so those lines are dropped here with a map back to the original numbers.
-    // An entry therefore cannot span lines, which no hash list needs.
-    let mut kept = String::with_capacity(text.len());
-    let mut origin = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut layout = None;
+    let mut fields: Vec<Cow<'_, str>> = Vec::new();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = i as u64 + 1;
+        let text = std::str::from_utf8(raw).map_err(|_| cx.error(line, "not valid UTF-8"))?;
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        let trimmed = text.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        kept.push_str(line);
-        kept.push('\n');
-        origin.push(i as u64 + 1);
+        split_fields(text, &mut fields).map_err(|reason| cx.error(line, reason))?;
+        let Some(layout) = &layout else {
+            layout = Some(self::layout(&fields).map_err(|reason| cx.error(line, reason))?);
+            continue;
+        };
+        if fields.len() != layout.width {
+            let reason = format!(
+                "expected {} fields as in the header, found {}",
+                layout.width,
+                fields.len()
+            );
+            return Err(cx.error(line, reason));
+        }
+        out(Item::Entry(entry(layout, &fields, line).map_err(|reason| cx.error(line, reason))?));
     }
-    let original_line = |kept_line: u64| {
-        kept_line.checked_sub(1).and_then(|i| origin.get(i as usize)).copied().unwrap_or(0)
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .trim(csv::Trim::All)
-        .from_reader(kept.as_bytes());
-    let csv_line = |e: &csv::Error| original_line(e.position().map_or(0, |p| p.line()));
-
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(header)) => header,
-        Some(Err(e)) => return Err(bad(csv_line(&e), e.to_string())),
-        None => return Err(bad(0, "empty list: no header row".to_string())),
-    };
-    let header_line = original_line(header.position().map_or(1, |p| p.line()));
-    let layout = layout(&header).map_err(|reason| bad(header_line, reason))?;
-
-    for record in records {
-        let record = record.map_err(|e| bad(csv_line(&e), e.to_string()))?;
-        let line = original_line(record.position().map_or(0, |p| p.line()));
-        out(Item::Entry(entry(&layout, &record, line).map_err(|reason| bad(line, reason))?));
+    if layout.is_none() {
+        return Err(cx.error(0, "empty list: no header row"));
     }
     Ok(())
 }
 
-fn layout(header: &csv::StringRecord) -> std::result::Result<Layout, String> {
+/// Splits one CSV line into trimmed fields, borrowing them from the line when no quoting is
+/// involved (the common case, and the fast one).
+fn split_fields<'a>(
+    text: &'a str,
+    fields: &mut Vec<Cow<'a, str>>,
+) -> std::result::Result<(), String> {
+    fields.clear();
+    if !text.contains('"') {
+        fields.extend(text.split(',').map(|f| Cow::Borrowed(f.trim())));
+        return Ok(());
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let record = reader
+        .records()
+        .next()
+        .ok_or("empty record")?
+        .map_err(|e| format!("malformed CSV: {e}"))?;
+    fields.extend(record.iter().map(|f| Cow::Owned(f.to_string())));
+    Ok(())
+}
+
+fn layout(header: &[Cow<'_, str>]) -> std::result::Result<Layout, String> {
     let names: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     if let Some(unknown) = names.iter().find(|n| !COLUMNS.contains(&n.as_str())) {
         return Err(format!(
@@ -93,6 +110,7 @@ fn layout(header: &csv::StringRecord) -> std::result::Result<Layout, String> {
         })
     };
     Ok(Layout {
+        width: names.len(),
         algorithm: required("algorithm")?,
         hash: required("hash")?,
         id: find("id")?,
@@ -104,10 +122,10 @@ fn layout(header: &csv::StringRecord) -> std::result::Result<Layout, String> {
 
 fn entry(
     layout: &Layout,
-    record: &csv::StringRecord,
+    fields: &[Cow<'_, str>],
     line: u64,
 ) -> std::result::Result<ListEntry, String> {
-    let field = |i: usize| record.get(i).unwrap_or("");
+    let field = |i: usize| fields.get(i).map_or("", |f| &**f);
     let optional = |i: Option<usize>| i.map(field).filter(|s| !s.is_empty());
 
     let algorithm: Algorithm = field(layout.algorithm).parse().map_err(|e| format!("{e}"))?;
