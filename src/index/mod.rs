@@ -76,6 +76,24 @@ fn unwords<const W: usize>(words: &[u64; W], len: usize) -> HashValue {
     HashValue::from_bytes(bytes)
 }
 
+/// Searches one table, returning the hits' hashes and their `(id, distance)`.
+fn search_table<const W: usize>(
+    mih: &Mih<W>,
+    hash: &HashValue,
+    threshold: u32,
+    linear: bool,
+    len: usize,
+) -> (Vec<HashValue>, Vec<(u32, u32)>) {
+    let query = words(hash.as_bytes());
+    let mut found = Vec::new();
+    if linear {
+        mih.search_linear(&query, threshold, &mut found);
+    } else {
+        mih.search(&query, threshold, &mut found);
+    }
+    (found.iter().map(|&(id, _)| unwords(mih.hash(id), len)).collect(), found)
+}
+
 impl Table {
     /// Sorts `(hash, source)` pairs so that equal hashes become neighbours, then keeps each
     /// hash once with the run of its sources.
@@ -141,26 +159,42 @@ impl Index {
         self.exact.get(&(algorithm, hash.clone())).map_or(&[], Vec::as_slice)
     }
 
-    /// The distinct listed hashes within `threshold` bits (inclusive) of `hash`.
+    /// The distinct listed hashes within `threshold` bits (inclusive) of `hash`, in the
+    /// order of the hashes.
     pub fn within(&self, algorithm: Algorithm, hash: &HashValue, threshold: u32) -> Vec<Hit<'_>> {
+        self.search(algorithm, hash, threshold, false)
+    }
+
+    /// [`Index::within`] by a linear scan of every distinct hash: the reference that tests
+    /// and benchmarks compare the index against.
+    pub fn within_linear(
+        &self,
+        algorithm: Algorithm,
+        hash: &HashValue,
+        threshold: u32,
+    ) -> Vec<Hit<'_>> {
+        self.search(algorithm, hash, threshold, true)
+    }
+
+    fn search(
+        &self,
+        algorithm: Algorithm,
+        hash: &HashValue,
+        threshold: u32,
+        linear: bool,
+    ) -> Vec<Hit<'_>> {
         let Some(table) = self.perceptual.get(&algorithm) else {
             return Vec::new();
         };
         let len = algorithm.byte_len();
-        let mut found = Vec::new();
-        let unwrapped: Vec<(HashValue, u32, u32)> = match &table.hashes {
-            Hashes::Wide(mih) => {
-                mih.search(&words(hash.as_bytes()), threshold, &mut found);
-                found.iter().map(|&(id, d)| (unwords(mih.hash(id), len), d, id)).collect()
-            }
-            Hashes::Narrow(mih) => {
-                mih.search(&words(hash.as_bytes()), threshold, &mut found);
-                found.iter().map(|&(id, d)| (unwords(mih.hash(id), len), d, id)).collect()
-            }
+        let (hashes, found) = match &table.hashes {
+            Hashes::Wide(mih) => search_table(mih, hash, threshold, linear, len),
+            Hashes::Narrow(mih) => search_table(mih, hash, threshold, linear, len),
         };
-        unwrapped
+        hashes
             .into_iter()
-            .map(|(hash, distance, id)| Hit { hash, distance, sources: table.sources(id) })
+            .zip(found)
+            .map(|(hash, (id, distance))| Hit { hash, distance, sources: table.sources(id) })
             .collect()
     }
 }
