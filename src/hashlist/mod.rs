@@ -18,6 +18,7 @@ mod stopncii;
 mod tat;
 mod te_csv;
 mod te_text;
+mod text;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -132,7 +133,6 @@ pub(crate) struct ParseContext<'a> {
     /// The list file, for error messages.
     pub path: &'a Path,
     /// `--list-algorithm`, for formats that do not name their algorithm.
-    #[allow(dead_code)] // read by the foreign-format parsers, which land next
     pub algorithm: Option<Algorithm>,
 }
 

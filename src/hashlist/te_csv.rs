@@ -1,14 +1,171 @@
-//! STUB: parser for the `te_csv` list format (being written).
+//! ThreatExchange indicator CSV: python-threatexchange's store of one indicator type.
+//!
+//! ```text
+//! indicator,first_descriptor_id,added_on,labels
+//! f8f8f0cee0f4...9c9b22,3058061737574159,2020-07-01T18:31:15+0000,media_type_photo bridge
+//! ```
+//!
+//! Four columns: the hash, the id of its first ThreatExchange descriptor (the entry's id),
+//! when it was added, and its tags separated by spaces (the entry's label). The header row is
+//! optional because python-threatexchange's `SimpleSignalType.store` writes none. The rows do
+//! not say the indicator type: the file name does (`te_HASH_PDQ.csv`, `pdq.csv`), unless
+//! `--list-algorithm` overrides it; a name that names an unsupported type (`HASH_URL_MD5`)
+//! makes every row a refusal. Must not match or apply hygiene.
+
+use std::path::Path;
 
 use crate::error::Result;
+use crate::hash::{Algorithm, HashValue};
 
-use super::{Item, ParseContext};
+use super::labels::algorithms_in_name;
+use super::text::{self, Lines};
+use super::{Item, ListEntry, ParseContext};
+
+const COLUMNS: [&str; 4] = ["indicator", "first_descriptor_id", "added_on", "labels"];
+
+/// The rows' algorithm, or why every row is refused.
+type RowAlgorithm = std::result::Result<Algorithm, String>;
 
 /// Parses a whole list in this format.
-pub(super) fn parse(
-    cx: &ParseContext<'_>,
-    _bytes: &[u8],
-    _out: &mut dyn FnMut(Item),
-) -> Result<()> {
-    Err(cx.error(0, "this list format is not supported yet"))
+pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Item)) -> Result<()> {
+    let algorithm = match cx.algorithm {
+        Some(algorithm) => Ok(algorithm),
+        None => algorithm_from_name(cx.path).map_err(|reason| cx.error(0, reason))?,
+    };
+    let text = text::utf8(cx, bytes)?;
+    // The csv crate's line numbers skip blank lines, and a record's byte offset is where the
+    // blank lines before it start, so a record's line is that of its first non-blank byte.
+    let mut lines = Lines::new(text.as_bytes());
+    let mut line_of = |position: Option<&csv::Position>| {
+        let rest = &text[position.map_or(0, |p| p.byte() as usize)..];
+        lines.at(text.len() - rest.trim_start_matches(['\r', '\n']).len())
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| cx.error(line_of(e.position()), e.to_string()))?;
+        let line = line_of(record.position());
+        let is_header = i == 0 && record.get(0).is_some_and(|f| f.eq_ignore_ascii_case(COLUMNS[0]));
+        if is_header {
+            if !record.iter().map(str::to_ascii_lowercase).eq(COLUMNS) {
+                let reason = format!("unexpected header (expected {})", COLUMNS.join(","));
+                return Err(cx.error(line, reason));
+            }
+            continue;
+        }
+        out(item(&algorithm, &record, line).map_err(|reason| cx.error(line, reason))?);
+    }
+    Ok(())
+}
+
+fn algorithm_from_name(path: &Path) -> std::result::Result<RowAlgorithm, String> {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    match algorithms_in_name(&name).as_slice() {
+        [one] => Ok(one.clone()),
+        found => Err(format!(
+            "cannot tell the indicator type from the file name {name:?} ({}); name the list's \
+             algorithm with --list-algorithm",
+            if found.is_empty() { "it names none" } else { "it names several" }
+        )),
+    }
+}
+
+fn item(
+    algorithm: &RowAlgorithm,
+    record: &csv::StringRecord,
+    line: u64,
+) -> std::result::Result<Item, String> {
+    let [indicator, descriptor, _added_on, labels] = [0, 1, 2, 3].map(|i| record.get(i));
+    let (Some(indicator), Some(descriptor), Some(labels), None) =
+        (indicator, descriptor, labels, record.get(4))
+    else {
+        return Err(format!("expected 4 fields ({}), found {}", COLUMNS.join(","), record.len()));
+    };
+    if descriptor.is_empty() || !descriptor.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("first_descriptor_id {descriptor:?} is not a ThreatExchange id"));
+    }
+    let algorithm = match algorithm {
+        Ok(algorithm) => *algorithm,
+        Err(reason) => return Ok(Item::Refused { line, reason: reason.clone() }),
+    };
+    let hash = HashValue::from_hex(algorithm, indicator)
+        .map_err(|e| format!("bad {algorithm} hash {indicator:?}: {e}"))?;
+    let mut entry = ListEntry::new(algorithm, hash, line);
+    entry.id = Some(descriptor.to_string());
+    entry.label = Some(labels.to_string()).filter(|l| !l.is_empty());
+    Ok(Item::Entry(entry))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_as(name: &str, algorithm: Option<Algorithm>, text: &str) -> Result<Vec<Item>> {
+        let cx = ParseContext { path: Path::new(name), algorithm };
+        let mut items = Vec::new();
+        parse(&cx, text.as_bytes(), &mut |item| items.push(item))?;
+        Ok(items)
+    }
+
+    const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+    const MD5: &str = "ad5148579e2a0886849021264351a52a";
+
+    #[test]
+    fn rows_take_the_file_names_algorithm() {
+        let text = format!(
+            "indicator,first_descriptor_id,added_on,labels\n\
+             {PDQ},3058061737574159,2020-07-01T18:31:15+0000,\"media_type_photo, bridge\"\n\n\
+             {PDQ},42,2020-07-02T00:00:00+0000,\n"
+        );
+        let items = parse_as("dir/te_HASH_PDQ.csv", None, &text).unwrap();
+        let Item::Entry(first) = &items[0] else { panic!("{items:?}") };
+        assert_eq!((first.algorithm, first.line), (Algorithm::Pdq, 2));
+        assert_eq!(first.id.as_deref(), Some("3058061737574159"));
+        assert_eq!(first.label.as_deref(), Some("media_type_photo, bridge"));
+        let Item::Entry(second) = &items[1] else { panic!("{items:?}") };
+        assert_eq!((second.line, second.label.as_deref()), (4, None));
+    }
+
+    #[test]
+    fn the_flag_wins_and_headerless_rows_load() {
+        let text = format!("{MD5},7,2021-01-01T00:00:00+0000,video\n");
+        let items = parse_as("simple.HASH_PDQ.te", Some(Algorithm::Md5), &text).unwrap();
+        assert!(matches!(&items[0], Item::Entry(e) if e.algorithm == Algorithm::Md5));
+        let items = parse_as("video_md5.te", None, &text).unwrap();
+        assert!(
+            matches!(&items[0], Item::Entry(e) if e.algorithm == Algorithm::Md5 && e.line == 1)
+        );
+    }
+
+    #[test]
+    fn unsupported_types_are_refused_row_by_row() {
+        let text = "indicator,first_descriptor_id,added_on,labels\nabc,1,x,\ndef,2,y,\n";
+        let items = parse_as("HASH_URL_MD5.csv", None, text).unwrap();
+        assert_eq!(
+            items,
+            [2, 3].map(|line| Item::Refused {
+                line,
+                reason: "unsupported algorithm \"HASH_URL_MD5\"".into()
+            })
+        );
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let error = |name: &str, text: &str| parse_as(name, None, text).unwrap_err().to_string();
+        assert!(error("export.csv", "").starts_with(
+            "export.csv:0: cannot tell the indicator type from the file name \"export.csv\" \
+             (it names none)"
+        ));
+        assert!(error("pdq-md5.csv", "").contains("(it names several)"));
+        let text = format!("{PDQ},1,t,\n{PDQ},2,t\n");
+        assert!(error("pdq.csv", &text).starts_with("pdq.csv:2: expected 4 fields"));
+        let text = format!("{PDQ},1,t,\n{MD5},2,t,\n");
+        assert!(error("pdq.csv", &text).starts_with("pdq.csv:2: bad pdq hash"));
+        assert!(error("pdq.csv", &format!("{PDQ},x1,t,\n")).contains("is not a ThreatExchange id"));
+        assert!(error("pdq.csv", "indicator,id\n").starts_with("pdq.csv:1: unexpected header"));
+    }
 }

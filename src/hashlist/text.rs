@@ -1,0 +1,57 @@
+//! What every parser needs from a list's raw bytes: its text, and the line an offset is on.
+//!
+//! Owns decoding (a list must be UTF-8; a leading byte-order mark is dropped) and turning
+//! byte offsets into 1-based line numbers, for the formats whose records are found by
+//! position rather than line by line (JSON, XML). Must not know any list format.
+
+use crate::error::Result;
+
+use super::ParseContext;
+
+/// The list as text, or a fatal error at the line of its first byte that is not UTF-8.
+pub(super) fn utf8<'a>(cx: &ParseContext<'_>, bytes: &'a [u8]) -> Result<&'a str> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| cx.error(Lines::new(bytes).at(e.valid_up_to()), "not valid UTF-8"))?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// Line numbers of byte offsets. Counting resumes from the last offset asked about, because
+/// parsers ask in file order and a list can hold millions of records.
+pub(super) struct Lines<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    pub(super) fn new(text: &'a [u8]) -> Lines<'a> {
+        Lines { text, offset: 0, line: 1 }
+    }
+
+    /// The 1-based line that the byte at `offset` is on.
+    pub(super) fn at(&mut self, offset: usize) -> u64 {
+        let offset = offset.min(self.text.len());
+        if offset < self.offset {
+            (self.offset, self.line) = (0, 1);
+        }
+        let newlines = self.text[self.offset..offset].iter().filter(|&&b| b == b'\n').count();
+        self.line += newlines as u64;
+        self.offset = offset;
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_map_to_lines_in_any_order() {
+        let mut lines = Lines::new(b"a\nbc\n\nd");
+        assert_eq!(lines.at(0), 1);
+        assert_eq!(lines.at(3), 2);
+        assert_eq!(lines.at(6), 4);
+        assert_eq!(lines.at(2), 2);
+        assert_eq!(lines.at(99), 4);
+    }
+}
