@@ -10,6 +10,7 @@
 mod clamav;
 mod detect;
 mod entries;
+mod json;
 mod labels;
 mod native;
 mod ncmec;

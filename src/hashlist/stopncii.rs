@@ -1,14 +1,144 @@
-//! STUB: parser for the `stopncii` list format (being written).
+//! StopNCII.org hash records, as its FetchHashes API returns them.
+//!
+//! Either an array of hash records or a whole FetchHashes response page, which holds them
+//! under `hashRecords`:
+//!
+//! ```json
+//! {"count": 1, "nextPageToken": "", "nextSetTimestamp": 1625175071, "hasMoreRecords": false,
+//!  "hashRecords": [
+//!   {"lastModtimestamp": 1625175071, "signalType": "ImagePDQ",
+//!    "hashValue": "f8f8f0ce...9c9b22", "hashStatus": "Active",
+//!    "caseNumbers": {"cc592711-7068-442f-b5d2-24d50d389751": "Active"}, "CSPFeedbacks": []}]}
+//! ```
+//!
+//! Field names and values are those of python-threatexchange's StopNCII client
+//! (`StopNCIIHashRecord`, `StopNCIISignalType`, `StopNCIICaseStatus`). `signalType` `ImagePDQ`
+//! and `VideoMD5` load; `VideoTMK`, `Text`, `URL` are refused. `hashStatus` `Withdrawn` and
+//! `Deleted` mean the person withdrew the case or StopNCII deleted it, so the record is
+//! refused; a status the client does not know is refused too rather than guessed to be
+//! active. Records have no id of their own: the case numbers are the entry's id. Must not
+//! match or apply hygiene.
+
+use serde::Deserialize;
 
 use crate::error::Result;
+use crate::hash::HashValue;
 
-use super::{Item, ParseContext};
+use super::labels::algorithm_from_label;
+use super::{json, text, Item, ListEntry, ParseContext};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HashRecord {
+    signal_type: String,
+    hash_value: String,
+    hash_status: String,
+    /// Case number to case status. StopNCII sends `[]` for a record with no cases.
+    #[serde(default)]
+    case_numbers: serde_json::Value,
+}
 
 /// Parses a whole list in this format.
-pub(super) fn parse(
-    cx: &ParseContext<'_>,
-    _bytes: &[u8],
-    _out: &mut dyn FnMut(Item),
-) -> Result<()> {
-    Err(cx.error(0, "this list format is not supported yet"))
+pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Item)) -> Result<()> {
+    json::records(cx, text::utf8(cx, bytes)?, "hashRecords", &mut |line, value| {
+        let record: HashRecord = serde_json::from_value(value)
+            .map_err(|e| cx.error(line, format!("not a StopNCII hash record: {e}")))?;
+        out(item(record, line).map_err(|reason| cx.error(line, reason))?);
+        Ok(())
+    })
+}
+
+fn item(record: HashRecord, line: u64) -> std::result::Result<Item, String> {
+    let refused = |reason: String| Ok(Item::Refused { line, reason });
+    match record.hash_status.as_str() {
+        "Received" | "Active" | "Unknown" => {}
+        "Withdrawn" => return refused("withdrawn by StopNCII".to_string()),
+        "Deleted" => return refused("deleted by StopNCII".to_string()),
+        other => return refused(format!("unknown StopNCII hashStatus {other:?}")),
+    }
+    let algorithm = match algorithm_from_label(&record.signal_type) {
+        Ok(algorithm) => algorithm,
+        Err(reason) => return refused(reason),
+    };
+    let hex = &record.hash_value;
+    let hash = HashValue::from_hex(algorithm, hex)
+        .map_err(|e| format!("bad {algorithm} hash {hex:?}: {e}"))?;
+    let mut entry = ListEntry::new(algorithm, hash, line);
+    entry.id = record
+        .case_numbers
+        .as_object()
+        .map(|cases| cases.keys().map(String::as_str).collect::<Vec<_>>().join(" "))
+        .filter(|cases| !cases.is_empty());
+    Ok(Item::Entry(entry))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::Algorithm;
+    use std::path::Path;
+
+    fn parse_str(text: &str) -> Result<Vec<Item>> {
+        let cx = ParseContext { path: Path::new("s.json"), algorithm: None };
+        let mut items = Vec::new();
+        parse(&cx, text.as_bytes(), &mut |item| items.push(item))?;
+        Ok(items)
+    }
+
+    fn record(signal_type: &str, hash: &str, status: &str) -> String {
+        format!(
+            "{{\"lastModtimestamp\": 1, \"signalType\": \"{signal_type}\", \"hashValue\": \
+             \"{hash}\", \"hashStatus\": \"{status}\", \"caseNumbers\": {{\"c2\": \"{status}\", \
+             \"c1\": \"Received\"}}}}"
+        )
+    }
+
+    const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+    const MD5: &str = "ad5148579e2a0886849021264351a52a";
+
+    #[test]
+    fn active_records_load_and_withdrawn_ones_are_refused() {
+        let text = format!(
+            "[\n{},\n{},\n{},\n{},\n{}\n]",
+            record("ImagePDQ", PDQ, "Active"),
+            record("VideoMD5", MD5, "Received"),
+            record("ImagePDQ", PDQ, "Withdrawn"),
+            record("VideoTMK", "whatever", "Active"),
+            record("ImagePDQ", PDQ, "Deleted"),
+        );
+        let items = parse_str(&text).unwrap();
+        let Item::Entry(pdq) = &items[0] else { panic!("{items:?}") };
+        assert_eq!(
+            (pdq.algorithm, pdq.line, pdq.id.as_deref()),
+            (Algorithm::Pdq, 2, Some("c1 c2"))
+        );
+        let Item::Entry(md5) = &items[1] else { panic!("{items:?}") };
+        assert_eq!((md5.algorithm, md5.line), (Algorithm::Md5, 3));
+        let refusal = |line: u64, reason: &str| Item::Refused { line, reason: reason.into() };
+        assert_eq!(items[2], refusal(4, "withdrawn by StopNCII"));
+        assert_eq!(items[3], refusal(5, "unsupported algorithm \"VideoTMK\""));
+        assert_eq!(items[4], refusal(6, "deleted by StopNCII"));
+    }
+
+    #[test]
+    fn a_fetch_response_page_is_accepted() {
+        let text = format!(
+            "{{\"count\": 1, \"nextPageToken\": null, \"hasMoreRecords\": false,\n\
+             \"hashRecords\": [\n  {}]}}",
+            record("ImagePDQ", PDQ, "Active")
+                .replace("\"caseNumbers\": {", "\"caseNumbers\": [], \"x\": {")
+        );
+        let items = parse_str(&text).unwrap();
+        assert!(matches!(&items[..], [Item::Entry(e)] if e.line == 3 && e.id.is_none()));
+    }
+
+    #[test]
+    fn malformed_records_are_fatal_at_their_line() {
+        let error = |text: &str| parse_str(text).unwrap_err().to_string();
+        let text =
+            format!("[{},\n {{\"signalType\": \"ImagePDQ\"}}]", record("ImagePDQ", PDQ, "Active"));
+        assert_eq!(error(&text), "s.json:2: not a StopNCII hash record: missing field `hashValue`");
+        let text = format!("[\n{}]", record("ImagePDQ", MD5, "Active"));
+        assert!(error(&text).starts_with("s.json:2: bad pdq hash"));
+    }
 }

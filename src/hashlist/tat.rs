@@ -1,14 +1,124 @@
-//! STUB: parser for the `tat` list format (being written).
+//! Tech Against Terrorism's hash list (TCAP), as its hash-list API returns it.
+//!
+//! Either an array of entries (the downloadable JSON file) or an API response page, which
+//! holds them under `results`:
+//!
+//! ```json
+//! {"count": 2, "next": null, "previous": null, "checkpoint": "1724856487.709035,10594",
+//!  "results": [
+//!   {"id": 2819, "hash_digest": "ad5148579e2a0886849021264351a52a", "algorithm": "MD5",
+//!    "ideology": "islamist", "file_type": "mp4", "deleted": false, "updated_on": 1704901040.2}]}
+//! ```
+//!
+//! Field names are those of python-threatexchange's TAT client (`TATHashListEntry`,
+//! `TATHashListResponse`). `algorithm` is `MD5` or `PDQ` (other names pass through the
+//! shared label table); `deleted: true` is TAT's tombstone, refused. The entry's id is `id`
+//! and its label `ideology`. Unlike python-threatexchange, which has no photo MD5, MD5 entries
+//! load whatever their `file_type`: an MD5 is the digest of the file's bytes. Must not match
+//! or apply hygiene.
+
+use serde::Deserialize;
 
 use crate::error::Result;
+use crate::hash::HashValue;
 
-use super::{Item, ParseContext};
+use super::labels::algorithm_from_label;
+use super::{json, text, Item, ListEntry, ParseContext};
+
+#[derive(Deserialize)]
+struct HashEntry {
+    hash_digest: String,
+    algorithm: String,
+    deleted: bool,
+    id: Option<serde_json::Value>,
+    ideology: Option<String>,
+}
 
 /// Parses a whole list in this format.
-pub(super) fn parse(
-    cx: &ParseContext<'_>,
-    _bytes: &[u8],
-    _out: &mut dyn FnMut(Item),
-) -> Result<()> {
-    Err(cx.error(0, "this list format is not supported yet"))
+pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Item)) -> Result<()> {
+    json::records(cx, text::utf8(cx, bytes)?, "results", &mut |line, value| {
+        let record: HashEntry = serde_json::from_value(value)
+            .map_err(|e| cx.error(line, format!("not a TAT hash list entry: {e}")))?;
+        out(item(record, line).map_err(|reason| cx.error(line, reason))?);
+        Ok(())
+    })
+}
+
+fn item(record: HashEntry, line: u64) -> std::result::Result<Item, String> {
+    if record.deleted {
+        return Ok(Item::Refused { line, reason: "deleted by Tech Against Terrorism".to_string() });
+    }
+    let algorithm = match algorithm_from_label(&record.algorithm) {
+        Ok(algorithm) => algorithm,
+        Err(reason) => return Ok(Item::Refused { line, reason }),
+    };
+    let hex = &record.hash_digest;
+    let hash = HashValue::from_hex(algorithm, hex)
+        .map_err(|e| format!("bad {algorithm} hash {hex:?}: {e}"))?;
+    let mut entry = ListEntry::new(algorithm, hash, line);
+    entry.id = match record.id {
+        None => None,
+        Some(serde_json::Value::String(id)) => Some(id),
+        Some(serde_json::Value::Number(id)) => Some(id.to_string()),
+        Some(other) => return Err(format!("id {other} is neither a number nor a string")),
+    };
+    entry.label = record.ideology.filter(|i| !i.is_empty());
+    Ok(Item::Entry(entry))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::Algorithm;
+    use std::path::Path;
+
+    fn parse_str(text: &str) -> Result<Vec<Item>> {
+        let cx = ParseContext { path: Path::new("t.json"), algorithm: None };
+        let mut items = Vec::new();
+        parse(&cx, text.as_bytes(), &mut |item| items.push(item))?;
+        Ok(items)
+    }
+
+    const PDQ: &str = "1f811b9d267fbc6693c0c7f30e041f9df49b836303e10f067fcdfc12c02d01f9";
+    const MD5: &str = "ad5148579e2a0886849021264351a52a";
+
+    fn entry(id: u32, hash: &str, algorithm: &str, deleted: bool) -> String {
+        format!(
+            "{{\"hash_digest\": \"{hash}\", \"algorithm\": \"{algorithm}\", \"ideology\": \
+             \"far-right\", \"file_type\": \"jpg\", \"deleted\": {deleted}, \"updated_on\": \
+             1704901040.2, \"id\": {id}}}"
+        )
+    }
+
+    #[test]
+    fn entries_load_and_deleted_ones_are_refused() {
+        let text = format!(
+            "{{\"count\": 4, \"next\": null, \"results\": [\n{},\n{},\n{},\n{}]}}",
+            entry(1, PDQ, "PDQ", false),
+            entry(2, MD5, "MD5", false),
+            entry(3, MD5, "MD5", true),
+            entry(4, "00", "TMK", false),
+        );
+        let items = parse_str(&text).unwrap();
+        let Item::Entry(pdq) = &items[0] else { panic!("{items:?}") };
+        assert_eq!((pdq.algorithm, pdq.line), (Algorithm::Pdq, 2));
+        assert_eq!((pdq.id.as_deref(), pdq.label.as_deref()), (Some("1"), Some("far-right")));
+        let Item::Entry(md5) = &items[1] else { panic!("{items:?}") };
+        assert_eq!((md5.algorithm, md5.line), (Algorithm::Md5, 3));
+        let refusal = |line: u64, reason: &str| Item::Refused { line, reason: reason.into() };
+        assert_eq!(items[2], refusal(4, "deleted by Tech Against Terrorism"));
+        assert_eq!(items[3], refusal(5, "unsupported algorithm \"TMK\""));
+    }
+
+    #[test]
+    fn malformed_entries_are_fatal_at_their_line() {
+        let error = |text: &str| parse_str(text).unwrap_err().to_string();
+        let text = format!(
+            "[{},\n{{\"hash_digest\": \"{MD5}\", \"algorithm\": \"MD5\"}}]",
+            entry(1, MD5, "MD5", false)
+        );
+        assert_eq!(error(&text), "t.json:2: not a TAT hash list entry: missing field `deleted`");
+        let text = format!("[\n\n{}]", entry(1, PDQ, "MD5", false));
+        assert!(error(&text).starts_with("t.json:3: bad md5 hash"));
+    }
 }
