@@ -60,7 +60,8 @@ pub struct WalkArgs {
 pub struct ScanArgs {
     #[command(flatten)]
     pub walk: WalkArgs,
-    /// A hash list to match against (native CSV, see docs/hashlist-format.md). Repeatable.
+    /// A hash list to match against, in any supported format (detected; see
+    /// hashlists/README.md and docs/hashlist-format.md). Repeatable.
     #[arg(short, long = "list", value_name = "FILE", required = true)]
     pub lists: Vec<PathBuf>,
     #[command(flatten)]

@@ -417,3 +417,19 @@ fn refused_entries_warn_by_line_and_strict_makes_them_fatal() {
     assert!(out.contains("hashlists/demo.csv: native, 8 entries (pdq 4, phash 1, dhash 1, md5 1, sha256 1), 0 refused"), "{out}");
     assert_eq!(code(&mediascreen(&["list", "check", DEMO])), 0);
 }
+
+#[test]
+fn clamav_sizes_must_match_too() {
+    // demo.hdb pins q0291's MD5 to its real size (9559 bytes): both copies are flagged.
+    let (code, report, _) = scan(&["fixtures/screening/exact", "--list", "hashlists/demo.hdb"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["summary"]["flagged"], 2, "{}", report["flagged"]);
+    assert_eq!(report["flagged"][0]["matches"][0]["id"], "Demo.Q0291.Exact");
+    // The same digest pinned to another size matches nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let wrong =
+        write(dir.path(), "wrong.hdb", b"ad5148579e2a0886849021264351a52a:9558:Demo.WrongSize\n");
+    let (code, report, _) = scan(&["fixtures/screening/exact", "--list", wrong.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["lists"][0]["format"], "hdb");
+}
