@@ -32,6 +32,13 @@ pub struct Entries {
 struct Optional<T>(Vec<Option<T>>);
 
 impl<T: Copy> Optional<T> {
+    fn append(&mut self, rows: usize, other: Optional<T>) {
+        if !other.0.is_empty() {
+            self.0.resize(rows, None);
+            self.0.extend(other.0);
+        }
+    }
+
     fn set(&mut self, row: usize, value: Option<T>) {
         if let Some(value) = value {
             self.0.resize(row, None);
@@ -53,6 +60,16 @@ struct Strings {
 }
 
 impl Strings {
+    fn append(&mut self, rows: usize, other: Strings) {
+        if other.ends.is_empty() {
+            return;
+        }
+        let base = self.text.len() as u32;
+        self.ends.resize(rows, base);
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|end| end + base));
+    }
+
     fn set(&mut self, row: usize, value: Option<&str>) {
         if let Some(value) = value {
             let end = self.text.len() as u32;
@@ -78,6 +95,14 @@ struct Labels {
 }
 
 impl Labels {
+    fn append(&mut self, rows: usize, other: Labels) {
+        for (row, id) in other.rows.0.iter().enumerate() {
+            if let Some(id) = id {
+                self.set(rows + row, Some(&other.names[*id as usize]));
+            }
+        }
+    }
+
     fn set(&mut self, row: usize, value: Option<&str>) {
         let Some(value) = value else { return };
         let id = match self.lookup.get(value) {
@@ -111,6 +136,19 @@ impl Entries {
         self.quality.set(row, entry.quality);
         self.timestamp.set(row, entry.timestamp);
         self.size.set(row, entry.size);
+    }
+
+    /// Appends every entry of `other` after these.
+    pub fn append(&mut self, other: Entries) {
+        let rows = self.len();
+        self.algorithms.extend(other.algorithms);
+        self.hashes.extend(other.hashes);
+        self.lines.extend(other.lines);
+        self.ids.append(rows, other.ids);
+        self.labels.append(rows, other.labels);
+        self.quality.append(rows, other.quality);
+        self.timestamp.append(rows, other.timestamp);
+        self.size.append(rows, other.size);
     }
 
     /// Number of entries.
@@ -209,6 +247,13 @@ mod tests {
         assert_eq!(entries.hash(1).unwrap().to_hex(), "0123456789abcdef");
         assert_eq!(entries.hash(2).unwrap().as_bytes(), &[7; 16]);
         assert_eq!(entries.line(2), 5);
+        let mut joined = entries.clone();
+        joined.append(entries.clone());
+        assert_eq!(joined.len(), 6);
+        assert_eq!((joined.id(4), joined.id(3), joined.id(5)), (Some("case-1"), None, None));
+        assert_eq!((joined.label(3), joined.label(5)), (None, Some("cat")));
+        assert_eq!((joined.size(4), joined.line(5)), (Some(9559), 5));
+        assert_eq!(joined.labels.names.len(), 1);
         assert_eq!(entries.take_hashes().len(), 3);
         assert_eq!(entries.hash(0), None);
     }

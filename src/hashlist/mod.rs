@@ -22,13 +22,22 @@ mod te_text;
 mod text;
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::hash::{Algorithm, HashValue};
 
 pub use entries::Entries;
+
+/// How much of a list is read to detect its format.
+const DETECT_BYTES: u64 = 64 * 1024;
+
+/// How much of a native list is read per chunk while parsing it.
+const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The on-disk shapes of hash lists that mediascreen reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -211,8 +220,10 @@ impl HashList {
     /// it, and applies hygiene. A malformed record is a fatal [`Error::HashList`]; a record
     /// refused by hygiene is kept in [`HashList::refused`], or fatal when `options.strict`.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<HashList> {
-        let bytes =
-            std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let io = |source| Error::Io { path: path.to_path_buf(), source };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        (&mut file).take(DETECT_BYTES).read_to_end(&mut bytes).map_err(io)?;
         let cx = ParseContext { path, algorithm: options.algorithm };
         let format = match options.format {
             Some(format) => format,
@@ -221,29 +232,48 @@ impl HashList {
             })?,
         };
 
-        let mut entries = Entries::default();
-        let mut refused = Vec::new();
-        let mut take = |item: Item| match item {
-            Item::Entry(entry) => match degenerate(&entry) {
-                None => entries.push(&entry),
-                Some(reason) => refused.push(Refusal { line: entry.line, reason }),
-            },
-            Item::Refused { line, reason } => refused.push(Refusal { line, reason }),
-        };
+        let mut loaded = Collector::default();
         // The list's digest is for the report; on a big list it costs as much as parsing, so
         // it runs on the other core meanwhile.
-        let (sha256, parsed) = rayon::join(
-            || crate::hash::digest::digest(Algorithm::Sha256, &bytes),
-            || parse(format, &cx, &bytes, &mut take),
-        );
-        parsed?;
+        let mut hasher = Sha256::new();
+        if format == ListFormat::Native {
+            // Native lists are the big ones: parse them a chunk of whole lines at a time.
+            let mut parser = native::Parser::default();
+            let mut unhashed = 0;
+            loop {
+                let read = (&mut file).take(CHUNK_BYTES).read_to_end(&mut bytes).map_err(io)?;
+                let cut = match read {
+                    0 => bytes.len(),
+                    _ => bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1),
+                };
+                let (_, parsed) = rayon::join(
+                    || hasher.update(&bytes[unhashed..]),
+                    || parser.feed_parallel(&cx, &bytes[..cut], &mut loaded),
+                );
+                parsed?;
+                bytes.drain(..cut);
+                unhashed = bytes.len();
+                if read == 0 {
+                    break;
+                }
+            }
+            parser.finish(&cx)?;
+        } else {
+            file.read_to_end(&mut bytes).map_err(io)?;
+            let (_, parsed) = rayon::join(
+                || hasher.update(&bytes),
+                || parse(format, &cx, &bytes, &mut |item| loaded.take(item)),
+            );
+            parsed?;
+        }
+        let Collector { mut entries, refused } = loaded;
         if options.strict {
             if let Some(first) = refused.first() {
                 return Err(cx.error(first.line, format!("{} (--strict)", first.reason)));
             }
         }
         entries.finish();
-        let sha256 = sha256.expect("sha256 is a digest algorithm");
+        let sha256 = HashValue::from_bytes(hasher.finalize().to_vec());
         Ok(HashList { path: path.to_path_buf(), sha256, format, entries, refused })
     }
 
@@ -254,6 +284,32 @@ impl HashList {
             *counts.entry(algorithm).or_insert(0) += 1;
         }
         counts
+    }
+}
+
+/// Where parsed items go: accepted entries, and refusals (by the format or by hygiene).
+#[derive(Default)]
+pub(crate) struct Collector {
+    entries: Entries,
+    refused: Vec<Refusal>,
+}
+
+impl Collector {
+    /// Applies hygiene to one parsed item and keeps it.
+    pub(crate) fn take(&mut self, item: Item) {
+        match item {
+            Item::Entry(entry) => match degenerate(&entry) {
+                None => self.entries.push(&entry),
+                Some(reason) => self.refused.push(Refusal { line: entry.line, reason }),
+            },
+            Item::Refused { line, reason } => self.refused.push(Refusal { line, reason }),
+        }
+    }
+
+    /// Keeps everything `later` collected, after what this one holds.
+    pub(crate) fn append(&mut self, later: Collector) {
+        self.entries.append(later.entries);
+        self.refused.extend(later.refused);
     }
 }
 
