@@ -238,6 +238,32 @@ mod tests {
     const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 
     #[test]
+    fn chunks_split_between_threads_keep_order_and_line_numbers() {
+        let cx = ParseContext { path: Path::new("list.csv"), algorithm: None };
+        let row = |i: usize| format!("md5,{i:032x},id{i}\n");
+        let mut parser = Parser::default();
+        let mut sink = Collector::default();
+        parser.feed_parallel(&cx, b"algorithm,hash,id\n", &mut sink).unwrap();
+        let chunk: String = (0..99).map(row).collect::<String>() + "# comment\n\n";
+        parser.feed_parallel(&cx, chunk.as_bytes(), &mut sink).unwrap();
+        parser.feed_parallel(&cx, row(99).as_bytes(), &mut sink).unwrap();
+        parser.finish(&cx).unwrap();
+        let entries = &sink.entries;
+        assert_eq!(entries.len(), 100);
+        for i in [0, 49, 50, 98] {
+            assert_eq!(entries.id(i), Some(format!("id{i}").as_str()));
+            assert_eq!(entries.line(i), i as u64 + 2);
+        }
+        // Two comment/blank lines sit between rows 98 and 99.
+        assert_eq!(entries.line(99), 103);
+
+        // An error in the second half names its own line.
+        let bad: String = (0..10).map(row).collect::<String>() + "md5,zz,bad\n" + &row(11);
+        let err = parser.feed_parallel(&cx, bad.as_bytes(), &mut sink).unwrap_err();
+        assert!(err.to_string().starts_with("list.csv:114: bad md5 hash"), "{err}");
+    }
+
+    #[test]
     fn columns_in_any_order_with_comments_and_blank_lines() {
         let text = format!(
             "\u{feff}# a comment\nhash,Label,algorithm,id\n\n{},\"bridge, original\",PDQ,b1\n# x\nd41d8cd98f00b204e9800998ecf8427e,,md5,\n",
