@@ -76,7 +76,7 @@ pub struct Match {
 /// What matching found for one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MatchResult {
-    /// Matches, ordered by distance, then algorithm, then listed hash.
+    /// Matches, ordered by distance, then list order (list, then line), then algorithm.
     pub matches: Vec<Match>,
     /// Matches suppressed by the allowlist, in the same order.
     pub allowed: Vec<Match>,
@@ -245,7 +245,8 @@ impl Matcher {
             best.into_values().partition(|m| {
                 own(m.algorithm).is_some_and(|own| self.is_allowed(m.algorithm, &m.hash, &own))
             });
-        let order = |m: &Match| (m.distance, m.algorithm, m.hash.clone());
+        // Closest first, then in list order (the first list and line carrying the hash).
+        let order = |m: &Match| (m.distance, m.sources[0], m.algorithm, m.hash.clone());
         matches.sort_by_key(order);
         allowed.sort_by_key(order);
         MatchResult { matches, allowed, pdq_below_quality }
