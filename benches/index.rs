@@ -29,39 +29,9 @@ const BRUTE_SAMPLE: usize = 20;
 /// Timed query passes are repeated and the fastest kept.
 const RUNS: usize = 3;
 
-/// SplitMix64: reproducible data without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn hash<const W: usize>(&mut self) -> [u64; W] {
-        std::array::from_fn(|_| self.next())
-    }
-
-    /// `hash` with exactly `k` distinct random bits flipped.
-    fn near<const W: usize>(&mut self, hash: &[u64; W], k: u32) -> [u64; W] {
-        let mut out = *hash;
-        while distance(&out, hash) < k {
-            let bit = self.below(64 * W as u64) as usize;
-            let (word, mask) = (bit / 64, 1 << (bit % 64));
-            if (out[word] ^ hash[word]) & mask == 0 {
-                out[word] ^= mask;
-            }
-        }
-        out
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 fn distance<const W: usize>(a: &[u64; W], b: &[u64; W]) -> u32 {
     a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()

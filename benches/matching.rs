@@ -21,22 +21,9 @@ const PLANTED: usize = 300;
 const THRESHOLD: u32 = 31;
 const BRUTE_FORCE_SAMPLE: usize = 20;
 
-/// splitmix64: a fixed-seed generator so every run builds the same list.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn hash(&mut self) -> [u64; 4] {
-        [self.next(), self.next(), self.next(), self.next()]
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 fn hex(words: &[u64; 4]) -> String {
     words.iter().map(|w| format!("{w:016x}")).collect()
@@ -69,7 +56,7 @@ fn main() {
         sorted.sort_unstable();
         let mut next = sorted.iter().peekable();
         for i in 0..n {
-            let hash = rng.hash();
+            let hash = rng.hash::<4>();
             writeln!(out, "pdq,{}", hex(&hash)).unwrap();
             while next.peek() == Some(&&i) {
                 next.next();
@@ -81,17 +68,14 @@ fn main() {
     }
     let mut queries: Vec<([u64; 4], Option<u64>)> = planted
         .iter()
-        .map(|&(mut hash, line)| {
-            let flips = rng.next() % (u64::from(THRESHOLD) + 1);
-            for _ in 0..flips {
-                let bit = rng.next() % 256;
-                hash[(bit / 64) as usize] ^= 1 << (bit % 64);
-            }
+        .map(|&(hash, line)| {
+            let flips = rng.below(u64::from(THRESHOLD) + 1) as u32;
+            let hash = rng.near(&hash, flips);
             (hash, Some(line))
         })
         .collect();
     while queries.len() < QUERIES {
-        queries.push((rng.hash(), None));
+        queries.push((rng.hash::<4>(), None));
     }
     let queries: Vec<(HashValue, Option<u64>)> = queries
         .into_iter()
