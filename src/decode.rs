@@ -60,6 +60,51 @@ pub fn decode_rgb(
     })
 }
 
+/// Why a JPEG that decoded is nonetheless incomplete, if it is: JPEG decoders fill a
+/// truncated image's missing rows with grey instead of failing, so a cut-off file would
+/// otherwise pass as a whole, screened picture. Walks the marker segments to the end of the
+/// entropy-coded data and looks for the end-of-image marker.
+pub fn jpeg_truncation(bytes: &[u8]) -> Option<String> {
+    const TRUNCATED: &str = "truncated JPEG (no end-of-image marker): hashed the part that decoded";
+    let mut at = 2; // after SOI
+    loop {
+        // Fill bytes (0xFF) may precede a marker.
+        while bytes.get(at) == Some(&0xFF) && bytes.get(at + 1) == Some(&0xFF) {
+            at += 1;
+        }
+        let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) else {
+            return Some(TRUNCATED.to_string());
+        };
+        at += 2;
+        match marker {
+            0xD9 => return None,
+            // Standalone markers carry no length.
+            0x01 | 0xD0..=0xD8 => continue,
+            _ => {}
+        }
+        let length = match (bytes.get(at), bytes.get(at + 1)) {
+            (Some(&high), Some(&low)) => usize::from(high) << 8 | usize::from(low),
+            _ => return Some(TRUNCATED.to_string()),
+        };
+        at += length;
+        if marker == 0xDA {
+            // Entropy-coded data runs to the next marker that is not a stuffed byte (FF 00)
+            // or a restart marker (FF D0-D7).
+            loop {
+                match (bytes.get(at), bytes.get(at + 1)) {
+                    (Some(&0xFF), Some(&next))
+                        if next != 0x00 && !(0xD0..=0xD7).contains(&next) =>
+                    {
+                        break;
+                    }
+                    (Some(_), Some(_)) => at += 1,
+                    _ => return Some(TRUNCATED.to_string()),
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +122,24 @@ mod tests {
         assert!(
             decode_rgb(&png[..png.len() / 2], ImageFormat::Png, DecodeLimits::default()).is_err()
         );
+    }
+
+    #[test]
+    fn truncated_jpegs_are_told_apart_from_whole_ones() {
+        let whole = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/screening/distinct/coffee.jpg"),
+        )
+        .unwrap();
+        assert_eq!(jpeg_truncation(&whole), None);
+        let mut trailing = whole.clone();
+        trailing.extend_from_slice(b"trailing data after the image, as some cameras write");
+        assert_eq!(jpeg_truncation(&trailing), None);
+        for cut in [whole.len() / 3, whole.len() - 2, 100] {
+            assert!(jpeg_truncation(&whole[..cut]).is_some(), "cut at {cut}");
+            // The decoder itself does not notice: that is why the check exists.
+            let _ = decode_rgb(&whole[..cut], ImageFormat::Jpeg, DecodeLimits::default());
+        }
     }
 
     #[test]

@@ -115,7 +115,7 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
             }
         };
         if let Some(reason) = &file.perceptual_error {
-            eprintln!("mediascreen: {id}: no perceptual hashes: {reason}");
+            eprintln!("mediascreen: {id}: {reason}");
             failed = true;
         }
         for algorithm in &config.algorithms {

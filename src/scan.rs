@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::decode::{decode_rgb, DecodeLimits};
+use crate::decode::{decode_rgb, jpeg_truncation, DecodeLimits};
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::{classic, digest, Algorithm, FileHashes, HashValue};
 use crate::matcher::{Flood, MatchResult, Matcher};
@@ -60,8 +60,8 @@ pub struct HashedFile {
     pub media_type: &'static str,
     /// The hashes that were asked for and could be computed.
     pub hashes: FileHashes,
-    /// Why perceptual hashes were asked for but could not be computed, if so. Digests are
-    /// still valid then.
+    /// Why perceptual hashes were asked for but could not be computed, or were computed from
+    /// an incomplete image (a truncated JPEG), if so. Digests are valid either way.
     pub perceptual_error: Option<String>,
 }
 
@@ -91,7 +91,14 @@ pub fn hash_file(
     if !image_algorithms.is_empty() {
         match sniffed.image_format {
             Some(format) => match decode_rgb(&bytes, format, limits) {
-                Ok(rgb) => perceptual_hashes(&rgb, &image_algorithms, &mut hashes),
+                Ok(rgb) => {
+                    perceptual_hashes(&rgb, &image_algorithms, &mut hashes);
+                    // Hashed all the same: a cut-off copy can still match, and a match
+                    // outranks the error. Unmatched, the file is not reported clean.
+                    if format == image::ImageFormat::Jpeg {
+                        perceptual_error = jpeg_truncation(&bytes);
+                    }
+                }
                 Err(reason) => perceptual_error = Some(reason),
             },
             None if sniffed.is_visual_media() => {
@@ -153,7 +160,8 @@ pub enum Outcome {
         pdq_quality: Option<u8>,
         /// What matched.
         result: MatchResult,
-        /// Perceptual hashes were needed but could not be computed.
+        /// Perceptual hashes were needed but could not be computed, or only from part of
+        /// the image.
         perceptual_error: Option<String>,
     },
     /// Could not be scanned.

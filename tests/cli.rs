@@ -218,6 +218,9 @@ fn unreadable_image_without_matches_exits_two() {
     let dir = tempfile::tempdir().unwrap();
     let good = std::fs::read(root().join("fixtures/screening/distinct/coffee.jpg")).unwrap();
     write(dir.path(), "coffee.jpg", &good);
+    // A JPEG decoder fills a cut-off image with grey without complaint; it must still not
+    // pass as clean.
+    write(dir.path(), "cut.jpg", &good[..good.len() / 3]);
     let png = std::fs::read(root().join("fixtures/screening/edited/q1050-resized.png")).unwrap();
     write(dir.path(), "truncated.png", &png[..png.len() / 2]);
     write(dir.path(), "garbage.png", b"\x89PNG\r\n\x1a\nthis is not really a png");
@@ -226,9 +229,11 @@ fn unreadable_image_without_matches_exits_two() {
     assert_eq!(code, 2, "{report}");
     assert_eq!(report["summary"]["clean"], 1, "{report}");
     let errors = report["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 2, "{report}");
-    assert!(errors[0]["path"].as_str().unwrap().ends_with("garbage.png"));
-    assert!(errors[1]["path"].as_str().unwrap().ends_with("truncated.png"));
+    assert_eq!(errors.len(), 3, "{report}");
+    assert!(errors[0]["path"].as_str().unwrap().ends_with("cut.jpg"));
+    assert!(errors[0]["reason"].as_str().unwrap().starts_with("truncated JPEG"));
+    assert!(errors[1]["path"].as_str().unwrap().ends_with("garbage.png"));
+    assert!(errors[2]["path"].as_str().unwrap().ends_with("truncated.png"));
     assert!(errors.iter().all(|e| e["stage"] == "decode" && e["reason"] != ""));
 }
 
