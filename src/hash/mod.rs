@@ -2,12 +2,14 @@
 //!
 //! Owns the names of the algorithms mediascreen knows ([`Algorithm`]), the value type every
 //! hash is carried in ([`HashValue`]: bytes in the order their hex string is written), and the
-//! per-family implementations in the submodules. It must not read files or decode images:
-//! callers hand it bytes ([`digest`]) or decoded pixels ([`pdq`], [`classic`]).
+//! per-family implementations in the submodules. It must not read files or decode images or
+//! video: callers hand it bytes ([`digest`]), decoded pixels ([`pdq`], [`classic`]) or hashed
+//! video frames ([`vpdq`]).
 
 pub mod classic;
 pub mod digest;
 pub mod pdq;
+pub mod vpdq;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -62,7 +62,9 @@ enum Hashes {
     Narrow(Mih<1>),
 }
 
-fn words<const W: usize>(bytes: &[u8]) -> [u64; W] {
+/// The hash's bytes as `W` big-endian words, the form [`Mih`] stores and compares: their
+/// order is the hex order, so sorting words sorts hashes.
+pub(crate) fn words<const W: usize>(bytes: &[u8]) -> [u64; W] {
     let mut out = [0u64; W];
     for (word, chunk) in out.iter_mut().zip(bytes.chunks(8)) {
         let mut bytes = [0u8; 8];

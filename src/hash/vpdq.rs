@@ -1,0 +1,531 @@
+//! vPDQ, Meta's video hash: the PDQ hashes of sampled frames, compared as a bag of frames.
+//!
+//! Owns: which frames the reference hasher samples and the timestamps it gives them
+//! ([`frame_step`], [`timestamp`]), its per-frame text format ([`parse_reference`],
+//! [`write_reference`]), the comparison of two videos' frames ([`compare`]), the decision
+//! whether a comparison is a match ([`is_match`]) and the stretches of a video that matched
+//! ([`time_ranges`]).
+//!
+//! Must not: decode video or hash pixels (the caller runs [`super::pdq`] on the frames it
+//! decodes and samples with [`frame_step`]), read files, or know about hash lists and their
+//! ids: a listed video reaches [`compare`] as plain frames.
+//!
+//! The two reference comparisons disagree. The C++ `matchTwoHashBrute` keeps repeated hashes
+//! and counts distance `< D`; python-threatexchange (`match_VPDQ_hash_brute`, what HMA runs)
+//! drops exact repeats and counts `<= D`. [`compare`] follows python-threatexchange: its
+//! thresholds are inclusive like every other threshold in mediascreen, and without the dedupe
+//! a still scene held for many frames would weigh as many matched frames.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use super::{Algorithm, HashValue};
+use crate::index::{words, Mih};
+
+/// Default Hamming distance (inclusive) for two frames to match: python-threatexchange's
+/// `VPDQ_DISTANCE_THRESHOLD`, PDQ's usual 31.
+pub const DEFAULT_DISTANCE: u32 = 31;
+
+/// Default lowest frame quality that takes part in a comparison: python-threatexchange's
+/// `VPDQ_QUALITY_THRESHOLD`. Below it, dark or flat frames match almost anything.
+pub const DEFAULT_MIN_QUALITY: u8 = 50;
+
+/// Default percentage, for each side, at which [`is_match`] flags a comparison.
+pub const DEFAULT_MATCH_PCT: f64 = 80.0;
+
+/// Default number of distinct matched query frames [`is_match`] requires.
+pub const DEFAULT_MIN_FRAMES: usize = 3;
+
+/// One hashed video frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VpdqFrame {
+    /// The frame's PDQ hash (32 bytes).
+    pub hash: HashValue,
+    /// The PDQ quality of the frame, 0–100.
+    pub quality: u8,
+    /// The frame's number, counted from 0 in decode order.
+    pub frame: u64,
+    /// The frame's time in seconds, as [`timestamp`] computes it.
+    pub timestamp: f64,
+}
+
+/// Every how many frames the reference hashes one, when asked for one hash per
+/// `seconds_per_hash` of a video playing at `fps`: frame `n` (0-based, decode order) is hashed
+/// if and only if `n % frame_step(..) == 0`. Zero seconds means every frame.
+pub fn frame_step(seconds_per_hash: f64, fps: f64) -> u64 {
+    // `as` truncates like the reference's cast to int (29.97 fps at 1 s gives 29, not 30),
+    // and turns NaN and negative products into 0, which then means every frame.
+    ((seconds_per_hash * fps) as u64).max(1)
+}
+
+/// The time in seconds the reference gives frame `frame` of a video playing at `fps`.
+///
+/// The reference keeps the frame rate as an `f32` and divides in `f32`. That is visible in its
+/// 3-decimal output: at 29.97 fps (30000/1001) about one frame in fourteen prints differently
+/// from an `f64` division (frame 75: 2.503, where `f64` gives 2.502), and at 15 fps past about
+/// 8192 s `f32` runs out of precision for the third decimal.
+pub fn timestamp(frame: u64, fps: f64) -> f64 {
+    f64::from(frame as f32 / fps as f32)
+}
+
+/// Parses the reference hasher's output: one line per frame,
+/// `frameNumber,quality,pdqHex,timestampSeconds`. The error names the line at fault.
+pub fn parse_reference(text: &str) -> Result<Vec<VpdqFrame>, String> {
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| parse_line(line).map_err(|e| format!("line {}: {e}", i + 1)))
+        .collect()
+}
+
+fn parse_line(line: &str) -> Result<VpdqFrame, String> {
+    let fields: Vec<&str> = line.split(',').collect();
+    let [frame, quality, hex, seconds] = fields[..] else {
+        return Err(format!("expected 4 comma-separated fields, found {}", fields.len()));
+    };
+    let frame = frame.parse().map_err(|_| format!("frame number {frame:?} is not a count"))?;
+    let quality = quality
+        .parse()
+        .ok()
+        .filter(|q| *q <= 100)
+        .ok_or_else(|| format!("quality {quality:?} is not 0 to 100"))?;
+    let hash = HashValue::from_hex(Algorithm::Pdq, hex).map_err(|e| e.to_string())?;
+    let timestamp = seconds
+        .parse()
+        .ok()
+        .filter(|t: &f64| t.is_finite() && *t >= 0.0)
+        .ok_or_else(|| format!("timestamp {seconds:?} is not a time in seconds"))?;
+    Ok(VpdqFrame { hash, quality, frame, timestamp })
+}
+
+/// Writes frames in the reference hasher's format, byte for byte: one line per frame, each
+/// ending in a newline, lower-case hex, the timestamp with 3 decimals.
+pub fn write_reference(frames: &[VpdqFrame]) -> String {
+    let mut out = String::with_capacity(frames.len() * 80);
+    for f in frames {
+        writeln!(out, "{},{},{},{:.3}", f.frame, f.quality, f.hash, f.timestamp)
+            .expect("writing to a String cannot fail");
+    }
+    out
+}
+
+/// How much of two videos' frames match each other.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoComparison {
+    /// Distinct query hashes (of quality high enough) within the distance of some compared
+    /// frame.
+    pub query_matched: usize,
+    /// Distinct query hashes of quality high enough.
+    pub query_total: usize,
+    /// Distinct compared hashes (of quality high enough) within the distance of some query
+    /// frame.
+    pub compared_matched: usize,
+    /// Distinct compared hashes of quality high enough.
+    pub compared_total: usize,
+    /// `100 * query_matched / query_total`, or 0 when no query frame takes part.
+    pub query_pct: f64,
+    /// `100 * compared_matched / compared_total`, or 0 when no compared frame takes part.
+    pub compared_pct: f64,
+    /// Indices into the query slice, ascending, of every frame whose hash matched. Exact
+    /// repeats of a matched hash are listed too, although only the first counts in
+    /// `query_matched`, so that a still scene gives one unbroken [`time_ranges`] range.
+    pub matched_query_frames: Vec<usize>,
+}
+
+/// Compares two videos' frames by python-threatexchange's rules: on each side, exact repeats
+/// of a hash are dropped (the first is kept) and then frames below `min_quality`; a remaining
+/// frame matches if some remaining frame of the other side is within `distance` bits
+/// (inclusive). Hashes must be 32 bytes.
+///
+/// This prepares both sides afresh; to compare one video with many, prepare each once with
+/// [`PreparedVideo::new`] and call [`compare_prepared`].
+pub fn compare(
+    query: &[VpdqFrame],
+    compared: &[VpdqFrame],
+    distance: u32,
+    min_quality: u8,
+) -> VideoComparison {
+    compare_prepared(
+        &PreparedVideo::new(query, min_quality),
+        &PreparedVideo::new(compared, min_quality),
+        distance,
+    )
+}
+
+/// [`compare`] on prepared videos (both prepared with the same `min_quality`). Each side's
+/// frames are looked up in the other's multi-index, so the cost grows with the frame counts
+/// plus the matches found, not with their product.
+pub fn compare_prepared(
+    query: &PreparedVideo<'_>,
+    compared: &PreparedVideo<'_>,
+    distance: u32,
+) -> VideoComparison {
+    let query_hits = query.hits_in(compared, distance);
+    let compared_matched = compared.hits_in(query, distance).iter().filter(|&&hit| hit).count();
+
+    let matched_hashes: HashSet<&HashValue> = query
+        .firsts
+        .iter()
+        .zip(&query_hits)
+        .filter(|(_, hit)| **hit)
+        .map(|(&i, _)| &query.frames[i].hash)
+        .collect();
+    let matched_query_frames = (0..query.frames.len())
+        .filter(|&i| matched_hashes.contains(&query.frames[i].hash))
+        .collect();
+
+    let query_matched = matched_hashes.len();
+    VideoComparison {
+        query_matched,
+        query_total: query.firsts.len(),
+        compared_matched,
+        compared_total: compared.firsts.len(),
+        query_pct: percent(query_matched, query.firsts.len()),
+        compared_pct: percent(compared_matched, compared.firsts.len()),
+        matched_query_frames,
+    }
+}
+
+fn percent(matched: usize, total: usize) -> f64 {
+    if total == 0 {
+        return 0.0;
+    }
+    // Multiply first, then one division: the same correctly rounded value as Python's
+    // `cnt * 100 / len`, so results agree to the last bit.
+    (matched * 100) as f64 / total as f64
+}
+
+/// One video's frames ready for [`compare_prepared`]: filtered by python-threatexchange's
+/// rules and indexed. Preparing builds the index, the costly part of a comparison.
+pub struct PreparedVideo<'a> {
+    frames: &'a [VpdqFrame],
+    /// For each id of `index`, the position in `frames` of the first frame with that hash.
+    firsts: Vec<usize>,
+    /// The distinct hashes of the frames that take part.
+    index: Mih<4>,
+}
+
+impl<'a> PreparedVideo<'a> {
+    /// Drops exact repeats of a hash (keeping the first) and then the frames below
+    /// `min_quality`, and indexes the rest. Hashes must be 32 bytes.
+    pub fn new(frames: &'a [VpdqFrame], min_quality: u8) -> PreparedVideo<'a> {
+        let mut seen = HashSet::new();
+        let mut kept = Vec::new();
+        for (i, frame) in frames.iter().enumerate() {
+            debug_assert_eq!(frame.hash.as_bytes().len(), 32, "vPDQ frames carry PDQ hashes");
+            // Dedupe before the quality filter, as python-threatexchange does: a repeat whose
+            // first occurrence was too dark is dropped even if the repeat itself passes.
+            if seen.insert(&frame.hash) && frame.quality >= min_quality {
+                kept.push((words(frame.hash.as_bytes()), i));
+            }
+        }
+        // The dedupe leaves the hashes distinct, as the index needs; it also needs them sorted.
+        kept.sort_unstable();
+        let (hashes, firsts) = kept.into_iter().unzip();
+        PreparedVideo { frames, firsts, index: Mih::new(hashes) }
+    }
+
+    /// For each of this video's ids, whether `other` has a frame within `distance`.
+    fn hits_in(&self, other: &PreparedVideo<'_>, distance: u32) -> Vec<bool> {
+        let mut found = Vec::new();
+        (0..self.firsts.len() as u32)
+            .map(|id| {
+                found.clear();
+                other.index.search(self.index.hash(id), distance, &mut found);
+                !found.is_empty()
+            })
+            .collect()
+    }
+}
+
+/// Whether a comparison is a match: at least `query_pct` percent of the query's frames, or at
+/// least `compared_pct` percent of the compared video's, matched, and at least `min_frames`
+/// distinct query frames did.
+///
+/// Either side may carry the match because the query may hold the listed video padded out
+/// with other footage (the compared side then matches almost whole) or be a clip cut from it
+/// (the query side does). python-threatexchange asks for the query side only; that misses the
+/// padded case. `min_frames` keeps a video of one or two distinct frames (a still image, or a
+/// short clip of one) from matching on the strength of a single picture.
+pub fn is_match(c: &VideoComparison, query_pct: f64, compared_pct: f64, min_frames: usize) -> bool {
+    (c.query_pct >= query_pct || c.compared_pct >= compared_pct) && c.query_matched >= min_frames
+}
+
+/// The gap [`time_ranges`] should bridge for a video sampled at one hash per
+/// `seconds_per_hash` and playing at `fps`: two and a half sampling intervals. One missing
+/// sample (a frame dropped for low quality, or one just over the distance) does not split a
+/// range, two do; the half interval absorbs the `f32` rounding of [`timestamp`].
+pub fn default_gap(seconds_per_hash: f64, fps: f64) -> f64 {
+    2.5 * frame_step(seconds_per_hash, fps) as f64 / fps
+}
+
+/// The stretches of `frames` covered by the frames at indices `matched` (as in
+/// [`VideoComparison::matched_query_frames`]): `[start, end]` in seconds, in time order, two
+/// matched timestamps falling in one stretch when they are at most `gap` seconds apart. A lone
+/// matched frame gives a stretch with `start == end`.
+pub fn time_ranges(frames: &[VpdqFrame], matched: &[usize], gap: f64) -> Vec<(f64, f64)> {
+    let mut times: Vec<f64> = matched.iter().map(|&i| frames[i].timestamp).collect();
+    times.sort_by(f64::total_cmp);
+    let mut ranges: Vec<(f64, f64)> = Vec::new();
+    for t in times {
+        match ranges.last_mut() {
+            Some((_, end)) if t - *end <= gap => *end = t,
+            _ => ranges.push((t, t)),
+        }
+    }
+    ranges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// splitmix64: deterministic, and enough to scatter bits.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn hash(&mut self) -> HashValue {
+            let bytes: Vec<u8> = (0..4).flat_map(|_| self.next().to_be_bytes()).collect();
+            HashValue::from_bytes(bytes)
+        }
+
+        /// `hash` with `bits` distinct bits flipped.
+        fn near(&mut self, hash: &HashValue, bits: u32) -> HashValue {
+            let mut bytes = hash.as_bytes().to_vec();
+            let mut flipped = HashSet::new();
+            while flipped.len() < bits as usize {
+                let bit = self.below(256) as usize;
+                if flipped.insert(bit) {
+                    bytes[bit / 8] ^= 1 << (bit % 8);
+                }
+            }
+            HashValue::from_bytes(bytes)
+        }
+    }
+
+    fn frame(hash: &HashValue, quality: u8, n: u64) -> VpdqFrame {
+        VpdqFrame { hash: hash.clone(), quality, frame: n, timestamp: timestamp(n, 30.0) }
+    }
+
+    /// python-threatexchange's `match_VPDQ_hash_brute`, pair by pair.
+    fn brute(query: &[VpdqFrame], compared: &[VpdqFrame], distance: u32, q: u8) -> (f64, f64) {
+        fn keep(frames: &[VpdqFrame], q: u8) -> Vec<&VpdqFrame> {
+            let mut unique: Vec<&VpdqFrame> = Vec::new();
+            for f in frames {
+                if !unique.iter().any(|u| u.hash == f.hash) {
+                    unique.push(f);
+                }
+            }
+            unique.retain(|f| f.quality >= q);
+            unique
+        }
+        fn in_other(a: &[&VpdqFrame], b: &[&VpdqFrame], distance: u32) -> f64 {
+            let hits = a.iter().filter(|x| b.iter().any(|y| x.hash.distance(&y.hash) <= distance));
+            hits.count() as f64
+        }
+        let (query, compared) = (keep(query, q), keep(compared, q));
+        let pct =
+            |hits: f64, total: usize| if total == 0 { 0.0 } else { hits * 100.0 / total as f64 };
+        (
+            pct(in_other(&query, &compared, distance), query.len()),
+            pct(in_other(&compared, &query, distance), compared.len()),
+        )
+    }
+
+    #[test]
+    fn frame_step_truncates_and_never_drops_below_one() {
+        assert_eq!(frame_step(1.0, 30.0), 30);
+        assert_eq!(frame_step(1.0, 30000.0 / 1001.0), 29);
+        assert_eq!(frame_step(0.0, 30.0), 1);
+        assert_eq!(frame_step(1.0, 0.5), 1);
+        assert_eq!(frame_step(-1.0, 30.0), 1);
+    }
+
+    #[test]
+    fn timestamps_divide_in_f32_like_the_reference() {
+        let ntsc = 30000.0 / 1001.0;
+        assert_eq!(format!("{:.3}", timestamp(75, ntsc)), "2.503");
+        assert_eq!(format!("{:.3}", 75.0 / ntsc), "2.502");
+        assert_eq!(format!("{:.3}", timestamp(563, 30.0)), "18.767");
+    }
+
+    #[test]
+    fn reference_lines_are_validated() {
+        let hex = "e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c";
+        let text = format!("0,100,{hex},0.000\n1,99,{hex},0.033\n");
+        let frames = parse_reference(&text).unwrap();
+        assert_eq!(frames.len(), 2);
+        assert_eq!((frames[1].frame, frames[1].quality, frames[1].timestamp), (1, 99, 0.033));
+        assert_eq!(write_reference(&frames), text);
+        for bad in [
+            format!("0,100,{hex}"),
+            format!("x,100,{hex},0.000"),
+            format!("0,101,{hex},0.000"),
+            "0,100,e271,0.000".to_string(),
+            format!("0,100,{hex},-1"),
+            format!("0,100,{hex},0.000,extra"),
+        ] {
+            let text = format!("0,100,{hex},0.000\n{bad}\n");
+            let err = parse_reference(&text).unwrap_err();
+            assert!(err.starts_with("line 2: "), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn repeats_are_dropped_before_the_quality_filter() {
+        let mut rng = Rng(1);
+        let (a, b, c) = (rng.hash(), rng.hash(), rng.hash());
+        let query = [
+            frame(&a, 100, 0),
+            frame(&a, 100, 1), // repeat: counted once
+            frame(&b, 10, 2),  // too dark
+            frame(&b, 90, 3),  // repeat of a dropped frame: dropped with it
+            frame(&c, 60, 4),
+        ];
+        let compared = [frame(&a, 100, 0), frame(&b, 100, 1), frame(&b, 100, 2)];
+        let r = compare(&query, &compared, 31, 50);
+        assert_eq!((r.query_matched, r.query_total), (1, 2));
+        assert_eq!((r.compared_matched, r.compared_total), (1, 2));
+        assert_eq!((r.query_pct, r.compared_pct), (50.0, 50.0));
+        assert_eq!(r.matched_query_frames, [0, 1]);
+
+        let empty = compare(&query[2..3], &compared, 31, 50);
+        assert_eq!((empty.query_total, empty.query_pct, empty.compared_pct), (0, 0.0, 0.0));
+        assert!(empty.matched_query_frames.is_empty());
+    }
+
+    #[test]
+    fn the_distance_is_inclusive() {
+        let mut rng = Rng(2);
+        let a = rng.hash();
+        let at = [frame(&rng.near(&a, 31), 100, 0)];
+        let past = [frame(&rng.near(&a, 32), 100, 0)];
+        let query = [frame(&a, 100, 0)];
+        assert_eq!(compare(&query, &at, 31, 50).query_matched, 1);
+        assert_eq!(compare(&query, &past, 31, 50).query_matched, 0);
+    }
+
+    /// A listed video of `listed` distinct frames, and a query holding `padding` unrelated
+    /// frames, then all of it, then `padding` more.
+    fn padded(rng: &mut Rng, listed: u64, padding: u64) -> (Vec<VpdqFrame>, Vec<VpdqFrame>) {
+        let compared: Vec<VpdqFrame> = (0..listed).map(|n| frame(&rng.hash(), 100, n)).collect();
+        let mut query = Vec::new();
+        for n in 0..listed + 2 * padding {
+            let hash = match n.checked_sub(padding).filter(|&i| i < listed) {
+                Some(i) => rng.near(&compared[i as usize].hash, 6),
+                None => rng.hash(),
+            };
+            query.push(frame(&hash, 100, n));
+        }
+        (query, compared)
+    }
+
+    #[test]
+    fn a_listed_video_padded_into_a_longer_one_matches() {
+        let (query, compared) = padded(&mut Rng(3), 20, 40);
+        let r = compare(&query, &compared, 31, 50);
+        assert_eq!((r.query_pct, r.compared_pct), (20.0, 100.0));
+        assert!(is_match(&r, DEFAULT_MATCH_PCT, DEFAULT_MATCH_PCT, DEFAULT_MIN_FRAMES));
+        assert_eq!(r.matched_query_frames, (40..60).collect::<Vec<_>>());
+        // python-threatexchange's own rule, the query side alone, misses it.
+        assert!(!is_match(&r, 80.0, 101.0, 3));
+    }
+
+    #[test]
+    fn a_clip_cut_from_a_listed_video_matches() {
+        let mut rng = Rng(4);
+        let long: Vec<VpdqFrame> = (0..100).map(|n| frame(&rng.hash(), 100, n)).collect();
+        let clip: Vec<VpdqFrame> =
+            (0..10).map(|n| frame(&rng.near(&long[30 + n as usize].hash, 6), 100, n)).collect();
+        let r = compare(&clip, &long, 31, 50);
+        assert_eq!((r.query_pct, r.compared_pct), (100.0, 10.0));
+        assert!(is_match(&r, DEFAULT_MATCH_PCT, DEFAULT_MATCH_PCT, DEFAULT_MIN_FRAMES));
+        assert!(!is_match(&r, 80.0, 80.0, 11));
+    }
+
+    #[test]
+    fn a_still_image_needs_more_than_its_one_frame() {
+        let mut rng = Rng(5);
+        let still = rng.hash();
+        let query: Vec<VpdqFrame> = (0..90).map(|n| frame(&still, 100, n)).collect();
+        let compared = [frame(&still, 100, 0), frame(&rng.hash(), 100, 1)];
+        let r = compare(&query, &compared, 31, 50);
+        assert_eq!((r.query_matched, r.query_pct, r.compared_pct), (1, 100.0, 50.0));
+        assert!(!is_match(&r, DEFAULT_MATCH_PCT, DEFAULT_MATCH_PCT, DEFAULT_MIN_FRAMES));
+        // Every repeat is reported, so the still scene is one range.
+        assert_eq!(r.matched_query_frames.len(), 90);
+        assert_eq!(time_ranges(&query, &r.matched_query_frames, 0.1), [(0.0, timestamp(89, 30.0))]);
+    }
+
+    #[test]
+    fn time_ranges_bridge_one_missing_sample_but_not_two() {
+        let mut rng = Rng(6);
+        let step = frame_step(1.0, 30.0);
+        let frames: Vec<VpdqFrame> = (0..12).map(|i| frame(&rng.hash(), 100, i * step)).collect();
+        let gap = default_gap(1.0, 30.0);
+        assert_eq!(gap, 2.5);
+        // Samples at 0–3 s, 5–6 s (4 s missing), then 9 s (7 s and 8 s missing).
+        let matched = [9, 0, 1, 2, 3, 5, 6];
+        assert_eq!(time_ranges(&frames, &matched, gap), [(0.0, 6.0), (9.0, 9.0)]);
+        assert!(time_ranges(&frames, &[], gap).is_empty());
+    }
+
+    #[test]
+    fn compare_agrees_with_pair_by_pair_matching() {
+        let mut rng = Rng(7);
+        let (mut matched, mut total) = (0, 0);
+        for round in 0..21 {
+            // Round 0 keeps over 2,500 frames a side, where the index probes instead of scanning.
+            let size = |rng: &mut Rng| if round == 0 { 4000 } else { rng.below(300) };
+            let quality = |rng: &mut Rng| match rng.below(8) {
+                0 => rng.below(50) as u8,
+                _ => 50 + rng.below(51) as u8,
+            };
+            let compared: Vec<VpdqFrame> =
+                (0..size(&mut rng)).map(|n| frame(&rng.hash(), quality(&mut rng), n)).collect();
+            let mut query = Vec::new();
+            for n in 0..size(&mut rng) {
+                let hash = match rng.below(4) {
+                    0 if !compared.is_empty() => {
+                        // Planted neighbours: a few nearly equal, most straddling 31 bits.
+                        let target = &compared[rng.below(compared.len() as u64) as usize].hash;
+                        let bits = match rng.below(8) {
+                            0 => rng.below(3),
+                            _ => 24 + rng.below(14),
+                        };
+                        rng.near(target, bits as u32)
+                    }
+                    1 if !query.is_empty() => {
+                        let earlier: &VpdqFrame = &query[rng.below(query.len() as u64) as usize];
+                        earlier.hash.clone()
+                    }
+                    _ => rng.hash(),
+                };
+                query.push(frame(&hash, quality(&mut rng), n));
+            }
+            let distance = [31, 0, 36][round % 3];
+            let r = compare(&query, &compared, distance, 50);
+            assert_eq!((r.query_pct, r.compared_pct), brute(&query, &compared, distance, 50));
+            for &i in &r.matched_query_frames {
+                assert!(compared
+                    .iter()
+                    .any(|c| c.quality >= 50 && c.hash.distance(&query[i].hash) <= distance));
+            }
+            if distance == 31 {
+                (matched, total) = (matched + r.query_matched, total + r.query_total);
+            }
+        }
+        assert!(matched > total / 10 && matched < total / 2, "{matched} of {total}");
+    }
+}
