@@ -22,7 +22,8 @@ use self::pdq::PdqFeatures;
 pub enum Algorithm {
     /// Meta's 256-bit PDQ image hash.
     Pdq,
-    /// PDQ of sampled video frames; reserved in lists until video support lands.
+    /// PDQ of sampled video frames (see [`vpdq`]); lists carry one row per frame. Not yet
+    /// computed by scans: video decoding is still to come.
     Vpdq,
     /// 64-bit DCT hash, hex-compatible with Python imagehash's `phash`.
     Phash,
@@ -88,7 +89,7 @@ impl Algorithm {
 
     /// The default Hamming-distance threshold (inclusive) for perceptual algorithms: PDQ's
     /// reference "confident match" of 31, and 8 of 64 bits for the imagehash family.
-    pub fn default_threshold(self) -> u32 {
+    pub const fn default_threshold(self) -> u32 {
         match self {
             Algorithm::Pdq | Algorithm::Vpdq => 31,
             Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash => 8,

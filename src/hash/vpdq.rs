@@ -24,7 +24,7 @@ use crate::index::{words, Mih};
 
 /// Default Hamming distance (inclusive) for two frames to match: python-threatexchange's
 /// `VPDQ_DISTANCE_THRESHOLD`, PDQ's usual 31.
-pub const DEFAULT_DISTANCE: u32 = 31;
+pub const DEFAULT_DISTANCE: u32 = Algorithm::Vpdq.default_threshold();
 
 /// Default lowest frame quality that takes part in a comparison: python-threatexchange's
 /// `VPDQ_QUALITY_THRESHOLD`. Below it, dark or flat frames match almost anything.
