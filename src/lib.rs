@@ -34,4 +34,7 @@ pub mod scan;
 pub mod sniff;
 pub mod walk;
 
+#[cfg(test)]
+mod testing;
+
 pub use error::{Error, Result};

@@ -280,41 +280,26 @@ pub fn time_ranges(frames: &[VpdqFrame], matched: &[usize], gap: f64) -> Vec<(f6
 mod tests {
     use super::*;
 
-    /// splitmix64: deterministic, and enough to scatter bits.
-    struct Rng(u64);
+    use crate::testing::Rng;
 
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-
-        fn hash(&mut self) -> HashValue {
-            let bytes: Vec<u8> = (0..4).flat_map(|_| self.next().to_be_bytes()).collect();
-            HashValue::from_bytes(bytes)
-        }
-
-        /// `hash` with `bits` distinct bits flipped.
-        fn near(&mut self, hash: &HashValue, bits: u32) -> HashValue {
-            let mut bytes = hash.as_bytes().to_vec();
-            let mut flipped = HashSet::new();
-            while flipped.len() < bits as usize {
-                let bit = self.below(256) as usize;
-                if flipped.insert(bit) {
-                    bytes[bit / 8] ^= 1 << (bit % 8);
-                }
-            }
-            HashValue::from_bytes(bytes)
-        }
+    fn random_hash(rng: &mut Rng) -> HashValue {
+        HashValue::from_bytes(
+            rng.hash::<4>().iter().flat_map(|w| w.to_be_bytes()).collect::<Vec<_>>(),
+        )
     }
 
+    /// `hash` with `bits` distinct bits flipped.
+    fn near(rng: &mut Rng, hash: &HashValue, bits: u32) -> HashValue {
+        let mut bytes = hash.as_bytes().to_vec();
+        let mut flipped = HashSet::new();
+        while flipped.len() < bits as usize {
+            let bit = rng.below(256) as usize;
+            if flipped.insert(bit) {
+                bytes[bit / 8] ^= 1 << (bit % 8);
+            }
+        }
+        HashValue::from_bytes(bytes)
+    }
     fn frame(hash: &HashValue, quality: u8, n: u64) -> VpdqFrame {
         VpdqFrame { hash: hash.clone(), quality, frame: n, timestamp: timestamp(n, 30.0) }
     }
@@ -386,7 +371,7 @@ mod tests {
     #[test]
     fn repeats_are_dropped_before_the_quality_filter() {
         let mut rng = Rng(1);
-        let (a, b, c) = (rng.hash(), rng.hash(), rng.hash());
+        let (a, b, c) = (random_hash(&mut rng), random_hash(&mut rng), random_hash(&mut rng));
         let query = [
             frame(&a, 100, 0),
             frame(&a, 100, 1), // repeat: counted once
@@ -409,9 +394,9 @@ mod tests {
     #[test]
     fn the_distance_is_inclusive() {
         let mut rng = Rng(2);
-        let a = rng.hash();
-        let at = [frame(&rng.near(&a, 31), 100, 0)];
-        let past = [frame(&rng.near(&a, 32), 100, 0)];
+        let a = random_hash(&mut rng);
+        let at = [frame(&near(&mut rng, &a, 31), 100, 0)];
+        let past = [frame(&near(&mut rng, &a, 32), 100, 0)];
         let query = [frame(&a, 100, 0)];
         assert_eq!(compare(&query, &at, 31, 50).query_matched, 1);
         assert_eq!(compare(&query, &past, 31, 50).query_matched, 0);
@@ -420,12 +405,13 @@ mod tests {
     /// A listed video of `listed` distinct frames, and a query holding `padding` unrelated
     /// frames, then all of it, then `padding` more.
     fn padded(rng: &mut Rng, listed: u64, padding: u64) -> (Vec<VpdqFrame>, Vec<VpdqFrame>) {
-        let compared: Vec<VpdqFrame> = (0..listed).map(|n| frame(&rng.hash(), 100, n)).collect();
+        let compared: Vec<VpdqFrame> =
+            (0..listed).map(|n| frame(&random_hash(rng), 100, n)).collect();
         let mut query = Vec::new();
         for n in 0..listed + 2 * padding {
             let hash = match n.checked_sub(padding).filter(|&i| i < listed) {
-                Some(i) => rng.near(&compared[i as usize].hash, 6),
-                None => rng.hash(),
+                Some(i) => near(rng, &compared[i as usize].hash, 6),
+                None => random_hash(rng),
             };
             query.push(frame(&hash, 100, n));
         }
@@ -446,9 +432,11 @@ mod tests {
     #[test]
     fn a_clip_cut_from_a_listed_video_matches() {
         let mut rng = Rng(4);
-        let long: Vec<VpdqFrame> = (0..100).map(|n| frame(&rng.hash(), 100, n)).collect();
-        let clip: Vec<VpdqFrame> =
-            (0..10).map(|n| frame(&rng.near(&long[30 + n as usize].hash, 6), 100, n)).collect();
+        let long: Vec<VpdqFrame> =
+            (0..100).map(|n| frame(&random_hash(&mut rng), 100, n)).collect();
+        let clip: Vec<VpdqFrame> = (0..10)
+            .map(|n| frame(&near(&mut rng, &long[30 + n as usize].hash, 6), 100, n))
+            .collect();
         let r = compare(&clip, &long, 31, 50);
         assert_eq!((r.query_pct, r.compared_pct), (100.0, 10.0));
         assert!(is_match(&r, DEFAULT_MATCH_PCT, DEFAULT_MATCH_PCT, DEFAULT_MIN_FRAMES));
@@ -458,9 +446,9 @@ mod tests {
     #[test]
     fn a_still_image_needs_more_than_its_one_frame() {
         let mut rng = Rng(5);
-        let still = rng.hash();
+        let still = random_hash(&mut rng);
         let query: Vec<VpdqFrame> = (0..90).map(|n| frame(&still, 100, n)).collect();
-        let compared = [frame(&still, 100, 0), frame(&rng.hash(), 100, 1)];
+        let compared = [frame(&still, 100, 0), frame(&random_hash(&mut rng), 100, 1)];
         let r = compare(&query, &compared, 31, 50);
         assert_eq!((r.query_matched, r.query_pct, r.compared_pct), (1, 100.0, 50.0));
         assert!(!is_match(&r, DEFAULT_MATCH_PCT, DEFAULT_MATCH_PCT, DEFAULT_MIN_FRAMES));
@@ -473,7 +461,8 @@ mod tests {
     fn time_ranges_bridge_one_missing_sample_but_not_two() {
         let mut rng = Rng(6);
         let step = frame_step(1.0, 30.0);
-        let frames: Vec<VpdqFrame> = (0..12).map(|i| frame(&rng.hash(), 100, i * step)).collect();
+        let frames: Vec<VpdqFrame> =
+            (0..12).map(|i| frame(&random_hash(&mut rng), 100, i * step)).collect();
         let gap = default_gap(1.0, 30.0);
         assert_eq!(gap, 2.5);
         // Samples at 0–3 s, 5–6 s (4 s missing), then 9 s (7 s and 8 s missing).
@@ -493,8 +482,9 @@ mod tests {
                 0 => rng.below(50) as u8,
                 _ => 50 + rng.below(51) as u8,
             };
-            let compared: Vec<VpdqFrame> =
-                (0..size(&mut rng)).map(|n| frame(&rng.hash(), quality(&mut rng), n)).collect();
+            let compared: Vec<VpdqFrame> = (0..size(&mut rng))
+                .map(|n| frame(&random_hash(&mut rng), quality(&mut rng), n))
+                .collect();
             let mut query = Vec::new();
             for n in 0..size(&mut rng) {
                 let hash = match rng.below(4) {
@@ -505,13 +495,13 @@ mod tests {
                             0 => rng.below(3),
                             _ => 24 + rng.below(14),
                         };
-                        rng.near(target, bits as u32)
+                        near(&mut rng, target, bits as u32)
                     }
                     1 if !query.is_empty() => {
                         let earlier: &VpdqFrame = &query[rng.below(query.len() as u64) as usize];
                         earlier.hash.clone()
                     }
-                    _ => rng.hash(),
+                    _ => random_hash(&mut rng),
                 };
                 query.push(frame(&hash, quality(&mut rng), n));
             }

@@ -476,26 +476,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// SplitMix64: test data derived from one proptest-chosen seed.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-
-        fn hash<const W: usize>(&mut self) -> [u64; W] {
-            std::array::from_fn(|_| self.next())
-        }
-    }
+    use crate::testing::Rng;
 
     fn flip(hash: &mut [u64], bit: usize) {
         hash[bit / 64] ^= 1 << (bit % 64);
