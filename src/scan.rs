@@ -52,10 +52,8 @@ impl Stage {
     }
 }
 
-/// A file's bytes, typed and hashed.
+/// A file's bytes, typed and hashed (its size is in [`FileHashes::size`]).
 pub struct HashedFile {
-    /// Size in bytes.
-    pub size: u64,
     /// MIME type from the content's signature.
     pub media_type: &'static str,
     /// The hashes that were asked for and could be computed.
@@ -111,12 +109,7 @@ pub fn hash_file(
             None => {}
         }
     }
-    Ok(HashedFile {
-        size: bytes.len() as u64,
-        media_type: sniffed.media_type,
-        hashes,
-        perceptual_error,
-    })
+    Ok(HashedFile { media_type: sniffed.media_type, hashes, perceptual_error })
 }
 
 fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &mut FileHashes) {
@@ -265,7 +258,7 @@ fn scan_one(
         CandidateKind::File => match hash_file(&candidate.path, algorithms, limits) {
             Err(reason) => Outcome::Error { stage: Stage::Read, reason },
             Ok(file) => Outcome::Scanned {
-                size: file.size,
+                size: file.hashes.size,
                 media_type: file.media_type,
                 sha256: file.hashes.values[&Algorithm::Sha256].clone(),
                 pdq_quality: file.hashes.pdq.as_ref().map(PdqFeatures::quality),
