@@ -313,6 +313,19 @@ impl Collector {
     }
 }
 
+/// The shape every format's parser has.
+#[cfg(test)]
+type ParseFn = fn(&ParseContext<'_>, &[u8], &mut dyn FnMut(Item)) -> Result<()>;
+
+/// Runs `parser` over `text` and returns every item, for the parsers' unit tests.
+#[cfg(test)]
+pub(crate) fn parse_items(parser: ParseFn, name: &str, text: &str) -> Result<Vec<Item>> {
+    let cx = ParseContext { path: Path::new(name), algorithm: None };
+    let mut items = Vec::new();
+    parser(&cx, text.as_bytes(), &mut |item| items.push(item))?;
+    Ok(items)
+}
+
 /// Runs the parser for `format`.
 fn parse(
     format: ListFormat,

@@ -193,13 +193,9 @@ fn reference(r: &BytesRef<'_>) -> std::result::Result<String, String> {
 mod tests {
     use super::*;
     use crate::hash::Algorithm;
-    use std::path::Path;
 
     fn parse_str(text: &str) -> Result<Vec<Item>> {
-        let cx = ParseContext { path: Path::new("n.xml"), algorithm: None };
-        let mut items = Vec::new();
-        parse(&cx, text.as_bytes(), &mut |item| items.push(item))?;
-        Ok(items)
+        crate::hashlist::parse_items(parse, "n.xml", text)
     }
 
     const MD5: &str = "ad5148579e2a0886849021264351a52a";

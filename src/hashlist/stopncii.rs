@@ -76,13 +76,9 @@ fn item(record: HashRecord, line: u64) -> std::result::Result<Item, String> {
 mod tests {
     use super::*;
     use crate::hash::Algorithm;
-    use std::path::Path;
 
     fn parse_str(text: &str) -> Result<Vec<Item>> {
-        let cx = ParseContext { path: Path::new("s.json"), algorithm: None };
-        let mut items = Vec::new();
-        parse(&cx, text.as_bytes(), &mut |item| items.push(item))?;
-        Ok(items)
+        crate::hashlist::parse_items(parse, "s.json", text)
     }
 
     fn record(signal_type: &str, hash: &str, status: &str) -> String {

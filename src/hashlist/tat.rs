@@ -70,13 +70,9 @@ fn item(record: HashEntry, line: u64) -> std::result::Result<Item, String> {
 mod tests {
     use super::*;
     use crate::hash::Algorithm;
-    use std::path::Path;
 
     fn parse_str(text: &str) -> Result<Vec<Item>> {
-        let cx = ParseContext { path: Path::new("t.json"), algorithm: None };
-        let mut items = Vec::new();
-        parse(&cx, text.as_bytes(), &mut |item| items.push(item))?;
-        Ok(items)
+        crate::hashlist::parse_items(parse, "t.json", text)
     }
 
     const PDQ: &str = "1f811b9d267fbc6693c0c7f30e041f9df49b836303e10f067fcdfc12c02d01f9";

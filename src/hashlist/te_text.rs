@@ -62,13 +62,9 @@ fn item(line: &str, number: u64) -> std::result::Result<Item, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn parse_str(text: &str) -> Result<Vec<Item>> {
-        let cx = ParseContext { path: Path::new("te.txt"), algorithm: None };
-        let mut items = Vec::new();
-        parse(&cx, text.as_bytes(), &mut |item| items.push(item))?;
-        Ok(items)
+        crate::hashlist::parse_items(parse, "te.txt", text)
     }
 
     const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
