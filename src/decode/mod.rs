@@ -1,4 +1,4 @@
-//! Still-image decoding of untrusted bytes.
+//! Still-image decoding of untrusted bytes; video decoding lives in [`video`].
 //!
 //! Owns turning a sniffed image into RGB8 pixels under resource limits, and containing
 //! decoder panics so that one hostile file becomes one error instead of a dead scan. Must not
@@ -9,6 +9,8 @@ use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use image::{ImageFormat, ImageReader, Limits, RgbImage};
+
+pub mod video;
 
 /// Bounds on what one decode may allocate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,14 +52,18 @@ pub fn decode_rgb(
     };
     // A panicking codec is a bug in a dependency, but a hostile file must not take the
     // whole scan down with it.
-    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(format!("decoder panicked: {what}"))
-    })
+    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| Err(panic_reason(&*panic)))
+}
+
+/// Turns a caught panic payload into an error message, so every decoder reports a panic the
+/// same way.
+fn panic_reason(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("decoder panicked: {what}")
 }
 
 /// Why a JPEG that decoded is nonetheless incomplete, if it is: JPEG decoders fill a

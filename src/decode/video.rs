@@ -1,0 +1,187 @@
+//! In-process decoding of H.264 video held in MP4/MOV containers.
+//!
+//! Owns demuxing the first H.264 track, rewriting its samples from the container's
+//! length-prefixed form into the Annex-B stream the decoder expects, decoding every frame in
+//! presentation order and converting the wanted ones to RGB8 the way the vPDQ reference does
+//! (BT.601, limited range). Must not hash, resize, sample frames by time or touch the scan
+//! pipeline: callers choose frames through `want` and do their own hashing.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use image::RgbImage;
+use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
+use openh264::formats::YUVSource;
+use openh264::OpenH264API;
+use re_mp4::{Avc1Box, Mp4, StsdBoxContent, Track, TrackKind};
+
+use super::panic_reason;
+
+/// What the decoded video track turned out to be.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoInfo {
+    /// Width of the decoded pictures (after cropping); the track header's if none decoded.
+    pub width: u32,
+    /// Height of the decoded pictures (after cropping); the track header's if none decoded.
+    pub height: u32,
+    /// Average frame rate, `frames / duration_s`, as ffmpeg's `avg_frame_rate`: vPDQ stamps
+    /// frame `n` with `n / fps`, so timestamps only agree if this is computed the same way.
+    pub fps: f64,
+    /// Number of samples in the track, which for H.264 is the number of frames.
+    pub frames: u64,
+    /// Track duration from its media header, in seconds.
+    pub duration_s: f64,
+}
+
+/// Start code that separates NAL units in an Annex-B stream.
+const START_CODE: [u8; 4] = [0, 0, 0, 1];
+
+/// Decodes the first H.264 video track of an MP4/MOV held in memory.
+///
+/// Frames are numbered from 0 in presentation order, the order vPDQ counts them in. Every
+/// frame must be decoded, but only those for which `want(frame_number)` is true are converted
+/// to RGB and passed to `on_frame`, since conversion is a large share of the cost.
+///
+/// A file that is not MP4/MOV, has no H.264 video track, or is corrupt or truncated gives
+/// `Err` with the reason; a panic inside the demuxer or decoder is caught and reported the
+/// same way.
+pub fn decode_h264_mp4(
+    bytes: &[u8],
+    want: &mut dyn FnMut(u64) -> bool,
+    on_frame: &mut dyn FnMut(u64, &RgbImage),
+) -> Result<VideoInfo, String> {
+    // A hostile file must cost one error, not the whole scan, even if a dependency panics.
+    catch_unwind(AssertUnwindSafe(|| decode(bytes, want, on_frame)))
+        .unwrap_or_else(|panic| Err(panic_reason(&*panic)))
+}
+
+fn decode(
+    bytes: &[u8],
+    want: &mut dyn FnMut(u64) -> bool,
+    on_frame: &mut dyn FnMut(u64, &RgbImage),
+) -> Result<VideoInfo, String> {
+    let mp4 = Mp4::read_bytes(bytes).map_err(|e| format!("not a readable MP4/MOV: {e}"))?;
+    let (track, avc1) = h264_track(&mp4)?;
+
+    let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+    let mut decoder = Decoder::with_api_config(OpenH264API::from_source(), config)
+        .map_err(|e| format!("cannot start the H.264 decoder: {e}"))?;
+
+    let mut output =
+        FrameSink { next: 0, dimensions: None, rgb: RgbImage::new(0, 0), want, on_frame };
+    let mut packet = Vec::new();
+    for (index, sample) in track.samples.iter().enumerate() {
+        let data = sample_bytes(bytes, sample.offset, sample.size)
+            .ok_or_else(|| format!("sample {index} lies outside the file (truncated?)"))?;
+        packet.clear();
+        to_annex_b(data, avc1, sample.is_sync, &mut packet)
+            .map_err(|e| format!("sample {index}: {e}"))?;
+        let decoded = decoder
+            .decode(&packet)
+            .map_err(|e| format!("H.264 decoding failed at sample {index}: {e}"))?;
+        if let Some(picture) = decoded {
+            output.push(&picture);
+        }
+    }
+    // B-frames make the decoder hold pictures back for reordering; without draining them the
+    // last few frames of every such file would silently go missing.
+    let remaining = decoder
+        .flush_remaining()
+        .map_err(|e| format!("H.264 decoding failed at end of stream: {e}"))?;
+    for picture in &remaining {
+        output.push(picture);
+    }
+
+    let frames = track.samples.len() as u64;
+    let duration_s =
+        if track.timescale == 0 { 0.0 } else { track.duration as f64 / track.timescale as f64 };
+    let fps = if duration_s > 0.0 { frames as f64 / duration_s } else { 0.0 };
+    let (width, height) = output.dimensions.unwrap_or((track.width.into(), track.height.into()));
+    Ok(VideoInfo { width, height, fps, frames, duration_s })
+}
+
+/// The first video track coded as H.264, with its decoder configuration.
+fn h264_track(mp4: &Mp4) -> Result<(&Track, &Avc1Box), String> {
+    let mut other_codec = None;
+    for track in mp4.tracks().values().filter(|t| t.kind == Some(TrackKind::Video)) {
+        match &track.trak(mp4).mdia.minf.stbl.stsd.contents {
+            StsdBoxContent::Avc1(avc1) => return Ok((track, avc1)),
+            _ => other_codec = other_codec.or_else(|| Some(track.codec_string(mp4))),
+        }
+    }
+    match other_codec {
+        Some(codec) => Err(format!(
+            "video is not H.264 (codec {})",
+            codec.unwrap_or_else(|| "unknown".to_string())
+        )),
+        None => Err("no video track".to_string()),
+    }
+}
+
+/// The bytes of one sample, or `None` if the sample table points past the end of the file.
+fn sample_bytes(bytes: &[u8], offset: u64, size: u64) -> Option<&[u8]> {
+    let start = usize::try_from(offset).ok()?;
+    let end = start.checked_add(usize::try_from(size).ok()?)?;
+    bytes.get(start..end)
+}
+
+/// Appends `sample`, a sequence of NAL units each preceded by its big-endian length, to `out`
+/// as start-code separated NAL units. Sync samples get the parameter sets first: MP4 keeps
+/// them out of band, and a decoder that meets an IDR without them cannot decode it.
+fn to_annex_b(
+    sample: &[u8],
+    avc1: &Avc1Box,
+    is_sync: bool,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    if is_sync {
+        let avcc = &avc1.avcc;
+        for nal in avcc.sequence_parameter_sets.iter().chain(&avcc.picture_parameter_sets) {
+            out.extend_from_slice(&START_CODE);
+            out.extend_from_slice(&nal.bytes);
+        }
+    }
+    let length_size = usize::from(avc1.avcc.length_size_minus_one & 0b11) + 1;
+    let mut rest = sample;
+    while !rest.is_empty() {
+        let (prefix, tail) = rest
+            .split_at_checked(length_size)
+            .ok_or_else(|| "NAL unit length cut short".to_string())?;
+        let length = prefix.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        let (nal, tail) = tail
+            .split_at_checked(length)
+            .ok_or_else(|| format!("NAL unit of {length} bytes overruns its sample"))?;
+        out.extend_from_slice(&START_CODE);
+        out.extend_from_slice(nal);
+        rest = tail;
+    }
+    Ok(())
+}
+
+/// Numbers decoded pictures and converts the wanted ones, reusing one RGB buffer.
+struct FrameSink<'a> {
+    next: u64,
+    dimensions: Option<(u32, u32)>,
+    rgb: RgbImage,
+    want: &'a mut dyn FnMut(u64) -> bool,
+    on_frame: &'a mut dyn FnMut(u64, &RgbImage),
+}
+
+impl FrameSink<'_> {
+    fn push(&mut self, picture: &DecodedYUV<'_>) {
+        let frame = self.next;
+        self.next += 1;
+        let (width, height) = picture.dimensions();
+        let (width, height) = (width as u32, height as u32);
+        self.dimensions.get_or_insert((width, height));
+        if !(self.want)(frame) {
+            return;
+        }
+        if self.rgb.dimensions() != (width, height) {
+            self.rgb = RgbImage::new(width, height);
+        }
+        // openh264's converter is BT.601 limited range, the same matrix swscale applies to
+        // untagged SD and HD H.264, so hashes line up with the reference's.
+        picture.write_rgb8(&mut self.rgb);
+        (self.on_frame)(frame, &self.rgb);
+    }
+}
