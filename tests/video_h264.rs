@@ -131,3 +131,16 @@ fn non_video_is_an_error() {
     println!("not a video: {error}");
     assert!(!error.is_empty());
 }
+
+#[test]
+fn corrupted_samples_are_errors() {
+    let mut bytes = std::fs::read(fixture("videos/doorknob-hd-no-bar.mp4")).unwrap();
+    // The sample data follows the `moov` box in this file, so scribbling over its middle keeps
+    // the container readable but leaves a sample whose NAL lengths make no sense.
+    let middle = bytes.len() / 2;
+    bytes[middle..middle + 4096].fill(0xA5);
+    let error = decode_h264_mp4(&bytes, &mut |_| true, &mut |_, _| {})
+        .expect_err("a corrupted video decoded");
+    println!("corrupted: {error}");
+    assert!(!error.contains("panicked"), "{error}");
+}

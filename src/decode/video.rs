@@ -59,7 +59,8 @@ fn decode(
     want: &mut dyn FnMut(u64) -> bool,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
 ) -> Result<VideoInfo, String> {
-    let mp4 = Mp4::read_bytes(bytes).map_err(|e| format!("not a readable MP4/MOV: {e}"))?;
+    let mp4 = Mp4::read_bytes(bytes)
+        .map_err(|e| format!("not a readable MP4/MOV (corrupt or truncated?): {e}"))?;
     let (track, avc1) = h264_track(&mp4)?;
 
     let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
@@ -68,12 +69,23 @@ fn decode(
 
     let mut output =
         FrameSink { next: 0, dimensions: None, rgb: RgbImage::new(0, 0), want, on_frame };
+    let avcc = &avc1.avcc;
+    let length_size = usize::from(avcc.length_size_minus_one & 0b11) + 1;
+    // MP4 keeps the parameter sets out of band; a decoder that meets an IDR without them
+    // cannot decode it, so every sync sample carries them in front.
+    let parameter_sets: Vec<&[u8]> = avcc
+        .sequence_parameter_sets
+        .iter()
+        .chain(&avcc.picture_parameter_sets)
+        .map(|nal| &nal.bytes[..])
+        .collect();
     let mut packet = Vec::new();
     for (index, sample) in track.samples.iter().enumerate() {
         let data = sample_bytes(bytes, sample.offset, sample.size)
             .ok_or_else(|| format!("sample {index} lies outside the file (truncated?)"))?;
         packet.clear();
-        to_annex_b(data, avc1, sample.is_sync, &mut packet)
+        let prefix = if sample.is_sync { &parameter_sets[..] } else { &[] };
+        to_annex_b(data, length_size, prefix, &mut packet)
             .map_err(|e| format!("sample {index}: {e}"))?;
         let decoded = decoder
             .decode(&packet)
@@ -124,23 +136,18 @@ fn sample_bytes(bytes: &[u8], offset: u64, size: u64) -> Option<&[u8]> {
     bytes.get(start..end)
 }
 
-/// Appends `sample`, a sequence of NAL units each preceded by its big-endian length, to `out`
-/// as start-code separated NAL units. Sync samples get the parameter sets first: MP4 keeps
-/// them out of band, and a decoder that meets an IDR without them cannot decode it.
+/// Appends `sample`, a sequence of NAL units each preceded by a big-endian length of
+/// `length_size` bytes, to `out` as start-code separated NAL units, after `parameter_sets`.
 fn to_annex_b(
     sample: &[u8],
-    avc1: &Avc1Box,
-    is_sync: bool,
+    length_size: usize,
+    parameter_sets: &[&[u8]],
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
-    if is_sync {
-        let avcc = &avc1.avcc;
-        for nal in avcc.sequence_parameter_sets.iter().chain(&avcc.picture_parameter_sets) {
-            out.extend_from_slice(&START_CODE);
-            out.extend_from_slice(&nal.bytes);
-        }
+    for nal in parameter_sets {
+        out.extend_from_slice(&START_CODE);
+        out.extend_from_slice(nal);
     }
-    let length_size = usize::from(avc1.avcc.length_size_minus_one & 0b11) + 1;
     let mut rest = sample;
     while !rest.is_empty() {
         let (prefix, tail) = rest
@@ -183,5 +190,34 @@ impl FrameSink<'_> {
         // untagged SD and HD H.264, so hashes line up with the reference's.
         picture.write_rgb8(&mut self.rgb);
         (self.on_frame)(frame, &self.rgb);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_prefixes_become_start_codes_after_the_parameter_sets() {
+        let sample = [0, 0, 0, 2, 0x65, 9, 0, 0, 0, 1, 0x06];
+        let mut out = Vec::new();
+        to_annex_b(&sample, 4, &[&[0x67, 1], &[0x68, 2]], &mut out).unwrap();
+        assert_eq!(
+            out,
+            [0, 0, 0, 1, 0x67, 1, 0, 0, 0, 1, 0x68, 2, 0, 0, 0, 1, 0x65, 9, 0, 0, 0, 1, 0x06]
+        );
+        out.clear();
+        to_annex_b(&[0, 1, 0x41], 2, &[], &mut out).unwrap();
+        assert_eq!(out, [0, 0, 0, 1, 0x41]);
+    }
+
+    #[test]
+    fn malformed_samples_are_errors() {
+        let mut out = Vec::new();
+        assert!(to_annex_b(&[0, 0, 0, 9, 0x65], 4, &[], &mut out).is_err());
+        assert!(to_annex_b(&[0, 0], 4, &[], &mut out).is_err());
+        assert_eq!(sample_bytes(&[1, 2, 3], 2, 2), None);
+        assert_eq!(sample_bytes(&[1, 2, 3], u64::MAX, 2), None);
+        assert_eq!(sample_bytes(&[1, 2, 3], 1, 2), Some(&[2, 3][..]));
     }
 }
