@@ -96,16 +96,9 @@ fn entry(line: &str, number: u64) -> std::result::Result<ListEntry, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn parse_str(text: &str) -> Result<Vec<ListEntry>> {
-        let cx = ParseContext { path: Path::new("db.hsb"), algorithm: None };
-        let mut entries = Vec::new();
-        parse_hsb(&cx, text.as_bytes(), &mut |item| match item {
-            Item::Entry(entry) => entries.push(entry),
-            Item::Refused { .. } => panic!("ClamAV lists refuse nothing"),
-        })?;
-        Ok(entries)
+        crate::hashlist::parse_entries(parse_hsb, "db.hsb", None, text)
     }
 
     const MD5: &str = "ad5148579e2a0886849021264351a52a";

@@ -319,11 +319,34 @@ type ParseFn = fn(&ParseContext<'_>, &[u8], &mut dyn FnMut(Item)) -> Result<()>;
 
 /// Runs `parser` over `text` and returns every item, for the parsers' unit tests.
 #[cfg(test)]
-pub(crate) fn parse_items(parser: ParseFn, name: &str, text: &str) -> Result<Vec<Item>> {
-    let cx = ParseContext { path: Path::new(name), algorithm: None };
+pub(crate) fn parse_items(
+    parser: ParseFn,
+    name: &str,
+    algorithm: Option<Algorithm>,
+    text: &str,
+) -> Result<Vec<Item>> {
+    let cx = ParseContext { path: Path::new(name), algorithm };
     let mut items = Vec::new();
     parser(&cx, text.as_bytes(), &mut |item| items.push(item))?;
     Ok(items)
+}
+
+/// [`parse_items`] for a text whose records are all accepted: their entries.
+#[cfg(test)]
+pub(crate) fn parse_entries(
+    parser: ParseFn,
+    name: &str,
+    algorithm: Option<Algorithm>,
+    text: &str,
+) -> Result<Vec<ListEntry>> {
+    let items = parse_items(parser, name, algorithm, text)?;
+    Ok(items
+        .into_iter()
+        .map(|item| match item {
+            Item::Entry(entry) => entry,
+            Item::Refused { line, reason } => panic!("{name}:{line}: unexpected refusal: {reason}"),
+        })
+        .collect())
 }
 
 /// Runs the parser for `format`.

@@ -226,13 +226,7 @@ mod tests {
     use std::path::Path;
 
     fn parse_str(text: &str) -> Result<Vec<ListEntry>> {
-        let cx = ParseContext { path: Path::new("list.csv"), algorithm: None };
-        let mut entries = Vec::new();
-        parse(&cx, text.as_bytes(), &mut |item| match item {
-            Item::Entry(entry) => entries.push(entry),
-            Item::Refused { .. } => panic!("native lists refuse nothing themselves"),
-        })?;
-        Ok(entries)
+        crate::hashlist::parse_entries(parse, "list.csv", None, text)
     }
 
     fn error_text(text: &str) -> String {

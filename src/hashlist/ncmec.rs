@@ -195,7 +195,7 @@ mod tests {
     use crate::hash::Algorithm;
 
     fn parse_str(text: &str) -> Result<Vec<Item>> {
-        crate::hashlist::parse_items(parse, "n.xml", text)
+        crate::hashlist::parse_items(parse, "n.xml", None, text)
     }
 
     const MD5: &str = "ad5148579e2a0886849021264351a52a";

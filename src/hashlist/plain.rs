@@ -58,16 +58,9 @@ fn ambiguous(hex: &str, which: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn parse_with(algorithm: Option<Algorithm>, text: &str) -> Result<Vec<ListEntry>> {
-        let cx = ParseContext { path: Path::new("p.txt"), algorithm };
-        let mut entries = Vec::new();
-        parse(&cx, text.as_bytes(), &mut |item| match item {
-            Item::Entry(entry) => entries.push(entry),
-            Item::Refused { .. } => panic!("plain lists refuse nothing"),
-        })?;
-        Ok(entries)
+        crate::hashlist::parse_entries(parse, "p.txt", algorithm, text)
     }
 
     const SHA256: &str = "25db315820a1faee9bc4a8086914f4c6fcb818448a0e1a707fe160bb67818846";

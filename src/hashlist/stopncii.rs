@@ -78,7 +78,7 @@ mod tests {
     use crate::hash::Algorithm;
 
     fn parse_str(text: &str) -> Result<Vec<Item>> {
-        crate::hashlist::parse_items(parse, "s.json", text)
+        crate::hashlist::parse_items(parse, "s.json", None, text)
     }
 
     fn record(signal_type: &str, hash: &str, status: &str) -> String {

@@ -72,7 +72,7 @@ mod tests {
     use crate::hash::Algorithm;
 
     fn parse_str(text: &str) -> Result<Vec<Item>> {
-        crate::hashlist::parse_items(parse, "t.json", text)
+        crate::hashlist::parse_items(parse, "t.json", None, text)
     }
 
     const PDQ: &str = "1f811b9d267fbc6693c0c7f30e041f9df49b836303e10f067fcdfc12c02d01f9";

@@ -64,7 +64,7 @@ mod tests {
     use super::*;
 
     fn parse_str(text: &str) -> Result<Vec<Item>> {
-        crate::hashlist::parse_items(parse, "te.txt", text)
+        crate::hashlist::parse_items(parse, "te.txt", None, text)
     }
 
     const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
