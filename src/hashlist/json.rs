@@ -13,11 +13,30 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 
 use super::text::Lines;
-use super::ParseContext;
+use super::{Item, ParseContext};
+
+/// Parses a whole JSON list whose records deserialise as `R` (named `what` in errors), turning
+/// each into an item with `item`; a record that does not deserialise, or that `item` rejects,
+/// is a fatal error at the record's line.
+pub(super) fn parse_typed<R: DeserializeOwned>(
+    cx: &ParseContext<'_>,
+    bytes: &[u8],
+    page_key: &str,
+    what: &str,
+    item: fn(R, u64) -> std::result::Result<Item, String>,
+    out: &mut dyn FnMut(Item),
+) -> Result<()> {
+    records(cx, super::text::utf8(cx, bytes)?, page_key, &mut |line, value| {
+        let record: R = serde_json::from_value(value)
+            .map_err(|e| cx.error(line, format!("not {what}: {e}")))?;
+        out(item(record, line).map_err(|reason| cx.error(line, reason))?);
+        Ok(())
+    })
+}
 
 /// Calls `each(line, record)` for every record, in file order. `page_key` is the key of the
 /// records array in a response page.
-pub(super) fn records(
+fn records(
     cx: &ParseContext<'_>,
     text: &str,
     page_key: &str,

@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::hash::HashValue;
 
 use super::labels::algorithm_from_label;
-use super::{json, text, Item, ListEntry, ParseContext};
+use super::{json, Item, ListEntry, ParseContext};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,12 +40,7 @@ struct HashRecord {
 
 /// Parses a whole list in this format.
 pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Item)) -> Result<()> {
-    json::records(cx, text::utf8(cx, bytes)?, "hashRecords", &mut |line, value| {
-        let record: HashRecord = serde_json::from_value(value)
-            .map_err(|e| cx.error(line, format!("not a StopNCII hash record: {e}")))?;
-        out(item(record, line).map_err(|reason| cx.error(line, reason))?);
-        Ok(())
-    })
+    json::parse_typed(cx, bytes, "hashRecords", "a StopNCII hash record", item, out)
 }
 
 fn item(record: HashRecord, line: u64) -> std::result::Result<Item, String> {

@@ -23,7 +23,7 @@ use crate::error::Result;
 use crate::hash::HashValue;
 
 use super::labels::algorithm_from_label;
-use super::{json, text, Item, ListEntry, ParseContext};
+use super::{json, Item, ListEntry, ParseContext};
 
 #[derive(Deserialize)]
 struct HashEntry {
@@ -36,12 +36,7 @@ struct HashEntry {
 
 /// Parses a whole list in this format.
 pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Item)) -> Result<()> {
-    json::records(cx, text::utf8(cx, bytes)?, "results", &mut |line, value| {
-        let record: HashEntry = serde_json::from_value(value)
-            .map_err(|e| cx.error(line, format!("not a TAT hash list entry: {e}")))?;
-        out(item(record, line).map_err(|reason| cx.error(line, reason))?);
-        Ok(())
-    })
+    json::parse_typed(cx, bytes, "results", "a TAT hash list entry", item, out)
 }
 
 fn item(record: HashEntry, line: u64) -> std::result::Result<Item, String> {
