@@ -41,7 +41,8 @@ pub struct Hit<'a> {
 /// Exact and Hamming lookups over every entry of a set of lists.
 #[derive(Debug, Default)]
 pub struct Index {
-    exact: HashMap<(Algorithm, HashValue), Vec<EntryRef>>,
+    /// Per digest algorithm, so a lookup borrows the query instead of building a key.
+    exact: BTreeMap<Algorithm, HashMap<HashValue, Vec<EntryRef>>>,
     perceptual: BTreeMap<Algorithm, Table>,
 }
 
@@ -133,7 +134,7 @@ impl Index {
     /// Indexes every entry of `lists`, taking over their hash columns (the index keeps the
     /// one copy; [`crate::hashlist::Entries::hash`] is `None` afterwards).
     pub fn build(lists: &mut [HashList]) -> Index {
-        let mut exact: HashMap<(Algorithm, HashValue), Vec<EntryRef>> = HashMap::new();
+        let mut exact: BTreeMap<Algorithm, HashMap<HashValue, Vec<EntryRef>>> = BTreeMap::new();
         let mut wide: BTreeMap<Algorithm, Vec<([u64; 4], EntryRef)>> = BTreeMap::new();
         let mut narrow: BTreeMap<Algorithm, Vec<([u64; 1], EntryRef)>> = BTreeMap::new();
         for (l, list) in lists.iter_mut().enumerate() {
@@ -143,7 +144,8 @@ impl Index {
                 let at = EntryRef { list: l as u32, entry: e as u32 };
                 let bytes = &slot[..algorithm.byte_len()];
                 if algorithm.is_digest() {
-                    exact.entry((algorithm, HashValue::from_bytes(bytes))).or_default().push(at);
+                    let table = exact.entry(algorithm).or_default();
+                    table.entry(HashValue::from_bytes(bytes)).or_default().push(at);
                 } else if algorithm.byte_len() == 32 {
                     wide.entry(algorithm).or_default().push((words(bytes), at));
                 } else {
@@ -163,7 +165,7 @@ impl Index {
 
     /// The entries whose hash equals `hash` exactly, in list order.
     pub fn exact(&self, algorithm: Algorithm, hash: &HashValue) -> &[EntryRef] {
-        self.exact.get(&(algorithm, hash.clone())).map_or(&[], Vec::as_slice)
+        self.exact.get(&algorithm).and_then(|table| table.get(hash)).map_or(&[], Vec::as_slice)
     }
 
     /// The distinct listed hashes within `threshold` bits (inclusive) of `hash`, in the
