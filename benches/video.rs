@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use mediascreen::decode::video::decode_h264_mp4;
+use mediascreen::decode::video::{decode_h264_mp4, VideoLimits};
 use mediascreen::hash::pdq::PdqFeatures;
 
 const VIDEO: &str = "fixtures/conformance/videos/doorknob-hd-no-bar.mp4";
@@ -38,27 +38,27 @@ fn report(what: &str, (elapsed, frames): (Duration, u64)) {
 fn main() {
     let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(VIDEO))
         .expect("sample video present");
-    let info = decode_h264_mp4(&bytes, &mut |_| false, &mut |_, _| {}).expect("sample decodes");
+    // A step this large converts frame 0 only: decoding alone.
+    let decode = |step: u64, on_frame: &mut dyn FnMut(u64, &image::RgbImage)| {
+        let decoded = decode_h264_mp4(&bytes, &VideoLimits::default(), &|_| step, on_frame)
+            .expect("sample decodes");
+        assert_eq!(decoded.incomplete, None);
+        decoded.info
+    };
+    let info = decode(u64::MAX, &mut |_, _| {});
     println!(
         "{VIDEO}: {}x{}, {} frames, {:.3} fps",
         info.width, info.height, info.frames, info.fps
     );
 
-    report(
-        "decode only",
-        fastest(|| decode_h264_mp4(&bytes, &mut |_| false, &mut |_, _| {}).unwrap().frames),
-    );
-    report(
-        "decode + RGB",
-        fastest(|| decode_h264_mp4(&bytes, &mut |_| true, &mut |_, _| {}).unwrap().frames),
-    );
+    report("decode only", fastest(|| decode(u64::MAX, &mut |_, _| {}).frames));
+    report("decode + RGB", fastest(|| decode(1, &mut |_, _| {}).frames));
     report(
         "decode + RGB + PDQ",
         fastest(|| {
-            decode_h264_mp4(&bytes, &mut |_| true, &mut |_, rgb| {
+            decode(1, &mut |_, rgb| {
                 std::hint::black_box(PdqFeatures::from_image(rgb).hash());
             })
-            .unwrap()
             .frames
         }),
     );

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use mediascreen::decode::video::decode_h264_mp4;
+use mediascreen::decode::video::{decode_h264_mp4, Decoded, VideoLimits};
 use mediascreen::hash::pdq::PdqFeatures;
 use mediascreen::hash::{Algorithm, HashValue};
 
@@ -45,12 +45,14 @@ fn check_video(name: &str) {
     let bytes = std::fs::read(fixture(&format!("videos/{name}.mp4"))).unwrap();
     let mut hashed = Vec::new();
     let started = std::time::Instant::now();
-    let info = decode_h264_mp4(&bytes, &mut |_| true, &mut |n, rgb| {
+    let decoded = decode_h264_mp4(&bytes, &VideoLimits::default(), &|_| 1, &mut |n, rgb| {
         assert_eq!(n, hashed.len() as u64, "{name}: frames delivered out of order");
         let features = PdqFeatures::from_image(rgb);
         hashed.push((features.quality(), features.hash()));
     })
     .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(decoded.incomplete, None, "{name}");
+    let info = decoded.info;
     let elapsed = started.elapsed();
 
     let expected = expected_frames(name);
@@ -110,16 +112,38 @@ fn pattern_sd_grey_bar_matches_the_reference() {
 fn only_wanted_frames_are_converted() {
     let bytes = std::fs::read(fixture("videos/test-padded-dimensions.mp4")).unwrap();
     let mut seen = Vec::new();
-    let info = decode_h264_mp4(&bytes, &mut |n| n % 10 == 0, &mut |n, _| seen.push(n)).unwrap();
-    let wanted: Vec<u64> = (0..info.frames).filter(|n| n % 10 == 0).collect();
+    let decoded =
+        decode_h264_mp4(&bytes, &VideoLimits::default(), &|_| 10, &mut |n, _| seen.push(n))
+            .unwrap();
+    let wanted: Vec<u64> = (0..decoded.info.frames).filter(|n| n % 10 == 0).collect();
     assert_eq!(seen, wanted);
+}
+
+#[test]
+fn decoding_stops_at_the_length_limit() {
+    let bytes = std::fs::read(fixture("videos/doorknob-hd-no-bar.mp4")).unwrap();
+    let limits = VideoLimits { max_seconds: 1.0, ..VideoLimits::default() };
+    let mut seen = Vec::new();
+    let decoded = decode_h264_mp4(&bytes, &limits, &|_| 1, &mut |n, _| seen.push(n)).unwrap();
+    let fps = decoded.info.fps;
+    let reason = decoded.incomplete.expect("a 1 s limit stops a longer video");
+    assert!(reason.contains("--max-video-seconds"), "{reason}");
+    // Every frame stamped before 1 s, and none after.
+    assert_eq!(seen.len() as f64, fps.ceil(), "{fps} fps");
+    let limits = VideoLimits { timeout: std::time::Duration::ZERO, ..VideoLimits::default() };
+    let decoded = decode_h264_mp4(&bytes, &limits, &|_| 1, &mut |_, _| {}).unwrap();
+    assert!(decoded.incomplete.unwrap().contains("--file-timeout"));
+}
+
+/// Decodes the whole of `bytes` with every frame wanted.
+fn decode_all(bytes: &[u8]) -> Result<Decoded, String> {
+    decode_h264_mp4(bytes, &VideoLimits::default(), &|_| 1, &mut |_, _| {})
 }
 
 #[test]
 fn truncated_video_is_an_error() {
     let bytes = std::fs::read(fixture("videos/doorknob-hd-no-bar.mp4")).unwrap();
-    let error = decode_h264_mp4(&bytes[..bytes.len() / 2], &mut |_| true, &mut |_, _| {})
-        .expect_err("half a video decoded");
+    let error = decode_all(&bytes[..bytes.len() / 2]).expect_err("half a video decoded");
     println!("truncated: {error}");
     assert!(!error.contains("panicked"), "{error}");
 }
@@ -127,7 +151,7 @@ fn truncated_video_is_an_error() {
 #[test]
 fn non_video_is_an_error() {
     let png = std::fs::read(fixture("pdq/images/misc-images/wee.jpg")).unwrap();
-    let error = decode_h264_mp4(&png, &mut |_| true, &mut |_, _| {}).expect_err("a JPEG decoded");
+    let error = decode_all(&png).expect_err("a JPEG decoded");
     println!("not a video: {error}");
     assert!(!error.is_empty());
 }
@@ -139,8 +163,7 @@ fn corrupted_samples_are_errors() {
     // the container readable but leaves a sample whose NAL lengths make no sense.
     let middle = bytes.len() / 2;
     bytes[middle..middle + 4096].fill(0xA5);
-    let error = decode_h264_mp4(&bytes, &mut |_| true, &mut |_, _| {})
-        .expect_err("a corrupted video decoded");
+    let error = decode_all(&bytes).unwrap().incomplete.expect("a corrupted video decoded whole");
     println!("corrupted: {error}");
     assert!(!error.contains("panicked"), "{error}");
 }

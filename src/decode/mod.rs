@@ -57,7 +57,7 @@ pub fn decode_rgb(
 
 /// Turns a caught panic payload into an error message, so every decoder reports a panic the
 /// same way.
-fn panic_reason(panic: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_reason(panic: &(dyn std::any::Any + Send)) -> String {
     let what = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

@@ -2,9 +2,9 @@
 //!
 //! Owns demuxing the first H.264 track, rewriting its samples from the container's
 //! length-prefixed form into the Annex-B stream the decoder expects, decoding every frame in
-//! presentation order and converting the wanted ones to RGB8 the way the vPDQ reference does
-//! (BT.601, limited range). Must not hash, resize, sample frames by time or touch the scan
-//! pipeline: callers choose frames through `want` and do their own hashing.
+//! presentation order and converting the sampled ones to RGB8 the way the vPDQ reference does
+//! (BT.601, limited range). Must not hash, resize or touch the scan pipeline: the caller
+//! chooses the sampling step and hashes what it is given.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -14,23 +14,8 @@ use openh264::formats::YUVSource;
 use openh264::OpenH264API;
 use re_mp4::{Avc1Box, Mp4, StsdBoxContent, Track, TrackKind};
 
-use super::panic_reason;
-
-/// What the decoded video track turned out to be.
-#[derive(Clone, Debug, PartialEq)]
-pub struct VideoInfo {
-    /// Width of the decoded pictures (after cropping); the track header's if none decoded.
-    pub width: u32,
-    /// Height of the decoded pictures (after cropping); the track header's if none decoded.
-    pub height: u32,
-    /// Average frame rate, `frames / duration_s`, as ffmpeg's `avg_frame_rate`: vPDQ stamps
-    /// frame `n` with `n / fps`, so timestamps only agree if this is computed the same way.
-    pub fps: f64,
-    /// Number of samples in the track, which for H.264 is the number of frames.
-    pub frames: u64,
-    /// Track duration from its media header, in seconds.
-    pub duration_s: f64,
-}
+use super::{Decoded, Step, VideoInfo, VideoLimits};
+use crate::decode::panic_reason;
 
 /// Start code that separates NAL units in an Annex-B stream.
 const START_CODE: [u8; 4] = [0, 0, 0, 1];
@@ -38,37 +23,67 @@ const START_CODE: [u8; 4] = [0, 0, 0, 1];
 /// Decodes the first H.264 video track of an MP4/MOV held in memory.
 ///
 /// Frames are numbered from 0 in presentation order, the order vPDQ counts them in. Every
-/// frame must be decoded, but only those for which `want(frame_number)` is true are converted
-/// to RGB and passed to `on_frame`, since conversion is a large share of the cost.
+/// frame must be decoded, but only every `step(fps)`-th is converted to RGB and passed to
+/// `on_frame`, since conversion is a large share of the cost.
 ///
-/// A file that is not MP4/MOV, has no H.264 video track, or is corrupt or truncated gives
-/// `Err` with the reason; a panic inside the demuxer or decoder is caught and reported the
-/// same way.
+/// `Err` means nothing could be decoded: not MP4/MOV, no H.264 video track, or a container
+/// too damaged to read. A stream that breaks, runs into a limit or makes a dependency panic
+/// part way gives `Ok` with [`Decoded::incomplete`] set, after the frames before the break.
 pub fn decode_h264_mp4(
     bytes: &[u8],
-    want: &mut dyn FnMut(u64) -> bool,
+    limits: &VideoLimits,
+    step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
-) -> Result<VideoInfo, String> {
+) -> Result<Decoded, String> {
+    let mp4 = catch_unwind(AssertUnwindSafe(|| Mp4::read_bytes(bytes)))
+        .map_err(|panic| panic_reason(&*panic))?
+        .map_err(|e| format!("not a readable MP4/MOV (corrupt or truncated?): {e}"))?;
+    let (track, avc1) = h264_track(&mp4)?;
+    let frames = track.samples.len() as u64;
+    let duration_s =
+        if track.timescale == 0 { 0.0 } else { track.duration as f64 / track.timescale as f64 };
+    // ffmpeg's `avg_frame_rate`: vPDQ stamps frame `n` with `n / fps`, so timestamps only
+    // agree with the reference if the rate is computed the same way.
+    let fps = if duration_s > 0.0 { frames as f64 / duration_s } else { 0.0 };
+    let mut info = VideoInfo {
+        width: track.width.into(),
+        height: track.height.into(),
+        fps,
+        duration_s,
+        frames: 0,
+    };
+    let mut sink = FrameSink {
+        next: 0,
+        dimensions: None,
+        rgb: RgbImage::new(0, 0),
+        step: step(fps).max(1),
+        last: limits.last_frame(fps),
+        on_frame,
+    };
     // A hostile file must cost one error, not the whole scan, even if a dependency panics.
-    catch_unwind(AssertUnwindSafe(|| decode(bytes, want, on_frame)))
-        .unwrap_or_else(|panic| Err(panic_reason(&*panic)))
+    let incomplete =
+        catch_unwind(AssertUnwindSafe(|| decode(bytes, track, avc1, limits, &mut sink)))
+            .unwrap_or_else(|panic| Err(panic_reason(&*panic)))
+            .err();
+    if let Some((width, height)) = sink.dimensions {
+        (info.width, info.height) = (width, height);
+    }
+    info.frames = sink.next;
+    Ok(Decoded { info, incomplete })
 }
 
 fn decode(
     bytes: &[u8],
-    want: &mut dyn FnMut(u64) -> bool,
-    on_frame: &mut dyn FnMut(u64, &RgbImage),
-) -> Result<VideoInfo, String> {
-    let mp4 = Mp4::read_bytes(bytes)
-        .map_err(|e| format!("not a readable MP4/MOV (corrupt or truncated?): {e}"))?;
-    let (track, avc1) = h264_track(&mp4)?;
-
+    track: &Track,
+    avc1: &Avc1Box,
+    limits: &VideoLimits,
+    sink: &mut FrameSink<'_>,
+) -> Result<(), String> {
+    let deadline = limits.deadline();
     let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
     let mut decoder = Decoder::with_api_config(OpenH264API::from_source(), config)
         .map_err(|e| format!("cannot start the H.264 decoder: {e}"))?;
 
-    let mut output =
-        FrameSink { next: 0, dimensions: None, rgb: RgbImage::new(0, 0), want, on_frame };
     let avcc = &avc1.avcc;
     let length_size = usize::from(avcc.length_size_minus_one & 0b11) + 1;
     // MP4 keeps the parameter sets out of band; a decoder that meets an IDR without them
@@ -81,6 +96,10 @@ fn decode(
         .collect();
     let mut packet = Vec::new();
     for (index, sample) in track.samples.iter().enumerate() {
+        if sink.next > sink.last {
+            return Err(limits.too_long(sink.next));
+        }
+        deadline.check(sink.next)?;
         let data = sample_bytes(bytes, sample.offset, sample.size)
             .ok_or_else(|| format!("sample {index} lies outside the file (truncated?)"))?;
         packet.clear();
@@ -91,7 +110,7 @@ fn decode(
             .decode(&packet)
             .map_err(|e| format!("H.264 decoding failed at sample {index}: {e}"))?;
         if let Some(picture) = decoded {
-            output.push(&picture);
+            sink.push(&picture);
         }
     }
     // B-frames make the decoder hold pictures back for reordering; without draining them the
@@ -100,15 +119,9 @@ fn decode(
         .flush_remaining()
         .map_err(|e| format!("H.264 decoding failed at end of stream: {e}"))?;
     for picture in &remaining {
-        output.push(picture);
+        sink.push(picture);
     }
-
-    let frames = track.samples.len() as u64;
-    let duration_s =
-        if track.timescale == 0 { 0.0 } else { track.duration as f64 / track.timescale as f64 };
-    let fps = if duration_s > 0.0 { frames as f64 / duration_s } else { 0.0 };
-    let (width, height) = output.dimensions.unwrap_or((track.width.into(), track.height.into()));
-    Ok(VideoInfo { width, height, fps, frames, duration_s })
+    Ok(())
 }
 
 /// The first video track coded as H.264, with its decoder configuration.
@@ -164,12 +177,14 @@ fn to_annex_b(
     Ok(())
 }
 
-/// Numbers decoded pictures and converts the wanted ones, reusing one RGB buffer.
+/// Numbers decoded pictures and converts the sampled ones, reusing one RGB buffer.
 struct FrameSink<'a> {
     next: u64,
     dimensions: Option<(u32, u32)>,
     rgb: RgbImage,
-    want: &'a mut dyn FnMut(u64) -> bool,
+    step: u64,
+    /// The last frame inside `--max-video-seconds`.
+    last: u64,
     on_frame: &'a mut dyn FnMut(u64, &RgbImage),
 }
 
@@ -180,7 +195,7 @@ impl FrameSink<'_> {
         let (width, height) = picture.dimensions();
         let (width, height) = (width as u32, height as u32);
         self.dimensions.get_or_insert((width, height));
-        if !(self.want)(frame) {
+        if !frame.is_multiple_of(self.step) || frame > self.last {
             return;
         }
         if self.rgb.dimensions() != (width, height) {
