@@ -16,11 +16,11 @@
 //! thresholds are inclusive like every other threshold in mediascreen, and without the dedupe
 //! a still scene held for many frames would weigh as many matched frames.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use super::{Algorithm, HashValue};
-use crate::index::{words, Mih};
+use crate::index::{group_sorted, words, Mih};
 
 /// Default Hamming distance (inclusive) for two frames to match: python-threatexchange's
 /// `VPDQ_DISTANCE_THRESHOLD`, PDQ's usual 31.
@@ -125,6 +125,8 @@ pub struct VideoComparison {
     pub query_pct: f64,
     /// `100 * compared_matched / compared_total`, or 0 when no compared frame takes part.
     pub compared_pct: f64,
+    /// The smallest distance between a matched pair of frames, if any matched.
+    pub closest: Option<u32>,
     /// Indices into the query slice, ascending, of every frame whose hash matched. Exact
     /// repeats of a matched hash are listed too, although only the first counts in
     /// `query_matched`, so that a still scene gives one unbroken [`time_ranges`] range.
@@ -136,54 +138,29 @@ pub struct VideoComparison {
 /// frame matches if some remaining frame of the other side is within `distance` bits
 /// (inclusive). Hashes must be 32 bytes.
 ///
-/// This prepares both sides afresh; to compare one video with many, prepare each once with
-/// [`PreparedVideo::new`] and call [`compare_prepared`].
+/// To compare one video with many, index them once with [`VideoIndex::new`].
 pub fn compare(
     query: &[VpdqFrame],
     compared: &[VpdqFrame],
     distance: u32,
     min_quality: u8,
 ) -> VideoComparison {
-    compare_prepared(
-        &PreparedVideo::new(query, min_quality),
-        &PreparedVideo::new(compared, min_quality),
-        distance,
+    let frames = compared.iter().map(|f| (f.hash.clone(), Some(f.quality)));
+    let index = VideoIndex::new([frames], min_quality);
+    let kept = Kept::new(query, min_quality);
+    index.compare(&kept, distance).pop().map_or_else(
+        || VideoComparison {
+            query_matched: 0,
+            query_total: kept.hashes.len(),
+            compared_matched: 0,
+            compared_total: index.totals[0],
+            query_pct: 0.0,
+            compared_pct: 0.0,
+            closest: None,
+            matched_query_frames: Vec::new(),
+        },
+        |(_, comparison)| comparison,
     )
-}
-
-/// [`compare`] on prepared videos (both prepared with the same `min_quality`). Each side's
-/// frames are looked up in the other's multi-index, which probes buckets instead of scanning
-/// once it holds a few thousand distinct frames (about 2,200 at distance 31), so long videos
-/// do not cost the product of their lengths.
-pub fn compare_prepared(
-    query: &PreparedVideo<'_>,
-    compared: &PreparedVideo<'_>,
-    distance: u32,
-) -> VideoComparison {
-    let query_hits = query.hits_in(compared, distance);
-    let compared_matched = compared.hits_in(query, distance).iter().filter(|&&hit| hit).count();
-
-    let matched_hashes: HashSet<&HashValue> = query
-        .firsts
-        .iter()
-        .zip(&query_hits)
-        .filter(|(_, hit)| **hit)
-        .map(|(&i, _)| &query.frames[i].hash)
-        .collect();
-    let matched_query_frames = (0..query.frames.len())
-        .filter(|&i| matched_hashes.contains(&query.frames[i].hash))
-        .collect();
-
-    let query_matched = matched_hashes.len();
-    VideoComparison {
-        query_matched,
-        query_total: query.firsts.len(),
-        compared_matched,
-        compared_total: compared.firsts.len(),
-        query_pct: percent(query_matched, query.firsts.len()),
-        compared_pct: percent(compared_matched, compared.firsts.len()),
-        matched_query_frames,
-    }
 }
 
 fn percent(matched: usize, total: usize) -> f64 {
@@ -195,44 +172,147 @@ fn percent(matched: usize, total: usize) -> f64 {
     (matched * 100) as f64 / total as f64
 }
 
-/// One video's frames ready for [`compare_prepared`]: filtered by python-threatexchange's
-/// rules and indexed. Preparing builds the index, the costly part of a comparison.
-pub struct PreparedVideo<'a> {
-    frames: &'a [VpdqFrame],
-    /// For each id of `index`, the position in `frames` of the first frame with that hash.
-    firsts: Vec<usize>,
-    /// The distinct hashes of the frames that take part.
+/// The frames of many videos (the listed ones), indexed together so that a query video costs
+/// one index search per distinct frame, whatever the number of videos.
+///
+/// Each video is filtered by python-threatexchange's rules when it is added: exact repeats of
+/// a hash dropped (the first kept), then frames below the quality floor.
+pub struct VideoIndex {
+    /// The distinct hashes kept from all videos.
     index: Mih<4>,
+    /// `owners[starts[i]..starts[i + 1]]` are the videos (ascending) that keep hash `i`.
+    starts: Vec<u32>,
+    owners: Vec<u32>,
+    /// Per video, how many distinct frames it keeps.
+    totals: Vec<usize>,
 }
 
-impl<'a> PreparedVideo<'a> {
-    /// Drops exact repeats of a hash (keeping the first) and then the frames below
-    /// `min_quality`, and indexes the rest. Hashes must be 32 bytes.
-    pub fn new(frames: &'a [VpdqFrame], min_quality: u8) -> PreparedVideo<'a> {
+/// A query video's frames after python-threatexchange's filter.
+struct Kept<'a> {
+    frames: &'a [VpdqFrame],
+    /// The distinct hashes that take part, and the position in `frames` of each one's first
+    /// occurrence.
+    hashes: Vec<([u64; 4], usize)>,
+}
+
+impl<'a> Kept<'a> {
+    fn new(frames: &'a [VpdqFrame], min_quality: u8) -> Kept<'a> {
         let mut seen = HashSet::new();
-        let mut kept = Vec::new();
-        for (i, frame) in frames.iter().enumerate() {
-            debug_assert_eq!(frame.hash.as_bytes().len(), 32, "vPDQ frames carry PDQ hashes");
+        let hashes = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (words(f.hash.as_bytes()), i, f.quality))
             // Dedupe before the quality filter, as python-threatexchange does: a repeat whose
             // first occurrence was too dark is dropped even if the repeat itself passes.
-            if seen.insert(&frame.hash) && frame.quality >= min_quality {
-                kept.push((words(frame.hash.as_bytes()), i));
+            .filter(|&(hash, _, quality)| seen.insert(hash) && quality >= min_quality)
+            .map(|(hash, i, _)| (hash, i))
+            .collect();
+        Kept { frames, hashes }
+    }
+}
+
+/// What one listed video has matched so far in [`VideoIndex::compare`].
+#[derive(Default)]
+struct Tally {
+    /// Positions in [`Kept::hashes`] of the query hashes that matched, ascending.
+    query: Vec<usize>,
+    /// Ids of the listed hashes that matched.
+    listed: HashSet<u32>,
+    closest: u32,
+}
+
+impl VideoIndex {
+    /// Indexes `videos`, each given as its frames' hashes (32 bytes) and qualities in frame
+    /// order; a frame of unknown quality is kept. Video ids are positions in `videos`.
+    pub fn new<V, F>(videos: V, min_quality: u8) -> VideoIndex
+    where
+        V: IntoIterator<Item = F>,
+        F: IntoIterator<Item = (HashValue, Option<u8>)>,
+    {
+        let mut pairs = Vec::new();
+        let mut totals = Vec::new();
+        for (video, frames) in videos.into_iter().enumerate() {
+            let mut seen = HashSet::new();
+            let before = pairs.len();
+            for (hash, quality) in frames {
+                debug_assert_eq!(hash.as_bytes().len(), 32, "vPDQ frames carry PDQ hashes");
+                let hash = words(hash.as_bytes());
+                if seen.insert(hash) && quality.is_none_or(|q| q >= min_quality) {
+                    pairs.push((hash, video as u32));
+                }
             }
+            totals.push(pairs.len() - before);
         }
-        // The dedupe leaves the hashes distinct, as the index needs; it also needs them sorted.
-        kept.sort_unstable();
-        let (hashes, firsts) = kept.into_iter().unzip();
-        PreparedVideo { frames, firsts, index: Mih::new(hashes) }
+        let (hashes, starts, owners) = group_sorted(pairs);
+        VideoIndex { index: Mih::new(hashes), starts, owners, totals }
     }
 
-    /// For each of this video's ids, whether `other` has a frame within `distance`.
-    fn hits_in(&self, other: &PreparedVideo<'_>, distance: u32) -> Vec<bool> {
+    /// Number of videos indexed.
+    pub fn len(&self) -> usize {
+        self.totals.len()
+    }
+
+    /// Returns true if and only if no video is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.totals.is_empty()
+    }
+
+    /// Compares `query` with every indexed video by the rules of [`compare`] (`min_quality`
+    /// should be the one the index was built with), returning the videos that share at least
+    /// one matching frame with it, in id order.
+    pub fn search(
+        &self,
+        query: &[VpdqFrame],
+        distance: u32,
+        min_quality: u8,
+    ) -> Vec<(u32, VideoComparison)> {
+        self.compare(&Kept::new(query, min_quality), distance)
+    }
+
+    fn compare(&self, kept: &Kept<'_>, distance: u32) -> Vec<(u32, VideoComparison)> {
+        let mut tallies: BTreeMap<u32, Tally> = BTreeMap::new();
         let mut found = Vec::new();
-        (0..self.firsts.len() as u32)
-            .map(|id| {
-                found.clear();
-                other.index.search(self.index.hash(id), distance, &mut found);
-                !found.is_empty()
+        for (k, (hash, _)) in kept.hashes.iter().enumerate() {
+            found.clear();
+            self.index.search(hash, distance, &mut found);
+            for &(id, d) in &found {
+                let id = id as usize;
+                for &video in &self.owners[self.starts[id] as usize..self.starts[id + 1] as usize] {
+                    let tally = tallies
+                        .entry(video)
+                        .or_insert_with(|| Tally { closest: u32::MAX, ..Tally::default() });
+                    if tally.query.last() != Some(&k) {
+                        tally.query.push(k);
+                    }
+                    tally.listed.insert(id as u32);
+                    tally.closest = tally.closest.min(d);
+                }
+            }
+        }
+        // Where each query frame's hash is kept, so repeats of a matched hash are reported.
+        let first: HashMap<[u64; 4], usize> =
+            kept.hashes.iter().enumerate().map(|(k, (hash, _))| (*hash, k)).collect();
+        let kept_of: Vec<Option<usize>> =
+            kept.frames.iter().map(|f| first.get(&words(f.hash.as_bytes())).copied()).collect();
+        tallies
+            .into_iter()
+            .map(|(video, tally)| {
+                let matched: HashSet<usize> = tally.query.iter().copied().collect();
+                let matched_query_frames = (0..kept.frames.len())
+                    .filter(|&i| kept_of[i].is_some_and(|k| matched.contains(&k)))
+                    .collect();
+                let total = self.totals[video as usize];
+                let comparison = VideoComparison {
+                    query_matched: tally.query.len(),
+                    query_total: kept.hashes.len(),
+                    compared_matched: tally.listed.len(),
+                    compared_total: total,
+                    query_pct: percent(tally.query.len(), kept.hashes.len()),
+                    compared_pct: percent(tally.listed.len(), total),
+                    closest: Some(tally.closest),
+                    matched_query_frames,
+                };
+                (video, comparison)
             })
             .collect()
     }

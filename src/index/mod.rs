@@ -80,6 +80,27 @@ fn unwords<const W: usize>(words: &[u64; W], len: usize) -> HashValue {
     HashValue::from_bytes(bytes)
 }
 
+/// Sorts `(key, source)` pairs so that equal keys become neighbours, then keeps each key
+/// once: returns the distinct keys, ascending, and their sources, those of key `i` being
+/// `sources[starts[i]..starts[i + 1]]`, in the order the pairs sort in.
+pub(crate) fn group_sorted<K: Ord + Copy + Send, S: Ord + Send>(
+    mut pairs: Vec<(K, S)>,
+) -> (Vec<K>, Vec<u32>, Vec<S>) {
+    pairs.par_sort_unstable();
+    let mut keys = Vec::new();
+    let mut starts = Vec::new();
+    let mut sources = Vec::with_capacity(pairs.len());
+    for (key, source) in pairs {
+        if keys.last() != Some(&key) {
+            keys.push(key);
+            starts.push(sources.len() as u32);
+        }
+        sources.push(source);
+    }
+    starts.push(sources.len() as u32);
+    (keys, starts, sources)
+}
+
 /// Searches one table, returning the hits' hashes and their `(id, distance)`.
 fn search_table<const W: usize>(
     mih: &Mih<W>,
@@ -99,24 +120,12 @@ fn search_table<const W: usize>(
 }
 
 impl Table {
-    /// Sorts `(hash, source)` pairs so that equal hashes become neighbours, then keeps each
-    /// hash once with the run of its sources.
+    /// Keeps each distinct hash once, with the run of entries carrying it.
     fn build<const W: usize>(
-        mut pairs: Vec<([u64; W], EntryRef)>,
+        pairs: Vec<([u64; W], EntryRef)>,
         wrap: fn(Mih<W>) -> Hashes,
     ) -> Table {
-        pairs.par_sort_unstable();
-        let mut hashes = Vec::new();
-        let mut starts = Vec::new();
-        let mut sources = Vec::with_capacity(pairs.len());
-        for (hash, source) in pairs {
-            if hashes.last() != Some(&hash) {
-                hashes.push(hash);
-                starts.push(sources.len() as u32);
-            }
-            sources.push(source);
-        }
-        starts.push(sources.len() as u32);
+        let (hashes, starts, sources) = group_sorted(pairs);
         let starts = (sources.len() != hashes.len()).then_some(starts);
         Table { hashes: wrap(Mih::new(hashes)), starts, sources }
     }
@@ -132,7 +141,9 @@ impl Table {
 
 impl Index {
     /// Indexes every entry of `lists`, taking over their hash columns (the index keeps the
-    /// one copy; [`crate::hashlist::Entries::hash`] is `None` afterwards).
+    /// one copy; [`crate::hashlist::Entries::hash`] is `None` afterwards). vPDQ entries are
+    /// left out: they are frames of videos, compared video by video through a
+    /// [`crate::hash::vpdq::VideoIndex`] that must be built before this takes the hashes.
     pub fn build(lists: &mut [HashList]) -> Index {
         let mut exact: BTreeMap<Algorithm, HashMap<HashValue, Vec<EntryRef>>> = BTreeMap::new();
         let mut wide: BTreeMap<Algorithm, Vec<([u64; 4], EntryRef)>> = BTreeMap::new();
@@ -143,7 +154,9 @@ impl Index {
             for (e, (slot, &algorithm)) in hashes.iter().zip(algorithms).enumerate() {
                 let at = EntryRef { list: l as u32, entry: e as u32 };
                 let bytes = &slot[..algorithm.byte_len()];
-                if algorithm.is_digest() {
+                if algorithm == Algorithm::Vpdq {
+                    continue;
+                } else if algorithm.is_digest() {
                     let table = exact.entry(algorithm).or_default();
                     table.entry(HashValue::from_bytes(bytes)).or_default().push(at);
                 } else if algorithm.byte_len() == 32 {
