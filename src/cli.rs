@@ -6,15 +6,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
+use mediascreen::decode::video::VideoLimits;
 use mediascreen::decode::DecodeLimits;
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
-use mediascreen::matcher::{MatchOptions, Matcher};
-use mediascreen::scan::ScanOptions;
+use mediascreen::matcher::{MatchOptions, Matcher, VideoMatchOptions};
+use mediascreen::scan::{HashOptions, ScanOptions};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -56,10 +58,48 @@ pub struct WalkArgs {
     pub threads: usize,
 }
 
+/// How files are decoded; shared by `scan` and `hash`.
+#[derive(Debug, ClapArgs)]
+pub struct DecodeArgs {
+    /// vPDQ sampling: hash one video frame per this many seconds (0 = every frame). Lists
+    /// made at one interval match scans at another, less closely the further apart they are.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    pub vpdq_interval: f64,
+    /// Screen at most this much of each video; a longer one is reported as an error (its
+    /// first part still matched).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0 * 3600.0)]
+    pub max_video_seconds: f64,
+    /// Give up decoding a video after this many seconds of wall-clock time; it is reported
+    /// as an error (what was decoded still matched).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub file_timeout: u64,
+}
+
+impl DecodeArgs {
+    fn options(&self) -> Result<HashOptions> {
+        if !(self.vpdq_interval >= 0.0 && self.vpdq_interval.is_finite()) {
+            bail!("--vpdq-interval must be a number of seconds, 0 or more");
+        }
+        if self.max_video_seconds.is_nan() || self.max_video_seconds <= 0.0 {
+            bail!("--max-video-seconds must be more than 0");
+        }
+        Ok(HashOptions {
+            limits: DecodeLimits::default(),
+            video: VideoLimits {
+                max_seconds: self.max_video_seconds,
+                timeout: Duration::from_secs(self.file_timeout),
+            },
+            seconds_per_hash: self.vpdq_interval,
+        })
+    }
+}
+
 #[derive(Debug, ClapArgs)]
 pub struct ScanArgs {
     #[command(flatten)]
     pub walk: WalkArgs,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
     /// A hash list to match against, in any supported format (detected; see
     /// hashlists/README.md and docs/hashlist-format.md). Repeatable.
     #[arg(short, long = "list", value_name = "FILE", required = true)]
@@ -93,6 +133,22 @@ pub struct ScanArgs {
     /// Match PDQ only as the image is stored, not its 7 rotated and mirrored variants.
     #[arg(long)]
     pub no_rotations: bool,
+    /// A scanned video matches a listed one when at least this percentage of its distinct
+    /// frames match the listed video's (a clip cut from a listed video)…
+    #[arg(long, value_name = "PERCENT", default_value_t = 80.0)]
+    pub vpdq_query_pct: f64,
+    /// …or at least this percentage of the listed video's frames match it (a listed video
+    /// padded into a longer one)…
+    #[arg(long, value_name = "PERCENT", default_value_t = 80.0)]
+    pub vpdq_listed_pct: f64,
+    /// …and at least this many distinct frames of it matched.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub vpdq_min_frames: usize,
+    /// Video frames below this PDQ quality (0-100), scanned or listed, take no part in
+    /// video matching.
+    #[arg(long, value_name = "Q", default_value_t = 50,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub vpdq_min_quality: u8,
     /// Do not print the summary on standard error.
     #[arg(short, long)]
     pub quiet: bool,
@@ -151,7 +207,10 @@ pub struct CheckArgs {
 pub struct HashArgs {
     #[command(flatten)]
     pub walk: WalkArgs,
-    /// Comma-separated algorithms: pdq, phash, dhash, ahash, md5, sha1, sha256.
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+    /// Comma-separated algorithms: pdq, vpdq (one row per sampled video frame), phash,
+    /// dhash, ahash, md5, sha1, sha256.
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "pdq,md5,sha1,sha256")]
     pub algorithms: Vec<Algorithm>,
 }
@@ -201,8 +260,14 @@ impl ScanConfig {
             warn_refused(&list);
             allow.push(list);
         }
-        if !(0.0..=100.0).contains(&args.flood_percent) {
-            bail!("--flood-percent must be between 0 and 100");
+        for (flag, value) in [
+            ("--flood-percent", args.flood_percent),
+            ("--vpdq-query-pct", args.vpdq_query_pct),
+            ("--vpdq-listed-pct", args.vpdq_listed_pct),
+        ] {
+            if !(0.0..=100.0).contains(&value) {
+                bail!("{flag} must be between 0 and 100");
+            }
         }
         let options = MatchOptions {
             thresholds: args.thresholds.into_iter().collect::<BTreeMap<_, _>>(),
@@ -210,16 +275,17 @@ impl ScanConfig {
             pdq_min_quality: args.pdq_min_quality,
             flood_min_files: args.flood_min_files,
             flood_share: args.flood_percent / 100.0,
+            video: VideoMatchOptions {
+                query_pct: args.vpdq_query_pct,
+                listed_pct: args.vpdq_listed_pct,
+                min_frames: args.vpdq_min_frames,
+                min_quality: args.vpdq_min_quality,
+            },
         };
         let matcher = Matcher::with_allowlist(lists, allow, options);
-        let usable: BTreeSet<Algorithm> =
-            matcher.algorithms().into_iter().filter(|a| *a != Algorithm::Vpdq).collect();
-        if usable.is_empty() {
-            bail!("the lists hold only vpdq (video) entries, which cannot be matched yet");
-        }
         Ok(ScanConfig {
             paths: args.walk.paths.clone(),
-            scan: scan_options(&args.walk),
+            scan: scan_options(&args.walk, &args.decode)?,
             matcher,
             report: Some(args.report).filter(|p| p.as_os_str() != "-"),
             quiet: args.quiet,
@@ -237,12 +303,9 @@ pub struct HashConfig {
 impl HashConfig {
     pub fn from_args(args: HashArgs) -> Result<HashConfig> {
         let algorithms: BTreeSet<Algorithm> = args.algorithms.into_iter().collect();
-        if algorithms.contains(&Algorithm::Vpdq) {
-            bail!("vpdq needs video decoding, which is not available yet");
-        }
         Ok(HashConfig {
             paths: args.walk.paths.clone(),
-            scan: scan_options(&args.walk),
+            scan: scan_options(&args.walk, &args.decode)?,
             algorithms,
         })
     }
@@ -269,12 +332,12 @@ fn warn_refused(list: &HashList) {
     }
 }
 
-fn scan_options(walk: &WalkArgs) -> ScanOptions {
-    ScanOptions {
+fn scan_options(walk: &WalkArgs, decode: &DecodeArgs) -> Result<ScanOptions> {
+    Ok(ScanOptions {
         follow_symlinks: walk.follow_symlinks,
         threads: walk.threads,
-        limits: DecodeLimits::default(),
-    }
+        hashing: decode.options()?,
+    })
 }
 
 #[cfg(test)]

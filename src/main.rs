@@ -93,7 +93,7 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
     let results = scan::for_each_candidate(&config.paths, &config.scan, |candidate| {
         let outcome = match &candidate.kind {
             mediascreen::walk::CandidateKind::File => {
-                scan::hash_file(&candidate.path, &config.algorithms, config.scan.limits)
+                scan::hash_file(&candidate.path, &config.algorithms, &config.scan.hashing)
             }
             mediascreen::walk::CandidateKind::Skip(reason)
             | mediascreen::walk::CandidateKind::Error(reason) => Err(reason.clone()),
@@ -119,6 +119,15 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
             failed = true;
         }
         for algorithm in &config.algorithms {
+            if *algorithm == Algorithm::Vpdq {
+                for frame in file.hashes.video.iter().flat_map(|v| &v.frames) {
+                    let (quality, timestamp) =
+                        (frame.quality.to_string(), format!("{:.3}", frame.timestamp));
+                    let hash = frame.hash.to_hex();
+                    out.write_record(["vpdq", &hash, &id, "", &quality, &timestamp])?;
+                }
+                continue;
+            }
             let (hash, quality) = match (algorithm, &file.hashes.pdq) {
                 (Algorithm::Pdq, Some(pdq)) => (pdq.hash(), Some(pdq.quality())),
                 _ => match file.hashes.values.get(algorithm) {

@@ -20,7 +20,7 @@ use crate::matcher::{Match, Matcher};
 use crate::scan::{FileReport, Outcome, Scan, Status};
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A complete scan report.
 #[derive(Debug, Serialize)]
@@ -156,7 +156,8 @@ pub struct MatchEntry {
     pub distance: u32,
     /// Threshold in force.
     pub threshold: u32,
-    /// The scanned file's PDQ quality (PDQ matches only).
+    /// The PDQ quality of the scanned image, or of the best video frame, that matched (PDQ
+    /// matches only).
     pub quality: Option<u8>,
     /// PDQ only: how the file relates to the listed image (`orig`, `rot90` = rotated 90°
     /// counter-clockwise, `rot180`, `rot270`, `flipx` = mirrored top-bottom, `flipy` =
@@ -164,9 +165,32 @@ pub struct MatchEntry {
     pub orientation: Option<&'static str>,
     /// The flood guard found this listed hash matching suspiciously many files.
     pub suspicious: bool,
+    /// Where the match lies in a scanned video or animation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoMatch>,
     /// Every list entry carrying the hash, the first one included (a hash in several lists,
     /// or on several lines, is matched once).
     pub sources: Vec<Source>,
+}
+
+/// Where a match lies in a scanned video.
+#[derive(Debug, Serialize)]
+pub struct VideoMatch {
+    /// Percentage of the scanned video's distinct frames (of quality high enough) that
+    /// match the listed video (vPDQ matches only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_pct: Option<f64>,
+    /// Percentage of the listed video's distinct frames that match the scanned one (vPDQ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed_pct: Option<f64>,
+    /// `[matched, total]` distinct frames of the scanned video (vPDQ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_frames: Option<[usize; 2]>,
+    /// `[matched, total]` distinct frames of the listed video (vPDQ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed_frames: Option<[usize; 2]>,
+    /// The stretches of the scanned video that matched, `[start, end]` in seconds.
+    pub time_ranges: Vec<[f64; 2]>,
 }
 
 /// A list entry carrying a matched hash.
@@ -252,8 +276,7 @@ impl Report {
     pub fn build(context: &ReportContext<'_>, scan: &Scan) -> Report {
         let matcher = context.matcher;
         let options = matcher.options();
-        let mut algorithms = matcher.algorithms();
-        algorithms.insert(Algorithm::Sha256);
+        let algorithms = crate::scan::computed_algorithms(matcher);
         let thresholds = algorithms
             .iter()
             .filter(|a| a.is_perceptual())
@@ -313,20 +336,13 @@ impl Report {
             Status::Skipped => self.summary.skipped += 1,
         }
         match &file.outcome {
-            Outcome::Scanned {
-                size,
-                media_type,
-                sha256,
-                pdq_quality,
-                result,
-                perceptual_error,
-            } => {
+            Outcome::Scanned { size, media_type, sha256, result, perceptual_error } => {
                 self.summary.bytes += size;
                 if let Some(quality) = result.pdq_below_quality {
                     self.low_quality.push(LowQuality { path: path.clone(), quality });
                 }
                 let entries = |matches: &[Match]| -> Vec<MatchEntry> {
-                    matches.iter().map(|m| match_entry(matcher, m, *pdq_quality)).collect()
+                    matches.iter().map(|m| match_entry(matcher, m)).collect()
                 };
                 self.summary.allowlisted_matches += result.allowed.len();
                 if !result.allowed.is_empty() {
@@ -375,7 +391,7 @@ impl Report {
     }
 }
 
-fn match_entry(matcher: &Matcher, m: &Match, pdq_quality: Option<u8>) -> MatchEntry {
+fn match_entry(matcher: &Matcher, m: &Match) -> MatchEntry {
     let sources = sources(matcher, &m.sources);
     let first = sources.first().expect("a match has at least one source");
     MatchEntry {
@@ -387,11 +403,31 @@ fn match_entry(matcher: &Matcher, m: &Match, pdq_quality: Option<u8>) -> MatchEn
         hash: m.hash.to_hex(),
         distance: m.distance,
         threshold: m.threshold,
-        quality: if m.algorithm == Algorithm::Pdq { pdq_quality } else { None },
+        quality: m.quality,
         orientation: m.orientation.map(|o| o.name()),
         suspicious: m.suspicious,
+        video: m.video.as_ref().map(|v| {
+            let c = v.comparison.as_ref();
+            VideoMatch {
+                query_pct: c.map(|c| round2(c.query_pct)),
+                listed_pct: c.map(|c| round2(c.compared_pct)),
+                query_frames: c.map(|c| [c.query_matched, c.query_total]),
+                listed_frames: c.map(|c| [c.compared_matched, c.compared_total]),
+                time_ranges: v.time_ranges.iter().map(|&(a, b)| [round3(a), round3(b)]).collect(),
+            }
+        }),
         sources,
     }
+}
+
+/// Percentages to 2 decimals, as the vPDQ reference tools print them.
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Seconds to 3 decimals, as vPDQ timestamps are printed.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 fn sources(matcher: &Matcher, refs: &[EntryRef]) -> Vec<Source> {

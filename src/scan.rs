@@ -11,23 +11,47 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::decode::video::{decode_video, VideoLimits};
 use crate::decode::{decode_rgb, jpeg_truncation, DecodeLimits};
 use crate::hash::pdq::PdqFeatures;
+use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
 use crate::hash::{classic, digest, Algorithm, FileHashes, HashValue};
 use crate::matcher::{Flood, MatchResult, Matcher};
 use crate::sniff::sniff;
 use crate::walk::{walk, Candidate, CandidateKind};
 
 /// How files are found and read.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScanOptions {
     /// Follow symbolic links while walking. Off by default: a link can lead out of the tree
     /// the operator meant to scan.
     pub follow_symlinks: bool,
     /// Worker threads; 0 means one per CPU.
     pub threads: usize,
-    /// Limits for decoding each image.
+    /// How each file is decoded and hashed.
+    pub hashing: HashOptions,
+}
+
+/// How one file is decoded and hashed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HashOptions {
+    /// Limits for decoding each image (and each frame of an animation).
     pub limits: DecodeLimits,
+    /// Limits for decoding each video.
+    pub video: VideoLimits,
+    /// vPDQ sampling: one frame hashed per this many seconds of video; 0 hashes every frame.
+    pub seconds_per_hash: f64,
+}
+
+impl Default for HashOptions {
+    /// One hash per second, as python-threatexchange and HMA hash videos.
+    fn default() -> Self {
+        HashOptions {
+            limits: DecodeLimits::default(),
+            video: VideoLimits::default(),
+            seconds_per_hash: 1.0,
+        }
+    }
 }
 
 /// The pipeline stage at which a file failed.
@@ -63,11 +87,12 @@ pub struct HashedFile {
     pub perceptual_error: Option<String>,
 }
 
-/// Reads `path` once and computes `algorithms` from those bytes.
+/// Reads `path` once and computes `algorithms` from those bytes. A video is decoded, and its
+/// sampled frames hashed, only when vPDQ is asked for.
 pub fn hash_file(
     path: &Path,
     algorithms: &BTreeSet<Algorithm>,
-    limits: DecodeLimits,
+    options: &HashOptions,
 ) -> Result<HashedFile, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let sniffed = sniff(&bytes);
@@ -86,9 +111,14 @@ pub fn hash_file(
         })
         .collect();
     let mut perceptual_error = None;
-    if !image_algorithms.is_empty() {
+    let is_video = sniffed.media_type.starts_with("video/");
+    if is_video && algorithms.contains(&Algorithm::Vpdq) {
+        let (video, error) = hash_video(&bytes, path, sniffed.media_type, options);
+        hashes.video = video;
+        perceptual_error = error;
+    } else if !image_algorithms.is_empty() && !is_video {
         match sniffed.image_format {
-            Some(format) => match decode_rgb(&bytes, format, limits) {
+            Some(format) => match decode_rgb(&bytes, format, options.limits) {
                 Ok(rgb) => {
                     perceptual_hashes(&rgb, &image_algorithms, &mut hashes);
                     // Hashed all the same: a cut-off copy can still match, and a match
@@ -110,6 +140,38 @@ pub fn hash_file(
         }
     }
     Ok(HashedFile { media_type: sniffed.media_type, hashes, perceptual_error })
+}
+
+/// Decodes a video and hashes its sampled frames with PDQ. Returns the frames hashed, if the
+/// video could be decoded at all, and why they are not the whole video, if they are not.
+fn hash_video(
+    bytes: &[u8],
+    path: &Path,
+    media_type: &str,
+    options: &HashOptions,
+) -> (Option<VideoHash>, Option<String>) {
+    let seconds_per_hash = options.seconds_per_hash;
+    let mut frames = Vec::new();
+    let step = |fps| vpdq::frame_step(seconds_per_hash, fps);
+    let decoded =
+        decode_video(bytes, path, media_type, &options.video, &step, &mut |frame, rgb| {
+            let features = PdqFeatures::from_image(rgb);
+            let (hash, quality) = (features.hash(), features.quality());
+            // The frame rate, and so the timestamp, is known once decoding is done.
+            frames.push(VpdqFrame { hash, quality, frame, timestamp: 0.0 });
+        });
+    let decoded = match decoded {
+        Ok(decoded) => decoded,
+        Err(reason) => return (None, Some(reason)),
+    };
+    let fps = decoded.info.fps;
+    for frame in &mut frames {
+        frame.timestamp = vpdq::timestamp(frame.frame, fps);
+    }
+    let error = decoded
+        .incomplete
+        .or_else(|| frames.is_empty().then(|| "the video has no decodable frames".to_string()));
+    (Some(VideoHash { frames, fps, seconds_per_hash }), error)
 }
 
 fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &mut FileHashes) {
@@ -149,8 +211,6 @@ pub enum Outcome {
         media_type: &'static str,
         /// SHA-256 of the bytes, always computed for the report.
         sha256: HashValue,
-        /// PDQ quality, when PDQ was computed.
-        pdq_quality: Option<u8>,
         /// What matched.
         result: MatchResult,
         /// Perceptual hashes were needed but could not be computed, or only from part of
@@ -224,13 +284,25 @@ pub struct Scan {
     pub floods: Vec<Flood>,
 }
 
-/// Scans `roots` against `matcher`, then applies the flood guard over the whole scan.
-pub fn scan(roots: &[PathBuf], matcher: &Matcher, options: &ScanOptions) -> Scan {
+/// The algorithms a scan against `matcher` computes for each file: those its lists need, and
+/// SHA-256 for the report.
+pub fn computed_algorithms(matcher: &Matcher) -> BTreeSet<Algorithm> {
     let mut algorithms = matcher.algorithms();
     algorithms.insert(Algorithm::Sha256);
+    // A listed picture can turn up as a frame of a video: PDQ lists are matched against
+    // video frames too, which the vPDQ hash samples.
+    if algorithms.contains(&Algorithm::Pdq) {
+        algorithms.insert(Algorithm::Vpdq);
+    }
+    algorithms
+}
+
+/// Scans `roots` against `matcher`, then applies the flood guard over the whole scan.
+pub fn scan(roots: &[PathBuf], matcher: &Matcher, options: &ScanOptions) -> Scan {
+    let algorithms = computed_algorithms(matcher);
     let mut files = for_each_candidate(roots, options, |candidate| FileReport {
         path: candidate.path.clone(),
-        outcome: scan_one(candidate, &algorithms, matcher, options.limits),
+        outcome: scan_one(candidate, &algorithms, matcher, &options.hashing),
     });
     let mut results: Vec<&mut MatchResult> = files
         .iter_mut()
@@ -248,20 +320,19 @@ fn scan_one(
     candidate: &Candidate,
     algorithms: &BTreeSet<Algorithm>,
     matcher: &Matcher,
-    limits: DecodeLimits,
+    options: &HashOptions,
 ) -> Outcome {
     match &candidate.kind {
         CandidateKind::Skip(reason) => Outcome::Skipped { reason: reason.clone() },
         CandidateKind::Error(reason) => {
             Outcome::Error { stage: Stage::Walk, reason: reason.clone() }
         }
-        CandidateKind::File => match hash_file(&candidate.path, algorithms, limits) {
+        CandidateKind::File => match hash_file(&candidate.path, algorithms, options) {
             Err(reason) => Outcome::Error { stage: Stage::Read, reason },
             Ok(file) => Outcome::Scanned {
                 size: file.hashes.size,
                 media_type: file.media_type,
                 sha256: file.hashes.values[&Algorithm::Sha256].clone(),
-                pdq_quality: file.hashes.pdq.as_ref().map(PdqFeatures::quality),
                 result: matcher.match_hashes(&file.hashes),
                 perceptual_error: file.perceptual_error,
             },

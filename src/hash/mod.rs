@@ -16,14 +16,15 @@ use std::fmt;
 use std::str::FromStr;
 
 use self::pdq::PdqFeatures;
+use self::vpdq::VideoHash;
 
 /// A hash algorithm that can appear in a hash list or be computed by `mediascreen hash`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Algorithm {
     /// Meta's 256-bit PDQ image hash.
     Pdq,
-    /// PDQ of sampled video frames (see [`vpdq`]); lists carry one row per frame. Not yet
-    /// computed by scans: video decoding is still to come.
+    /// PDQ of sampled video frames (see [`vpdq`]); lists carry one row per frame, the rows of
+    /// one video sharing an id.
     Vpdq,
     /// 64-bit DCT hash, hex-compatible with Python imagehash's `phash`.
     Phash,
@@ -253,6 +254,8 @@ pub struct FileHashes {
     pub values: BTreeMap<Algorithm, HashValue>,
     /// PDQ features, kept whole so that dihedral variants can be derived on demand.
     pub pdq: Option<PdqFeatures>,
+    /// The sampled frames of a video or animation, when PDQ or vPDQ was asked for.
+    pub video: Option<VideoHash>,
 }
 
 #[cfg(test)]

@@ -68,6 +68,25 @@ pub fn timestamp(frame: u64, fps: f64) -> f64 {
     f64::from(frame as f32 / fps as f32)
 }
 
+/// A video's vPDQ hash: the frames sampled from it, and how they were sampled.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct VideoHash {
+    /// The sampled frames, in frame order.
+    pub frames: Vec<VpdqFrame>,
+    /// The frame rate the timestamps were computed with; 0 when unknown.
+    pub fps: f64,
+    /// The sampling interval asked for (0 = every frame).
+    pub seconds_per_hash: f64,
+}
+
+impl VideoHash {
+    /// The stretches of this video covered by the frames at indices `matched`, bridging the
+    /// gap [`default_gap`] gives for how it was sampled.
+    pub fn time_ranges(&self, matched: &[usize]) -> Vec<(f64, f64)> {
+        time_ranges(&self.frames, matched, default_gap(self.seconds_per_hash, self.fps))
+    }
+}
+
 /// Parses the reference hasher's output: one line per frame,
 /// `frameNumber,quality,pdqHex,timestampSeconds`. The error names the line at fault.
 pub fn parse_reference(text: &str) -> Result<Vec<VpdqFrame>, String> {
@@ -336,7 +355,11 @@ pub fn is_match(c: &VideoComparison, query_pct: f64, compared_pct: f64, min_fram
 /// sample (a frame dropped for low quality, or one just over the distance) does not split a
 /// range, two do; the half interval absorbs the `f32` rounding of [`timestamp`].
 pub fn default_gap(seconds_per_hash: f64, fps: f64) -> f64 {
-    2.5 * frame_step(seconds_per_hash, fps) as f64 / fps
+    if fps > 0.0 {
+        2.5 * frame_step(seconds_per_hash, fps) as f64 / fps
+    } else {
+        2.5 * seconds_per_hash
+    }
 }
 
 /// The stretches of `frames` covered by the frames at indices `matched` (as in

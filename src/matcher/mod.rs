@@ -2,17 +2,23 @@
 //!
 //! Owns the matching policy: exact equality for digests (and the file size, for lists that
 //! pin it), Hamming distance at or under a per-algorithm threshold for perceptual hashes, the
-//! PDQ quality gate, dihedral (rotated and mirrored) PDQ matching, the allowlist, and the
-//! flood guard over a whole scan. Returns at most one match per distinct listed hash, the
-//! closest, in a fixed order. Must not read files or compute hashes, and must not decide what
-//! a match means for the exit status: that is the caller's.
+//! PDQ quality gate, dihedral (rotated and mirrored) PDQ matching, video matching
+//! ([`video`]), the allowlist, and the flood guard over a whole scan. Returns at most one
+//! match per distinct listed hash (or listed video), the closest, in a fixed order. Must not
+//! read files or compute hashes, and must not decide what a match means for the exit status:
+//! that is the caller's.
+
+mod video;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::hash::pdq::Dihedral;
+use crate::hash::vpdq::{self, VideoComparison};
 use crate::hash::{Algorithm, FileHashes, HashValue};
 use crate::hashlist::HashList;
 use crate::index::{EntryRef, Index};
+
+use self::video::ListedVideos;
 
 /// How matching is done. Defaults follow the reference implementations.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +35,8 @@ pub struct MatchOptions {
     pub flood_min_files: usize,
     /// …and by more than this share of the scanned files (default 0.05) is suspicious.
     pub flood_share: f64,
+    /// When a scanned video matches a listed one.
+    pub video: VideoMatchOptions,
 }
 
 impl Default for MatchOptions {
@@ -39,6 +47,32 @@ impl Default for MatchOptions {
             pdq_min_quality: 50,
             flood_min_files: 50,
             flood_share: 0.05,
+            video: VideoMatchOptions::default(),
+        }
+    }
+}
+
+/// When a scanned video matches a listed video (frame distance: the `vpdq` threshold).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoMatchOptions {
+    /// Flag when at least this percentage of the scanned video's distinct frames match…
+    pub query_pct: f64,
+    /// …or at least this percentage of the listed video's do…
+    pub listed_pct: f64,
+    /// …and at least this many distinct frames of the scanned video matched.
+    pub min_frames: usize,
+    /// Frames of lower PDQ quality, on either side, take no part.
+    pub min_quality: u8,
+}
+
+impl Default for VideoMatchOptions {
+    /// python-threatexchange's 80 % and quality 50, applied to either side, and 3 frames.
+    fn default() -> Self {
+        VideoMatchOptions {
+            query_pct: vpdq::DEFAULT_MATCH_PCT,
+            listed_pct: vpdq::DEFAULT_MATCH_PCT,
+            min_frames: vpdq::DEFAULT_MIN_FRAMES,
+            min_quality: vpdq::DEFAULT_MIN_QUALITY,
         }
     }
 }
@@ -53,28 +87,43 @@ impl MatchOptions {
     }
 }
 
-/// One distinct listed hash that a file matched.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One distinct listed hash (or listed video) that a file matched.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Match {
     /// The algorithm that matched.
     pub algorithm: Algorithm,
-    /// The listed hash.
+    /// The listed hash; for a listed video, the hash of its first frame.
     pub hash: HashValue,
-    /// Every list entry carrying that hash, in list order.
+    /// Every list entry carrying that hash, in list order; for a listed video, its first
+    /// frame's entry.
     pub sources: Vec<EntryRef>,
-    /// Hamming distance (0 for digests).
+    /// Hamming distance (0 for digests); for videos, the closest pair of frames.
     pub distance: u32,
     /// Threshold in force.
     pub threshold: u32,
     /// For PDQ, how the scanned file relates to the listed image: [`Dihedral::Rot90`] means
     /// the file is the listed image rotated 90° counter-clockwise; `Orig` means as listed.
     pub orientation: Option<Dihedral>,
+    /// The PDQ quality of the file's image or video frame that matched, for PDQ matches.
+    pub quality: Option<u8>,
     /// Set by the flood guard when this listed hash matched too many files of the scan.
     pub suspicious: bool,
+    /// Where in a scanned video the match is, when the file is a video.
+    pub video: Option<VideoEvidence>,
+}
+
+/// Where a match lies in a scanned video.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoEvidence {
+    /// For a listed video, how much of each video matched the other
+    /// ([`VideoComparison::matched_query_frames`] is left empty: `time_ranges` says it).
+    pub comparison: Option<VideoComparison>,
+    /// The stretches of the scanned video that matched, `[start, end]` in seconds.
+    pub time_ranges: Vec<(f64, f64)>,
 }
 
 /// What matching found for one file.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchResult {
     /// Matches, ordered by distance, then list order (list, then line), then algorithm.
     pub matches: Vec<Match>,
@@ -98,10 +147,10 @@ pub struct Flood {
 }
 
 /// Loaded lists, the allowlist, their indexes and the matching policy.
-#[derive(Debug)]
 pub struct Matcher {
     lists: Vec<HashList>,
     index: Index,
+    videos: ListedVideos,
     allow: Vec<HashList>,
     allow_index: Index,
     options: MatchOptions,
@@ -121,9 +170,11 @@ impl Matcher {
         mut allow: Vec<HashList>,
         options: MatchOptions,
     ) -> Matcher {
+        // Before the index takes the lists' hashes over.
+        let videos = ListedVideos::new(&lists, options.video.min_quality);
         let index = Index::build(&mut lists);
         let allow_index = Index::build(&mut allow);
-        Matcher { lists, index, allow, allow_index, options }
+        Matcher { lists, index, videos, allow, allow_index, options }
     }
 
     /// The loaded lists, in the order given.
@@ -141,20 +192,21 @@ impl Matcher {
         &self.options
     }
 
-    /// Algorithms that at least one loaded list has entries for: the only ones worth
-    /// computing for a scan (allowlists add none: they only suppress).
+    /// Algorithms that at least one loaded list has entries for, and the digests the
+    /// allowlists hold: the only ones worth computing for a scan.
     pub fn algorithms(&self) -> BTreeSet<Algorithm> {
-        self.lists.iter().flat_map(|l| l.entries.algorithms().iter().copied()).collect()
+        let listed = self.lists.iter().flat_map(|l| l.entries.algorithms().iter().copied());
+        let allowed = self.allow.iter().flat_map(|l| l.entries.algorithms().iter().copied());
+        listed.chain(allowed.filter(|a| a.is_digest())).collect()
     }
 
-    fn is_allowed(&self, algorithm: Algorithm, listed: &HashValue, own: &HashValue) -> bool {
-        [listed, own].into_iter().any(|hash| {
-            if algorithm.is_digest() {
-                !self.allow_index.exact(algorithm, hash).is_empty()
-            } else {
-                !self.allow_index.within(algorithm, hash, 0).is_empty()
-            }
-        })
+    /// Whether the allowlists hold `hash` exactly.
+    fn is_allowed(&self, algorithm: Algorithm, hash: &HashValue) -> bool {
+        if algorithm.is_digest() {
+            !self.allow_index.exact(algorithm, hash).is_empty()
+        } else {
+            !self.allow_index.within(algorithm, hash, 0).is_empty()
+        }
     }
 
     /// Matches one file's hashes against every list.
@@ -193,7 +245,9 @@ impl Matcher {
                         distance: 0,
                         threshold,
                         orientation: None,
+                        quality: None,
                         suspicious: false,
+                        video: None,
                     });
                 }
             } else {
@@ -205,7 +259,9 @@ impl Matcher {
                         distance: hit.distance,
                         threshold,
                         orientation: None,
+                        quality: None,
                         suspicious: false,
+                        video: None,
                     });
                 }
             }
@@ -230,20 +286,32 @@ impl Matcher {
                             threshold,
                             // The variant that matched undoes the file's transformation.
                             orientation: Some(variant.inverse()),
+                            quality: Some(pdq.quality()),
                             suspicious: false,
+                            video: None,
                         });
                     }
                 }
             }
         }
 
+        if let Some(video) = &hashes.video {
+            self.match_video(video, &mut offer);
+        }
+
+        // A file allowlisted by one of its digests is allowed whole: that is how a known
+        // false positive is usually recorded.
+        let file_allowed =
+            hashes.values.iter().any(|(&a, hash)| a.is_digest() && self.is_allowed(a, hash));
         let own = |algorithm: Algorithm| match (algorithm, &hashes.pdq) {
             (Algorithm::Pdq, Some(pdq)) => Some(pdq.hash()),
             _ => hashes.values.get(&algorithm).cloned(),
         };
         let (mut allowed, mut matches): (Vec<Match>, Vec<Match>) =
             best.into_values().partition(|m| {
-                own(m.algorithm).is_some_and(|own| self.is_allowed(m.algorithm, &m.hash, &own))
+                file_allowed
+                    || self.is_allowed(m.algorithm, &m.hash)
+                    || own(m.algorithm).is_some_and(|own| self.is_allowed(m.algorithm, &own))
             });
         // Closest first, then in list order (the first list and line carrying the hash).
         let order = |m: &Match| (m.distance, m.sources[0], m.algorithm, m.hash.clone());

@@ -1,0 +1,133 @@
+//! Matching a scanned video's sampled frames: against listed videos (vPDQ) and against
+//! listed images (PDQ entries: a known picture shown in a video).
+//!
+//! Owns grouping a list's vPDQ rows into videos (rows of one list sharing an `id` are one
+//! video; a list's rows without an id are one video too), the decision that a scanned video
+//! matches a listed one, and the time ranges reported with every video match. Must not
+//! decode or hash: frames arrive hashed in a [`VideoHash`].
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+
+use super::{Match, Matcher, VideoEvidence};
+use crate::hash::vpdq::{self, VideoHash, VideoIndex};
+use crate::hash::{Algorithm, HashValue};
+use crate::hashlist::HashList;
+use crate::index::EntryRef;
+
+/// The videos that the lists' vPDQ rows describe, indexed together.
+pub(super) struct ListedVideos {
+    index: VideoIndex,
+    /// Per video id of `index`: its first row, and that row's hash, which names the video
+    /// wherever a match is keyed by hash (the flood guard, the allowlist).
+    videos: Vec<(EntryRef, HashValue)>,
+}
+
+impl ListedVideos {
+    /// Groups the vPDQ rows of `lists` into videos and indexes their frames. Must run while
+    /// the lists still hold their hashes.
+    pub(super) fn new(lists: &[HashList], min_quality: u8) -> ListedVideos {
+        let mut videos = Vec::new();
+        let mut frames: Vec<Vec<(HashValue, Option<u8>)>> = Vec::new();
+        for (l, list) in lists.iter().enumerate() {
+            let entries = &list.entries;
+            let mut by_id: HashMap<Option<&str>, usize> = HashMap::new();
+            for (row, _) in
+                entries.algorithms().iter().enumerate().filter(|(_, a)| **a == Algorithm::Vpdq)
+            {
+                let hash = entries.hash(row).expect("the index has not taken the hashes yet");
+                let video = *by_id.entry(entries.id(row)).or_insert_with(|| {
+                    videos.push((EntryRef { list: l as u32, entry: row as u32 }, hash.clone()));
+                    frames.push(Vec::new());
+                    frames.len() - 1
+                });
+                frames[video].push((hash, entries.quality(row)));
+            }
+        }
+        ListedVideos { index: VideoIndex::new(frames, min_quality), videos }
+    }
+}
+
+impl Matcher {
+    /// Offers the matches of a scanned video's frames: one per listed video that it matches
+    /// by the rules of [`vpdq::is_match`], and one per listed PDQ image that some frame of
+    /// quality high enough is within the PDQ threshold of (frames as stored: vPDQ keeps no
+    /// DCT to derive rotations from, and neither does the reference).
+    pub(super) fn match_video(&self, video: &VideoHash, offer: &mut impl FnMut(Match)) {
+        let options = &self.options.video;
+        let distance = self.options.threshold(Algorithm::Vpdq);
+        let listed = &self.videos;
+        if !listed.index.is_empty() {
+            for (id, mut comparison) in
+                listed.index.search(&video.frames, distance, options.min_quality)
+            {
+                if !vpdq::is_match(
+                    &comparison,
+                    options.query_pct,
+                    options.listed_pct,
+                    options.min_frames,
+                ) {
+                    continue;
+                }
+                let matched = std::mem::take(&mut comparison.matched_query_frames);
+                let (first, hash) = &listed.videos[id as usize];
+                offer(Match {
+                    algorithm: Algorithm::Vpdq,
+                    hash: hash.clone(),
+                    sources: vec![*first],
+                    distance: comparison.closest.unwrap_or(0),
+                    threshold: distance,
+                    orientation: None,
+                    quality: None,
+                    suspicious: false,
+                    video: Some(VideoEvidence {
+                        time_ranges: video.time_ranges(&matched),
+                        comparison: Some(comparison),
+                    }),
+                });
+            }
+        }
+        self.match_frames_to_images(video, offer);
+    }
+
+    fn match_frames_to_images(&self, video: &VideoHash, offer: &mut impl FnMut(Match)) {
+        let threshold = self.options.threshold(Algorithm::Pdq);
+        // A still scene repeats one hash for many frames: search each distinct hash once.
+        let mut frames_of: BTreeMap<&HashValue, Vec<usize>> = BTreeMap::new();
+        for (i, frame) in video.frames.iter().enumerate() {
+            if frame.quality >= self.options.pdq_min_quality {
+                frames_of.entry(&frame.hash).or_default().push(i);
+            }
+        }
+        // Per listed hash: the closest frame's distance and quality, and every frame in reach.
+        let mut found: BTreeMap<HashValue, (u32, u8, Vec<usize>, Vec<EntryRef>)> = BTreeMap::new();
+        for (hash, frames) in frames_of {
+            let quality = video.frames[frames[0]].quality;
+            for hit in self.index.within(Algorithm::Pdq, hash, threshold) {
+                let slot = found
+                    .entry(hit.hash)
+                    .or_insert_with(|| (u32::MAX, 0, Vec::new(), hit.sources.to_vec()));
+                if (hit.distance, Reverse(quality)) < (slot.0, Reverse(slot.1)) {
+                    (slot.0, slot.1) = (hit.distance, quality);
+                }
+                slot.2.extend(&frames);
+            }
+        }
+        for (hash, (distance, quality, frames, sources)) in found {
+            offer(Match {
+                algorithm: Algorithm::Pdq,
+                hash,
+                sources,
+                distance,
+                threshold,
+                orientation: None,
+                quality: Some(quality),
+                suspicious: false,
+                video: Some(VideoEvidence {
+                    comparison: None,
+                    time_ranges: video.time_ranges(&frames),
+                }),
+            });
+        }
+    }
+}
