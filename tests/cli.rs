@@ -414,7 +414,7 @@ fn refused_entries_warn_by_line_and_strict_makes_them_fatal() {
     assert_eq!(code(&check), 2);
     let out = String::from_utf8(check.stdout).unwrap();
     assert!(out.contains(&warning), "{out}");
-    assert!(out.contains("hashlists/demo.csv: native, 8 entries (pdq 4, phash 1, dhash 1, md5 1, sha256 1), 0 refused"), "{out}");
+    assert!(out.contains("hashlists/demo.csv: native, 27 entries (pdq 4, vpdq 19, phash 1, dhash 1, md5 1, sha256 1), 0 refused"), "{out}");
     assert_eq!(code(&mediascreen(&["list", "check", DEMO])), 0);
 }
 

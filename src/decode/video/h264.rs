@@ -39,12 +39,9 @@ pub fn decode_h264_mp4(
         .map_err(|panic| panic_reason(&*panic))?
         .map_err(|e| format!("not a readable MP4/MOV (corrupt or truncated?): {e}"))?;
     let (track, avc1) = h264_track(&mp4)?;
-    let frames = track.samples.len() as u64;
     let duration_s =
         if track.timescale == 0 { 0.0 } else { track.duration as f64 / track.timescale as f64 };
-    // ffmpeg's `avg_frame_rate`: vPDQ stamps frame `n` with `n / fps`, so timestamps only
-    // agree with the reference if the rate is computed the same way.
-    let fps = if duration_s > 0.0 { frames as f64 / duration_s } else { 0.0 };
+    let fps = average_frame_rate(track, &mp4);
     let mut info = VideoInfo {
         width: track.width.into(),
         height: track.height.into(),
@@ -122,6 +119,25 @@ fn decode(
         sink.push(picture);
     }
     Ok(())
+}
+
+/// The frame rate ffmpeg reports as `avg_frame_rate` for an MP4 track, which the vPDQ
+/// reference divides frame numbers by: samples per second of the sample-to-time table's total
+/// (`mov.c`), not of the media header's duration, which counts an encoder's priming delay
+/// too (x264 in MP4 gives 29.8 fps for a 30 fps stream that way, and every timestamp and
+/// sampling step drifts).
+fn average_frame_rate(track: &Track, mp4: &Mp4) -> f64 {
+    let (frames, ticks) = track.trak(mp4).mdia.minf.stbl.stts.entries.iter().fold(
+        (0u64, 0u64),
+        |(frames, ticks), run| {
+            let count = u64::from(run.sample_count);
+            (frames + count, ticks + count * u64::from(run.sample_delta))
+        },
+    );
+    if ticks == 0 {
+        return 0.0;
+    }
+    (frames as f64 * track.timescale as f64) / ticks as f64
 }
 
 /// The first video track coded as H.264, with its decoder configuration.
