@@ -433,3 +433,4 @@ fn clamav_sizes_must_match_too() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["lists"][0]["format"], "hdb");
 }
+

@@ -96,7 +96,8 @@ pub fn parse_reference(text: &str) -> Result<Vec<VpdqFrame>, String> {
         .collect()
 }
 
-fn parse_line(line: &str) -> Result<VpdqFrame, String> {
+/// Parses one line of the reference hasher's output (see [`parse_reference`]).
+pub fn parse_line(line: &str) -> Result<VpdqFrame, String> {
     let fields: Vec<&str> = line.split(',').collect();
     let [frame, quality, hex, seconds] = fields[..] else {
         return Err(format!("expected 4 comma-separated fields, found {}", fields.len()));

@@ -8,9 +8,10 @@
 //! | first line | format |
 //! |---|---|
 //! | a CSV header naming `algorithm` and `hash` | native |
+//! | `<digits>,<digits>,<64 hex>,<seconds>` | Meta's vPDQ hasher output |
 //! | `indicator,first_descriptor_id,…`, or `<hex>,<digits>,…,…` | ThreatExchange CSV |
 //! | `<hex>:<size or *>:<name>…` | ClamAV (`.hdb` for MD5, else `.hsb`) |
-//! | `<signal_type> <hex>` | python-threatexchange text |
+//! | `<signal_type> <hex>`, or `vpdq [<frames>]` | python-threatexchange text |
 //! | `<hex>` | plain |
 //!
 //! Anything else is `None`: a wrong guess would only surface later as a confusing parse
@@ -59,6 +60,12 @@ fn first_line(text: &str) -> Option<ListFormat> {
         return Some(ListFormat::Native);
     }
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    // Before ThreatExchange CSV, which a frame number would pass for as an indicator.
+    if let [frame, quality, hash, seconds] = &columns[..] {
+        if digits(frame) && digits(quality) && hash.len() == 64 && is_hex(hash) {
+            return seconds.parse::<f64>().is_ok().then_some(ListFormat::VpdqText);
+        }
+    }
     let header = columns.len() > 1 && columns[0] == "indicator";
     if header || (columns.len() == 4 && is_hex(&columns[0]) && digits(&columns[1])) {
         return Some(ListFormat::TeCsv);
@@ -77,6 +84,7 @@ fn first_line(text: &str) -> Option<ListFormat> {
         {
             Some(ListFormat::TeText)
         }
+        ["vpdq", frames, ..] if frames.starts_with('[') => Some(ListFormat::TeText),
         _ => None,
     }
 }
@@ -102,6 +110,9 @@ mod tests {
         assert_eq!(guess("l.txt", &format!("{MD5}:9559:Name\n")), Some(ClamAvHdb));
         assert_eq!(guess("l.txt", &format!("\n# pytx\nvideo_md5 {MD5}\n")), Some(TeText));
         assert_eq!(guess("l.txt", &format!("{MD5}\n")), Some(Plain));
+        let pdq = "e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c";
+        assert_eq!(guess("v.txt", &format!("0,100,{pdq},0.000\n")), Some(VpdqText));
+        assert_eq!(guess("v.txt", &format!("vpdq [\"{pdq},100,0.0\"]\n")), Some(TeText));
         assert_eq!(guess("l", "[{\"signalType\": \"ImagePDQ\"}]"), Some(StopNcii));
         assert_eq!(guess("l", "{\"count\": 0, \"hashRecords\": []}"), Some(StopNcii));
         assert_eq!(guess("l", "[{\"hash_digest\": \"00\", \"algorithm\": \"MD5\"}]"), Some(Tat));

@@ -20,6 +20,7 @@ mod tat;
 mod te_csv;
 mod te_text;
 mod text;
+mod vpdq_text;
 
 use std::fmt;
 use std::io::Read;
@@ -60,11 +61,13 @@ pub enum ListFormat {
     ClamAvHsb,
     /// One bare hash per line.
     Plain,
+    /// Meta's vPDQ hasher output: `frameNumber,quality,pdqHex,timestamp`, one video a file.
+    VpdqText,
 }
 
 impl ListFormat {
     /// Every format, in the order `--list-format` documents them.
-    pub const ALL: [ListFormat; 9] = [
+    pub const ALL: [ListFormat; 10] = [
         ListFormat::Native,
         ListFormat::TeText,
         ListFormat::TeCsv,
@@ -74,6 +77,7 @@ impl ListFormat {
         ListFormat::ClamAvHdb,
         ListFormat::ClamAvHsb,
         ListFormat::Plain,
+        ListFormat::VpdqText,
     ];
 
     /// The name used by `--list-format` and in reports.
@@ -88,6 +92,7 @@ impl ListFormat {
             ListFormat::ClamAvHdb => "hdb",
             ListFormat::ClamAvHsb => "hsb",
             ListFormat::Plain => "plain",
+            ListFormat::VpdqText => "vpdq-text",
         }
     }
 }
@@ -366,6 +371,7 @@ fn parse(
         ListFormat::ClamAvHdb => clamav::parse_hdb(cx, bytes, out),
         ListFormat::ClamAvHsb => clamav::parse_hsb(cx, bytes, out),
         ListFormat::Plain => plain::parse(cx, bytes, out),
+        ListFormat::VpdqText => vpdq_text::parse(cx, bytes, out),
     }
 }
 

@@ -86,6 +86,13 @@ impl Parser {
                 return Err(cx.error(line, reason));
             }
             let entry = entry(layout, &fields, line).map_err(|reason| cx.error(line, reason))?;
+            if entry.algorithm == Algorithm::Vpdq && entry.id.is_none() {
+                // The id is what ties a video's frames together; alone, a frame can never
+                // reach the frames a video match needs.
+                let reason = "vpdq row without an id: its video cannot be told apart".to_string();
+                out(Item::Refused { line, reason });
+                continue;
+            }
             out(Item::Entry(entry));
         }
         Ok(())
@@ -304,6 +311,14 @@ mod tests {
             .starts_with("list.csv:1: header lacks required column \"algorithm\""));
         assert!(error_text("algorithm,hash,lable\n").contains("unknown column \"lable\""));
         assert!(error_text("").starts_with("list.csv:0: empty list"));
+    }
+
+    #[test]
+    fn vpdq_rows_without_an_id_are_refused() {
+        let text = format!("algorithm,hash,id\nvpdq,{PDQ},v1\nvpdq,{PDQ},\n");
+        let items = crate::hashlist::parse_items(parse, "list.csv", None, &text).unwrap();
+        assert!(matches!(&items[0], Item::Entry(e) if e.id.as_deref() == Some("v1")));
+        assert!(matches!(&items[1], Item::Refused { line: 3, reason } if reason.contains("id")));
     }
 
     #[test]

@@ -19,16 +19,10 @@ use super::{text, Item, ListEntry, ParseContext};
 
 /// Parses a whole list in this format.
 pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Item)) -> Result<()> {
-    for (i, line) in text::utf8(cx, bytes)?.lines().enumerate() {
-        let number = i as u64 + 1;
-        let hex = line.trim();
-        if hex.is_empty() || hex.starts_with('#') {
-            continue;
-        }
-        let entry = entry(cx.algorithm, hex, number).map_err(|reason| cx.error(number, reason))?;
-        out(Item::Entry(entry));
-    }
-    Ok(())
+    text::records(cx, bytes, |hex, number| {
+        out(Item::Entry(entry(cx.algorithm, hex, number)?));
+        Ok(())
+    })
 }
 
 fn entry(flag: Option<Algorithm>, hex: &str, line: u64) -> std::result::Result<ListEntry, String> {

@@ -9,8 +9,10 @@
 //! ```
 //!
 //! Blank lines and `#` comments are skipped, and runs of spaces or tabs count as one space.
-//! A signal type mediascreen does not compute (`url`, `raw_text`, `trend_query`, a vPDQ
-//! frame list) is refused, not fatal. Must not match or apply hygiene.
+//! A `vpdq` signal is a whole video: a JSON list of `"pdqHex,quality,timestamp"` frames
+//! (python-threatexchange's `VPDQSignal`), read as one entry per frame, all on that line. A
+//! signal type mediascreen does not compute (`url`, `raw_text`, `trend_query`) is refused,
+//! not fatal. Must not match or apply hygiene.
 
 use crate::error::Result;
 use crate::hash::{Algorithm, HashValue};
@@ -20,21 +22,10 @@ use super::{text, Item, ListEntry, ParseContext};
 
 /// Parses a whole list in this format.
 pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Item)) -> Result<()> {
-    for (i, line) in text::utf8(cx, bytes)?.lines().enumerate() {
-        let number = i as u64 + 1;
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        out(item(line, number).map_err(|reason| cx.error(number, reason))?);
-    }
-    Ok(())
+    text::records(cx, bytes, |line, number| items(line, number, out))
 }
 
-const VPDQ_FRAMES: &str =
-    "vpdq signal is not a bare 64-hex PDQ hash (frame lists cannot be loaded yet)";
-
-fn item(line: &str, number: u64) -> std::result::Result<Item, String> {
+fn items(line: &str, number: u64, out: &mut dyn FnMut(Item)) -> std::result::Result<(), String> {
     let (signal_type, signal) = line.split_once([' ', '\t']).unwrap_or((line, ""));
     let signal = signal.trim();
     let is_name = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -44,19 +35,45 @@ fn item(line: &str, number: u64) -> std::result::Result<Item, String> {
              --list-format plain)"
         ));
     }
-    let refused = |reason: String| Ok(Item::Refused { line: number, reason });
     let algorithm = match algorithm_from_label(signal_type) {
         Ok(algorithm) => algorithm,
-        Err(reason) => return refused(reason),
+        Err(reason) => {
+            out(Item::Refused { line: number, reason });
+            return Ok(());
+        }
     };
-    // python-threatexchange writes a vPDQ signal as a list of frames; only a single frame's
-    // bare PDQ hash is something mediascreen can hold.
-    if algorithm == Algorithm::Vpdq && HashValue::from_hex(algorithm, signal).is_err() {
-        return refused(VPDQ_FRAMES.to_string());
+    if algorithm == Algorithm::Vpdq && signal.starts_with('[') {
+        for frame in vpdq_frames(signal, number)? {
+            out(Item::Entry(frame));
+        }
+        return Ok(());
     }
     let hash = HashValue::from_hex(algorithm, signal)
         .map_err(|e| format!("bad {algorithm} hash {signal:?}: {e}"))?;
-    Ok(Item::Entry(ListEntry::new(algorithm, hash, number)))
+    out(Item::Entry(ListEntry::new(algorithm, hash, number)));
+    Ok(())
+}
+
+/// The frames of a python-threatexchange vPDQ signal: `["pdqHex,quality,timestamp", …]`.
+fn vpdq_frames(signal: &str, line: u64) -> std::result::Result<Vec<ListEntry>, String> {
+    let frames: Vec<String> = serde_json::from_str(signal)
+        .map_err(|e| format!("vpdq signal is not a JSON list of frames: {e}"))?;
+    frames
+        .iter()
+        .map(|frame| {
+            let bad = || format!("vpdq frame {frame:?} is not \"pdqHex,quality,timestamp\"");
+            let [hex, quality, timestamp] = frame.split(',').collect::<Vec<_>>()[..] else {
+                return Err(bad());
+            };
+            let hash = HashValue::from_hex(Algorithm::Vpdq, hex.trim()).map_err(|_| bad())?;
+            let mut entry = ListEntry::new(Algorithm::Vpdq, hash, line);
+            entry.quality =
+                Some(quality.trim().parse().ok().filter(|q| *q <= 100).ok_or_else(bad)?);
+            entry.timestamp =
+                Some(timestamp.trim().parse().ok().filter(|t: &f64| *t >= 0.0).ok_or_else(bad)?);
+            Ok(entry)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -73,7 +90,7 @@ mod tests {
     fn signals_load_and_other_types_are_refused() {
         let text = format!(
             "# exported\npdq {PDQ}\n\nvideo_md5\t AD5148579E2A0886849021264351A52A \r\n\
-             url https://example.com/a b\nvpdq {PDQ}\nvpdq [\"{PDQ},100,0.000\"]\n"
+             url https://example.com/a b\nvpdq {PDQ}\nvpdq [\"{PDQ},100,0.0\", \"{PDQ},7,1.02\"]\n"
         );
         let items = parse_str(&text).unwrap();
         let Item::Entry(pdq) = &items[0] else { panic!("{items:?}") };
@@ -86,8 +103,21 @@ mod tests {
         );
         let Item::Entry(vpdq) = &items[3] else { panic!("{items:?}") };
         assert_eq!((vpdq.algorithm, vpdq.line), (Algorithm::Vpdq, 6));
-        assert!(matches!(&items[4], Item::Refused { line: 7, reason } if reason.contains("vpdq")));
-        assert_eq!(items.len(), 5);
+        // A whole video on line 7: one entry per frame.
+        let frames: Vec<_> = items[4..]
+            .iter()
+            .map(|item| match item {
+                Item::Entry(e) => (e.algorithm, e.line, e.quality, e.timestamp),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            frames,
+            [(Algorithm::Vpdq, 7, Some(100), Some(0.0)), (Algorithm::Vpdq, 7, Some(7), Some(1.02))]
+        );
+        assert_eq!(items.len(), 6);
+        let error = parse_str(&format!("vpdq [\"{PDQ},100\"]\n")).unwrap_err().to_string();
+        assert!(error.starts_with("te.txt:1: vpdq frame"), "{error}");
     }
 
     #[test]

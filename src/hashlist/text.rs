@@ -1,7 +1,7 @@
 //! What every parser needs from a list's raw bytes: its text, and the line an offset is on.
 //!
-//! Owns decoding (a list must be UTF-8; a leading byte-order mark is dropped) and turning
-//! byte offsets into 1-based line numbers, for the formats whose records are found by
+//! Owns decoding (a list must be UTF-8; a leading byte-order mark is dropped), walking the
+//! records of line-per-record formats, and turning byte offsets into 1-based line numbers, for the formats whose records are found by
 //! position rather than line by line (JSON, XML). Must not know any list format.
 
 use crate::error::Result;
@@ -13,6 +13,22 @@ pub(super) fn utf8<'a>(cx: &ParseContext<'_>, bytes: &'a [u8]) -> Result<&'a str
     let text = std::str::from_utf8(bytes)
         .map_err(|e| cx.error(Lines::new(bytes).at(e.valid_up_to()), "not valid UTF-8"))?;
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// Calls `record` with each line of a line-per-record list, trimmed, and its 1-based number,
+/// skipping blank lines and `#` comments; a record's `Err` becomes a fatal error at its line.
+pub(super) fn records(
+    cx: &ParseContext<'_>,
+    bytes: &[u8],
+    mut record: impl FnMut(&str, u64) -> std::result::Result<(), String>,
+) -> Result<()> {
+    for (i, line) in utf8(cx, bytes)?.lines().enumerate() {
+        let (number, line) = (i as u64 + 1, line.trim());
+        if !line.is_empty() && !line.starts_with('#') {
+            record(line, number).map_err(|reason| cx.error(number, reason))?;
+        }
+    }
+    Ok(())
 }
 
 /// Line numbers of byte offsets. Counting resumes from the last offset asked about, because

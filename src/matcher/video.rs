@@ -2,7 +2,8 @@
 //! listed images (PDQ entries: a known picture shown in a video).
 //!
 //! Owns grouping a list's vPDQ rows into videos (rows of one list sharing an `id` are one
-//! video; a list's rows without an id are one video too), the decision that a scanned video
+//! video; rows without an id, one per line, as python-threatexchange writes a whole video on
+//! one line), the decision that a scanned video
 //! matches a listed one, and the time ranges reported with every video match. Must not
 //! decode or hash: frames arrive hashed in a [`VideoHash`].
 
@@ -31,12 +32,13 @@ impl ListedVideos {
         let mut frames: Vec<Vec<(HashValue, Option<u8>)>> = Vec::new();
         for (l, list) in lists.iter().enumerate() {
             let entries = &list.entries;
-            let mut by_id: HashMap<Option<&str>, usize> = HashMap::new();
+            let mut by_id: HashMap<Result<&str, u64>, usize> = HashMap::new();
             for (row, _) in
                 entries.algorithms().iter().enumerate().filter(|(_, a)| **a == Algorithm::Vpdq)
             {
                 let hash = entries.hash(row).expect("the index has not taken the hashes yet");
-                let video = *by_id.entry(entries.id(row)).or_insert_with(|| {
+                let key = entries.id(row).ok_or_else(|| entries.line(row));
+                let video = *by_id.entry(key).or_insert_with(|| {
                     videos.push((EntryRef { list: l as u32, entry: row as u32 }, hash.clone()));
                     frames.push(Vec::new());
                     frames.len() - 1
