@@ -29,6 +29,17 @@ impl Default for DecodeLimits {
     }
 }
 
+impl DecodeLimits {
+    /// The same bounds in the form the image decoders take.
+    pub(crate) fn image_limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(self.max_dimension);
+        limits.max_image_height = Some(self.max_dimension);
+        limits.max_alloc = Some(self.max_alloc);
+        limits
+    }
+}
+
 /// Decodes `bytes`, already sniffed as `format`, to RGB8. Alpha is dropped without
 /// compositing and wider samples are narrowed, as the reference tools' RGB conversion does.
 /// Animated formats yield their first frame.
@@ -39,11 +50,7 @@ pub fn decode_rgb(
 ) -> Result<RgbImage, String> {
     let run = || -> Result<RgbImage, String> {
         let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-        let mut image_limits = Limits::default();
-        image_limits.max_image_width = Some(limits.max_dimension);
-        image_limits.max_image_height = Some(limits.max_dimension);
-        image_limits.max_alloc = Some(limits.max_alloc);
-        reader.limits(image_limits);
+        reader.limits(limits.image_limits());
         let image = reader.decode().map_err(|e| e.to_string())?;
         if image.width() == 0 || image.height() == 0 {
             return Err("image has no pixels".to_string());

@@ -1,5 +1,6 @@
 //! Video decoding of untrusted bytes: H.264 in MP4/MOV in-process ([`h264`]), animated GIF
-//! and WebP through the image decoders, everything else through an `ffmpeg` found on `PATH`.
+//! and WebP through the image decoders ([`animation`]), everything else, and MP4/MOV the
+//! in-process decoder cannot handle, through an `ffmpeg` found at run time ([`ffmpeg`]).
 //!
 //! Owns choosing the decoder for a sniffed video, numbering frames from 0 in decode order,
 //! the frame rate the vPDQ reference would see, converting only the sampled frames to RGB8,
@@ -7,13 +8,18 @@
 //! hash or choose which frames to sample: the caller gives the step, as a function of the
 //! frame rate, and hashes what it is handed. Nothing is ever written to disk.
 
+pub mod animation;
+pub mod ffmpeg;
 pub mod h264;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use image::RgbImage;
+use image::{ImageFormat, RgbImage};
 
+use super::DecodeLimits;
+pub use animation::{decode_animation, is_animated};
+pub use ffmpeg::{decode_ffmpeg, ffmpeg_version, Ffmpeg};
 pub use h264::decode_h264_mp4;
 
 /// What a decoded video turned out to be.
@@ -53,13 +59,19 @@ pub struct VideoLimits {
     pub max_seconds: f64,
     /// Wall-clock time one video may take to decode.
     pub timeout: Duration,
+    /// Bounds on one decoded picture, as for still images.
+    pub image: DecodeLimits,
 }
 
 impl Default for VideoLimits {
     /// Three hours of video, and half an hour to decode it: a 3 h 720p H.264 video decodes
     /// in about 30 min on one core here.
     fn default() -> Self {
-        VideoLimits { max_seconds: 3.0 * 3600.0, timeout: Duration::from_secs(30 * 60) }
+        VideoLimits {
+            max_seconds: 3.0 * 3600.0,
+            timeout: Duration::from_secs(30 * 60),
+            image: DecodeLimits::default(),
+        }
     }
 }
 
@@ -100,23 +112,47 @@ impl Deadline {
         if Instant::now() < self.at {
             return Ok(());
         }
-        Err(format!(
+        Err(self.reason(frame))
+    }
+
+    /// Why decoding stopped at frame `frame` because the time ran out.
+    pub(crate) fn reason(&self, frame: u64) -> String {
+        format!(
             "decoding took longer than the {} s time limit (--file-timeout); screened its \
              first {frame} frames only",
             self.timeout.as_secs()
-        ))
+        )
+    }
+
+    /// The time left, zero once it is up.
+    pub(crate) fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
     }
 }
 
 /// Decodes the video in `bytes`, sniffed as `media_type`, read from `path`, handing every
-/// `step(fps)`-th frame to `on_frame` as RGB8.
+/// `step(fps)`-th frame to `on_frame` as RGB8. Animated GIF and WebP count as video.
 ///
 /// `Err` means nothing could be decoded, with the reason (for a codec mediascreen cannot
 /// decode in-process when `ffmpeg` is missing, the reason says so and that installing it
 /// fixes it).
 pub fn decode_video(
     bytes: &[u8],
-    _path: &Path,
+    path: &Path,
+    media_type: &str,
+    limits: &VideoLimits,
+    step: Step<'_>,
+    on_frame: &mut dyn FnMut(u64, &RgbImage),
+) -> Result<Decoded, String> {
+    decode_video_with(Ffmpeg::detected(), bytes, path, media_type, limits, step, on_frame)
+}
+
+/// [`decode_video`] with the `ffmpeg` to use given rather than detected; `None` decodes as
+/// when none is installed.
+pub fn decode_video_with(
+    ffmpeg: Option<&Ffmpeg>,
+    bytes: &[u8],
+    path: &Path,
     media_type: &str,
     limits: &VideoLimits,
     step: Step<'_>,
@@ -124,8 +160,72 @@ pub fn decode_video(
 ) -> Result<Decoded, String> {
     match media_type {
         "video/mp4" | "video/quicktime" | "video/x-m4v" => {
-            decode_h264_mp4(bytes, limits, step, on_frame)
+            // In-process first: it is faster and needs nothing installed. Whatever it cannot
+            // start on (HEVC, AV1, profiles openh264 lacks) goes to ffmpeg; nothing was
+            // delivered yet, so the frames are not handed over twice.
+            let reason = match decode_h264_mp4(bytes, limits, step, on_frame) {
+                Err(reason) => reason,
+                Ok(Decoded { info, incomplete: Some(reason) }) if info.frames == 0 => reason,
+                decoded => return decoded,
+            };
+            match ffmpeg {
+                Some(ffmpeg) => decode_ffmpeg(ffmpeg, path, limits, step, on_frame)
+                    .map_err(|e| format!("{reason}; ffmpeg: {e}")),
+                None => Err(format!("{reason}; installing ffmpeg may decode it")),
+            }
         }
-        other => Err(format!("{other} cannot be decoded yet")),
+        "image/gif" => decode_animation(bytes, ImageFormat::Gif, limits, step, on_frame),
+        "image/webp" => decode_animation(bytes, ImageFormat::WebP, limits, step, on_frame),
+        video if video.starts_with("video/") => match ffmpeg {
+            Some(ffmpeg) => decode_ffmpeg(ffmpeg, path, limits, step, on_frame),
+            None => Err(format!(
+                "{} cannot be decoded in-process; install ffmpeg to screen it",
+                describe(bytes, video)
+            )),
+        },
+        other => Err(format!("{other} is not a video")),
+    }
+}
+
+/// The media type with the codec, when the container names it within its first bytes
+/// (Matroska and WebM do): what a user needs to know to judge a missing decoder.
+fn describe(bytes: &[u8], media_type: &str) -> String {
+    match matroska_codec(bytes) {
+        Some(codec) => format!("{media_type} ({codec})"),
+        None => media_type.to_string(),
+    }
+}
+
+/// The first video CodecID of a Matroska/WebM file, in ffmpeg's naming where it differs.
+fn matroska_codec(bytes: &[u8]) -> Option<String> {
+    // The CodecID element (ID 0x86, one-byte size) of the first track sits in the header,
+    // well inside 64 KiB; a video codec's ID starts "V_".
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    head.windows(4).enumerate().find_map(|(at, w)| {
+        let size = usize::from(w[1].checked_sub(0x80)?);
+        if w[0] != 0x86 || &w[2..] != b"V_" {
+            return None;
+        }
+        let id = std::str::from_utf8(head.get(at + 2..at + 2 + size)?).ok()?;
+        Some(match id {
+            "V_MPEG4/ISO/AVC" => "h264".to_string(),
+            "V_MPEGH/ISO/HEVC" => "hevc".to_string(),
+            other => other.trim_start_matches("V_").to_ascii_lowercase(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matroska_codec_ids_are_named() {
+        let mut header = b"\x1a\x45\xdf\xa3 junk \xae\x86\x85V_VP9\x83\x81\x01".to_vec();
+        assert_eq!(matroska_codec(&header).as_deref(), Some("vp9"));
+        assert_eq!(describe(&header, "video/webm"), "video/webm (vp9)");
+        header.truncate(14);
+        assert_eq!(matroska_codec(&header), None);
+        assert_eq!(describe(b"RIFF", "video/x-msvideo"), "video/x-msvideo");
     }
 }

@@ -1,0 +1,485 @@
+//! Video decoding through the `ffmpeg` and `ffprobe` commands, for what cannot be decoded
+//! in-process (VP8/VP9/AV1, HEVC, WebM, Matroska, AVI…).
+//!
+//! Owns finding the commands at run time, probing the first video stream, and running ffmpeg
+//! so that its frames match the vPDQ reference's libav decode: no autorotation, every frame
+//! passed through in decode order, RGB24 by swscale's area filter at native size. Also owns
+//! keeping a child process on a leash: killed when the time limit passes or the caller stops
+//! early, always reaped, its stderr drained so it cannot block. Must not hash, and must never
+//! write anything to disk: the file is read by ffmpeg from its path (MP4s with the index at
+//! the end need seeking), and frames come back through a pipe.
+
+use std::ffi::OsString;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::thread::{self, JoinHandle};
+
+use image::RgbImage;
+use serde::Deserialize;
+
+use super::{Deadline, Decoded, Step, VideoInfo, VideoLimits};
+
+/// Environment variable naming the ffmpeg binary to use instead of the one on `PATH`.
+const FFMPEG_VARIABLE: &str = "MEDIASCREEN_FFMPEG";
+
+/// How much of a child's stderr is kept: its first lines say what went wrong, the rest is
+/// usually the same complaint repeated per frame.
+const STDERR_KEPT: usize = 2048;
+
+/// A working pair of `ffmpeg` and `ffprobe` commands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ffmpeg {
+    ffmpeg: PathBuf,
+    ffprobe: PathBuf,
+    version: String,
+}
+
+impl Ffmpeg {
+    /// The ffmpeg named by `MEDIASCREEN_FFMPEG`, else the one on `PATH`, looked for once per
+    /// process; `None` when it or its ffprobe does not run.
+    pub fn detected() -> Option<&'static Ffmpeg> {
+        static DETECTED: OnceLock<Option<Ffmpeg>> = OnceLock::new();
+        DETECTED
+            .get_or_init(|| {
+                let named = std::env::var_os(FFMPEG_VARIABLE).filter(|path| !path.is_empty());
+                Ffmpeg::at(named.map_or_else(|| PathBuf::from("ffmpeg"), PathBuf::from))
+            })
+            .as_ref()
+    }
+
+    /// The ffmpeg at `ffmpeg` (a bare name is looked up on `PATH`), with the ffprobe beside
+    /// it or else on `PATH`; `None` when either does not run.
+    pub fn at(ffmpeg: impl Into<PathBuf>) -> Option<Ffmpeg> {
+        let ffmpeg = ffmpeg.into();
+        let version = first_line_of_version(&ffmpeg)?;
+        let probe_name = format!("ffprobe{}", std::env::consts::EXE_SUFFIX);
+        let beside = ffmpeg
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .map(|dir| dir.join(&probe_name));
+        let ffprobe = beside
+            .into_iter()
+            .chain([PathBuf::from(probe_name)])
+            .find(|ffprobe| first_line_of_version(ffprobe).is_some())?;
+        Some(Ffmpeg { ffmpeg, ffprobe, version })
+    }
+
+    /// The first line of `ffmpeg -version`, e.g. `ffmpeg version 5.1.9-0+deb12u1 …`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The option that passes every decoded frame through untouched: `-fps_mode` replaced
+    /// `-vsync` in ffmpeg 5.1, and the old name is on its way out.
+    fn passthrough_option(&self) -> &'static str {
+        let number = self.version.strip_prefix("ffmpeg version ").unwrap_or_default();
+        let mut parts = number.split(|c: char| !c.is_ascii_digit()).map(str::parse::<u32>);
+        match (parts.next(), parts.next()) {
+            (Some(Ok(major)), Some(Ok(minor))) if (major, minor) < (5, 1) => "-vsync",
+            // Git builds ("N-…") and anything newer.
+            _ => "-fps_mode",
+        }
+    }
+}
+
+/// The first line of `ffmpeg -version` when one is found, so reports can say which decoded
+/// the videos, or that none did.
+pub fn ffmpeg_version() -> Option<String> {
+    Ffmpeg::detected().map(|ffmpeg| ffmpeg.version.clone())
+}
+
+fn first_line_of_version(program: &Path) -> Option<String> {
+    let output = Command::new(program)
+        .arg("-version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|output| output.status.success())?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().next()?;
+    // Drop the copyright notice that follows the version on the same line.
+    let line = line.split(" Copyright").next().unwrap_or(line).trim();
+    (!line.is_empty()).then(|| line.to_string())
+}
+
+/// Decodes the first video stream of the file at `path` with `ffmpeg`, handing every
+/// `step(fps)`-th frame to `on_frame` as RGB8, frames numbered from 0 in decode order.
+///
+/// The rate is the stream's `avg_frame_rate`, or `r_frame_rate` when that is unknown, as the
+/// vPDQ reference takes it. `Err` means no frame could be decoded; a stream that breaks or
+/// runs into a limit part way gives `Ok` with [`Decoded::incomplete`] set, after the frames
+/// before the break. A picture size change part way is scaled to the first size by ffmpeg,
+/// which keeps the frames aligned in the pipe.
+pub fn decode_ffmpeg(
+    ffmpeg: &Ffmpeg,
+    path: &Path,
+    limits: &VideoLimits,
+    step: Step<'_>,
+    on_frame: &mut dyn FnMut(u64, &RgbImage),
+) -> Result<Decoded, String> {
+    let deadline = limits.deadline();
+    let stream = probe(ffmpeg, path, &deadline)?;
+    let (width, height) = (stream.width, stream.height);
+    let frame_bytes = frame_bytes(width, height, limits)?;
+    let step = step(stream.fps).max(1);
+    let last = limits.last_frame(stream.fps);
+
+    let mut command = Command::new(&ffmpeg.ffmpeg);
+    command.args(["-nostdin", "-v", "error", "-noautorotate"]);
+    if limits.max_seconds.is_finite() {
+        // A second beyond the limit, so that a longer video shows itself by a frame past the
+        // last one wanted even when its timestamps do not start at zero.
+        command.arg("-t").arg((limits.max_seconds + 1.0).to_string());
+    }
+    command.arg("-i").arg(file_url(path));
+    command.args(["-map", "0:v:0", ffmpeg.passthrough_option(), "passthrough"]);
+    command.args(["-sws_flags", "area", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]);
+    let mut child = Supervised::spawn(command, &deadline)?;
+
+    let mut rgb = RgbImage::new(width, height);
+    let mut frames = 0u64;
+    let mut too_long = None;
+    let broken = loop {
+        match fill(&mut child.stdout, &mut rgb) {
+            Ok(0) => break None,
+            Ok(n) if n < frame_bytes => {
+                break Some("ffmpeg's output ended part way through a frame".to_string());
+            }
+            Ok(_) => {}
+            Err(e) => break Some(format!("reading ffmpeg's output: {e}")),
+        }
+        if frames > last {
+            too_long = Some(limits.too_long(frames));
+            break None;
+        }
+        if frames.is_multiple_of(step) {
+            on_frame(frames, &rgb);
+        }
+        frames += 1;
+    };
+    let outcome = child.finish();
+    let incomplete = if outcome.timed_out {
+        Some(deadline.reason(frames))
+    } else if too_long.is_some() {
+        // ffmpeg was killed for it, so its exit says nothing about the file.
+        too_long
+    } else {
+        // ffmpeg's own complaint says more than a short read does.
+        outcome.error().or(broken).or_else(|| {
+            // `-t` cut it, with a rate too unclear to tell the last frame by its number.
+            (stream.duration_s > limits.max_seconds + 1.0).then(|| limits.too_long(frames))
+        })
+    };
+    if frames == 0 {
+        return Err(incomplete.unwrap_or_else(|| "ffmpeg decoded no frames".to_string()));
+    }
+    let info = VideoInfo { width, height, fps: stream.fps, duration_s: stream.duration_s, frames };
+    Ok(Decoded { info, incomplete })
+}
+
+/// The size of one RGB24 frame, if a frame that size is within the limits.
+fn frame_bytes(width: u32, height: u32, limits: &VideoLimits) -> Result<usize, String> {
+    let too_large = || format!("{width}x{height} frames exceed the decoding limits");
+    if width == 0 || height == 0 {
+        return Err("the video stream has no picture size".to_string());
+    }
+    if width.max(height) > limits.image.max_dimension {
+        return Err(too_large());
+    }
+    let bytes = u64::from(width) * u64::from(height) * 3;
+    if bytes > limits.image.max_alloc {
+        return Err(too_large());
+    }
+    usize::try_from(bytes).map_err(|_| too_large())
+}
+
+/// `path` as an ffmpeg input that is always a file: a name starting with `-` is not an
+/// option and one containing `:` is not a protocol. Built as an `OsString` so that names
+/// which are not UTF-8 still work.
+fn file_url(path: &Path) -> OsString {
+    let mut url = OsString::from("file:");
+    url.push(path.as_os_str());
+    url
+}
+
+/// Fills `buffer` from `reader` as far as it goes, returning how much was read: less than its
+/// length only at the end of the stream.
+fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// What ffprobe says about the first video stream.
+#[derive(Debug, PartialEq)]
+struct Stream {
+    width: u32,
+    height: u32,
+    fps: f64,
+    duration_s: f64,
+}
+
+fn probe(ffmpeg: &Ffmpeg, path: &Path, deadline: &Deadline) -> Result<Stream, String> {
+    let mut command = Command::new(&ffmpeg.ffprobe);
+    command.args(["-v", "error", "-select_streams", "v:0", "-show_entries"]);
+    command.arg("stream=codec_name,width,height,avg_frame_rate,r_frame_rate:format=duration");
+    command.args(["-of", "json"]).arg(file_url(path));
+    let mut child = Supervised::spawn(command, deadline)?;
+    let mut json = Vec::new();
+    // The answer is a few hundred bytes; a megabyte means something is wrong.
+    let read = (&mut child.stdout).take(1 << 20).read_to_end(&mut json);
+    let outcome = child.finish();
+    if outcome.timed_out {
+        return Err(deadline.reason(0));
+    }
+    if let Some(error) = outcome.error() {
+        return Err(format!("ffprobe: {error}"));
+    }
+    read.map_err(|e| format!("reading ffprobe's output: {e}"))?;
+    parse_probe(&json)
+}
+
+fn parse_probe(json: &[u8]) -> Result<Stream, String> {
+    #[derive(Deserialize)]
+    struct Output {
+        #[serde(default)]
+        streams: Vec<ProbedStream>,
+        format: Option<Format>,
+    }
+    #[derive(Deserialize)]
+    struct ProbedStream {
+        codec_name: Option<String>,
+        width: Option<u32>,
+        height: Option<u32>,
+        avg_frame_rate: Option<String>,
+        r_frame_rate: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Format {
+        duration: Option<String>,
+    }
+    let output: Output =
+        serde_json::from_slice(json).map_err(|e| format!("unreadable ffprobe output: {e}"))?;
+    let stream = output.streams.into_iter().next().ok_or("no video stream")?;
+    let (Some(width), Some(height)) = (stream.width, stream.height) else {
+        let codec = stream.codec_name.as_deref().unwrap_or("unknown");
+        return Err(format!("the video stream ({codec}) has no picture size"));
+    };
+    let fps = [stream.avg_frame_rate, stream.r_frame_rate]
+        .iter()
+        .flatten()
+        .find_map(|rate| rational(rate))
+        .unwrap_or(0.0);
+    let duration_s = output
+        .format
+        .and_then(|format| format.duration?.parse::<f64>().ok())
+        .filter(|duration| duration.is_finite() && *duration > 0.0)
+        .unwrap_or(0.0);
+    Ok(Stream { width, height, fps, duration_s })
+}
+
+/// A positive frame rate written as ffmpeg does, `30000/1001`; `None` for `0/0`.
+fn rational(text: &str) -> Option<f64> {
+    let (numerator, denominator) = text.split_once('/')?;
+    let rate = numerator.trim().parse::<f64>().ok()? / denominator.trim().parse::<f64>().ok()?;
+    (rate.is_finite() && rate > 0.0).then_some(rate)
+}
+
+/// A running child whose stdout is read by the caller, whose stderr is drained on a thread,
+/// and which a watchdog kills when the deadline passes. Dropping it kills and reaps the
+/// child, so an early return or a panic in the caller leaves no process behind.
+struct Supervised {
+    child: Arc<Mutex<Child>>,
+    stdout: ChildStdout,
+    stderr: Option<JoinHandle<Vec<u8>>>,
+    watchdog: Option<(Sender<()>, JoinHandle<bool>)>,
+}
+
+/// How a supervised child ended.
+struct Outcome {
+    /// `None` when it could not be waited for.
+    status: Option<ExitStatus>,
+    /// The start of what it wrote to stderr.
+    stderr: Vec<u8>,
+    /// Whether the watchdog killed it.
+    timed_out: bool,
+}
+
+impl Outcome {
+    /// What went wrong, if anything: the first line of stderr that says something, else a
+    /// failed exit status.
+    fn error(&self) -> Option<String> {
+        let text = String::from_utf8_lossy(&self.stderr);
+        if let Some(line) = text.lines().map(str::trim).find(|line| !line.is_empty()) {
+            return Some(without_address(line));
+        }
+        match self.status {
+            Some(status) if status.success() => None,
+            Some(status) => Some(format!("exited with {status}")),
+            None => Some("could not be waited for".to_string()),
+        }
+    }
+}
+
+/// `line` without the context address ffmpeg puts in its prefixes (`[vp9 @ 0x55d0…]`), which
+/// differs on every run and would make identical errors look different.
+fn without_address(line: &str) -> String {
+    if let (Some(at), Some(end)) = (line.find(" @ 0x"), line.find(']')) {
+        if line.starts_with('[') && at < end {
+            return format!("{}{}", &line[..at], &line[end..]);
+        }
+    }
+    line.to_string()
+}
+
+impl Supervised {
+    fn spawn(mut command: Command, deadline: &Deadline) -> Result<Supervised, String> {
+        let program = Path::new(command.get_program()).display().to_string();
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run {program}: {e}"))?;
+        let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            unreachable!("both pipes were requested");
+        };
+        let child = Arc::new(Mutex::new(child));
+        // Without a reader the child blocks once the pipe is full and never finishes.
+        let stderr = thread::spawn(move || {
+            let mut kept = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+                let room = STDERR_KEPT.saturating_sub(kept.len());
+                kept.extend_from_slice(&chunk[..n.min(room)]);
+            }
+            kept
+        });
+        let (stop, stopped) = mpsc::channel::<()>();
+        let watched = Arc::clone(&child);
+        let remaining = deadline.remaining();
+        let watchdog = thread::spawn(move || {
+            let timed_out = stopped.recv_timeout(remaining) == Err(RecvTimeoutError::Timeout);
+            if timed_out {
+                let _ = lock(&watched).kill();
+            }
+            timed_out
+        });
+        Ok(Supervised { child, stdout, stderr: Some(stderr), watchdog: Some((stop, watchdog)) })
+    }
+
+    /// Waits for the child to exit, once its stdout has been read to the end or is no longer
+    /// wanted (the child is then killed).
+    fn finish(mut self) -> Outcome {
+        self.end()
+    }
+
+    fn end(&mut self) -> Outcome {
+        let timed_out = self.watchdog.take().is_some_and(|(stop, watchdog)| {
+            // Sending fails only if the watchdog has already given up waiting.
+            let _ = stop.send(());
+            watchdog.join().unwrap_or(true)
+        });
+        let mut child = lock(&self.child);
+        // The caller stops reading before the end only when it wants no more frames; killing
+        // an exited child is harmless, and without it `wait` could block forever.
+        let exited = child.try_wait().ok().flatten();
+        let status = exited.or_else(|| {
+            let _ = child.kill();
+            child.wait().ok()
+        });
+        drop(child);
+        let stderr = self.stderr.take().and_then(|thread| thread.join().ok()).unwrap_or_default();
+        Outcome { status, stderr, timed_out }
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        if self.watchdog.is_some() {
+            self.end();
+        }
+    }
+}
+
+fn lock(child: &Mutex<Child>) -> std::sync::MutexGuard<'_, Child> {
+    child.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_output_gives_size_rate_and_duration() {
+        let json = br#"{"programs": [], "streams": [{"codec_name": "h264", "width": 480,
+            "height": 720, "r_frame_rate": "30/1", "avg_frame_rate": "30000/1001"}],
+            "format": {"duration": "6.891000"}}"#;
+        let stream = parse_probe(json).unwrap();
+        assert_eq!((stream.width, stream.height, stream.duration_s), (480, 720, 6.891));
+        assert!((stream.fps - 29.97).abs() < 0.001, "{}", stream.fps);
+        let unknown_average = br#"{"streams": [{"width": 2, "height": 2,
+            "avg_frame_rate": "0/0", "r_frame_rate": "25/1"}], "format": {}}"#;
+        let stream = parse_probe(unknown_average).unwrap();
+        assert_eq!((stream.fps, stream.duration_s), (25.0, 0.0));
+        assert_eq!(parse_probe(br#"{"streams": []}"#), Err("no video stream".to_string()));
+        assert!(parse_probe(br#"{"streams": [{"codec_name": "vp9"}]}"#)
+            .unwrap_err()
+            .contains("vp9"));
+        assert!(parse_probe(b"not json").is_err());
+    }
+
+    #[test]
+    fn rates_are_positive_rationals() {
+        assert_eq!(rational("30/1"), Some(30.0));
+        assert_eq!(rational("0/0"), None);
+        assert_eq!(rational("1/0"), None);
+        assert_eq!(rational("30"), None);
+    }
+
+    #[test]
+    fn paths_become_file_urls() {
+        assert_eq!(file_url(Path::new("-i x:y.webm")), OsString::from("file:-i x:y.webm"));
+    }
+
+    #[test]
+    fn error_lines_lose_their_addresses() {
+        assert_eq!(
+            without_address("[matroska,webm @ 0x55d0c1a2b3c0] EBML header parsing failed"),
+            "[matroska,webm] EBML header parsing failed"
+        );
+        assert_eq!(without_address("file:x: Invalid data"), "file:x: Invalid data");
+    }
+
+    #[test]
+    fn old_ffmpeg_gets_the_old_passthrough_option() {
+        let with = |version: &str| Ffmpeg {
+            ffmpeg: PathBuf::new(),
+            ffprobe: PathBuf::new(),
+            version: version.to_string(),
+        };
+        assert_eq!(with("ffmpeg version 4.4.2-0ubuntu0.22.04.1").passthrough_option(), "-vsync");
+        assert_eq!(with("ffmpeg version 5.1.9-0+deb12u1").passthrough_option(), "-fps_mode");
+        assert_eq!(with("ffmpeg version N-113000-g1234").passthrough_option(), "-fps_mode");
+    }
+
+    #[test]
+    fn frames_beyond_the_limits_are_refused() {
+        let limits = VideoLimits::default();
+        assert_eq!(frame_bytes(4, 2, &limits), Ok(24));
+        assert!(frame_bytes(0, 2, &limits).is_err());
+        assert!(frame_bytes(70_000, 2, &limits).is_err());
+        assert!(frame_bytes(30_000, 30_000, &limits).is_err());
+    }
+}
