@@ -16,6 +16,7 @@ use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use image::RgbImage;
 use serde::Deserialize;
@@ -143,10 +144,16 @@ pub fn decode_ffmpeg(
     let mut rgb = RgbImage::new(width, height);
     let mut frames = 0u64;
     let mut too_long = None;
+    // Whether output was left unread: ffmpeg must then be killed, or it waits on the pipe.
+    let mut left_unread = true;
     let broken = loop {
         match fill(&mut child.stdout, &mut rgb) {
-            Ok(0) => break None,
+            Ok(0) => {
+                left_unread = false;
+                break None;
+            }
             Ok(n) if n < frame_bytes => {
+                left_unread = false;
                 break Some("ffmpeg's output ended part way through a frame".to_string());
             }
             Ok(_) => {}
@@ -161,7 +168,7 @@ pub fn decode_ffmpeg(
         }
         frames += 1;
     };
-    let outcome = child.finish();
+    let outcome = child.finish(left_unread);
     let incomplete = if outcome.timed_out {
         Some(deadline.reason(frames))
     } else if too_long.is_some() {
@@ -238,8 +245,9 @@ fn probe(ffmpeg: &Ffmpeg, path: &Path, deadline: &Deadline) -> Result<Stream, St
     let mut child = Supervised::spawn(command, deadline)?;
     let mut json = Vec::new();
     // The answer is a few hundred bytes; a megabyte means something is wrong.
-    let read = (&mut child.stdout).take(1 << 20).read_to_end(&mut json);
-    let outcome = child.finish();
+    const ENOUGH: u64 = 1 << 20;
+    let read = (&mut child.stdout).take(ENOUGH).read_to_end(&mut json);
+    let outcome = child.finish(read.is_err() || json.len() as u64 >= ENOUGH);
     if outcome.timed_out {
         return Err(deadline.reason(0));
     }
@@ -379,27 +387,31 @@ impl Supervised {
         Ok(Supervised { child, stdout, stderr: Some(stderr), watchdog: Some((stop, watchdog)) })
     }
 
-    /// Waits for the child to exit, once its stdout has been read to the end or is no longer
-    /// wanted (the child is then killed).
-    fn finish(mut self) -> Outcome {
-        self.end()
+    /// Waits for the child to exit and says how it ended. `kill` when its output is no longer
+    /// wanted; otherwise it must have been read to the end, or the child could block on a full
+    /// pipe until the deadline.
+    fn finish(mut self, kill: bool) -> Outcome {
+        self.end(kill)
     }
 
-    fn end(&mut self) -> Outcome {
+    fn end(&mut self, kill: bool) -> Outcome {
+        if kill {
+            let _ = lock(&self.child).kill();
+        }
+        // The watchdog stays on while waiting, so a child that closes its output but never
+        // exits is still killed in time; waiting in short slices leaves it the lock.
+        let status = loop {
+            match lock(&self.child).try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) => thread::sleep(Duration::from_millis(5)),
+                Err(_) => break None,
+            }
+        };
         let timed_out = self.watchdog.take().is_some_and(|(stop, watchdog)| {
             // Sending fails only if the watchdog has already given up waiting.
             let _ = stop.send(());
             watchdog.join().unwrap_or(true)
         });
-        let mut child = lock(&self.child);
-        // The caller stops reading before the end only when it wants no more frames; killing
-        // an exited child is harmless, and without it `wait` could block forever.
-        let exited = child.try_wait().ok().flatten();
-        let status = exited.or_else(|| {
-            let _ = child.kill();
-            child.wait().ok()
-        });
-        drop(child);
         let stderr = self.stderr.take().and_then(|thread| thread.join().ok()).unwrap_or_default();
         Outcome { status, stderr, timed_out }
     }
@@ -408,7 +420,7 @@ impl Supervised {
 impl Drop for Supervised {
     fn drop(&mut self) {
         if self.watchdog.is_some() {
-            self.end();
+            self.end(true);
         }
     }
 }
