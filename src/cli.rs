@@ -83,11 +83,13 @@ impl DecodeArgs {
         if self.max_video_seconds.is_nan() || self.max_video_seconds <= 0.0 {
             bail!("--max-video-seconds must be more than 0");
         }
+        let limits = DecodeLimits::default();
         Ok(HashOptions {
-            limits: DecodeLimits::default(),
+            limits,
             video: VideoLimits {
                 max_seconds: self.max_video_seconds,
                 timeout: Duration::from_secs(self.file_timeout),
+                image: limits,
             },
             seconds_per_hash: self.vpdq_interval,
         })

@@ -9,9 +9,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use image::ImageFormat;
 use rayon::prelude::*;
 
-use crate::decode::video::{decode_video, VideoLimits};
+use crate::decode::video::{decode_video, is_animated, VideoLimits};
 use crate::decode::{decode_rgb, jpeg_truncation, DecodeLimits};
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
@@ -112,22 +113,29 @@ pub fn hash_file(
         .collect();
     let mut perceptual_error = None;
     let is_video = sniffed.media_type.starts_with("video/");
-    if is_video && algorithms.contains(&Algorithm::Vpdq) {
+    // An animated GIF or WebP is a picture (its first frame) and a video (all its frames).
+    let is_animation = || {
+        sniffed.image_format.is_some_and(|f| {
+            matches!(f, ImageFormat::Gif | ImageFormat::WebP) && is_animated(&bytes, f)
+        })
+    };
+    if algorithms.contains(&Algorithm::Vpdq) && (is_video || is_animation()) {
         let (video, error) = hash_video(&bytes, path, sniffed.media_type, options);
         hashes.video = video;
         perceptual_error = error;
-    } else if !image_algorithms.is_empty() && !is_video {
+    }
+    if !image_algorithms.is_empty() && !is_video {
         match sniffed.image_format {
             Some(format) => match decode_rgb(&bytes, format, options.limits) {
                 Ok(rgb) => {
                     perceptual_hashes(&rgb, &image_algorithms, &mut hashes);
                     // Hashed all the same: a cut-off copy can still match, and a match
                     // outranks the error. Unmatched, the file is not reported clean.
-                    if format == image::ImageFormat::Jpeg {
-                        perceptual_error = jpeg_truncation(&bytes);
+                    if format == ImageFormat::Jpeg {
+                        perceptual_error = perceptual_error.or_else(|| jpeg_truncation(&bytes));
                     }
                 }
-                Err(reason) => perceptual_error = Some(reason),
+                Err(reason) => perceptual_error = perceptual_error.or(Some(reason)),
             },
             None if sniffed.is_visual_media() => {
                 perceptual_error = Some(format!(

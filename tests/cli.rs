@@ -434,3 +434,118 @@ fn clamav_sizes_must_match_too() {
     assert_eq!(report["lists"][0]["format"], "hdb");
 }
 
+/// The match of `path` with the demo list's chair video, and its `video` object.
+fn chair_match<'a>(report: &'a Value, path: &str) -> &'a Value {
+    let entry = flagged(report, path).unwrap_or_else(|| panic!("{path} not flagged: {report}"));
+    let m = &entry["matches"][0];
+    assert_eq!(
+        (m["algorithm"].as_str(), m["id"].as_str()),
+        (Some("vpdq"), Some("demo-video-chair"))
+    );
+    assert!(m["distance"].as_u64().unwrap() <= 31, "{m}");
+    &m["video"]
+}
+
+fn pct(video: &Value, key: &str) -> f64 {
+    video[key].as_f64().unwrap_or_else(|| panic!("{key} missing: {video}"))
+}
+
+/// Whether ffmpeg is expected: `MEDIASCREEN_REQUIRE_FFMPEG=1` (set by `.ci/run`) turns its
+/// absence into a failure instead of a skip.
+fn ffmpeg_present() -> bool {
+    let present = Command::new("ffmpeg").arg("-version").output().is_ok_and(|o| o.status.success());
+    if !present {
+        assert!(
+            std::env::var_os("MEDIASCREEN_REQUIRE_FFMPEG").is_none_or(|v| v != "1"),
+            "ffmpeg is required (MEDIASCREEN_REQUIRE_FFMPEG=1) but not on PATH"
+        );
+        eprintln!("SKIPPED: the ffmpeg half of this test (ffmpeg not on PATH)");
+    }
+    present
+}
+
+#[test]
+fn edited_copies_of_a_listed_video_are_flagged_with_time_ranges() {
+    let (code, report, output) = scan(&["fixtures/video/", "--list", DEMO]);
+    assert_eq!(code, 1, "{}", stderr(&output));
+    assert_counts_add_up(&report);
+    assert_eq!(
+        report["settings"]["algorithms"].to_string(),
+        r#"["pdq","vpdq","phash","dhash","md5","sha256"]"#
+    );
+
+    // Re-encoded at a third of the size: nearly every frame on both sides.
+    let video = chair_match(&report, "fixtures/video/chair-reencoded.mp4");
+    assert!(pct(video, "query_pct") >= 80.0 && pct(video, "listed_pct") >= 80.0, "{video}");
+    assert_eq!(video["time_ranges"], serde_json::json!([[0.0, 18.0]]));
+    // A 7 s clip: the whole of it is in the listed video, but not the other way round.
+    let video = chair_match(&report, "fixtures/video/chair-clip.mp4");
+    assert!(pct(video, "query_pct") >= 80.0 && pct(video, "listed_pct") < 80.0, "{video}");
+    assert_eq!(video["time_ranges"], serde_json::json!([[0.0, 6.0]]));
+    // Spliced in at 8 s: all of the listed video is found, in a query mostly of other footage.
+    let video = chair_match(&report, "fixtures/video/chair-padded.mp4");
+    assert!(pct(video, "query_pct") < 80.0 && pct(video, "listed_pct") >= 80.0, "{video}");
+    assert_eq!(video["time_ranges"], serde_json::json!([[8.0, 26.0]]));
+    assert_eq!(video["listed_frames"], serde_json::json!([19, 19]));
+
+    // A listed photograph shown from 4 s to 8 s: the sampled frames at 4-7 s match it.
+    let entry = flagged(&report, "fixtures/video/bridge-in-video.mp4").unwrap();
+    let m = &entry["matches"][0];
+    assert_eq!((m["algorithm"].as_str(), m["id"].as_str()), (Some("pdq"), Some("demo-bridge")));
+    assert!(m["quality"].as_u64().unwrap() >= 50, "{m}");
+    assert_eq!(m["video"]["time_ranges"], serde_json::json!([[4.0, 7.0]]));
+    assert!(m["video"].get("query_pct").is_none(), "{m}");
+
+    // Unrelated footage decodes and is clean: not flagged, not an error.
+    let unrelated = "fixtures/video/unrelated.mp4";
+    assert!(flagged(&report, unrelated).is_none());
+    assert!(!report["errors"].to_string().contains(unrelated), "{}", report["errors"]);
+
+    // The clip as VP9 in WebM goes through ffmpeg, or says that ffmpeg would decode it.
+    let webm = "fixtures/video/chair-clip.webm";
+    if ffmpeg_present() {
+        let video = chair_match(&report, webm);
+        assert!(pct(video, "query_pct") >= 80.0, "{video}");
+    } else {
+        let error = report["errors"].as_array().unwrap().iter().find(|e| e["path"] == webm);
+        let reason = error.unwrap_or_else(|| panic!("{webm}: {report}"))["reason"].to_string();
+        assert!(reason.contains("ffmpeg"), "{reason}");
+    }
+}
+
+#[test]
+fn hashed_video_frames_make_a_video_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mediascreen(&["hash", "--algorithms", "vpdq", "fixtures/video/chair-clip.mp4"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    // One row per second of the 7 s clip, stamped as the reference stamps them.
+    assert_eq!(rows.len(), 7, "{text}");
+    for (i, row) in rows.iter().enumerate() {
+        let fields: Vec<&str> = row.split(',').collect();
+        assert_eq!(fields.len(), 6, "{row}");
+        assert_eq!(fields[0], "vpdq");
+        assert_eq!(fields[1].len(), 64);
+        assert_eq!(fields[2], "fixtures/video/chair-clip.mp4");
+        assert!(fields[4].parse::<u8>().unwrap() <= 100);
+        assert_eq!(fields[5], format!("{i}.000"));
+    }
+    let list = write(dir.path(), "clip.csv", text.as_bytes());
+
+    // The longer re-encode holds the whole clip: flagged on the listed side.
+    let (code, report, _) = scan(&["fixtures/video/", "--list", list.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let entry = flagged(&report, "fixtures/video/chair-reencoded.mp4").unwrap();
+    assert_eq!(entry["matches"][0]["video"]["listed_pct"], 100.0, "{entry}");
+    assert!(flagged(&report, "fixtures/video/unrelated.mp4").is_none());
+    // Demanding more frames than the clip has leaves only the clip itself flagged.
+    let (_, report, _) = scan(&[
+        "fixtures/video/chair-reencoded.mp4",
+        "--list",
+        list.to_str().unwrap(),
+        "--vpdq-min-frames",
+        "8",
+    ]);
+    assert_eq!(report["summary"]["flagged"], 0, "{report}");
+}

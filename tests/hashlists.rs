@@ -56,7 +56,7 @@ fn every_bundled_list_is_detected_and_loads() {
         (
             "demo.csv",
             ListFormat::Native,
-            &[(Pdq, 4), (Phash, 1), (Dhash, 1), (Md5, 1), (Sha256, 1)],
+            &[(Pdq, 4), (Vpdq, 19), (Phash, 1), (Dhash, 1), (Md5, 1), (Sha256, 1)],
             0,
         ),
         ("threatexchange.txt", ListFormat::TeText, &[(Pdq, 3), (Md5, 1)], 2),
