@@ -282,6 +282,7 @@ impl ScanConfig {
                 listed_pct: args.vpdq_listed_pct,
                 min_frames: args.vpdq_min_frames,
                 min_quality: args.vpdq_min_quality,
+                seconds_per_hash: args.decode.vpdq_interval,
             },
         };
         let matcher = Matcher::with_allowlist(lists, allow, options);

@@ -549,3 +549,27 @@ fn hashed_video_frames_make_a_video_list() {
     ]);
     assert_eq!(report["summary"]["flagged"], 0, "{report}");
 }
+
+#[test]
+fn meta_reference_hashes_are_a_video_list() {
+    // Meta's vpdq-hash-video output for the listed video, every frame hashed: the edited
+    // copies, sampled once a second, are found on the same sides as with the demo list.
+    let list = "fixtures/conformance/vpdq/chair-19-sd-bar.txt";
+    let (code, report, output) = scan(&["fixtures/video/", "--list", list]);
+    assert_eq!(code, 1, "{}", stderr(&output));
+    assert_eq!(report["lists"][0]["format"], "vpdq-text");
+    for (file, query_side, listed_side) in [
+        ("chair-reencoded.mp4", true, true),
+        ("chair-clip.mp4", true, false),
+        ("chair-padded.mp4", false, true),
+    ] {
+        let entry = flagged(&report, &format!("fixtures/video/{file}"))
+            .unwrap_or_else(|| panic!("{file} not flagged: {report}"));
+        let m = &entry["matches"][0];
+        assert_eq!(m["id"], "chair-19-sd-bar", "{m}");
+        let video = &m["video"];
+        assert_eq!(pct(video, "query_pct") >= 80.0, query_side, "{file}: {video}");
+        assert_eq!(pct(video, "listed_pct") >= 80.0, listed_side, "{file}: {video}");
+    }
+    assert!(flagged(&report, "fixtures/video/unrelated.mp4").is_none());
+}

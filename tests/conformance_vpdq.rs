@@ -80,8 +80,9 @@ fn match_matrix_agrees_with_python_threatexchange() {
     // All 16 videos in one index, as a list of listed videos is matched in a scan.
     let names: Vec<&str> = frames.keys().map(String::as_str).collect();
     let index = vpdq::VideoIndex::new(
-        frames.values().map(|f| f.iter().map(|f| (f.hash.clone(), Some(f.quality)))),
+        frames.values().map(|f| f.iter().map(|f| (f.hash.clone(), Some(f.quality), None))),
         MIN_QUALITY,
+        0.0,
     );
     let results: BTreeMap<&str, BTreeMap<&str, vpdq::VideoComparison>> = frames
         .iter()

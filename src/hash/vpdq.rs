@@ -165,8 +165,8 @@ pub fn compare(
     distance: u32,
     min_quality: u8,
 ) -> VideoComparison {
-    let frames = compared.iter().map(|f| (f.hash.clone(), Some(f.quality)));
-    let index = VideoIndex::new([frames], min_quality);
+    let frames = compared.iter().map(|f| (f.hash.clone(), Some(f.quality), Some(f.timestamp)));
+    let index = VideoIndex::new([frames], min_quality, 0.0);
     let kept = Kept::new(query, min_quality);
     index.compare(&kept, distance).pop().map_or_else(
         || VideoComparison {
@@ -183,6 +183,22 @@ pub fn compare(
     )
 }
 
+/// The unit each kept frame of a listed video counts for (see [`VideoIndex::new`]): its own
+/// position, or, when the frames carry timestamps and lie less than half a `window` apart
+/// (the median gap), the number of the `window`-long stretch it falls in.
+fn units(kept: &[([u64; 4], Option<f64>)], window: f64) -> Vec<u32> {
+    let times: Option<Vec<f64>> = kept.iter().map(|&(_, t)| t).collect();
+    let dense = times.as_ref().filter(|_| window > 0.0).filter(|times| {
+        let mut gaps: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+        gaps.sort_by(f64::total_cmp);
+        gaps.get(gaps.len() / 2).is_some_and(|&median| median < window / 2.0)
+    });
+    match dense {
+        Some(times) => times.iter().map(|t| (t / window) as u32).collect(),
+        None => (0..kept.len() as u32).collect(),
+    }
+}
+
 fn percent(matched: usize, total: usize) -> f64 {
     if total == 0 {
         return 0.0;
@@ -192,6 +208,10 @@ fn percent(matched: usize, total: usize) -> f64 {
     (matched * 100) as f64 / total as f64
 }
 
+/// A listed video's frame as [`VideoIndex::new`] takes it: hash, quality and timestamp, the
+/// last two when the list gives them.
+pub type ListedFrame = (HashValue, Option<u8>, Option<f64>);
+
 /// The frames of many videos (the listed ones), indexed together so that a query video costs
 /// one index search per distinct frame, whatever the number of videos.
 ///
@@ -200,10 +220,11 @@ fn percent(matched: usize, total: usize) -> f64 {
 pub struct VideoIndex {
     /// The distinct hashes kept from all videos.
     index: Mih<4>,
-    /// `owners[starts[i]..starts[i + 1]]` are the videos (ascending) that keep hash `i`.
+    /// `owners[starts[i]..starts[i + 1]]` are the videos (ascending) that keep hash `i`, each
+    /// with the unit of that video it counts for (see [`VideoIndex::new`]).
     starts: Vec<u32>,
-    owners: Vec<u32>,
-    /// Per video, how many distinct frames it keeps.
+    owners: Vec<(u32, u32)>,
+    /// Per video, how many units (distinct frames, or windows) it has.
     totals: Vec<usize>,
 }
 
@@ -236,32 +257,47 @@ impl<'a> Kept<'a> {
 struct Tally {
     /// Positions in [`Kept::hashes`] of the query hashes that matched, ascending.
     query: Vec<usize>,
-    /// Ids of the listed hashes that matched.
+    /// The units of the listed video that matched.
     listed: HashSet<u32>,
     closest: u32,
 }
 
 impl VideoIndex {
-    /// Indexes `videos`, each given as its frames' hashes (32 bytes) and qualities in frame
-    /// order; a frame of unknown quality is kept. Video ids are positions in `videos`.
-    pub fn new<V, F>(videos: V, min_quality: u8) -> VideoIndex
+    /// Indexes `videos`, each given as its frames' hashes (32 bytes), qualities and
+    /// timestamps in frame order; a frame of unknown quality is kept. Video ids are positions
+    /// in `videos`.
+    ///
+    /// A video's percentage counts its distinct frames, as the reference does, unless it was
+    /// hashed much more densely than the scan samples (`window` seconds per hash, 0 = every
+    /// frame): its frames then count by `window`-long stretch of its timeline, a stretch
+    /// matching if any of its frames does. Otherwise a list made from every frame (as Meta's
+    /// sample hashes are) could never be 80 % found by a scan that samples one frame a
+    /// second, however completely the listed video is in it.
+    pub fn new<V, F>(videos: V, min_quality: u8, window: f64) -> VideoIndex
     where
         V: IntoIterator<Item = F>,
-        F: IntoIterator<Item = (HashValue, Option<u8>)>,
+        F: IntoIterator<Item = ListedFrame>,
     {
         let mut pairs = Vec::new();
         let mut totals = Vec::new();
         for (video, frames) in videos.into_iter().enumerate() {
             let mut seen = HashSet::new();
-            let before = pairs.len();
-            for (hash, quality) in frames {
-                debug_assert_eq!(hash.as_bytes().len(), 32, "vPDQ frames carry PDQ hashes");
-                let hash = words(hash.as_bytes());
-                if seen.insert(hash) && quality.is_none_or(|q| q >= min_quality) {
-                    pairs.push((hash, video as u32));
-                }
-            }
-            totals.push(pairs.len() - before);
+            let kept: Vec<([u64; 4], Option<f64>)> = frames
+                .into_iter()
+                .map(|(hash, quality, timestamp)| {
+                    debug_assert_eq!(hash.as_bytes().len(), 32, "vPDQ frames carry PDQ hashes");
+                    (words(hash.as_bytes()), quality, timestamp)
+                })
+                .filter(|&(hash, quality, _)| {
+                    seen.insert(hash) && quality.is_none_or(|q| q >= min_quality)
+                })
+                .map(|(hash, _, timestamp)| (hash, timestamp))
+                .collect();
+            let units = units(&kept, window);
+            totals.push(units.iter().collect::<HashSet<_>>().len());
+            pairs.extend(
+                kept.iter().zip(units).map(|(&(hash, _), unit)| (hash, (video as u32, unit))),
+            );
         }
         let (hashes, starts, owners) = group_sorted(pairs);
         VideoIndex { index: Mih::new(hashes), starts, owners, totals }
@@ -297,14 +333,15 @@ impl VideoIndex {
             self.index.search(hash, distance, &mut found);
             for &(id, d) in &found {
                 let id = id as usize;
-                for &video in &self.owners[self.starts[id] as usize..self.starts[id + 1] as usize] {
+                let owners = &self.owners[self.starts[id] as usize..self.starts[id + 1] as usize];
+                for &(video, unit) in owners {
                     let tally = tallies
                         .entry(video)
                         .or_insert_with(|| Tally { closest: u32::MAX, ..Tally::default() });
                     if tally.query.last() != Some(&k) {
                         tally.query.push(k);
                     }
-                    tally.listed.insert(id as u32);
+                    tally.listed.insert(unit);
                     tally.closest = tally.closest.min(d);
                 }
             }
@@ -559,6 +596,20 @@ mod tests {
         // Every repeat is reported, so the still scene is one range.
         assert_eq!(r.matched_query_frames.len(), 90);
         assert_eq!(time_ranges(&query, &r.matched_query_frames, 0.1), [(0.0, timestamp(89, 30.0))]);
+    }
+
+    #[test]
+    fn densely_hashed_videos_count_by_stretches_of_the_scan_interval() {
+        let frame = |t: f64| ([t.to_bits(), 0, 0, 0], Some(t));
+        let every_frame: Vec<_> = (0..90).map(|n| frame(n as f64 / 30.0)).collect();
+        let units = units(&every_frame, 1.0);
+        assert_eq!((units[0], units[29], units[30], units[89]), (0, 0, 1, 2));
+        assert_eq!(super::units(&every_frame, 0.0), (0..90).collect::<Vec<u32>>());
+        // Hashed at the scan's own rate, or with a frame missing its time: frame by frame.
+        let per_second: Vec<_> = (0..5).map(|n| frame(n as f64)).collect();
+        assert_eq!(super::units(&per_second, 1.0), [0, 1, 2, 3, 4]);
+        let untimed = [frame(0.0), ([1, 0, 0, 0], None)];
+        assert_eq!(super::units(&untimed, 1.0), [0, 1]);
     }
 
     #[test]

@@ -63,16 +63,21 @@ pub struct VideoMatchOptions {
     pub min_frames: usize,
     /// Frames of lower PDQ quality, on either side, take no part.
     pub min_quality: u8,
+    /// The scan's vPDQ sampling interval: a listed video hashed much more densely counts in
+    /// stretches of this length (see [`vpdq::VideoIndex::new`]).
+    pub seconds_per_hash: f64,
 }
 
 impl Default for VideoMatchOptions {
-    /// python-threatexchange's 80 % and quality 50, applied to either side, and 3 frames.
+    /// python-threatexchange's 80 % and quality 50, applied to either side, 3 frames, and
+    /// scans sampling one frame a second.
     fn default() -> Self {
         VideoMatchOptions {
             query_pct: vpdq::DEFAULT_MATCH_PCT,
             listed_pct: vpdq::DEFAULT_MATCH_PCT,
             min_frames: vpdq::DEFAULT_MIN_FRAMES,
             min_quality: vpdq::DEFAULT_MIN_QUALITY,
+            seconds_per_hash: 1.0,
         }
     }
 }
@@ -171,7 +176,8 @@ impl Matcher {
         options: MatchOptions,
     ) -> Matcher {
         // Before the index takes the lists' hashes over.
-        let videos = ListedVideos::new(&lists, options.video.min_quality);
+        let videos =
+            ListedVideos::new(&lists, options.video.min_quality, options.video.seconds_per_hash);
         let index = Index::build(&mut lists);
         let allow_index = Index::build(&mut allow);
         Matcher { lists, index, videos, allow, allow_index, options }

@@ -11,7 +11,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Match, Matcher, VideoEvidence};
-use crate::hash::vpdq::{self, VideoHash, VideoIndex};
+use crate::hash::vpdq::{self, ListedFrame, VideoHash, VideoIndex};
 use crate::hash::{Algorithm, HashValue};
 use crate::hashlist::HashList;
 use crate::index::EntryRef;
@@ -27,9 +27,9 @@ pub(super) struct ListedVideos {
 impl ListedVideos {
     /// Groups the vPDQ rows of `lists` into videos and indexes their frames. Must run while
     /// the lists still hold their hashes.
-    pub(super) fn new(lists: &[HashList], min_quality: u8) -> ListedVideos {
+    pub(super) fn new(lists: &[HashList], min_quality: u8, window: f64) -> ListedVideos {
         let mut videos = Vec::new();
-        let mut frames: Vec<Vec<(HashValue, Option<u8>)>> = Vec::new();
+        let mut frames: Vec<Vec<ListedFrame>> = Vec::new();
         for (l, list) in lists.iter().enumerate() {
             let entries = &list.entries;
             let mut by_id: HashMap<Result<&str, u64>, usize> = HashMap::new();
@@ -43,10 +43,10 @@ impl ListedVideos {
                     frames.push(Vec::new());
                     frames.len() - 1
                 });
-                frames[video].push((hash, entries.quality(row)));
+                frames[video].push((hash, entries.quality(row), entries.timestamp(row)));
             }
         }
-        ListedVideos { index: VideoIndex::new(frames, min_quality), videos }
+        ListedVideos { index: VideoIndex::new(frames, min_quality, window), videos }
     }
 }
 
