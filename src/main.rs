@@ -51,7 +51,7 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         &ReportContext {
             paths: &config.paths,
             matcher: &config.matcher,
-            follow_symlinks: config.scan.follow_symlinks,
+            options: &config.scan,
             started,
             finished: SystemTime::now(),
         },

@@ -13,11 +13,12 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::decode::video::ffmpeg_version;
 use crate::hash::Algorithm;
 use crate::hashlist::HashList;
 use crate::index::EntryRef;
 use crate::matcher::{Match, Matcher};
-use crate::scan::{FileReport, Outcome, Scan, Status};
+use crate::scan::{FileReport, Outcome, Scan, ScanOptions, Status};
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -82,6 +83,31 @@ pub struct Settings {
     pub pdq_min_quality: u8,
     /// Whether symbolic links were followed.
     pub follow_symlinks: bool,
+    /// How videos were sampled and matched; present when the lists call for video hashing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoSettings>,
+}
+
+/// How videos were sampled, bounded and matched.
+#[derive(Debug, Serialize)]
+pub struct VideoSettings {
+    /// One frame hashed per this many seconds (0 = every frame).
+    pub seconds_per_hash: f64,
+    /// A video matched a listed one at this percentage of its own distinct frames…
+    pub query_pct: f64,
+    /// …or of the listed video's…
+    pub listed_pct: f64,
+    /// …with at least this many distinct frames of it matched.
+    pub min_frames: usize,
+    /// Frames below this PDQ quality took no part in video matching.
+    pub min_quality: u8,
+    /// Only this many seconds of each video were screened.
+    pub max_seconds: f64,
+    /// Decoding one video was given up after this many seconds.
+    pub timeout_s: u64,
+    /// The `ffmpeg` that decoded what is not decoded in-process (`ffmpeg -version`'s first
+    /// line), or `null` when none was found: such videos are then errors.
+    pub ffmpeg: Option<String>,
 }
 
 /// One list that was loaded.
@@ -263,8 +289,8 @@ pub struct ReportContext<'a> {
     pub paths: &'a [std::path::PathBuf],
     /// The matcher used.
     pub matcher: &'a Matcher,
-    /// Whether links were followed.
-    pub follow_symlinks: bool,
+    /// How files were found and hashed.
+    pub options: &'a ScanOptions,
     /// When the scan started.
     pub started: SystemTime,
     /// When it finished.
@@ -294,11 +320,24 @@ impl Report {
                 .map_or(0, |d| d.as_millis() as u64),
             settings: Settings {
                 paths: context.paths.iter().map(|p| display(p)).collect(),
-                algorithms: algorithms.into_iter().collect(),
+                algorithms: algorithms.iter().copied().collect(),
                 thresholds,
                 rotations: options.rotations,
                 pdq_min_quality: options.pdq_min_quality,
-                follow_symlinks: context.follow_symlinks,
+                follow_symlinks: context.options.follow_symlinks,
+                video: algorithms.contains(&Algorithm::Vpdq).then(|| {
+                    let (hashing, video) = (&context.options.hashing, &options.video);
+                    VideoSettings {
+                        seconds_per_hash: hashing.seconds_per_hash,
+                        query_pct: video.query_pct,
+                        listed_pct: video.listed_pct,
+                        min_frames: video.min_frames,
+                        min_quality: video.min_quality,
+                        max_seconds: hashing.video.max_seconds,
+                        timeout_s: hashing.video.timeout.as_secs(),
+                        ffmpeg: ffmpeg_version(),
+                    }
+                }),
             },
             lists: matcher.lists().iter().map(ListInfo::new).collect(),
             allowlists: matcher.allowlists().iter().map(ListInfo::new).collect(),

@@ -573,3 +573,43 @@ fn meta_reference_hashes_are_a_video_list() {
     }
     assert!(flagged(&report, "fixtures/video/unrelated.mp4").is_none());
 }
+
+#[test]
+fn without_ffmpeg_other_codecs_are_errors_that_say_so() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mediascreen"))
+        .args(["scan", "fixtures/video/chair-clip.webm", "fixtures/video/chair-clip.mp4"])
+        .args(["--list", DEMO])
+        .env("MEDIASCREEN_FFMPEG", "/nonexistent/ffmpeg")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    // The H.264 copy is still decoded in-process and flagged.
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_counts_add_up(&report);
+    assert!(flagged(&report, "fixtures/video/chair-clip.mp4").is_some());
+    assert_eq!(report["settings"]["video"]["ffmpeg"], Value::Null);
+    let error = &report["errors"][0];
+    assert_eq!(error["path"], "fixtures/video/chair-clip.webm");
+    let reason = error["reason"].as_str().unwrap();
+    assert!(reason.contains("vp9") && reason.contains("install ffmpeg"), "{reason}");
+}
+
+#[test]
+fn truncated_videos_end_as_errors_or_matches_never_crashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(root().join("fixtures/video/chair-reencoded.mp4")).unwrap();
+    for (name, cut) in [("half.mp4", whole.len() / 2), ("head.mp4", 2000), ("tiny.mp4", 40)] {
+        write(dir.path(), name, &whole[..cut]);
+    }
+    let (code, report, output) = scan(&[dir.path().to_str().unwrap(), "--list", DEMO]);
+    assert_counts_add_up(&report);
+    assert_eq!(report["summary"]["files"], 3);
+    // Nothing is clean: a cut-off video either still matches (with the reason it is
+    // incomplete) or is an error.
+    assert_eq!(report["summary"]["clean"], 0, "{report}");
+    for entry in report["flagged"].as_array().unwrap() {
+        assert!(entry["perceptual_error"].is_string(), "{entry}");
+    }
+    assert!(code == 1 || code == 2, "{}", stderr(&output));
+}
