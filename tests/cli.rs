@@ -613,3 +613,23 @@ fn truncated_videos_end_as_errors_or_matches_never_crashes() {
     }
     assert!(code == 1 || code == 2, "{}", stderr(&output));
 }
+
+#[test]
+fn animations_are_hashed_as_videos_too() {
+    let output = mediascreen(&[
+        "hash",
+        "--algorithms",
+        "pdq,vpdq",
+        "--vpdq-interval",
+        "0.2",
+        "fixtures/video/testsrc-10fps.webp",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    // The first frame is the picture; every other frame of the 10 fps animation is sampled.
+    assert_eq!(rows[0][0], "pdq");
+    let times: Vec<&str> = rows[1..].iter().map(|r| r[5]).collect();
+    assert_eq!(times, ["0.000", "0.200", "0.400", "0.600", "0.800"], "{text}");
+    assert_eq!(rows[0][1], rows[1][1], "the first frame hashes alike both ways");
+}
