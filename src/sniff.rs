@@ -25,7 +25,9 @@ impl Sniffed {
 
 /// Types `bytes` by their signature.
 pub fn sniff(bytes: &[u8]) -> Sniffed {
-    let media_type = infer::get(bytes).map_or("application/octet-stream", |t| t.mime_type());
+    let media_type = iso_3gpp(bytes)
+        .or_else(|| infer::get(bytes).map(|t| t.mime_type()))
+        .unwrap_or("application/octet-stream");
     let image_format = match media_type {
         "image/jpeg" => Some(ImageFormat::Jpeg),
         "image/png" => Some(ImageFormat::Png),
@@ -36,6 +38,18 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
         _ => None,
     };
     Sniffed { media_type, image_format }
+}
+
+/// 3GPP and 3GPP2 files (old phones' and some messengers' videos) are MP4's container under
+/// their own `ftyp` brand, which `infer` does not know: without this they would pass as
+/// unknown bytes and be matched by digest only.
+fn iso_3gpp(bytes: &[u8]) -> Option<&'static str> {
+    let brand = bytes.get(4..11)?;
+    match brand {
+        [b'f', b't', b'y', b'p', b'3', b'g', b'p'] => Some("video/3gpp"),
+        [b'f', b't', b'y', b'p', b'3', b'g', b'2'] => Some("video/3gpp2"),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -51,5 +65,7 @@ mod tests {
         assert_eq!(text.media_type, "application/octet-stream");
         assert!(text.image_format.is_none() && !text.is_visual_media());
         assert!(sniff(b"").image_format.is_none());
+        assert_eq!(sniff(b"\0\0\0\x20ftyp3gp6\0\0\x01\0").media_type, "video/3gpp");
+        assert_eq!(sniff(b"\0\0\0\x20ftyp3g2a\0\0\x01\0").media_type, "video/3gpp2");
     }
 }

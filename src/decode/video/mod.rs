@@ -159,7 +159,7 @@ pub fn decode_video_with(
     on_frame: &mut dyn FnMut(u64, &RgbImage),
 ) -> Result<Decoded, String> {
     match media_type {
-        "video/mp4" | "video/quicktime" | "video/x-m4v" => {
+        "video/mp4" | "video/quicktime" | "video/x-m4v" | "video/3gpp" | "video/3gpp2" => {
             // In-process first: it is faster and needs nothing installed. Whatever it cannot
             // start on (HEVC, AV1, profiles openh264 lacks) goes to ffmpeg; nothing was
             // delivered yet, so the frames are not handed over twice.
