@@ -35,9 +35,19 @@ pub fn decode_h264_mp4(
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
 ) -> Result<Decoded, String> {
-    let mp4 = catch_unwind(AssertUnwindSafe(|| Mp4::read_bytes(bytes)))
-        .map_err(|panic| panic_reason(&*panic))?
-        .map_err(|e| format!("not a readable MP4/MOV (corrupt or truncated?): {e}"))?;
+    let read = |bytes: &[u8]| {
+        catch_unwind(AssertUnwindSafe(|| Mp4::read_bytes(bytes)))
+            .map_err(|panic| panic_reason(&*panic))?
+            .map_err(|e| format!("not a readable MP4/MOV (corrupt or truncated?): {e}"))
+    };
+    // A file cut off inside its media data (the sample index in front, as chat apps and
+    // `+faststart` write it) still has every sample before the cut: read it as if the data
+    // box ended where the file does, and the samples past the end stop decoding there.
+    let mp4 = read(bytes).or_else(|error| {
+        clamp_last_box(bytes)
+            .ok_or(error.clone())
+            .and_then(|clamped| read(&clamped).map_err(|_| error))
+    })?;
     let (track, avc1) = h264_track(&mp4)?;
     let duration_s =
         if track.timescale == 0 { 0.0 } else { track.duration as f64 / track.timescale as f64 };
@@ -158,6 +168,37 @@ fn h264_track(mp4: &Mp4) -> Result<(&Track, &Avc1Box), String> {
     }
 }
 
+/// A copy of `bytes` whose last top-level box is shortened to end with the file, if that box
+/// claims to run past the end (a truncated file); `None` if no box does.
+fn clamp_last_box(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut at = 0usize;
+    while at + 8 <= bytes.len() {
+        let size = u64::from(u32::from_be_bytes(bytes[at..at + 4].try_into().ok()?));
+        let (size, large) = match size {
+            0 => return None, // runs to the end by definition
+            1 => (u64::from_be_bytes(bytes.get(at + 8..at + 16)?.try_into().ok()?), true),
+            size => (size, false),
+        };
+        let end = (at as u64).checked_add(size)?;
+        if end <= bytes.len() as u64 {
+            if size < 8 {
+                return None;
+            }
+            at = end as usize;
+            continue;
+        }
+        let mut clamped = bytes.to_vec();
+        let rest = (bytes.len() - at) as u64;
+        if large {
+            clamped[at + 8..at + 16].copy_from_slice(&rest.to_be_bytes());
+        } else {
+            clamped[at..at + 4].copy_from_slice(&u32::try_from(rest).ok()?.to_be_bytes());
+        }
+        return Some(clamped);
+    }
+    None
+}
+
 /// The bytes of one sample, or `None` if the sample table points past the end of the file.
 fn sample_bytes(bytes: &[u8], offset: u64, size: u64) -> Option<&[u8]> {
     let start = usize::try_from(offset).ok()?;
@@ -240,6 +281,21 @@ mod tests {
         out.clear();
         to_annex_b(&[0, 1, 0x41], 2, &[], &mut out).unwrap();
         assert_eq!(out, [0, 0, 0, 1, 0x41]);
+    }
+
+    #[test]
+    fn a_box_cut_off_by_the_end_of_the_file_is_clamped_to_it() {
+        let mut file = [0, 0, 0, 12, b'f', b't', b'y', b'p', 1, 2, 3, 4].to_vec();
+        file.extend_from_slice(&[0, 0, 1, 0, b'm', b'd', b'a', b't', 9, 9]);
+        let clamped = clamp_last_box(&file).unwrap();
+        assert_eq!(&clamped[12..16], &[0, 0, 0, 10]);
+        assert_eq!((&clamped[..12], &clamped[16..]), (&file[..12], &file[16..]));
+        // Whole files, and boxes that cannot be walked, are left alone.
+        assert_eq!(clamp_last_box(&clamped), None);
+        assert_eq!(clamp_last_box(&[0, 0, 0, 3, 1, 2, 3, 4, 5]), None);
+        let mut large = [0, 0, 0, 1, b'm', b'd', b'a', b't'].to_vec();
+        large.extend_from_slice(&u64::MAX.to_be_bytes());
+        assert_eq!(&clamp_last_box(&large).unwrap()[8..16], &16u64.to_be_bytes());
     }
 
     #[test]
