@@ -73,6 +73,14 @@ pub struct DecodeArgs {
     /// as an error (what was decoded still matched).
     #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
     pub file_timeout: u64,
+    /// Files larger than this (bytes; K, M, G suffixes) are not decoded: their digests are
+    /// still computed and matched, and a picture or video among them is reported as an error.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Pictures (and animation frames) of more pixels than this are not decoded and are
+    /// reported as errors: a decompression bomb is refused from its header.
+    #[arg(long, value_name = "N", default_value_t = 200_000_000)]
+    pub max_pixels: u64,
 }
 
 impl DecodeArgs {
@@ -83,7 +91,7 @@ impl DecodeArgs {
         if self.max_video_seconds.is_nan() || self.max_video_seconds <= 0.0 {
             bail!("--max-video-seconds must be more than 0");
         }
-        let limits = DecodeLimits::default();
+        let limits = DecodeLimits { max_pixels: self.max_pixels, ..DecodeLimits::default() };
         Ok(HashOptions {
             limits,
             video: VideoLimits {
@@ -92,6 +100,7 @@ impl DecodeArgs {
                 image: limits,
             },
             seconds_per_hash: self.vpdq_interval,
+            max_file_size: self.max_file_size,
         })
     }
 }
@@ -215,6 +224,29 @@ pub struct HashArgs {
     /// dhash, ahash, md5, sha1, sha256.
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "pdq,md5,sha1,sha256")]
     pub algorithms: Vec<Algorithm>,
+}
+
+/// A byte count, with an optional binary K, M, G or T suffix (`1G` = 2^30 bytes).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, shift) = match text.char_indices().last() {
+        Some((at, unit)) if unit.is_ascii_alphabetic() => {
+            let shift = match unit.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(format!("unknown size suffix in {text:?} (K, M, G or T)")),
+            };
+            (&text[..at], shift)
+        }
+        _ => (text, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("expected a size such as 500M or 2G, found {text:?}"))
 }
 
 fn parse_threshold(text: &str) -> Result<(Algorithm, u32), String> {
@@ -351,6 +383,16 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("500m"), Ok(500 << 20));
+        assert_eq!(parse_size("12345"), Ok(12345));
+        assert!(parse_size("1X").is_err());
+        assert!(parse_size("G").is_err());
+        assert!(parse_size("99999999999T").is_err());
     }
 
     #[test]

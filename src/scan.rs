@@ -7,16 +7,20 @@
 //! never stops the scan. Must not write anywhere, least of all into the scanned tree.
 
 use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use image::ImageFormat;
 use rayon::prelude::*;
 
 use crate::decode::video::{decode_video, is_animated, VideoLimits};
-use crate::decode::{decode_rgb, jpeg_truncation, DecodeLimits};
+use crate::decode::{decode_rgb_within, jpeg_truncation, DecodeLimits};
+use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
-use crate::hash::{classic, digest, Algorithm, FileHashes, HashValue};
+use crate::hash::{classic, Algorithm, FileHashes, HashValue};
 use crate::matcher::{Flood, MatchResult, Matcher};
 use crate::sniff::sniff;
 use crate::walk::{walk, Candidate, CandidateKind};
@@ -42,15 +46,20 @@ pub struct HashOptions {
     pub video: VideoLimits,
     /// vPDQ sampling: one frame hashed per this many seconds of video; 0 hashes every frame.
     pub seconds_per_hash: f64,
+    /// Files larger than this are not decoded (nor held in memory): their digests are
+    /// streamed and matched, and a picture or video among them is reported as an error.
+    pub max_file_size: u64,
 }
 
 impl Default for HashOptions {
-    /// One hash per second, as python-threatexchange and HMA hash videos.
+    /// One hash per second, as python-threatexchange and HMA hash videos; files up to 1 GiB
+    /// decoded (each worker holds the file it decodes in memory).
     fn default() -> Self {
         HashOptions {
             limits: DecodeLimits::default(),
             video: VideoLimits::default(),
             seconds_per_hash: 1.0,
+            max_file_size: 1 << 30,
         }
     }
 }
@@ -89,28 +98,28 @@ pub struct HashedFile {
 }
 
 /// Reads `path` once and computes `algorithms` from those bytes. A video is decoded, and its
-/// sampled frames hashed, only when vPDQ is asked for.
+/// sampled frames hashed, only when vPDQ is asked for. A file over
+/// [`HashOptions::max_file_size`] is streamed through the digests and not decoded.
 pub fn hash_file(
     path: &Path,
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
 ) -> Result<HashedFile, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let mut file = File::open(path).map_err(|e| e.to_string())?;
+    let size = file.metadata().map_err(|e| e.to_string())?.len();
+    let mut digester = Digester::new(algorithms.iter().copied());
+    if size > options.max_file_size {
+        return stream_digests(&mut file, algorithms, digester, options.max_file_size);
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    digester.update(&bytes);
+    let bytes: Arc<[u8]> = bytes.into();
     let sniffed = sniff(&bytes);
     let mut hashes = FileHashes { size: bytes.len() as u64, ..FileHashes::default() };
-    for &algorithm in algorithms {
-        if let Some(value) = digest::digest(algorithm, &bytes) {
-            hashes.values.insert(algorithm, value);
-        }
-    }
+    hashes.values.extend(digester.finish());
 
-    let image_algorithms: Vec<Algorithm> = algorithms
-        .iter()
-        .copied()
-        .filter(|a| {
-            matches!(a, Algorithm::Pdq | Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash)
-        })
-        .collect();
+    let image_algorithms = image_algorithms(algorithms);
     let mut perceptual_error = None;
     let is_video = sniffed.media_type.starts_with("video/");
     // An animated GIF or WebP is a picture (its first frame) and a video (all its frames).
@@ -126,17 +135,25 @@ pub fn hash_file(
     }
     if !image_algorithms.is_empty() && !is_video {
         match sniffed.image_format {
-            Some(format) => match decode_rgb(&bytes, format, options.limits) {
-                Ok(rgb) => {
-                    perceptual_hashes(&rgb, &image_algorithms, &mut hashes);
-                    // Hashed all the same: a cut-off copy can still match, and a match
-                    // outranks the error. Unmatched, the file is not reported clean.
-                    if format == ImageFormat::Jpeg {
-                        perceptual_error = perceptual_error.or_else(|| jpeg_truncation(&bytes));
+            Some(format) => {
+                let decoded = decode_rgb_within(
+                    Arc::clone(&bytes),
+                    format,
+                    options.limits,
+                    options.video.timeout,
+                );
+                match decoded {
+                    Ok(rgb) => {
+                        perceptual_hashes(&rgb, &image_algorithms, &mut hashes);
+                        // Hashed all the same: a cut-off copy can still match, and a match
+                        // outranks the error. Unmatched, the file is not reported clean.
+                        if format == ImageFormat::Jpeg {
+                            perceptual_error = perceptual_error.or_else(|| jpeg_truncation(&bytes));
+                        }
                     }
+                    Err(reason) => perceptual_error = perceptual_error.or(Some(reason)),
                 }
-                Err(reason) => perceptual_error = perceptual_error.or(Some(reason)),
-            },
+            }
             None if sniffed.is_visual_media() => {
                 perceptual_error = Some(format!(
                     "{} cannot be decoded yet, so only exact digests were matched",
@@ -147,6 +164,56 @@ pub fn hash_file(
             None => {}
         }
     }
+    Ok(HashedFile { media_type: sniffed.media_type, hashes, perceptual_error })
+}
+
+/// The image hashes among `algorithms`.
+fn image_algorithms(algorithms: &BTreeSet<Algorithm>) -> Vec<Algorithm> {
+    algorithms
+        .iter()
+        .copied()
+        .filter(|a| {
+            matches!(a, Algorithm::Pdq | Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash)
+        })
+        .collect()
+}
+
+/// [`hash_file`] for a file over `--max-file-size`: its digests, streamed without holding
+/// the file, and, if it is a picture or video that the lists would need decoded, the reason
+/// it was not.
+fn stream_digests(
+    file: &mut File,
+    algorithms: &BTreeSet<Algorithm>,
+    mut digester: Digester,
+    max_file_size: u64,
+) -> Result<HashedFile, String> {
+    const SNIFF_BYTES: usize = 64 * 1024;
+    let mut head = Vec::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let read = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.to_string()),
+        };
+        if head.len() < SNIFF_BYTES {
+            head.extend_from_slice(&buffer[..read.min(SNIFF_BYTES - head.len())]);
+        }
+        digester.update(&buffer[..read]);
+        size += read as u64;
+    }
+    let sniffed = sniff(&head);
+    let mut hashes = FileHashes { size, ..FileHashes::default() };
+    hashes.values.extend(digester.finish());
+    let decodable = algorithms.iter().any(|a| a.is_perceptual());
+    let perceptual_error = (decodable && sniffed.is_visual_media()).then(|| {
+        format!(
+            "{size} bytes is over --max-file-size ({max_file_size}): not decoded, only exact \
+             digests were matched"
+        )
+    });
     Ok(HashedFile { media_type: sniffed.media_type, hashes, perceptual_error })
 }
 

@@ -7,6 +7,8 @@
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 use image::{ImageFormat, ImageReader, Limits, RgbImage};
 
@@ -19,13 +21,16 @@ pub struct DecodeLimits {
     pub max_dimension: u32,
     /// Largest allocation the decoder may make, in bytes.
     pub max_alloc: u64,
+    /// Largest number of pixels (width × height) accepted (`--max-pixels`).
+    pub max_pixels: u64,
 }
 
 impl Default for DecodeLimits {
-    /// 65,535 px a side and 1 GiB: enough for any real photograph, small enough that a
-    /// decompression bomb fails fast instead of exhausting memory.
+    /// 65,535 px a side, 200 megapixels and 1 GiB: enough for any real photograph, small
+    /// enough that a decompression bomb (a small file declaring a huge picture) is refused
+    /// from its header instead of exhausting memory.
     fn default() -> Self {
-        DecodeLimits { max_dimension: 65_535, max_alloc: 1 << 30 }
+        DecodeLimits { max_dimension: 65_535, max_alloc: 1 << 30, max_pixels: 200_000_000 }
     }
 }
 
@@ -38,6 +43,19 @@ impl DecodeLimits {
         limits.max_alloc = Some(self.max_alloc);
         limits
     }
+
+    /// `Err` with the reason if a `width` × `height` picture is over the pixel limit, before
+    /// anything is allocated for it.
+    pub(crate) fn check_pixels(&self, width: u32, height: u32) -> Result<(), String> {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > self.max_pixels {
+            return Err(format!(
+                "{width}x{height} is {pixels} pixels, over the {} limit (--max-pixels): not decoded",
+                self.max_pixels
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Decodes `bytes`, already sniffed as `format`, to RGB8. Alpha is dropped without
@@ -49,9 +67,15 @@ pub fn decode_rgb(
     limits: DecodeLimits,
 ) -> Result<RgbImage, String> {
     let run = || -> Result<RgbImage, String> {
-        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-        reader.limits(limits.image_limits());
-        let image = reader.decode().map_err(|e| e.to_string())?;
+        let reader = || {
+            let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+            reader.limits(limits.image_limits());
+            reader
+        };
+        // The header alone says how big the picture claims to be.
+        let (width, height) = reader().into_dimensions().map_err(|e| e.to_string())?;
+        limits.check_pixels(width, height)?;
+        let image = reader().decode().map_err(|e| e.to_string())?;
         if image.width() == 0 || image.height() == 0 {
             return Err("image has no pixels".to_string());
         }
@@ -60,6 +84,32 @@ pub fn decode_rgb(
     // A panicking codec is a bug in a dependency, but a hostile file must not take the
     // whole scan down with it.
     catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| Err(panic_reason(&*panic)))
+}
+
+/// [`decode_rgb`] on a thread of its own, given up after `timeout`: a decoder caught in a loop
+/// by a hostile file then costs that thread (it is left to finish or spin on its own) rather
+/// than the scan. The bytes are shared, not copied.
+pub fn decode_rgb_within(
+    bytes: Arc<[u8]>,
+    format: ImageFormat,
+    limits: DecodeLimits,
+    timeout: Duration,
+) -> Result<RgbImage, String> {
+    let (sender, receiver) = mpsc::channel();
+    let spawned =
+        std::thread::Builder::new().name("mediascreen-decode".to_string()).spawn(move || {
+            // The receiver is gone only if the time ran out: nobody wants the pixels then.
+            let _ = sender.send(decode_rgb(&bytes, format, limits));
+        });
+    if let Err(e) = spawned {
+        return Err(format!("cannot start a decoding thread: {e}"));
+    }
+    receiver.recv_timeout(timeout).unwrap_or_else(|_| {
+        Err(format!(
+            "decoding took longer than the {} s time limit (--file-timeout); abandoned",
+            timeout.as_secs()
+        ))
+    })
 }
 
 /// Turns a caught panic payload into an error message, so every decoder reports a panic the
@@ -161,5 +211,10 @@ mod tests {
         RgbImage::new(64, 8).write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
         let tight = DecodeLimits { max_dimension: 32, ..DecodeLimits::default() };
         assert!(decode_rgb(&png, ImageFormat::Png, tight).is_err());
+        let few = DecodeLimits { max_pixels: 511, ..DecodeLimits::default() };
+        let error = decode_rgb(&png, ImageFormat::Png, few).unwrap_err();
+        assert!(error.contains("--max-pixels"), "{error}");
+        let enough = DecodeLimits { max_pixels: 512, ..DecodeLimits::default() };
+        assert!(decode_rgb(&png, ImageFormat::Png, enough).is_ok());
     }
 }

@@ -122,6 +122,7 @@ fn check_canvas(
 ) -> Result<(u32, u32), String> {
     decoder.set_limits(limits.image.image_limits()).map_err(|e| e.to_string())?;
     let (width, height) = decoder.dimensions();
+    limits.image.check_pixels(width, height)?;
     if u64::from(width) * u64::from(height) * 4 > limits.image.max_alloc {
         return Err(format!("{width}x{height} frames exceed the decoding limits"));
     }
