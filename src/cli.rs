@@ -20,10 +20,11 @@ use mediascreen::scan::{HashOptions, ScanOptions};
 
 const EXIT_CODES: &str = "\
 Exit status:
-  0  every file was scanned and nothing matched
-  1  at least one file matched a list (even if other files had errors)
-  2  nothing matched, but some file could not be scanned; or a fatal error
-     (bad arguments, an unreadable or malformed list, a list with no entries)";
+  0    every file was scanned and nothing matched
+  1    at least one file matched a list (even if other files had errors)
+  2    nothing matched, but some file could not be scanned; or a fatal error
+       (bad arguments, an unreadable or malformed list, a list with no entries)
+  130  interrupted (Ctrl-C): the report is written, marked incomplete";
 
 /// Screen images against lists of hashes of known-bad content.
 #[derive(Debug, Parser)]
@@ -129,9 +130,21 @@ pub struct ScanArgs {
     /// matches are kept, marked).
     #[arg(long, value_name = "PERCENT", default_value_t = 5.0)]
     pub flood_percent: f64,
-    /// Where to write the JSON report; `-` for standard output.
+    /// Where to write the report; `-` for standard output.
     #[arg(short = 'o', long, value_name = "FILE", default_value = "-")]
     pub report: PathBuf,
+    /// The report's form: `json`, one document written when the scan ends (atomically, to a
+    /// file); or `jsonl`, one line per file streamed in walk order as each is decided, then a
+    /// summary line (a killed scan leaves every line it wrote whole).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+    pub format: ReportFormat,
+    /// Scan at most this many files (in walk order); the rest are reported as skipped.
+    #[arg(long, value_name = "N")]
+    pub max_files: Option<u64>,
+    /// Stop scanning once the files scanned (in walk order) add up to this size (bytes; K, M,
+    /// G, T suffixes); the rest are reported as skipped.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_scan_size: Option<u64>,
     /// Inclusive Hamming threshold for a perceptual algorithm, e.g. `pdq=20` (defaults:
     /// pdq 31, phash/dhash/ahash 8). Repeatable.
     #[arg(long = "threshold", value_name = "ALG=N", value_parser = parse_threshold)]
@@ -163,6 +176,15 @@ pub struct ScanArgs {
     /// Do not print the summary on standard error.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// The report formats of `scan --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// One JSON document.
+    Json,
+    /// JSON Lines: a line per file as it is decided, then a summary line.
+    Jsonl,
 }
 
 /// How hash lists are read; shared by every command that loads lists.
@@ -270,6 +292,7 @@ pub struct ScanConfig {
     pub matcher: Matcher,
     /// `None` means standard output.
     pub report: Option<PathBuf>,
+    pub format: ReportFormat,
     pub quiet: bool,
 }
 
@@ -318,11 +341,17 @@ impl ScanConfig {
             },
         };
         let matcher = Matcher::with_allowlist(lists, allow, options);
+        let scan = ScanOptions {
+            max_files: args.max_files,
+            max_scan_size: args.max_scan_size,
+            ..scan_options(&args.walk, &args.decode)?
+        };
         Ok(ScanConfig {
             paths: args.walk.paths.clone(),
-            scan: scan_options(&args.walk, &args.decode)?,
+            scan,
             matcher,
             report: Some(args.report).filter(|p| p.as_os_str() != "-"),
+            format: args.format,
             quiet: args.quiet,
         })
     }
@@ -372,6 +401,8 @@ fn scan_options(walk: &WalkArgs, decode: &DecodeArgs) -> Result<ScanOptions> {
         follow_symlinks: walk.follow_symlinks,
         threads: walk.threads,
         hashing: decode.options()?,
+        max_files: None,
+        max_scan_size: None,
     })
 }
 

@@ -2,18 +2,25 @@
 
 mod cli;
 
+use std::fs::File;
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result};
 use clap::Parser;
 
+use std::collections::BTreeSet;
+
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::HashList;
-use mediascreen::report::{Report, ReportContext};
+use mediascreen::report::{Files, Report, ReportContext};
 use mediascreen::scan;
+use mediascreen::scan::HashedFile;
+use mediascreen::walk::{Candidate, CandidateKind};
 
-use cli::{Args, CheckArgs, Command, HashConfig, ListArgs, ListCommand, ScanConfig};
+use cli::{Args, CheckArgs, Command, HashConfig, ListArgs, ListCommand, ReportFormat, ScanConfig};
 
 /// The documented exit statuses (see `--help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +31,8 @@ enum ExitStatus {
     Flagged = 1,
     /// Nothing matched, but the scan was incomplete, or a fatal error.
     Error = 2,
+    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    Interrupted = 130,
 }
 
 fn main() -> ExitCode {
@@ -46,7 +55,33 @@ fn main() -> ExitCode {
 fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
     let started = SystemTime::now();
     let clock = Instant::now();
-    let scan = scan::scan(&config.paths, &config.matcher, &config.scan);
+    let stop = interrupt_flag();
+    let destination = || match &config.report {
+        Some(p) => format!("writing the report to {}", p.display()),
+        None => "writing the report to standard output".to_string(),
+    };
+    // JSON Lines go out as each file is decided, flushed line by line, so whatever a killed
+    // scan leaves behind is whole lines.
+    let mut lines: Option<Box<dyn Write>> = match config.format {
+        ReportFormat::Json => None,
+        ReportFormat::Jsonl => Some(match &config.report {
+            Some(path) => Box::new(File::create(path).with_context(destination)?),
+            None => Box::new(std::io::stdout()),
+        }),
+    };
+    let mut write_error = None;
+    let scan = scan::scan_streaming(&config.paths, &config.matcher, &config.scan, stop, |file| {
+        let Some(out) = lines.as_mut().filter(|_| write_error.is_none()) else { return };
+        let line = Files::line(&config.matcher, file);
+        if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+            // Nobody is reading any more (a closed pipe, a full disk): stop scanning too.
+            stop.store(true, Ordering::Relaxed);
+            write_error = Some(e);
+        }
+    });
+    if let Some(e) = write_error {
+        return Err(anyhow::Error::new(e).context(destination()));
+    }
     let report = Report::build(
         &ReportContext {
             paths: &config.paths,
@@ -57,12 +92,13 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         },
         &scan,
     );
-    report.write(config.report.as_deref()).with_context(|| match &config.report {
-        Some(p) => format!("writing the report to {}", p.display()),
-        None => "writing the report to standard output".to_string(),
-    })?;
+    match lines.as_mut() {
+        Some(out) => writeln!(out, "{}", report.summary_line()).and_then(|()| out.flush()),
+        None => report.write(config.report.as_deref()),
+    }
+    .with_context(destination)?;
 
-    let s = &report.summary;
+    let s = &report.files.summary;
     let scanned = s.clean + s.flagged;
     if !config.quiet {
         eprintln!(
@@ -80,6 +116,13 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
     if scanned == 0 && s.errors == 0 {
         eprintln!("mediascreen: no files were scanned; check the paths given");
     }
+    if !report.complete {
+        eprintln!(
+            "mediascreen: interrupted: {} files not scanned; the report says so",
+            s.not_scanned
+        );
+        return Ok(ExitStatus::Interrupted);
+    }
     Ok(if s.flagged > 0 {
         ExitStatus::Flagged
     } else if s.errors > 0 || scanned == 0 {
@@ -89,58 +132,101 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
     })
 }
 
-fn run_hash(config: HashConfig) -> Result<ExitStatus> {
-    let results = scan::for_each_candidate(&config.paths, &config.scan, |candidate| {
-        let outcome = match &candidate.kind {
-            mediascreen::walk::CandidateKind::File => {
-                scan::hash_file(&candidate.path, &config.algorithms, &config.scan.hashing)
-            }
-            mediascreen::walk::CandidateKind::Skip(reason)
-            | mediascreen::walk::CandidateKind::Error(reason) => Err(reason.clone()),
-        };
-        (candidate.path.clone(), outcome)
+/// A flag that Ctrl-C sets, so the scan stops taking new files and reports what it has. A
+/// second Ctrl-C ends the process at once.
+fn interrupt_flag() -> &'static AtomicBool {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    let installed = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(ExitStatus::Interrupted as i32);
+        }
+        eprintln!(
+            "mediascreen: interrupted: finishing the files in progress (Ctrl-C again to quit now)"
+        );
     });
+    if let Err(e) = installed {
+        eprintln!("mediascreen: warning: Ctrl-C will end the scan without a report: {e}");
+    }
+    &STOP
+}
 
+fn run_hash(config: HashConfig) -> Result<ExitStatus> {
+    let stop = interrupt_flag();
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
     out.write_record(["algorithm", "hash", "id", "label", "quality", "timestamp"])?;
-    let mut failed = false;
-    for (path, outcome) in results {
-        let id = path.to_string_lossy();
+    let (mut failed, mut write_error) = (false, None);
+    let hash = |candidate: &Candidate| match &candidate.kind {
+        CandidateKind::File => {
+            scan::hash_file(&candidate.path, &config.algorithms, &config.scan.hashing)
+        }
+        CandidateKind::Skip(reason) | CandidateKind::Error(reason) => Err(reason.clone()),
+    };
+    // Rows go out as each file is done, in walk order, so a long run can be piped onwards.
+    scan::for_each_candidate(&config.paths, &config.scan, stop, hash, |candidate, outcome| {
+        let id = candidate.path.to_string_lossy();
         let file = match outcome {
-            Ok(file) => file,
-            Err(reason) => {
+            Some(Ok(file)) => file,
+            Some(Err(reason)) => {
                 eprintln!("mediascreen: {id}: {reason}");
                 failed = true;
-                continue;
+                return;
             }
+            None => return failed = true,
         };
         if let Some(reason) = &file.perceptual_error {
             eprintln!("mediascreen: {id}: {reason}");
             failed = true;
         }
-        for algorithm in &config.algorithms {
-            if *algorithm == Algorithm::Vpdq {
-                for frame in file.hashes.video.iter().flat_map(|v| &v.frames) {
-                    let (quality, timestamp) =
-                        (frame.quality.to_string(), format!("{:.3}", frame.timestamp));
-                    let hash = frame.hash.to_hex();
-                    out.write_record(["vpdq", &hash, &id, "", &quality, &timestamp])?;
-                }
-                continue;
+        if write_error.is_none() {
+            if let Err(e) = write_rows(&mut out, &id, &config.algorithms, &file) {
+                stop.store(true, Ordering::Relaxed);
+                write_error = Some(e);
             }
-            let (hash, quality) = match (algorithm, &file.hashes.pdq) {
-                (Algorithm::Pdq, Some(pdq)) => (pdq.hash(), Some(pdq.quality())),
-                _ => match file.hashes.values.get(algorithm) {
-                    Some(value) => (value.clone(), None),
-                    None => continue,
-                },
-            };
-            let quality = quality.map(|q| q.to_string()).unwrap_or_default();
-            out.write_record([algorithm.name(), &hash.to_hex(), &id, "", &quality, ""])?;
         }
+    });
+    if let Some(e) = write_error {
+        return Err(e.into());
     }
     out.flush()?;
-    Ok(if failed { ExitStatus::Error } else { ExitStatus::Clean })
+    Ok(if stop.load(Ordering::Relaxed) {
+        ExitStatus::Interrupted
+    } else if failed {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Clean
+    })
+}
+
+/// The native-list rows of one hashed file: one per algorithm, one per sampled frame for vPDQ.
+fn write_rows(
+    out: &mut csv::Writer<impl Write>,
+    id: &str,
+    algorithms: &BTreeSet<Algorithm>,
+    file: &HashedFile,
+) -> csv::Result<()> {
+    for algorithm in algorithms {
+        if *algorithm == Algorithm::Vpdq {
+            for frame in file.hashes.video.iter().flat_map(|v| &v.frames) {
+                let (quality, timestamp) =
+                    (frame.quality.to_string(), format!("{:.3}", frame.timestamp));
+                let hash = frame.hash.to_hex();
+                out.write_record(["vpdq", &hash, id, "", &quality, &timestamp])?;
+            }
+            continue;
+        }
+        let (hash, quality) = match (algorithm, &file.hashes.pdq) {
+            (Algorithm::Pdq, Some(pdq)) => (pdq.hash(), Some(pdq.quality())),
+            _ => match file.hashes.values.get(algorithm) {
+                Some(value) => (value.clone(), None),
+                None => continue,
+            },
+        };
+        let quality = quality.map(|q| q.to_string()).unwrap_or_default();
+        out.write_record([algorithm.name(), &hash.to_hex(), id, "", &quality, ""])?;
+    }
+    // Flushed per file: a consumer downstream sees each file's rows as they come.
+    out.flush()?;
+    Ok(())
 }
 
 fn run_list_check(args: CheckArgs) -> Result<ExitStatus> {

@@ -42,21 +42,32 @@ pub struct Report {
     pub lists: Vec<ListInfo>,
     /// The allowlists (`--allow`) whose hashes suppress matches.
     pub allowlists: Vec<ListInfo>,
-    /// Counts; `files == clean + flagged + errors + skipped`.
-    pub summary: Summary,
-    /// Files that matched, in walk order.
-    pub flagged: Vec<Flagged>,
-    /// Files that could not be (fully) screened, in walk order.
-    pub errors: Vec<ErrorEntry>,
-    /// Files deliberately not screened, in walk order.
-    pub skipped: Vec<Skipped>,
-    /// Files whose PDQ hash was below the quality gate and so not matched by PDQ.
-    pub low_quality: Vec<LowQuality>,
-    /// Files with matches that the allowlist suppressed, in walk order.
-    pub allowlisted: Vec<Allowlisted>,
+    /// False when the scan was interrupted: `summary.not_scanned` files were never looked at.
+    pub complete: bool,
+    /// The files, counted and filed by outcome.
+    #[serde(flatten)]
+    pub files: Files,
     /// Listed hashes that matched suspiciously many files (flood guard); their matches are
     /// kept, marked `suspicious`.
     pub suspicious: Vec<Suspicious>,
+}
+
+/// The files of a scan, counted and filed by outcome, in walk order: the body of the report,
+/// and (one file at a time) of each `--format jsonl` line.
+#[derive(Debug, Default, Serialize)]
+pub struct Files {
+    /// Counts; `files == clean + flagged + errors + skipped`.
+    pub summary: Summary,
+    /// Files that matched.
+    pub flagged: Vec<Flagged>,
+    /// Files that could not be (fully) screened.
+    pub errors: Vec<ErrorEntry>,
+    /// Files deliberately not screened.
+    pub skipped: Vec<Skipped>,
+    /// Files whose PDQ hash was below the quality gate and so not matched by PDQ.
+    pub low_quality: Vec<LowQuality>,
+    /// Files with matches that the allowlist suppressed.
+    pub allowlisted: Vec<Allowlisted>,
 }
 
 /// Name and version of the tool.
@@ -143,13 +154,16 @@ pub struct Summary {
     pub bytes: u64,
     /// Matches suppressed by the allowlist (not part of the file counts).
     pub allowlisted_matches: usize,
+    /// Files the walk found that an interrupted scan never looked at (not part of `files`).
+    pub not_scanned: usize,
 }
 
 /// A file that matched.
 #[derive(Debug, Serialize)]
 pub struct Flagged {
     /// The file.
-    pub path: String,
+    #[serde(flatten)]
+    pub path: FilePath,
     /// Size in bytes.
     pub size: u64,
     /// MIME type from the content.
@@ -219,6 +233,27 @@ pub struct VideoMatch {
     pub time_ranges: Vec<[f64; 2]>,
 }
 
+/// A scanned file's path: as text, and when the name is not UTF-8 (possible on Unix), also
+/// its exact bytes, so that the report still names the file unambiguously.
+#[derive(Clone, Debug, Serialize)]
+pub struct FilePath {
+    /// The path; bytes that are not UTF-8 shown as U+FFFD.
+    pub path: String,
+    /// The path's bytes in hex, only when it is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes: Option<String>,
+}
+
+impl FilePath {
+    fn new(path: &Path) -> FilePath {
+        let bytes = path.as_os_str().as_encoded_bytes();
+        let path_bytes = std::str::from_utf8(bytes)
+            .is_err()
+            .then(|| bytes.iter().map(|b| format!("{b:02x}")).collect());
+        FilePath { path: display(path), path_bytes }
+    }
+}
+
 /// A list entry carrying a matched hash.
 #[derive(Clone, Debug, Serialize)]
 pub struct Source {
@@ -236,7 +271,8 @@ pub struct Source {
 #[derive(Debug, Serialize)]
 pub struct Allowlisted {
     /// The file.
-    pub path: String,
+    #[serde(flatten)]
+    pub path: FilePath,
     /// The suppressed matches.
     pub matches: Vec<MatchEntry>,
 }
@@ -258,7 +294,8 @@ pub struct Suspicious {
 #[derive(Debug, Serialize)]
 pub struct ErrorEntry {
     /// The file.
-    pub path: String,
+    #[serde(flatten)]
+    pub path: FilePath,
     /// `walk`, `read` or `decode`.
     pub stage: &'static str,
     /// Why.
@@ -269,7 +306,8 @@ pub struct ErrorEntry {
 #[derive(Debug, Serialize)]
 pub struct Skipped {
     /// The file.
-    pub path: String,
+    #[serde(flatten)]
+    pub path: FilePath,
     /// Why.
     pub reason: String,
 }
@@ -278,7 +316,8 @@ pub struct Skipped {
 #[derive(Debug, Serialize)]
 pub struct LowQuality {
     /// The file.
-    pub path: String,
+    #[serde(flatten)]
+    pub path: FilePath,
     /// Its PDQ quality.
     pub quality: u8,
 }
@@ -341,17 +380,14 @@ impl Report {
             },
             lists: matcher.lists().iter().map(ListInfo::new).collect(),
             allowlists: matcher.allowlists().iter().map(ListInfo::new).collect(),
-            summary: Summary::default(),
-            flagged: Vec::new(),
-            errors: Vec::new(),
-            skipped: Vec::new(),
-            low_quality: Vec::new(),
-            allowlisted: Vec::new(),
+            complete: scan.not_scanned == 0,
+            files: Files::default(),
             suspicious: Vec::new(),
         };
         for file in &scan.files {
-            report.add(matcher, file);
+            report.files.add(matcher, file);
         }
+        report.files.summary.not_scanned = scan.not_scanned;
         report.suspicious = scan
             .floods
             .iter()
@@ -365,8 +401,38 @@ impl Report {
         report
     }
 
-    fn add(&mut self, matcher: &Matcher, file: &FileReport) {
-        let path = display(&file.path);
+    /// The closing line of `--format jsonl`: the report without the per-file arrays, which
+    /// the file lines carried, and with `"type": "summary"`.
+    pub fn summary_line(&self) -> String {
+        let mut value = serde_json::to_value(self).expect("a report serialises");
+        let object = value.as_object_mut().expect("a report is an object");
+        for key in ["flagged", "errors", "skipped", "low_quality", "allowlisted"] {
+            object.shift_remove(key);
+        }
+        let mut line = serde_json::Map::new();
+        line.insert("type".to_string(), "summary".into());
+        line.extend(std::mem::take(object));
+        serde_json::to_string(&line).expect("a report serialises")
+    }
+
+    /// Writes the report as pretty JSON to `path`, atomically: into a temporary file beside
+    /// it, then renamed over it, so a killed run never leaves half a report where the old one
+    /// was. `None` or `-` writes to standard output.
+    pub fn write(&self, path: Option<&Path>) -> std::io::Result<()> {
+        let mut json = serde_json::to_vec_pretty(self)?;
+        json.push(b'\n');
+        match path {
+            None => std::io::stdout().lock().write_all(&json),
+            Some(p) if p == Path::new("-") => std::io::stdout().lock().write_all(&json),
+            Some(p) => write_atomically(p, &json),
+        }
+    }
+}
+
+impl Files {
+    /// Counts `file` and files it under its outcome.
+    pub fn add(&mut self, matcher: &Matcher, file: &FileReport) {
+        let path = FilePath::new(&file.path);
         self.summary.files += 1;
         match file.outcome.status() {
             Status::Clean => self.summary.clean += 1,
@@ -416,17 +482,44 @@ impl Report {
         }
     }
 
-    /// Writes the report as pretty JSON to `path`, atomically: into a temporary file beside
-    /// it, then renamed over it, so a killed run never leaves half a report where the old one
-    /// was. `None` or `-` writes to standard output.
-    pub fn write(&self, path: Option<&Path>) -> std::io::Result<()> {
-        let mut json = serde_json::to_vec_pretty(self)?;
-        json.push(b'\n');
-        match path {
-            None => std::io::stdout().lock().write_all(&json),
-            Some(p) if p == Path::new("-") => std::io::stdout().lock().write_all(&json),
-            Some(p) => write_atomically(p, &json),
+    /// One `--format jsonl` line for `file`, as it is decided: `"type": "file"`, its path and
+    /// `status` (`clean`, `flagged`, `error`, `skipped`), and what the report files under that
+    /// outcome (matches, or the error's stage and reason, or why it was skipped). The flood
+    /// guard's marks come only with the summary line, since they need the whole scan.
+    pub fn line(matcher: &Matcher, file: &FileReport) -> String {
+        let mut one = Files::default();
+        one.add(matcher, file);
+        let status = match file.outcome.status() {
+            Status::Clean => "clean",
+            Status::Flagged => "flagged",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
+        };
+        let mut line = match (one.flagged.pop(), one.errors.pop(), one.skipped.pop()) {
+            (Some(flagged), _, _) => serde_json::to_value(flagged),
+            (None, Some(error), _) => serde_json::to_value(error),
+            (None, None, Some(skipped)) => serde_json::to_value(skipped),
+            (None, None, None) => serde_json::to_value(FilePath::new(&file.path)),
         }
+        .expect("a file's entry serialises");
+        let object = line.as_object_mut().expect("entries are objects");
+        if let Outcome::Scanned { size, media_type, sha256, .. } = &file.outcome {
+            object.entry("size").or_insert((*size).into());
+            object.entry("media_type").or_insert((*media_type).into());
+            object.entry("sha256").or_insert(sha256.to_hex().into());
+        }
+        if let Some(low) = one.low_quality.pop() {
+            object.insert("pdq_below_quality".to_string(), low.quality.into());
+        }
+        if let Some(allowed) = one.allowlisted.pop() {
+            let matches = serde_json::to_value(allowed.matches).expect("matches serialise");
+            object.insert("allowlisted".to_string(), matches);
+        }
+        let mut out = serde_json::Map::new();
+        out.insert("type".to_string(), "file".into());
+        out.insert("status".to_string(), status.into());
+        out.extend(std::mem::take(object));
+        serde_json::to_string(&out).expect("a file's entry serialises")
     }
 }
 

@@ -6,11 +6,12 @@
 //! depend on the thread count. A problem with one file becomes that file's [`Outcome`]; it
 //! never stops the scan. Must not write anywhere, least of all into the scanned tree.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 
 use image::ImageFormat;
 use rayon::prelude::*;
@@ -35,6 +36,11 @@ pub struct ScanOptions {
     pub threads: usize,
     /// How each file is decoded and hashed.
     pub hashing: HashOptions,
+    /// Scan at most this many files; the rest are reported as skipped.
+    pub max_files: Option<u64>,
+    /// Scan files (in walk order) until their sizes add up to this many bytes; the rest are
+    /// reported as skipped.
+    pub max_scan_size: Option<u64>,
 }
 
 /// How one file is decoded and hashed.
@@ -333,30 +339,84 @@ impl Outcome {
     }
 }
 
-/// Walks `roots` and maps `work` over every candidate on `threads` threads (0 = one per
-/// CPU), returning results in walk order.
-pub fn for_each_candidate<T, F>(roots: &[PathBuf], options: &ScanOptions, work: F) -> Vec<T>
-where
+/// Walks `roots`, applies the scan's budget ([`ScanOptions::max_files`],
+/// [`ScanOptions::max_scan_size`]), and runs `work` on every candidate on `threads` threads
+/// (0 = one per CPU). Each result goes to `emit` in walk order as soon as it and every result
+/// before it are done, so output can stream and still not depend on the thread count. Once
+/// `stop` is set, candidates not yet started are not worked on: `emit` gets `None` for them.
+pub fn for_each_candidate<T, F>(
+    roots: &[PathBuf],
+    options: &ScanOptions,
+    stop: &AtomicBool,
+    work: F,
+    mut emit: impl FnMut(Candidate, Option<T>),
+) where
     T: Send,
     F: Fn(&Candidate) -> T + Sync + Send,
 {
-    let candidates = walk(roots, options.follow_symlinks);
+    let mut candidates = walk(roots, options.follow_symlinks);
+    apply_budget(&mut candidates, options);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .build()
         .expect("building a thread pool only fails if threads cannot be spawned");
-    // Indexed parallel iterators collect in input order: this is what makes the report
-    // independent of the thread count.
-    pool.install(|| candidates.par_iter().map(&work).collect())
+    let (sender, receiver) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let candidates = &candidates;
+        scope.spawn(|| {
+            pool.install(|| {
+                candidates.par_iter().enumerate().for_each_with(sender, |sender, (i, c)| {
+                    let result = (!stop.load(Ordering::Relaxed)).then(|| work(c));
+                    // The receiver lives until every sender is gone.
+                    let _ = sender.send((i, result));
+                })
+            })
+        });
+        let mut pending = BTreeMap::new();
+        let mut next = 0;
+        for (i, result) in receiver {
+            pending.insert(i, result);
+            while let Some(result) = pending.remove(&next) {
+                emit(candidates[next].clone(), result);
+                next += 1;
+            }
+        }
+    });
+}
+
+/// Marks the files past `--max-files`, or past `--max-scan-size` bytes in walk order, as
+/// skipped: a budget cut in walk order leaves the same files out whatever the thread count.
+fn apply_budget(candidates: &mut [Candidate], options: &ScanOptions) {
+    let (mut files, mut bytes) = (0u64, 0u64);
+    for candidate in candidates.iter_mut().filter(|c| c.kind == CandidateKind::File) {
+        files += 1;
+        if options.max_files.is_some_and(|max| files > max) {
+            let reason =
+                format!("not scanned: past --max-files ({})", options.max_files.unwrap_or(0));
+            candidate.kind = CandidateKind::Skip(reason);
+            continue;
+        }
+        if let Some(max) = options.max_scan_size {
+            // A file that cannot be inspected here fails properly when it is read.
+            bytes += std::fs::metadata(&candidate.path).map_or(0, |m| m.len());
+            if bytes > max {
+                let reason = format!("not scanned: past --max-scan-size ({max} bytes)");
+                candidate.kind = CandidateKind::Skip(reason);
+            }
+        }
+    }
 }
 
 /// The result of a scan.
 pub struct Scan {
-    /// Every walked path and its outcome, in walk order.
+    /// Every walked path that was dealt with and its outcome, in walk order.
     pub files: Vec<FileReport>,
     /// Listed hashes the flood guard found matching too many files; their matches are
     /// marked suspicious.
     pub floods: Vec<Flood>,
+    /// Paths the walk found that were not dealt with because the scan was stopped; 0 for a
+    /// complete scan.
+    pub not_scanned: usize,
 }
 
 /// The algorithms a scan against `matcher` computes for each file: those its lists need, and
@@ -374,11 +434,36 @@ pub fn computed_algorithms(matcher: &Matcher) -> BTreeSet<Algorithm> {
 
 /// Scans `roots` against `matcher`, then applies the flood guard over the whole scan.
 pub fn scan(roots: &[PathBuf], matcher: &Matcher, options: &ScanOptions) -> Scan {
+    scan_streaming(roots, matcher, options, &AtomicBool::new(false), |_| {})
+}
+
+/// [`scan`], handing each file's report to `on_file` in walk order as soon as it is decided
+/// (before the flood guard, which needs the whole scan), and stopping early once `stop` is
+/// set: files already started are finished, the rest counted in [`Scan::not_scanned`].
+pub fn scan_streaming(
+    roots: &[PathBuf],
+    matcher: &Matcher,
+    options: &ScanOptions,
+    stop: &AtomicBool,
+    mut on_file: impl FnMut(&FileReport),
+) -> Scan {
     let algorithms = computed_algorithms(matcher);
-    let mut files = for_each_candidate(roots, options, |candidate| FileReport {
-        path: candidate.path.clone(),
-        outcome: scan_one(candidate, &algorithms, matcher, &options.hashing),
-    });
+    let mut files = Vec::new();
+    let mut not_scanned = 0;
+    for_each_candidate(
+        roots,
+        options,
+        stop,
+        |candidate| scan_one(candidate, &algorithms, matcher, &options.hashing),
+        |candidate, outcome| match outcome {
+            Some(outcome) => {
+                let file = FileReport { path: candidate.path, outcome };
+                on_file(&file);
+                files.push(file);
+            }
+            None => not_scanned += 1,
+        },
+    );
     let mut results: Vec<&mut MatchResult> = files
         .iter_mut()
         .filter_map(|f| match &mut f.outcome {
@@ -388,7 +473,7 @@ pub fn scan(roots: &[PathBuf], matcher: &Matcher, options: &ScanOptions) -> Scan
         .collect();
     let scanned = results.len();
     let floods = matcher.flood_guard(results.iter_mut().map(|r| &mut **r), scanned);
-    Scan { files, floods }
+    Scan { files, floods, not_scanned }
 }
 
 fn scan_one(

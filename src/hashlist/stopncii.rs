@@ -62,7 +62,12 @@ fn item(record: HashRecord, line: u64) -> std::result::Result<Item, String> {
     entry.id = record
         .case_numbers
         .as_object()
-        .map(|cases| cases.keys().map(String::as_str).collect::<Vec<_>>().join(" "))
+        .map(|cases| {
+            // Sorted: the id must not depend on the order the publisher wrote the cases in.
+            let mut numbers: Vec<&str> = cases.keys().map(String::as_str).collect();
+            numbers.sort_unstable();
+            numbers.join(" ")
+        })
         .filter(|cases| !cases.is_empty());
     Ok(Item::Entry(entry))
 }
