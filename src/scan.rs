@@ -111,7 +111,7 @@ pub fn hash_file(
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
 ) -> Result<HashedFile, String> {
-    let mut file = File::open(path).map_err(|e| e.to_string())?;
+    let mut file = open_regular(path)?;
     let size = file.metadata().map_err(|e| e.to_string())?.len();
     let mut digester = Digester::new(algorithms.iter().copied());
     if size > options.max_file_size {
@@ -171,6 +171,22 @@ pub fn hash_file(
         }
     }
     Ok(HashedFile { media_type: sniffed.media_type, hashes, perceptual_error })
+}
+
+/// Opens `path` for reading if it is still a regular file. The walk saw one, but the tree may
+/// change under a scan: opening a FIFO put in its place would block for ever, so the open does
+/// not wait, and what was opened is checked before anything is read.
+fn open_regular(path: &Path) -> Result<File, String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(|e| e.to_string())?;
+    let metadata = file.metadata().map_err(|e| e.to_string())?;
+    if !metadata.is_file() {
+        return Err("no longer a regular file (changed during the scan?)".to_string());
+    }
+    Ok(file)
 }
 
 /// The image hashes among `algorithms`.

@@ -75,7 +75,7 @@ pub fn decode_rgb(
         // The header alone says how big the picture claims to be.
         let (width, height) = reader().into_dimensions().map_err(|e| e.to_string())?;
         limits.check_pixels(width, height)?;
-        let image = reader().decode().map_err(|e| e.to_string())?;
+        let image = reader().decode().map_err(|e| e.to_string().trim_end().to_string())?;
         if image.width() == 0 || image.height() == 0 {
             return Err("image has no pixels".to_string());
         }

@@ -1,0 +1,374 @@
+//! Hostile and broken inputs (issue: nothing crashes, hangs or goes unreported, and nothing is
+//! written where it must not be).
+//!
+//! One scan covers `fixtures/bad/` (made by `fixtures/make_bad.py`) copied into a scratch tree,
+//! plus what cannot be committed, made here: a FIFO, a socket, a link loop, a dangling link, a
+//! link to a device, an unreadable file and folder, a non-UTF-8 name, a very deep tree and an
+//! animation of 20,000 frames. Every file must end with the outcome expected of it, the counts
+//! must add up, the process must stay under 1 GB and its time limits, and the tree must be
+//! byte for byte and mtime for mtime what it was. A second scan is killed mid-stream and its
+//! JSON Lines output must be whole lines.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn mediascreen() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mediascreen"));
+    command.current_dir(root());
+    command
+}
+
+/// Every entry under `dir` (not following links), with a regular file's bytes and mtime.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<(Vec<u8>, SystemTime)>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                stack.push(path.clone());
+            }
+            let content = meta
+                .is_file()
+                .then(|| fs::read(&path).ok().map(|bytes| (bytes, meta.modified().unwrap())))
+                .flatten();
+            out.insert(path, content);
+        }
+    }
+    out
+}
+
+/// Waits for `child` at most `limit`, polling its peak resident memory (Linux); kills it and
+/// fails past the limit.
+fn wait_measuring(mut child: Child, limit: Duration) -> (std::process::Output, u64) {
+    let started = Instant::now();
+    let mut peak_kib = 0;
+    loop {
+        if let Ok(status) = fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:"));
+            if let Some(kib) = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            {
+                peak_kib = peak_kib.max(kib);
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            return (child.wait_with_output().unwrap(), peak_kib);
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("the scan hung past {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A GIF of `frames` 1x1 frames with no delay: long to decode, tiny on disk.
+fn deep_animation(frames: usize) -> Vec<u8> {
+    use image::codecs::gif::GifEncoder;
+    use image::{Delay, Frame, Rgba, RgbaImage};
+    let mut out = Vec::new();
+    {
+        let mut encoder = GifEncoder::new(&mut out);
+        let frames = (0..frames).map(|i| {
+            let pixel = Rgba([(i % 251) as u8, (i % 241) as u8, 0, 255]);
+            Frame::from_parts(
+                RgbaImage::from_pixel(1, 1, pixel),
+                0,
+                0,
+                Delay::from_numer_denom_ms(0, 1),
+            )
+        });
+        encoder.encode_frames(frames).unwrap();
+    }
+    out
+}
+
+struct Tree {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+/// The scratch tree: the committed corpus and everything made at run time.
+fn build_tree() -> Tree {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    fs::create_dir(&tree).unwrap();
+    for entry in fs::read_dir(root().join("fixtures/bad")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            fs::copy(entry.path(), tree.join(entry.file_name())).unwrap();
+        }
+    }
+    fs::write(tree.join("deep-animation.gif"), deep_animation(20_000)).unwrap();
+    let mut deep = tree.join("deep");
+    for i in 0..150 {
+        deep.push(format!("d{i}"));
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::copy(
+        root().join("fixtures/conformance/pdq/images/misc-images/wee.jpg"),
+        deep.join("bottom.jpg"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::symlink;
+        let fifo = tree.join("fifo.jpg");
+        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success(), "mkfifo");
+        std::os::unix::net::UnixListener::bind(tree.join("socket.jpg")).unwrap();
+        symlink("loop-b", tree.join("loop-a")).unwrap();
+        symlink("loop-a", tree.join("loop-b")).unwrap();
+        symlink("does-not-exist.jpg", tree.join("dangling.jpg")).unwrap();
+        symlink("/dev/zero", tree.join("device.jpg")).unwrap();
+        symlink(".", tree.join("self-loop")).unwrap();
+        // A listed photograph under a name that is not UTF-8.
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9-bridge.jpg");
+        fs::copy(
+            root().join("fixtures/conformance/pdq/images/reg-test-input/dih/bridge-1-original.jpg"),
+            tree.join(name),
+        )
+        .unwrap();
+    }
+    Tree { _dir: dir, path: tree }
+}
+
+/// Root reads files whatever their mode: permission tests only mean something for others.
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_files_and_folders_are_errors_with_the_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let wee = root().join("fixtures/conformance/pdq/images/misc-images/wee.jpg");
+    fs::copy(&wee, dir.path().join("readable.jpg")).unwrap();
+    let locked = dir.path().join("unreadable.jpg");
+    fs::copy(&wee, &locked).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    let closed = dir.path().join("unreadable-dir");
+    fs::create_dir(&closed).unwrap();
+    fs::write(closed.join("inside.jpg"), b"x").unwrap();
+    fs::set_permissions(&closed, fs::Permissions::from_mode(0o000)).unwrap();
+
+    // As root every file is readable, so the scan runs as nobody (util-linux's setpriv).
+    let binary = env!("CARGO_BIN_EXE_mediascreen");
+    let mut command = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", binary]);
+        c
+    } else {
+        Command::new(binary)
+    };
+    let output = command
+        .current_dir(root())
+        .args(["scan", "--list", "hashlists/demo.csv"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    fs::set_permissions(&closed, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let errors: BTreeMap<&str, (&str, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let name = e["path"].as_str().unwrap().rsplit('/').next().unwrap();
+            (name, (e["stage"].as_str().unwrap(), e["reason"].as_str().unwrap()))
+        })
+        .collect();
+    assert_eq!(errors["unreadable.jpg"].0, "read", "{errors:?}");
+    assert!(errors["unreadable.jpg"].1.contains("Permission denied"), "{errors:?}");
+    assert_eq!(errors["unreadable-dir"].0, "walk", "{errors:?}");
+    assert!(errors["unreadable-dir"].1.contains("Permission denied"), "{errors:?}");
+    assert_eq!(report["summary"]["clean"], 1);
+}
+
+#[test]
+fn hostile_inputs_each_end_as_expected_and_the_tree_is_untouched() {
+    let tree = build_tree();
+    let before = snapshot(&tree.path);
+    let report_dir = tempfile::tempdir().unwrap();
+    let report_path = report_dir.path().join("report.json");
+    let child = mediascreen()
+        .args(["scan", "--list", "hashlists/demo.csv", "--follow-symlinks", "--file-timeout", "60"])
+        .arg("--report")
+        .arg(&report_path)
+        .arg(&tree.path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (output, peak_kib) = wait_measuring(child, Duration::from_secs(300));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // A listed photograph is in the tree: exit 1, whatever else went wrong.
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(peak_kib < 1 << 20, "peak RSS {peak_kib} KiB");
+    println!("peak RSS {} MiB", peak_kib / 1024);
+
+    let report: Value = serde_json::from_slice(&fs::read(&report_path).unwrap()).unwrap();
+    let s = &report["summary"];
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(n("files"), n("clean") + n("flagged") + n("errors") + n("skipped"), "{s}");
+    assert_eq!(report["complete"], true);
+
+    // Every path's outcome, by name relative to the tree.
+    let mut outcomes: BTreeMap<String, (&str, String)> = BTreeMap::new();
+    for (key, status) in [("flagged", "flagged"), ("errors", "error"), ("skipped", "skipped")] {
+        for entry in report[key].as_array().unwrap() {
+            let path = entry["path"].as_str().unwrap();
+            let name = path.rsplit('/').next().unwrap().to_string();
+            let why = entry["reason"].as_str().or(entry["perceptual_error"].as_str()).unwrap_or("");
+            outcomes.insert(name, (status, why.to_string()));
+        }
+    }
+    let outcome = |name: &str| outcomes.get(name).map(|(status, _)| *status).unwrap_or("clean");
+    let reason = |name: &str| outcomes.get(name).map_or("", |(_, why)| why.as_str());
+
+    for clean in [
+        "empty.jpg",
+        "text-named.jpg",
+        "jpeg-named.txt",
+        "random.bin",
+        "mislabeled.mp4",
+        "tiny-1x1.png",
+        "polyglot-jpeg-zip.jpg",
+        "bottom.jpg",
+        "deep-animation.gif",
+    ] {
+        assert_eq!(outcome(clean), "clean", "{clean}: {}", reason(clean));
+    }
+    for broken in [
+        "truncated.jpg",
+        "truncated.png",
+        "truncated.gif",
+        "truncated.webp",
+        "corrupt.jpg",
+        "corrupt.png",
+        "corrupt.mp4",
+        "truncated.mp4",
+    ] {
+        assert_eq!(outcome(broken), "error", "{broken}");
+        assert!(!reason(broken).is_empty(), "{broken}");
+    }
+    // Through ffmpeg when it is installed, or an error saying it is needed: never clean.
+    assert_eq!(outcome("truncated.webm"), "error", "{}", reason("truncated.webm"));
+    for bomb in ["bomb-60000x60000.png", "bomb-canvas.gif"] {
+        assert!(reason(bomb).contains("--max-pixels"), "{bomb}: {}", reason(bomb));
+    }
+    #[cfg(unix)]
+    {
+        assert_eq!(outcome("fifo.jpg"), "skipped");
+        assert!(reason("fifo.jpg").contains("fifo"), "{}", reason("fifo.jpg"));
+        assert!(reason("socket.jpg").contains("socket"), "{}", reason("socket.jpg"));
+        assert!(reason("device.jpg").contains("device"), "{}", reason("device.jpg"));
+        assert_eq!(outcome("dangling.jpg"), "error", "{}", reason("dangling.jpg"));
+        assert!(reason("self-loop").contains("loop"), "{}", reason("self-loop"));
+        assert_eq!(outcome("loop-a"), "error", "{}", reason("loop-a"));
+        // The non-UTF-8 name: flagged, and its exact bytes in the report.
+        let flagged = report["flagged"].as_array().unwrap();
+        let odd =
+            flagged.iter().find(|f| f["path_bytes"].is_string()).expect("non-UTF-8 name flagged");
+        assert!(
+            odd["path_bytes"].as_str().unwrap().ends_with(&hex(b"caf\xe9-bridge.jpg")),
+            "{odd}"
+        );
+        assert!(odd["path"].as_str().unwrap().ends_with("caf\u{fffd}-bridge.jpg"));
+    }
+
+    // Nothing in the scanned tree changed, and nothing was added to it.
+    let after = snapshot(&tree.path);
+    assert_eq!(before.len(), after.len(), "files appeared or vanished in the scanned tree");
+    for (path, content) in &before {
+        assert!(after.get(path) == Some(content), "{} changed", path.display());
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_killed_jsonl_scan_leaves_whole_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("scan.jsonl");
+    let mut child = mediascreen()
+        .args(["scan", "fixtures/", "--list", "hashlists/demo.csv", "--format", "jsonl", "-j", "1"])
+        .arg("--report")
+        .arg(&out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it (SIGKILL: no chance to tidy up) once a few lines are out.
+    let started = Instant::now();
+    while fs::read_to_string(&out).map_or(0, |t| t.lines().count()) < 5 {
+        assert!(started.elapsed() < Duration::from_secs(120), "no output");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(text.ends_with('\n'), "a line was cut: {:?}", &text[text.len().saturating_sub(80)..]);
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
+    assert!(lines.len() >= 5);
+    assert!(lines.iter().all(|l| l["type"] == "file"), "the summary line came though killed");
+
+    // A whole run ends with the summary, whose counts cover the file lines.
+    let output = mediascreen()
+        .args(["scan", "fixtures/video", "--list", "hashlists/demo.csv", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (summary, files) = lines.split_last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["complete"], true);
+    assert_eq!(summary["summary"]["files"].as_u64().unwrap() as usize, files.len());
+    let flagged = files.iter().filter(|l| l["status"] == "flagged").count();
+    assert_eq!(summary["summary"]["flagged"].as_u64().unwrap() as usize, flagged);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_writes_the_report_marked_incomplete_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let child = mediascreen()
+        .args(["scan", "fixtures/", "--list", "hashlists/demo.csv", "-j", "1"])
+        .arg("--report")
+        .arg(&out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let report: Value = serde_json::from_slice(&fs::read(&out).unwrap()).unwrap();
+    assert_eq!(report["complete"], false);
+    let s = &report["summary"];
+    assert!(s["not_scanned"].as_u64().unwrap() > 0, "{s}");
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(n("files"), n("clean") + n("flagged") + n("errors") + n("skipped"), "{s}");
+}
