@@ -9,15 +9,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 use image::ImageFormat;
 use rayon::prelude::*;
 
 use crate::decode::video::{decode_video, is_animated, VideoLimits};
-use crate::decode::{decode_rgb_within, jpeg_truncation, DecodeLimits};
+use crate::decode::{decode_rgb, jpeg_truncation, panic_text, timed_out, within, DecodeLimits};
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
@@ -42,6 +44,10 @@ pub struct ScanOptions {
     /// reported as skipped.
     pub max_scan_size: Option<u64>,
 }
+
+/// How long past `--file-timeout` a video's decoding is waited for: its decoders stop at the
+/// limit themselves and hand over what they decoded, which takes a moment.
+const VIDEO_GRACE: Duration = Duration::from_secs(5);
 
 /// How one file is decoded and hashed.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,19 +141,29 @@ pub fn hash_file(
         })
     };
     if algorithms.contains(&Algorithm::Vpdq) && (is_video || is_animation()) {
-        let (video, error) = hash_video(&bytes, path, sniffed.media_type, options);
-        hashes.video = video;
-        perceptual_error = error;
+        let (bytes, path, media_type) =
+            (Arc::clone(&bytes), path.to_path_buf(), sniffed.media_type);
+        let video_options = options.clone();
+        let timeout = options.video.timeout;
+        // The decoders stop themselves at the time limit with what they have; this only
+        // catches one stuck inside a single frame, so it waits a little longer.
+        let hashed = within(timeout + VIDEO_GRACE, move || {
+            hash_video(&bytes, &path, media_type, &video_options)
+        });
+        (hashes.video, perceptual_error) = match hashed {
+            Some(Ok(hashed)) => hashed,
+            Some(Err(panic)) => (None, Some(panic)),
+            None => (None, Some(timed_out(timeout))),
+        };
     }
     if !image_algorithms.is_empty() && !is_video {
         match sniffed.image_format {
             Some(format) => {
-                let decoded = decode_rgb_within(
-                    Arc::clone(&bytes),
-                    format,
-                    options.limits,
-                    options.video.timeout,
-                );
+                let (shared, limits) = (Arc::clone(&bytes), options.limits);
+                let timeout = options.video.timeout;
+                let decoded = within(timeout, move || decode_rgb(&shared, format, limits))
+                    .unwrap_or_else(|| Err(timed_out(timeout)))
+                    .and_then(|decoded| decoded);
                 match decoded {
                     Ok(rgb) => {
                         perceptual_hashes(&rgb, &image_algorithms, &mut hashes);
@@ -470,7 +486,16 @@ pub fn scan_streaming(
         roots,
         options,
         stop,
-        |candidate| scan_one(candidate, &algorithms, matcher, &options.hashing),
+        |candidate| {
+            // A bug of ours on one hostile file must cost that file, not the scan.
+            catch_unwind(AssertUnwindSafe(|| {
+                scan_one(candidate, &algorithms, matcher, &options.hashing)
+            }))
+            .unwrap_or_else(|panic| Outcome::Error {
+                stage: Stage::Decode,
+                reason: format!("internal error, please report it: {}", panic_text(&*panic)),
+            })
+        },
         |candidate, outcome| match outcome {
             Some(outcome) => {
                 let file = FileReport { path: candidate.path, outcome };

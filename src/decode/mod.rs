@@ -7,7 +7,7 @@
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use image::{ImageFormat, ImageReader, Limits, RgbImage};
@@ -86,41 +86,47 @@ pub fn decode_rgb(
     catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| Err(panic_reason(&*panic)))
 }
 
-/// [`decode_rgb`] on a thread of its own, given up after `timeout`: a decoder caught in a loop
-/// by a hostile file then costs that thread (it is left to finish or spin on its own) rather
-/// than the scan. The bytes are shared, not copied.
-pub fn decode_rgb_within(
-    bytes: Arc<[u8]>,
-    format: ImageFormat,
-    limits: DecodeLimits,
+/// Runs `work` on a thread of its own and waits at most `timeout` for it: a decoder caught in
+/// a loop by a hostile file then costs that thread (left to finish or spin on its own) rather
+/// than the scan. `None` when the time ran out; a panic in `work` is returned as its reason.
+pub fn within<T: Send + 'static>(
     timeout: Duration,
-) -> Result<RgbImage, String> {
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<Result<T, String>> {
     let (sender, receiver) = mpsc::channel();
     let spawned =
         std::thread::Builder::new().name("mediascreen-decode".to_string()).spawn(move || {
-            // The receiver is gone only if the time ran out: nobody wants the pixels then.
-            let _ = sender.send(decode_rgb(&bytes, format, limits));
+            let result = catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_reason(&*p));
+            // The receiver is gone only if the time ran out: nobody wants the result then.
+            let _ = sender.send(result);
         });
     if let Err(e) = spawned {
-        return Err(format!("cannot start a decoding thread: {e}"));
+        return Some(Err(format!("cannot start a decoding thread: {e}")));
     }
-    receiver.recv_timeout(timeout).unwrap_or_else(|_| {
-        Err(format!(
-            "decoding took longer than the {} s time limit (--file-timeout); abandoned",
-            timeout.as_secs()
-        ))
-    })
+    receiver.recv_timeout(timeout).ok()
+}
+
+/// Why a file's decoding was abandoned at `--file-timeout`.
+pub fn timed_out(timeout: Duration) -> String {
+    format!(
+        "decoding took longer than the {} s time limit (--file-timeout); abandoned",
+        timeout.as_secs()
+    )
 }
 
 /// Turns a caught panic payload into an error message, so every decoder reports a panic the
 /// same way.
 pub(crate) fn panic_reason(panic: &(dyn std::any::Any + Send)) -> String {
-    let what = panic
+    format!("decoder panicked: {}", panic_text(panic))
+}
+
+/// The message a panic was raised with.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
-    format!("decoder panicked: {what}")
+        .unwrap_or_default()
 }
 
 /// Why a JPEG that decoded is nonetheless incomplete, if it is: JPEG decoders fill a
@@ -203,6 +209,20 @@ mod tests {
             // The decoder itself does not notice: that is why the check exists.
             let _ = decode_rgb(&whole[..cut], ImageFormat::Jpeg, DecodeLimits::default());
         }
+    }
+
+    #[test]
+    fn work_that_never_returns_is_abandoned_at_its_time_limit() {
+        let started = std::time::Instant::now();
+        let stuck = within(Duration::from_millis(50), || loop {
+            std::thread::sleep(Duration::from_millis(10));
+        });
+        assert!(stuck.is_none());
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(within(Duration::from_secs(5), || 7), Some(Ok(7)));
+        let panicked = within(Duration::from_secs(5), || -> u8 { panic!("hostile input") });
+        assert!(panicked.unwrap().unwrap_err().contains("hostile input"));
+        assert!(timed_out(Duration::from_secs(3)).contains("--file-timeout"));
     }
 
     #[test]
