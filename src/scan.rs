@@ -126,7 +126,8 @@ pub fn hash_file(
     let mut bytes = Vec::with_capacity(size as usize);
     file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
     digester.update(&bytes);
-    let bytes: Arc<[u8]> = bytes.into();
+    // Shared with a decoding thread without copying the file (an `Arc<[u8]>` would).
+    let bytes = Arc::new(bytes);
     let sniffed = sniff(&bytes);
     let mut hashes = FileHashes { size: bytes.len() as u64, ..FileHashes::default() };
     hashes.values.extend(digester.finish());
