@@ -372,3 +372,66 @@ fn ctrl_c_writes_the_report_marked_incomplete_and_exits_130() {
     let n = |k: &str| s[k].as_u64().unwrap();
     assert_eq!(n("files"), n("clean") + n("flagged") + n("errors") + n("skipped"), "{s}");
 }
+
+/// Runs a scan of `fixtures/video` with `args` and returns the report.
+fn scan_videos(args: &[&str]) -> Value {
+    let output = mediascreen()
+        .args(["scan", "fixtures/video", "--list", "hashlists/demo.csv"])
+        .args(args)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn budgets_skip_the_rest_in_walk_order() {
+    let report = scan_videos(&["--max-files", "2"]);
+    let s = &report["summary"];
+    assert_eq!((s["files"].as_u64(), s["skipped"].as_u64()), (Some(8), Some(6)), "{s}");
+    let skipped = report["skipped"].as_array().unwrap();
+    assert!(skipped.iter().all(|e| e["reason"].as_str().unwrap().contains("--max-files")));
+    assert_eq!(skipped[0]["path"], "fixtures/video/chair-clip.webm");
+
+    // bridge-in-video.mp4 (194 KB) fits in 250K; with chair-clip.mp4 (101 KB) it would not.
+    let report = scan_videos(&["--max-scan-size", "250K"]);
+    let s = &report["summary"];
+    assert_eq!(s["skipped"].as_u64(), Some(7), "{s}");
+    assert!(report["skipped"][0]["reason"].as_str().unwrap().contains("--max-scan-size"));
+}
+
+#[test]
+fn files_over_the_size_limit_are_matched_by_digest_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("padded-md5.txt");
+    // The padded video's MD5, as a plain list: it must still match although not decoded.
+    let bytes = fs::read(root().join("fixtures/video/chair-padded.mp4")).unwrap();
+    let output = mediascreen()
+        .args(["hash", "--algorithms", "md5", "fixtures/video/chair-padded.mp4"])
+        .output()
+        .unwrap();
+    let row = String::from_utf8(output.stdout).unwrap();
+    let md5 = row.lines().nth(1).unwrap().split(',').nth(1).unwrap().to_string();
+    fs::write(&list, format!("{md5}\n")).unwrap();
+    let output = mediascreen()
+        .args(["scan", "fixtures/video", "--list", "hashlists/demo.csv", "--max-file-size", "300K"])
+        .arg("--list")
+        .arg(&list)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let padded = report["flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "fixtures/video/chair-padded.mp4")
+        .expect("matched by digest");
+    assert_eq!(padded["size"].as_u64(), Some(bytes.len() as u64));
+    assert_eq!(padded["matches"][0]["algorithm"], "md5");
+    assert!(padded["perceptual_error"].as_str().unwrap().contains("--max-file-size"));
+    // Under the limit, decoded as usual.
+    assert!(report["flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["path"] == "fixtures/video/chair-clip.mp4"));
+}
