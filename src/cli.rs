@@ -26,7 +26,7 @@ Exit status:
        (bad arguments, an unreadable or malformed list, a list with no entries)
   130  interrupted (Ctrl-C): the report is written, marked incomplete";
 
-/// Screen images against lists of hashes of known-bad content.
+/// Screen images and videos against lists of hashes of known-bad content.
 #[derive(Debug, Parser)]
 #[command(name = "mediascreen", version, about, after_help = EXIT_CODES)]
 pub struct Args {
@@ -43,6 +43,15 @@ pub enum Command {
     Hash(HashArgs),
     /// Work with hash lists.
     List(ListArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on standard
+    /// output, e.g. `mediascreen completions bash > /etc/bash_completion.d/mediascreen`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on standard output, e.g.
+    /// `mediascreen man > /usr/local/share/man/man1/mediascreen.1`.
+    Man,
 }
 
 /// Flags shared by every command that walks files.

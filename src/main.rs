@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use std::collections::BTreeSet;
 
@@ -41,6 +41,15 @@ fn main() -> ExitCode {
         Command::Scan(a) => ScanConfig::from_args(a).and_then(run_scan),
         Command::Hash(a) => HashConfig::from_args(a).and_then(run_hash),
         Command::List(ListArgs { command: ListCommand::Check(a) }) => run_list_check(a),
+        Command::Completions { shell } => {
+            let mut command = Args::command();
+            clap_complete::generate(shell, &mut command, "mediascreen", &mut std::io::stdout());
+            Ok(ExitStatus::Clean)
+        }
+        Command::Man => clap_mangen::Man::new(Args::command())
+            .render(&mut std::io::stdout())
+            .map(|()| ExitStatus::Clean)
+            .map_err(Into::into),
     };
     match result {
         Ok(status) => ExitCode::from(status as u8),

@@ -633,3 +633,18 @@ fn animations_are_hashed_as_videos_too() {
     assert_eq!(times, ["0.000", "0.200", "0.400", "0.600", "0.800"], "{text}");
     assert_eq!(rows[0][1], rows[1][1], "the first frame hashes alike both ways");
 }
+
+#[test]
+fn completions_and_the_manual_come_from_the_flag_definitions() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = mediascreen(&["completions", shell]);
+        assert_eq!(code(&output), 0, "{shell}: {}", stderr(&output));
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(script.contains("vpdq-interval") && script.contains("max-file-size"), "{shell}");
+    }
+    let output = mediascreen(&["man"]);
+    assert_eq!(code(&output), 0);
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(page.starts_with(".ie") && page.contains(".TH mediascreen 1"), "{}", &page[..200]);
+    assert!(mediascreen(&["completions", "tcsh"]).status.code() == Some(2));
+}
