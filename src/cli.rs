@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
 use mediascreen::decode::video::VideoLimits;
@@ -17,6 +17,7 @@ use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
 use mediascreen::matcher::{MatchOptions, Matcher, VideoMatchOptions};
 use mediascreen::scan::{HashOptions, ScanOptions};
+use mediascreen::walk::Filter;
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -58,14 +59,69 @@ pub enum Command {
 #[derive(Debug, ClapArgs)]
 pub struct WalkArgs {
     /// Files or folders to read. Folders are walked recursively in sorted order.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "files_from", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Also read the paths listed in FILE (`-` for standard input), one per line, or
+    /// separated by NUL bytes with `--null` (as `find -print0` writes them).
+    #[arg(long, value_name = "FILE")]
+    pub files_from: Option<PathBuf>,
+    /// The `--files-from` list is NUL-separated.
+    #[arg(long, short = '0', requires = "files_from")]
+    pub null: bool,
+    /// Only files whose path below the folder given matches this glob (`*.jpg`,
+    /// `photos/**`). Repeatable: any of them.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Leave out files and folders whose path below the folder given matches this glob.
+    /// Repeatable. Left-out paths are not in the report at all.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Descend at most N levels into the folders given (1: their own files only).
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
     /// Follow symbolic links (by default they are reported as skipped).
     #[arg(long)]
     pub follow_symlinks: bool,
     /// Worker threads (default: one per CPU). Results do not depend on it.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+}
+
+impl WalkArgs {
+    /// The paths given, then those of `--files-from`.
+    fn paths(&self) -> Result<Vec<PathBuf>> {
+        let mut paths = self.paths.clone();
+        let Some(list) = &self.files_from else { return Ok(paths) };
+        let bytes = if list.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)?;
+            bytes
+        } else {
+            std::fs::read(list)
+                .with_context(|| format!("reading --files-from {}", list.display()))?
+        };
+        let separator = if self.null { b'\0' } else { b'\n' };
+        for entry in bytes.split(|&b| b == separator) {
+            let entry = if self.null { entry } else { entry.strip_suffix(b"\r").unwrap_or(entry) };
+            if !entry.is_empty() {
+                paths.push(path_from_bytes(entry)?);
+            }
+        }
+        Ok(paths)
+    }
+}
+
+/// A path from a list's raw bytes: exact on Unix, where a name may be any bytes.
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> Result<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+/// A path from a list's raw bytes, which must be UTF-8 where names are not bytes.
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> Result<PathBuf> {
+    Ok(PathBuf::from(std::str::from_utf8(bytes).context("a --files-from path is not UTF-8")?))
 }
 
 /// How files are decoded; shared by `scan` and `hash`.
@@ -356,7 +412,7 @@ impl ScanConfig {
             ..scan_options(&args.walk, &args.decode)?
         };
         Ok(ScanConfig {
-            paths: args.walk.paths.clone(),
+            paths: args.walk.paths()?,
             scan,
             matcher,
             report: Some(args.report).filter(|p| p.as_os_str() != "-"),
@@ -377,7 +433,7 @@ impl HashConfig {
     pub fn from_args(args: HashArgs) -> Result<HashConfig> {
         let algorithms: BTreeSet<Algorithm> = args.algorithms.into_iter().collect();
         Ok(HashConfig {
-            paths: args.walk.paths.clone(),
+            paths: args.walk.paths()?,
             scan: scan_options(&args.walk, &args.decode)?,
             algorithms,
         })
@@ -409,6 +465,8 @@ fn scan_options(walk: &WalkArgs, decode: &DecodeArgs) -> Result<ScanOptions> {
     Ok(ScanOptions {
         follow_symlinks: walk.follow_symlinks,
         threads: walk.threads,
+        filter: Filter::new(walk.max_depth, &walk.include, &walk.exclude)
+            .map_err(anyhow::Error::msg)?,
         hashing: decode.options()?,
         max_files: None,
         max_scan_size: None,

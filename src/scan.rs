@@ -26,7 +26,7 @@ use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
 use crate::hash::{classic, Algorithm, FileHashes, HashValue};
 use crate::matcher::{Flood, MatchResult, Matcher};
 use crate::sniff::sniff;
-use crate::walk::{walk, Candidate, CandidateKind};
+use crate::walk::{walk, Candidate, CandidateKind, Filter};
 
 /// How files are found and read.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,6 +36,8 @@ pub struct ScanOptions {
     pub follow_symlinks: bool,
     /// Worker threads; 0 means one per CPU.
     pub threads: usize,
+    /// Which paths under the roots are walked at all.
+    pub filter: Filter,
     /// How each file is decoded and hashed.
     pub hashing: HashOptions,
     /// Scan at most this many files; the rest are reported as skipped.
@@ -387,7 +389,7 @@ pub fn for_each_candidate<T, F>(
     T: Send,
     F: Fn(&Candidate) -> T + Sync + Send,
 {
-    let mut candidates = walk(roots, options.follow_symlinks);
+    let mut candidates = walk(roots, options.follow_symlinks, &options.filter);
     apply_budget(&mut candidates, options);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)

@@ -1,14 +1,16 @@
 //! Turning the paths a user names into the ordered list of things to scan.
 //!
 //! Owns traversal order (sorted by file name, depth first, so output never depends on the
-//! file system or the thread count), de-duplication of paths named twice, and the decision of
-//! what is not scanned at all (symbolic links that are not followed, FIFOs, sockets, devices).
+//! file system or the thread count), de-duplication of paths named twice, the decision of
+//! what is not scanned at all (symbolic links that are not followed, FIFOs, sockets, devices),
+//! and the paths `--include`, `--exclude` and `--max-depth` leave out ([`Filter`]).
 //! Must not open file contents: a FIFO must never be opened, and reading belongs to the scan.
 
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use walkdir::WalkDir;
 
 /// One path found by the walk, and what the walk decided about it.
@@ -31,14 +33,70 @@ pub enum CandidateKind {
     Error(String),
 }
 
+/// Which paths a walk yields, besides following links or not.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Descend at most this many levels below each root (0: the roots themselves only).
+    pub max_depth: Option<usize>,
+    /// When not empty, only files whose path below their root matches one of these globs.
+    pub include: GlobSet,
+    /// Files, and folders not descended, whose path below their root matches one of these.
+    pub exclude: GlobSet,
+}
+
+impl PartialEq for Filter {
+    /// Filters compare by depth and by how many globs they hold (`GlobSet` has no equality):
+    /// enough for options structs to derive `PartialEq`.
+    fn eq(&self, other: &Filter) -> bool {
+        (self.max_depth, self.include.len(), self.exclude.len())
+            == (other.max_depth, other.include.len(), other.exclude.len())
+    }
+}
+
+impl Filter {
+    /// Builds the glob sets of `--include` and `--exclude` (`*` crosses folder separators, as
+    /// in ripgrep's `--glob`; `**/` is also understood).
+    pub fn new(
+        max_depth: Option<usize>,
+        include: &[String],
+        exclude: &[String],
+    ) -> Result<Filter, String> {
+        let set = |globs: &[String]| -> Result<GlobSet, String> {
+            let mut builder = GlobSetBuilder::new();
+            for glob in globs {
+                builder.add(Glob::new(glob).map_err(|e| format!("bad glob {glob:?}: {e}"))?);
+            }
+            builder.build().map_err(|e| e.to_string())
+        };
+        Ok(Filter { max_depth, include: set(include)?, exclude: set(exclude)? })
+    }
+
+    fn keeps(&self, root: &Path, path: &Path, is_dir: bool) -> bool {
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        if relative.as_os_str().is_empty() {
+            return true; // a root is always taken: the user named it
+        }
+        if self.exclude.is_match(relative) {
+            return false;
+        }
+        is_dir || self.include.is_empty() || self.include.is_match(relative)
+    }
+}
+
 /// Walks `roots` in order. Directories are descended sorted by file name; symbolic links are
 /// followed only when `follow_symlinks` is set (a root given as a link is always followed,
-/// since the user named it).
-pub fn walk(roots: &[PathBuf], follow_symlinks: bool) -> Vec<Candidate> {
+/// since the user named it). Paths `filter` leaves out are not yielded at all.
+pub fn walk(roots: &[PathBuf], follow_symlinks: bool, filter: &Filter) -> Vec<Candidate> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for root in roots {
-        let walker = WalkDir::new(root).follow_links(follow_symlinks).sort_by_file_name();
+        let mut walker = WalkDir::new(root).follow_links(follow_symlinks).sort_by_file_name();
+        if let Some(depth) = filter.max_depth {
+            walker = walker.max_depth(depth);
+        }
+        let walker = walker
+            .into_iter()
+            .filter_entry(|e| filter.keeps(root, e.path(), e.file_type().is_dir()));
         for entry in walker {
             let candidate = match entry {
                 Ok(entry) => {
@@ -128,7 +186,7 @@ mod tests {
             fs::write(p, b"x").unwrap();
         }
         let roots = vec![dir.path().to_path_buf(), dir.path().join("b.jpg")];
-        let found: Vec<_> = walk(&roots, false)
+        let found: Vec<_> = walk(&roots, false, &Filter::default())
             .into_iter()
             .map(|c| c.path.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
             .collect();
@@ -136,8 +194,31 @@ mod tests {
     }
 
     #[test]
+    fn globs_and_depth_choose_what_is_walked() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.jpg", "b.txt", "sub/c.jpg", "sub/deeper/d.jpg", "cache/e.jpg"] {
+            let p = dir.path().join(name);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"x").unwrap();
+        }
+        let names = |filter: &Filter| -> Vec<String> {
+            walk(&[dir.path().to_path_buf()], false, filter)
+                .into_iter()
+                .map(|c| c.path.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        let globs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let jpegs = Filter::new(None, &globs(&["*.jpg"]), &globs(&["cache"])).unwrap();
+        assert_eq!(names(&jpegs), ["a.jpg", "sub/c.jpg", "sub/deeper/d.jpg"]);
+        let shallow = Filter::new(Some(2), &[], &globs(&["**/deeper", "*.txt"])).unwrap();
+        assert_eq!(names(&shallow), ["a.jpg", "cache/e.jpg", "sub/c.jpg"]);
+        assert!(Filter::new(None, &globs(&["a[.jpg"]), &[]).is_err());
+    }
+
+    #[test]
     fn missing_root_is_an_error_candidate() {
-        let found = walk(&[PathBuf::from("/nonexistent/mediascreen-test")], false);
+        let found =
+            walk(&[PathBuf::from("/nonexistent/mediascreen-test")], false, &Filter::default());
         assert_eq!(found.len(), 1);
         assert!(matches!(found[0].kind, CandidateKind::Error(_)));
     }
@@ -148,11 +229,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("real.jpg"), b"x").unwrap();
         std::os::unix::fs::symlink("real.jpg", dir.path().join("link.jpg")).unwrap();
-        let kinds: Vec<_> =
-            walk(&[dir.path().to_path_buf()], false).into_iter().map(|c| c.kind).collect();
+        let kinds: Vec<_> = walk(&[dir.path().to_path_buf()], false, &Filter::default())
+            .into_iter()
+            .map(|c| c.kind)
+            .collect();
         assert!(matches!(kinds[0], CandidateKind::Skip(_)));
         assert_eq!(kinds[1], CandidateKind::File);
         // Followed, the link leads to the same file, which is scanned once.
-        assert_eq!(walk(&[dir.path().to_path_buf()], true).len(), 1);
+        assert_eq!(walk(&[dir.path().to_path_buf()], true, &Filter::default()).len(), 1);
     }
 }

@@ -648,3 +648,54 @@ fn completions_and_the_manual_come_from_the_flag_definitions() {
     assert!(page.starts_with(".ie") && page.contains(".TH mediascreen 1"), "{}", &page[..200]);
     assert!(mediascreen(&["completions", "tcsh"]).status.code() == Some(2));
 }
+
+/// The paths a report names, flagged or clean alike, from a JSON Lines scan.
+fn scanned_paths(args: &[&str], stdin: &[u8]) -> Vec<String> {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mediascreen"))
+        .args(["scan", "--list", DEMO, "--format", "jsonl"])
+        .args(args)
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["type"] == "file")
+        .map(|l| l["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn paths_come_from_lists_globs_and_depth() {
+    let listed = b"fixtures/video/unrelated.mp4\nfixtures/screening/distinct/coffee.jpg\r\n\n";
+    assert_eq!(
+        scanned_paths(&["--files-from", "-"], listed),
+        ["fixtures/video/unrelated.mp4", "fixtures/screening/distinct/coffee.jpg"]
+    );
+    let nul = b"fixtures/video/chair-clip.mp4\0fixtures/video/unrelated.mp4\0";
+    assert_eq!(
+        scanned_paths(&["--files-from", "-", "--null", "fixtures/video/testsrc-10fps.webp"], nul),
+        [
+            "fixtures/video/testsrc-10fps.webp",
+            "fixtures/video/chair-clip.mp4",
+            "fixtures/video/unrelated.mp4"
+        ]
+    );
+    let only_webm = scanned_paths(&["fixtures/video", "--include", "*.webm"], b"");
+    assert_eq!(
+        only_webm,
+        ["fixtures/video/chair-clip.webm", "fixtures/video/pattern-sd-grey-bar-vp9.webm"]
+    );
+    let no_chair = scanned_paths(&["fixtures/video", "--exclude", "chair-*"], b"");
+    assert_eq!(no_chair.len(), 4, "{no_chair:?}");
+    let shallow = scanned_paths(&["fixtures/screening", "--max-depth", "1"], b"");
+    assert!(shallow.is_empty(), "{shallow:?}");
+    let one_level = scanned_paths(&["fixtures/screening", "--max-depth", "2"], b"");
+    assert!(!one_level.is_empty() && one_level.iter().all(|p| p.matches('/').count() == 3));
+}
