@@ -18,7 +18,7 @@ use std::time::Duration;
 use image::ImageFormat;
 use rayon::prelude::*;
 
-use crate::decode::video::{decode_video, is_animated, VideoLimits};
+use crate::decode::video::{decode_video, is_animated, Ffmpeg, VideoLimits};
 use crate::decode::{decode_rgb, jpeg_truncation, panic_text, timed_out, within, DecodeLimits};
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
@@ -269,8 +269,9 @@ fn hash_video(
     let seconds_per_hash = options.seconds_per_hash;
     let mut frames = Vec::new();
     let step = |fps| vpdq::frame_step(seconds_per_hash, fps);
+    let ffmpeg = Ffmpeg::detected();
     let decoded =
-        decode_video(bytes, path, media_type, &options.video, &step, &mut |frame, rgb| {
+        decode_video(ffmpeg, bytes, path, media_type, &options.video, &step, &mut |frame, rgb| {
             let features = PdqFeatures::from_image(rgb);
             let (hash, quality) = (features.hash(), features.quality());
             // The frame rate, and so the timestamp, is known once decoding is done.

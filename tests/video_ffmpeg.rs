@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{check_video, distances, expected_frames, fixture, hash_frames, MATCH_DISTANCE};
 use mediascreen::decode::video::{
-    decode_ffmpeg, decode_video, decode_video_with, ffmpeg_version, Decoded, Ffmpeg, VideoLimits,
+    decode_ffmpeg, decode_video, ffmpeg_version, Decoded, Ffmpeg, VideoLimits,
 };
 
 const WEBM: &str = "video/pattern-sd-grey-bar-vp9.webm";
@@ -66,7 +66,8 @@ fn vp9_webm_is_close_to_the_reference() {
     let path = fixture(WEBM);
     let bytes = std::fs::read(&path).unwrap();
     let (decoded, hashed) = hash_frames(WEBM, |on_frame| {
-        decode_video(&bytes, &path, "video/webm", &VideoLimits::default(), &|_| 1, on_frame)
+        let ffmpeg = Ffmpeg::detected();
+        decode_video(ffmpeg, &bytes, &path, "video/webm", &VideoLimits::default(), &|_| 1, on_frame)
     });
     assert_eq!(decoded.incomplete, None);
     let info = decoded.info;
@@ -116,15 +117,7 @@ fn sampling_and_length_limit_keep_decode_order_numbers() {
 fn without_ffmpeg_the_reason_says_what_to_install() {
     assert_eq!(Ffmpeg::at("/nonexistent/ffmpeg"), None);
     let decode = |path: &Path, media_type: &str, bytes: &[u8]| {
-        decode_video_with(
-            None,
-            bytes,
-            path,
-            media_type,
-            &VideoLimits::default(),
-            &|_| 1,
-            &mut |_, _| {},
-        )
+        decode_video(None, bytes, path, media_type, &VideoLimits::default(), &|_| 1, &mut |_, _| {})
     };
     let path = fixture(WEBM);
     let error = decode(&path, "video/webm", &std::fs::read(&path).unwrap()).unwrap_err();

@@ -131,25 +131,14 @@ impl Deadline {
 }
 
 /// Decodes the video in `bytes`, sniffed as `media_type`, read from `path`, handing every
-/// `step(fps)`-th frame to `on_frame` as RGB8. Animated GIF and WebP count as video.
+/// `step(fps)`-th frame to `on_frame` as RGB8. Animated GIF and WebP count as video. What is
+/// not decoded in-process goes to `ffmpeg` (usually [`Ffmpeg::detected`]); with `None`, as
+/// when none is installed, such a video is an error.
 ///
 /// `Err` means nothing could be decoded, with the reason (for a codec mediascreen cannot
 /// decode in-process when `ffmpeg` is missing, the reason says so and that installing it
 /// fixes it).
 pub fn decode_video(
-    bytes: &[u8],
-    path: &Path,
-    media_type: &str,
-    limits: &VideoLimits,
-    step: Step<'_>,
-    on_frame: &mut dyn FnMut(u64, &RgbImage),
-) -> Result<Decoded, String> {
-    decode_video_with(Ffmpeg::detected(), bytes, path, media_type, limits, step, on_frame)
-}
-
-/// [`decode_video`] with the `ffmpeg` to use given rather than detected; `None` decodes as
-/// when none is installed.
-pub fn decode_video_with(
     ffmpeg: Option<&Ffmpeg>,
     bytes: &[u8],
     path: &Path,
