@@ -3,13 +3,14 @@
 mod cli;
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 use std::collections::BTreeSet;
 
@@ -61,6 +62,57 @@ fn main() -> ExitCode {
     }
 }
 
+/// What the binary does with each file as the scan decides it: a JSON line, and the progress
+/// bar on a terminal.
+struct Observer<'a> {
+    matcher: &'a mediascreen::matcher::Matcher,
+    lines: Option<Box<dyn Write>>,
+    progress: Option<ProgressBar>,
+    flagged: usize,
+    bytes: u64,
+    stop: &'a AtomicBool,
+    error: Option<std::io::Error>,
+}
+
+impl scan::Observer for Observer<'_> {
+    fn walked(&mut self, paths: usize) {
+        if let Some(progress) = &self.progress {
+            progress.set_length(paths as u64);
+            progress.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} files, {msg} [{rate}, ETA {eta}]",
+                )
+                .expect("the template is valid")
+                .with_key(
+                    "rate",
+                    |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                        let _ = write!(out, "{:.0} files/s", state.per_sec());
+                    },
+                ),
+            );
+        }
+    }
+
+    fn file(&mut self, file: &scan::FileReport) {
+        if let Some(progress) = &self.progress {
+            self.flagged += usize::from(file.outcome.status() == scan::Status::Flagged);
+            if let scan::Outcome::Scanned { size, .. } = &file.outcome {
+                self.bytes += size;
+            }
+            let megabytes = self.bytes as f64 / 1e6;
+            progress.set_message(format!("{megabytes:.1} MB, {} flagged", self.flagged));
+            progress.inc(1);
+        }
+        let Some(out) = self.lines.as_mut().filter(|_| self.error.is_none()) else { return };
+        let line = Files::line(self.matcher, file);
+        if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+            // Nobody is reading any more (a closed pipe, a full disk): stop scanning too.
+            self.stop.store(true, Ordering::Relaxed);
+            self.error = Some(e);
+        }
+    }
+}
+
 fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
     let started = SystemTime::now();
     let clock = Instant::now();
@@ -71,26 +123,32 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
     };
     // JSON Lines go out as each file is decided, flushed line by line, so whatever a killed
     // scan leaves behind is whole lines.
-    let mut lines: Option<Box<dyn Write>> = match config.format {
+    let lines: Option<Box<dyn Write>> = match config.format {
         ReportFormat::Json => None,
         ReportFormat::Jsonl => Some(match &config.report {
             Some(path) => Box::new(File::create(path).with_context(destination)?),
             None => Box::new(std::io::stdout()),
         }),
     };
-    let mut write_error = None;
-    let scan = scan::scan_streaming(&config.paths, &config.matcher, &config.scan, stop, |file| {
-        let Some(out) = lines.as_mut().filter(|_| write_error.is_none()) else { return };
-        let line = Files::line(&config.matcher, file);
-        if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
-            // Nobody is reading any more (a closed pipe, a full disk): stop scanning too.
-            stop.store(true, Ordering::Relaxed);
-            write_error = Some(e);
-        }
-    });
-    if let Some(e) = write_error {
+    let progress = (!config.quiet && std::io::stderr().is_terminal()).then(ProgressBar::no_length);
+    let mut observer = Observer {
+        matcher: &config.matcher,
+        lines,
+        progress,
+        flagged: 0,
+        bytes: 0,
+        stop,
+        error: None,
+    };
+    let scan =
+        scan::scan_streaming(&config.paths, &config.matcher, &config.scan, stop, &mut observer);
+    if let Some(progress) = &observer.progress {
+        progress.finish_and_clear();
+    }
+    if let Some(e) = observer.error.take() {
         return Err(anyhow::Error::new(e).context(destination()));
     }
+    let mut lines = observer.lines;
     let report = Report::build(
         &ReportContext {
             paths: &config.paths,
@@ -171,28 +229,36 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
         CandidateKind::Skip(reason) | CandidateKind::Error(reason) => Err(reason.clone()),
     };
     // Rows go out as each file is done, in walk order, so a long run can be piped onwards.
-    scan::for_each_candidate(&config.paths, &config.scan, stop, hash, |candidate, outcome| {
-        let id = candidate.path.to_string_lossy();
-        let file = match outcome {
-            Some(Ok(file)) => file,
-            Some(Err(reason)) => {
+    let walked = |_| {};
+    scan::for_each_candidate(
+        &config.paths,
+        &config.scan,
+        stop,
+        hash,
+        walked,
+        |candidate, outcome| {
+            let id = candidate.path.to_string_lossy();
+            let file = match outcome {
+                Some(Ok(file)) => file,
+                Some(Err(reason)) => {
+                    eprintln!("mediascreen: {id}: {reason}");
+                    failed = true;
+                    return;
+                }
+                None => return failed = true,
+            };
+            if let Some(reason) = &file.perceptual_error {
                 eprintln!("mediascreen: {id}: {reason}");
                 failed = true;
-                return;
             }
-            None => return failed = true,
-        };
-        if let Some(reason) = &file.perceptual_error {
-            eprintln!("mediascreen: {id}: {reason}");
-            failed = true;
-        }
-        if write_error.is_none() {
-            if let Err(e) = write_rows(&mut out, &id, &config.algorithms, &file) {
-                stop.store(true, Ordering::Relaxed);
-                write_error = Some(e);
+            if write_error.is_none() {
+                if let Err(e) = write_rows(&mut out, &id, &config.algorithms, &file) {
+                    stop.store(true, Ordering::Relaxed);
+                    write_error = Some(e);
+                }
             }
-        }
-    });
+        },
+    );
     if let Some(e) = write_error {
         return Err(e.into());
     }

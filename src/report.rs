@@ -590,6 +590,21 @@ impl ListInfo {
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // A link is written through, not replaced by a file.
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            // The target need not exist yet, so it is read, not canonicalised.
+            let parent = path.parent().unwrap_or(Path::new("."));
+            resolved = parent.join(std::fs::read_link(path)?);
+            resolved.as_path()
+        }
+        _ => path,
+    };
+    // `--report /dev/null`, `/dev/stdout` or a FIFO: a rename would put a file in its place.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new().write(true).open(path)?.write_all(bytes);
+    }
     let name = path.file_name().ok_or_else(|| {
         std::io::Error::new(std::io::ErrorKind::InvalidInput, "report path names no file")
     })?;

@@ -376,8 +376,8 @@ impl Outcome {
 }
 
 /// Walks `roots`, applies the scan's budget ([`ScanOptions::max_files`],
-/// [`ScanOptions::max_scan_size`]), and runs `work` on every candidate on `threads` threads
-/// (0 = one per CPU). Each result goes to `emit` in walk order as soon as it and every result
+/// [`ScanOptions::max_scan_size`]), tells `walked` how many candidates there are, and runs
+/// `work` on every candidate on `threads` threads (0 = one per CPU). Each result goes to `emit` in walk order as soon as it and every result
 /// before it are done, so output can stream and still not depend on the thread count. Once
 /// `stop` is set, candidates not yet started are not worked on: `emit` gets `None` for them.
 pub fn for_each_candidate<T, F>(
@@ -385,6 +385,7 @@ pub fn for_each_candidate<T, F>(
     options: &ScanOptions,
     stop: &AtomicBool,
     work: F,
+    walked: impl FnOnce(usize),
     mut emit: impl FnMut(Candidate, Option<T>),
 ) where
     T: Send,
@@ -392,6 +393,7 @@ pub fn for_each_candidate<T, F>(
 {
     let mut candidates = walk(roots, options.follow_symlinks, &options.filter);
     apply_budget(&mut candidates, options);
+    walked(candidates.len());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .build()
@@ -470,22 +472,35 @@ pub fn computed_algorithms(matcher: &Matcher) -> BTreeSet<Algorithm> {
 
 /// Scans `roots` against `matcher`, then applies the flood guard over the whole scan.
 pub fn scan(roots: &[PathBuf], matcher: &Matcher, options: &ScanOptions) -> Scan {
-    scan_streaming(roots, matcher, options, &AtomicBool::new(false), |_| {})
+    struct Quiet;
+    impl Observer for Quiet {}
+    scan_streaming(roots, matcher, options, &AtomicBool::new(false), &mut Quiet)
 }
 
-/// [`scan`], handing each file's report to `on_file` in walk order as soon as it is decided
-/// (before the flood guard, which needs the whole scan), and stopping early once `stop` is
-/// set: files already started are finished, the rest counted in [`Scan::not_scanned`].
+/// What a caller of [`scan_streaming`] hears while the scan runs.
+pub trait Observer {
+    /// The walk is done: `paths` paths will be dealt with (or left, if the scan is stopped).
+    fn walked(&mut self, _paths: usize) {}
+    /// One file is decided; files come in walk order.
+    fn file(&mut self, _file: &FileReport) {}
+}
+
+/// [`scan`], telling `observer` how many paths the walk found and then each file's report in
+/// walk order as soon as it is decided (before the flood guard, which needs the whole scan),
+/// and stopping early once `stop` is set: files already started are finished, the rest
+/// counted in [`Scan::not_scanned`].
 pub fn scan_streaming(
     roots: &[PathBuf],
     matcher: &Matcher,
     options: &ScanOptions,
     stop: &AtomicBool,
-    mut on_file: impl FnMut(&FileReport),
+    observer: &mut dyn Observer,
 ) -> Scan {
     let algorithms = computed_algorithms(matcher);
     let mut files = Vec::new();
     let mut not_scanned = 0;
+    // Both callbacks below speak to the observer, one after the other.
+    let observer = std::cell::RefCell::new(observer);
     for_each_candidate(
         roots,
         options,
@@ -500,10 +515,11 @@ pub fn scan_streaming(
                 reason: format!("internal error, please report it: {}", panic_text(&*panic)),
             })
         },
+        |paths| observer.borrow_mut().walked(paths),
         |candidate, outcome| match outcome {
             Some(outcome) => {
                 let file = FileReport { path: candidate.path, outcome };
-                on_file(&file);
+                observer.borrow_mut().file(&file);
                 files.push(file);
             }
             None => not_scanned += 1,

@@ -699,3 +699,64 @@ fn paths_come_from_lists_globs_and_depth() {
     let one_level = scanned_paths(&["fixtures/screening", "--max-depth", "2"], b"");
     assert!(!one_level.is_empty() && one_level.iter().all(|p| p.matches('/').count() == 3));
 }
+
+#[test]
+fn the_progress_bar_shows_on_a_terminal_only() {
+    // util-linux's `script` runs the scan on a pseudo-terminal.
+    let command = format!(
+        "{} scan fixtures/video --list {DEMO} --report /dev/null",
+        env!("CARGO_BIN_EXE_mediascreen")
+    );
+    let on_tty = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(root())
+        .output()
+        .expect("util-linux script runs");
+    let shown = String::from_utf8_lossy(&on_tty.stdout);
+    assert!(shown.contains("8/8 files") && shown.contains("5 flagged"), "{shown}");
+    // Not a terminal, or --quiet: no bar, and only the summary line.
+    let piped = mediascreen(&["scan", "fixtures/video", "--list", DEMO, "--report", "/dev/null"]);
+    let text = stderr(&piped);
+    assert!(!text.contains("8/8") && !text.contains('\r'), "{text}");
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let quiet = Command::new("script")
+        .args(["-qec", &format!("{command} --quiet"), "/dev/null"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&quiet.stdout).trim().is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn reports_go_through_links_and_into_devices_without_replacing_them() {
+    use std::os::unix::fs::{symlink, FileTypeExt};
+    let dir = tempfile::tempdir().unwrap();
+    // A link to the report: the target is written, the link stays.
+    let target = dir.path().join("real.json");
+    let link = dir.path().join("report.json");
+    symlink(&target, &link).unwrap();
+    let args = ["scan", "fixtures/video/chair-clip.mp4", "--list", DEMO, "--report"];
+    let output = mediascreen(&[&args[..], &[link.to_str().unwrap()]].concat());
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(fs_is_symlink(&link));
+    let report: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert_eq!(report["summary"]["flagged"], 1);
+    // A FIFO (as /dev/null or /dev/stdout would be a device): written into, left a FIFO.
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let output = mediascreen(&[&args[..], &[fifo.to_str().unwrap()]].concat());
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&reader.join().unwrap()).unwrap();
+    assert_eq!(report["summary"]["flagged"], 1);
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[cfg(unix)]
+fn fs_is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).unwrap().file_type().is_symlink()
+}
