@@ -199,8 +199,10 @@ pub struct ScanArgs {
     #[arg(short = 'o', long, value_name = "FILE", default_value = "-")]
     pub report: PathBuf,
     /// The report's form: `json`, one document written when the scan ends (atomically, to a
-    /// file); or `jsonl`, one line per file streamed in walk order as each is decided, then a
-    /// summary line (a killed scan leaves every line it wrote whole).
+    /// file); `jsonl`, one line per file streamed in walk order as each is decided, then a
+    /// summary line (a killed scan leaves every line it wrote whole); `text`, a line per
+    /// flagged file as clamscan prints them, then the errors and a summary; `csv`, a row per
+    /// match and per other file.
     #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
     pub format: ReportFormat,
     /// Scan at most this many files (in walk order); the rest are reported as skipped.
@@ -250,6 +252,10 @@ pub enum ReportFormat {
     Json,
     /// JSON Lines: a line per file as it is decided, then a summary line.
     Jsonl,
+    /// For a person: `PATH: FLAGGED pdq d=4 (rot90) list=… id=… label=…`, then a summary.
+    Text,
+    /// A row per match of a flagged file, and per other file.
+    Csv,
 }
 
 /// How hash lists are read; shared by every command that loads lists.

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::HashList;
-use mediascreen::report::{Files, Report, ReportContext};
+use mediascreen::report::{Files, Report, ReportContext, CSV_HEADER};
 use mediascreen::scan;
 use mediascreen::scan::HashedFile;
 use mediascreen::walk::{Candidate, CandidateKind};
@@ -66,6 +66,7 @@ fn main() -> ExitCode {
 /// bar on a terminal.
 struct Observer<'a> {
     matcher: &'a mediascreen::matcher::Matcher,
+    format: ReportFormat,
     lines: Option<Box<dyn Write>>,
     progress: Option<ProgressBar>,
     flagged: usize,
@@ -104,8 +105,18 @@ impl scan::Observer for Observer<'_> {
             progress.inc(1);
         }
         let Some(out) = self.lines.as_mut().filter(|_| self.error.is_none()) else { return };
-        let line = Files::line(self.matcher, file);
-        if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        let bytes = match self.format {
+            ReportFormat::Json => return,
+            ReportFormat::Jsonl => format!("{}\n", Files::line(self.matcher, file)).into_bytes(),
+            ReportFormat::Text => match Files::text_line(self.matcher, file) {
+                Some(line) => format!("{line}\n").into_bytes(),
+                None => return,
+            },
+            ReportFormat::Csv => {
+                Files::csv_rows(self.matcher, file).iter().flat_map(|row| csv_line(row)).collect()
+            }
+        };
+        if let Err(e) = out.write_all(&bytes).and_then(|()| out.flush()) {
             // Nobody is reading any more (a closed pipe, a full disk): stop scanning too.
             self.stop.store(true, Ordering::Relaxed);
             self.error = Some(e);
@@ -121,18 +132,22 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         Some(p) => format!("writing the report to {}", p.display()),
         None => "writing the report to standard output".to_string(),
     };
-    // JSON Lines go out as each file is decided, flushed line by line, so whatever a killed
-    // scan leaves behind is whole lines.
-    let lines: Option<Box<dyn Write>> = match config.format {
+    // Every form but JSON goes out as each file is decided, flushed line by line, so
+    // whatever a killed scan leaves behind is whole lines.
+    let mut lines: Option<Box<dyn Write>> = match config.format {
         ReportFormat::Json => None,
-        ReportFormat::Jsonl => Some(match &config.report {
+        _ => Some(match &config.report {
             Some(path) => Box::new(File::create(path).with_context(destination)?),
             None => Box::new(std::io::stdout()),
         }),
     };
+    if let (ReportFormat::Csv, Some(out)) = (config.format, lines.as_mut()) {
+        out.write_all(&csv_line(&CSV_HEADER)).with_context(destination)?;
+    }
     let progress = (!config.quiet && std::io::stderr().is_terminal()).then(ProgressBar::no_length);
     let mut observer = Observer {
         matcher: &config.matcher,
+        format: config.format,
         lines,
         progress,
         flagged: 0,
@@ -159,9 +174,15 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         },
         &scan,
     );
-    match lines.as_mut() {
-        Some(out) => writeln!(out, "{}", report.summary_line()).and_then(|()| out.flush()),
-        None => report.write(config.report.as_deref()),
+    let closing = match config.format {
+        ReportFormat::Json => None,
+        ReportFormat::Jsonl => Some(format!("{}\n", report.summary_line())),
+        ReportFormat::Text => Some(report.text_summary()),
+        ReportFormat::Csv => Some(String::new()),
+    };
+    match (lines.as_mut(), closing) {
+        (Some(out), Some(closing)) => out.write_all(closing.as_bytes()).and_then(|()| out.flush()),
+        _ => report.write(config.report.as_deref()),
     }
     .with_context(destination)?;
 
@@ -197,6 +218,13 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
     } else {
         ExitStatus::Clean
     })
+}
+
+/// One CSV record, quoted as needed, with its line end.
+fn csv_line<S: AsRef<[u8]>>(fields: &[S]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(fields).expect("writing to memory cannot fail");
+    writer.into_inner().expect("writing to memory cannot fail")
 }
 
 /// A flag that Ctrl-C sets, so the scan stops taking new files and reports what it has. A

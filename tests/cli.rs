@@ -760,3 +760,39 @@ fn reports_go_through_links_and_into_devices_without_replacing_them() {
 fn fs_is_symlink(path: &Path) -> bool {
     std::fs::symlink_metadata(path).unwrap().file_type().is_symlink()
 }
+
+#[test]
+fn text_and_csv_reports_say_the_same_as_json() {
+    let output = mediascreen(&[
+        "scan",
+        "fixtures/video",
+        "fixtures/bad/truncated.png",
+        "--list",
+        DEMO,
+        "--format",
+        "text",
+        "-q",
+    ]);
+    assert_eq!(code(&output), 1);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("fixtures/video/chair-padded.mp4: FLAGGED vpdq d=4 at 8.0-26.0s (55.88% of the video, 100% of the listed one) list=hashlists/demo.csv id=demo-video-chair"),
+        "{text}"
+    );
+    assert!(text.contains("fixtures/bad/truncated.png: ERROR (decode) "), "{text}");
+    assert!(text.contains("Flagged: 5\nClean: 3\nErrors: 1\n"), "{text}");
+    assert_eq!(text.matches(": FLAGGED ").count(), 5);
+
+    let output = mediascreen(&["scan", "fixtures/video", "--list", DEMO, "--format", "csv", "-q"]);
+    let mut rows = csv::Reader::from_reader(&output.stdout[..]);
+    let header = rows.headers().unwrap().clone();
+    assert_eq!(&header[0], "path");
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 8, "one row per match or file");
+    let padded = rows.iter().find(|r| &r[0] == "fixtures/video/chair-padded.mp4").unwrap();
+    assert_eq!(
+        (&padded[1], &padded[2], &padded[6], &padded[9]),
+        ("flagged", "vpdq", "8.0-26.0s", "demo-video-chair")
+    );
+    assert!(rows.iter().any(|r| &r[1] == "clean"));
+}

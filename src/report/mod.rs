@@ -6,6 +6,10 @@
 //! `started_at`, `finished_at` and `elapsed_ms`, a report depends only on the inputs, never on
 //! the thread count. Must not print to the terminal: the binary decides what a person sees.
 
+mod formats;
+
+pub use formats::CSV_HEADER;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
