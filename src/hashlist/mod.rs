@@ -225,10 +225,23 @@ impl HashList {
     /// it, and applies hygiene. A malformed record is a fatal [`Error::HashList`]; a record
     /// refused by hygiene is kept in [`HashList::refused`], or fatal when `options.strict`.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<HashList> {
-        let io = |source| Error::Io { path: path.to_path_buf(), source };
-        let mut file = std::fs::File::open(path).map_err(io)?;
+        let file = std::fs::File::open(path)
+            .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        HashList::read(path, file, options)
+    }
+
+    /// [`HashList::load`] for a list already in memory: `name` stands for the file's path,
+    /// in detection (a `.hdb`/`.hsb` extension is decisive), in error messages and in
+    /// [`HashList::path`]. Everything else is exactly as for a file.
+    pub fn from_bytes(name: &Path, bytes: &[u8], options: &LoadOptions) -> Result<HashList> {
+        HashList::read(name, bytes, options)
+    }
+
+    /// Detects, parses and applies hygiene to the list that `source` reads, `path` naming it.
+    fn read(path: &Path, mut source: impl Read, options: &LoadOptions) -> Result<HashList> {
+        let io = |error| Error::Io { path: path.to_path_buf(), source: error };
         let mut bytes = Vec::new();
-        (&mut file).take(DETECT_BYTES).read_to_end(&mut bytes).map_err(io)?;
+        (&mut source).take(DETECT_BYTES).read_to_end(&mut bytes).map_err(io)?;
         let cx = ParseContext { path, algorithm: options.algorithm };
         let format = match options.format {
             Some(format) => format,
@@ -246,7 +259,7 @@ impl HashList {
             let mut parser = native::Parser::default();
             let mut unhashed = 0;
             loop {
-                let read = (&mut file).take(CHUNK_BYTES).read_to_end(&mut bytes).map_err(io)?;
+                let read = (&mut source).take(CHUNK_BYTES).read_to_end(&mut bytes).map_err(io)?;
                 let cut = match read {
                     0 => bytes.len(),
                     _ => bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1),
@@ -264,7 +277,7 @@ impl HashList {
             }
             parser.finish(&cx)?;
         } else {
-            file.read_to_end(&mut bytes).map_err(io)?;
+            source.read_to_end(&mut bytes).map_err(io)?;
             let (_, parsed) = rayon::join(
                 || hasher.update(&bytes),
                 || parse(format, &cx, &bytes, &mut |item| loaded.take(item)),
@@ -415,6 +428,32 @@ mod tests {
         assert!(degenerate(&entry(Algorithm::Phash, "aca29c1c33dc23d7")).is_none());
         // Digests are never degenerate: an empty file's MD5 is a real, matchable digest.
         assert!(degenerate(&entry(Algorithm::Md5, "d41d8cd98f00b204e9800998ecf8427e")).is_none());
+    }
+
+    #[test]
+    fn lists_in_memory_load_as_their_files_do() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("hashlists");
+        for name in ["demo.csv", "demo.hdb", "ncmec.xml", "stopncii.json", "te_HASH_PDQ.csv"] {
+            let path = dir.join(name);
+            let bytes = std::fs::read(&path).unwrap();
+            let options = LoadOptions::default();
+            let (file, memory) = (
+                HashList::load(&path, &options).unwrap(),
+                HashList::from_bytes(&path, &bytes, &options).unwrap(),
+            );
+            assert_eq!((memory.format, &memory.sha256), (file.format, &file.sha256), "{name}");
+            let rows = |list: &HashList| format!("{:?} {:?}", list.entries, list.refused);
+            assert_eq!(rows(&memory), rows(&file), "{name}");
+            assert_eq!(memory.path, path);
+        }
+        // The name alone decides a ClamAV extension, and names the list in errors.
+        let md5 = b"ad5148579e2a0886849021264351a52a:9559:Name\n";
+        let hdb = HashList::from_bytes(Path::new("x.hdb"), md5, &Default::default()).unwrap();
+        assert_eq!((hdb.format, hdb.entries.len()), (ListFormat::ClamAvHdb, 1));
+        let forced = LoadOptions { format: Some(ListFormat::Native), ..Default::default() };
+        let error = HashList::from_bytes(Path::new("mem.txt"), md5, &forced).unwrap_err();
+        assert!(error.to_string().contains("mem.txt"), "{error}");
+        assert!(HashList::from_bytes(Path::new("e"), b"", &Default::default()).is_err());
     }
 
     #[test]
