@@ -35,6 +35,10 @@ pub fn decode_h264_mp4(
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
 ) -> Result<Decoded, String> {
+    if let Some(at) = nested_box_without_size(bytes) {
+        // re_mp4 would read this box header again and again, forever.
+        return Err(format!("not a readable MP4/MOV: a nested box at byte {at} has size 0"));
+    }
     let read = |bytes: &[u8]| {
         catch_unwind(AssertUnwindSafe(|| Mp4::read_bytes(bytes)))
             .map_err(|panic| panic_reason(&*panic))?
@@ -199,6 +203,86 @@ fn clamp_last_box(bytes: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// Where a box nested in `moov` or `moof` says its size is 0, if one does: re_mp4 (0.5) steps
+/// from a child box to the next by the child's size, so a child of size 0 makes it read the
+/// same header forever; a fuzzed file hung the scan that way. Only the top level may end in a
+/// box of size 0 ("to the end of the file"), and re_mp4 stops there. Walks the boxes re_mp4
+/// walks: every container box it reads child by child, from where it starts reading them.
+fn nested_box_without_size(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(header) = box_header(bytes, at) {
+        if header.size == 0 {
+            return None;
+        }
+        if matches!(&header.kind, b"moov" | b"moof") {
+            let end = at.saturating_add(header.size).min(bytes.len());
+            if let Some(found) = children_without_size(bytes, at + header.header_len, end) {
+                return Some(found);
+            }
+        }
+        at = at.checked_add(header.size)?;
+    }
+    None
+}
+
+/// [`nested_box_without_size`] for the children in `bytes[at..end]`, and theirs.
+fn children_without_size(bytes: &[u8], mut at: usize, end: usize) -> Option<usize> {
+    while at < end {
+        let header = box_header(bytes, at)?;
+        if header.size == 0 {
+            return Some(at);
+        }
+        let box_end = at.saturating_add(header.size).min(end);
+        let body = at + header.header_len;
+        // Where re_mp4 starts reading a container's children: after a full box's version and
+        // flags (`meta`, when present), after the sample description's count (`stsd`), after
+        // a sample entry's fixed fields (`avc1`: 78 bytes, `mp4a`: 28, 16 more in version 1).
+        let children = match &header.kind {
+            b"moov" | b"trak" | b"mdia" | b"minf" | b"stbl" | b"dinf" | b"mvex" | b"moof"
+            | b"traf" | b"udta" | b"ilst" | b"wave" => Some(body),
+            b"meta" => match bytes.get(body..body + 8) {
+                Some([0, 0, 0, 0, ..]) => Some(body + 4),
+                Some([.., b'h', b'd', b'l', b'r']) => Some(body),
+                _ => None,
+            },
+            b"stsd" => Some(body + 8),
+            b"avc1" | b"avc3" => Some(body + 78),
+            b"mp4a" => match bytes.get(body + 8..body + 10) {
+                Some([0, 1]) => Some(body + 44),
+                Some(_) => Some(body + 28),
+                None => None,
+            },
+            _ => None,
+        };
+        if let Some(found) = children.and_then(|from| children_without_size(bytes, from, box_end)) {
+            return Some(found);
+        }
+        at = at.checked_add(header.size)?;
+    }
+    None
+}
+
+/// A box header as re_mp4 reads it.
+struct BoxHeader {
+    kind: [u8; 4],
+    /// The whole box's size, header included; 0 for "to the end".
+    size: usize,
+    header_len: usize,
+}
+
+/// The box header at `at`, if the bytes hold one.
+fn box_header(bytes: &[u8], at: usize) -> Option<BoxHeader> {
+    let head = bytes.get(at..at.checked_add(8)?)?;
+    let kind = head[4..8].try_into().ok()?;
+    let size = u32::from_be_bytes(head[..4].try_into().ok()?);
+    if size != 1 {
+        return Some(BoxHeader { kind, size: size as usize, header_len: 8 });
+    }
+    let large = u64::from_be_bytes(bytes.get(at + 8..at.checked_add(16)?)?.try_into().ok()?);
+    let size = usize::try_from(large).unwrap_or(usize::MAX);
+    Some(BoxHeader { kind, size, header_len: 16 })
+}
+
 /// The bytes of one sample, or `None` if the sample table points past the end of the file.
 fn sample_bytes(bytes: &[u8], offset: u64, size: u64) -> Option<&[u8]> {
     let start = usize::try_from(offset).ok()?;
@@ -296,6 +380,28 @@ mod tests {
         let mut large = [0, 0, 0, 1, b'm', b'd', b'a', b't'].to_vec();
         large.extend_from_slice(&u64::MAX.to_be_bytes());
         assert_eq!(&clamp_last_box(&large).unwrap()[8..16], &16u64.to_be_bytes());
+    }
+
+    #[test]
+    fn nested_boxes_of_size_0_are_found_before_re_mp4_loops_on_them() {
+        // moov > trak > a box of size 0.
+        let mut file = [0, 0, 0, 12, b'f', b't', b'y', b'p', 1, 2, 3, 4].to_vec();
+        file.extend_from_slice(&[0, 0, 0, 24, b'm', b'o', b'o', b'v']);
+        file.extend_from_slice(&[0, 0, 0, 16, b't', b'r', b'a', b'k']);
+        file.extend_from_slice(&[0, 0, 0, 0, b'f', b'r', b'e', b'e']);
+        assert_eq!(nested_box_without_size(&file), Some(28));
+        let error = decode_h264_mp4(&file, &VideoLimits::default(), &|_| 1, &mut |_, _| {});
+        assert!(error.unwrap_err().contains("size 0"));
+        // At the top level, size 0 means "to the end of the file".
+        file[12..16].copy_from_slice(&[0, 0, 0, 8]);
+        file.extend_from_slice(&[0, 0, 0, 0, b'm', b'd', b'a', b't', 1, 2]);
+        assert_eq!(nested_box_without_size(&file), None);
+        let whole = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/conformance/videos/test-padded-dimensions.mp4"),
+        )
+        .unwrap();
+        assert_eq!(nested_box_without_size(&whole), None);
     }
 
     #[test]
