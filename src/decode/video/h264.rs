@@ -35,9 +35,9 @@ pub fn decode_h264_mp4(
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
 ) -> Result<Decoded, String> {
-    if let Some(at) = nested_box_without_size(bytes) {
-        // re_mp4 would read this box header again and again, forever.
-        return Err(format!("not a readable MP4/MOV: a nested box at byte {at} has size 0"));
+    if let Some((at, what)) = unreadable_nested_box(bytes) {
+        // re_mp4 would loop forever on it, or allocate what the box claims.
+        return Err(format!("not a readable MP4/MOV: the box at byte {at} {what}"));
     }
     let read = |bytes: &[u8]| {
         catch_unwind(AssertUnwindSafe(|| Mp4::read_bytes(bytes)))
@@ -203,12 +203,20 @@ fn clamp_last_box(bytes: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// Where a box nested in `moov` or `moof` says its size is 0, if one does: re_mp4 (0.5) steps
-/// from a child box to the next by the child's size, so a child of size 0 makes it read the
-/// same header forever; a fuzzed file hung the scan that way. Only the top level may end in a
-/// box of size 0 ("to the end of the file"), and re_mp4 stops there. Walks the boxes re_mp4
-/// walks: every container box it reads child by child, from where it starts reading them.
-fn nested_box_without_size(bytes: &[u8]) -> Option<usize> {
+/// Where a box nested in `moov` or `moof` has a size re_mp4 (0.5) cannot be trusted with, and
+/// what is wrong with it, if one has:
+///
+/// - size 0: re_mp4 steps from a child box to the next by the child's size, so it would read
+///   the same header forever (a fuzzed file hung the scan that way); only the top level may
+///   end in a box of size 0 ("to the end of the file"), and re_mp4 stops there;
+/// - past the end of the box that holds it (or of the file): re_mp4 allocates some boxes'
+///   contents by their declared size before reading them (a fuzzed `meta` child asked for
+///   845 MB; a 64-bit size can ask for more than any allocator gives, which aborts);
+/// - smaller than its header, which no well-formed file has either.
+///
+/// Walks the boxes re_mp4 walks: every container box it reads child by child, from where it
+/// starts reading them.
+fn unreadable_nested_box(bytes: &[u8]) -> Option<(usize, &'static str)> {
     let mut at = 0;
     while let Some(header) = box_header(bytes, at) {
         if header.size == 0 {
@@ -216,7 +224,7 @@ fn nested_box_without_size(bytes: &[u8]) -> Option<usize> {
         }
         if matches!(&header.kind, b"moov" | b"moof") {
             let end = at.saturating_add(header.size).min(bytes.len());
-            if let Some(found) = children_without_size(bytes, at + header.header_len, end) {
+            if let Some(found) = unreadable_child(bytes, at + header.header_len, end) {
                 return Some(found);
             }
         }
@@ -225,14 +233,22 @@ fn nested_box_without_size(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-/// [`nested_box_without_size`] for the children in `bytes[at..end]`, and theirs.
-fn children_without_size(bytes: &[u8], mut at: usize, end: usize) -> Option<usize> {
+/// [`unreadable_nested_box`] for the children in `bytes[at..end]`, and theirs.
+fn unreadable_child(bytes: &[u8], mut at: usize, end: usize) -> Option<(usize, &'static str)> {
     while at < end {
-        let header = box_header(bytes, at)?;
+        let Some(header) = box_header(bytes, at) else {
+            return Some((at, "is cut short"));
+        };
         if header.size == 0 {
-            return Some(at);
+            return Some((at, "has size 0"));
         }
-        let box_end = at.saturating_add(header.size).min(end);
+        if header.size < header.header_len {
+            return Some((at, "is smaller than its header"));
+        }
+        let box_end = at.saturating_add(header.size);
+        if box_end > end {
+            return Some((at, "runs past the box that holds it"));
+        }
         let body = at + header.header_len;
         // Where re_mp4 starts reading a container's children: after a full box's version and
         // flags (`meta`, when present), after the sample description's count (`stsd`), after
@@ -254,10 +270,10 @@ fn children_without_size(bytes: &[u8], mut at: usize, end: usize) -> Option<usiz
             },
             _ => None,
         };
-        if let Some(found) = children.and_then(|from| children_without_size(bytes, from, box_end)) {
+        if let Some(found) = children.and_then(|from| unreadable_child(bytes, from, box_end)) {
             return Some(found);
         }
-        at = at.checked_add(header.size)?;
+        at = box_end;
     }
     None
 }
@@ -383,25 +399,29 @@ mod tests {
     }
 
     #[test]
-    fn nested_boxes_of_size_0_are_found_before_re_mp4_loops_on_them() {
+    fn nested_boxes_re_mp4_cannot_read_are_found_before_it_reads_them() {
         // moov > trak > a box of size 0.
         let mut file = [0, 0, 0, 12, b'f', b't', b'y', b'p', 1, 2, 3, 4].to_vec();
         file.extend_from_slice(&[0, 0, 0, 24, b'm', b'o', b'o', b'v']);
         file.extend_from_slice(&[0, 0, 0, 16, b't', b'r', b'a', b'k']);
         file.extend_from_slice(&[0, 0, 0, 0, b'f', b'r', b'e', b'e']);
-        assert_eq!(nested_box_without_size(&file), Some(28));
+        assert_eq!(unreadable_nested_box(&file), Some((28, "has size 0")));
         let error = decode_h264_mp4(&file, &VideoLimits::default(), &|_| 1, &mut |_, _| {});
         assert!(error.unwrap_err().contains("size 0"));
+        file[28..32].copy_from_slice(&[0, 0, 0, 9]);
+        assert_eq!(unreadable_nested_box(&file), Some((28, "runs past the box that holds it")));
+        file[28..32].copy_from_slice(&[0, 0, 0, 7]);
+        assert_eq!(unreadable_nested_box(&file), Some((28, "is smaller than its header")));
         // At the top level, size 0 means "to the end of the file".
         file[12..16].copy_from_slice(&[0, 0, 0, 8]);
         file.extend_from_slice(&[0, 0, 0, 0, b'm', b'd', b'a', b't', 1, 2]);
-        assert_eq!(nested_box_without_size(&file), None);
+        assert_eq!(unreadable_nested_box(&file), None);
         let whole = std::fs::read(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("fixtures/conformance/videos/test-padded-dimensions.mp4"),
         )
         .unwrap();
-        assert_eq!(nested_box_without_size(&whole), None);
+        assert_eq!(unreadable_nested_box(&whole), None);
     }
 
     #[test]
