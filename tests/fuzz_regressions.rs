@@ -34,7 +34,7 @@ fn video_limits() -> VideoLimits {
     VideoLimits {
         max_seconds: 2.0,
         timeout: Duration::from_secs(2),
-        image: DecodeLimits { max_dimension: 4096, max_alloc: 64 << 20 },
+        image: DecodeLimits { max_dimension: 4096, max_alloc: 64 << 20, ..DecodeLimits::default() },
     }
 }
 
@@ -50,7 +50,11 @@ fn replay(target: &str, bytes: &[u8]) {
             let sniffed = sniff(bytes);
             let _ = jpeg_truncation(bytes);
             if let Some(format) = sniffed.image_format {
-                let limits = DecodeLimits { max_dimension: 8192, max_alloc: 128 << 20 };
+                let limits = DecodeLimits {
+                    max_dimension: 8192,
+                    max_alloc: 128 << 20,
+                    ..DecodeLimits::default()
+                };
                 let _ = decode_rgb(bytes, format, limits);
             }
         }

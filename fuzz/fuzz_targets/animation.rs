@@ -25,7 +25,7 @@ fuzz_target!(
         let limits = VideoLimits {
             max_seconds: 2.0,
             timeout: Duration::from_secs(2),
-            image: DecodeLimits { max_dimension: 4096, max_alloc: 64 << 20 },
+            image: DecodeLimits { max_dimension: 4096, max_alloc: 64 << 20, ..DecodeLimits::default() },
         };
         // Every frame converted, as a step of 1 (the most work a caller can ask for).
         let _ = decode_animation(data, format, &limits, &|_| 1, &mut |_, _| {});

@@ -19,7 +19,7 @@ fuzz_target!(
         let limits = VideoLimits {
             max_seconds: 2.0,
             timeout: Duration::from_secs(2),
-            image: DecodeLimits { max_dimension: 4096, max_alloc: 64 << 20 },
+            image: DecodeLimits { max_dimension: 4096, max_alloc: 64 << 20, ..DecodeLimits::default() },
         };
         let _ = decode_h264_mp4(data, &limits, &|_| 1, &mut |_, _| {});
     }

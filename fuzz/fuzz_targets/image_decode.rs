@@ -21,7 +21,7 @@ fuzz_target!(
         let _ = jpeg_truncation(data);
         if let Some(format) = sniffed.image_format {
             // Small enough that several decodes at the limit fit in libFuzzer's RSS cap.
-            let limits = DecodeLimits { max_dimension: 8192, max_alloc: 128 << 20 };
+            let limits = DecodeLimits { max_dimension: 8192, max_alloc: 128 << 20, ..DecodeLimits::default() };
             let _ = decode_rgb(data, format, limits);
         }
     }

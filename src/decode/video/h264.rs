@@ -233,6 +233,34 @@ fn unreadable_nested_box(bytes: &[u8]) -> Option<(usize, &'static str)> {
     None
 }
 
+/// Why a sample table box in `bytes[body..end]` (after its header) cannot be what it says, if
+/// it cannot: re_mp4 reserves room for as many entries as a table declares before reading
+/// them, so a count of four billion in a few bytes would exhaust memory.
+fn table_overrun(bytes: &[u8], kind: &[u8; 4], body: usize, end: usize) -> Option<&'static str> {
+    let word = |at: usize| -> Option<usize> {
+        let bytes: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(u32::from_be_bytes(bytes) as usize)
+    };
+    // After the version and flags: the entry count, then the entries.
+    let (count, entry_len, entries) = match kind {
+        b"stts" | b"ctts" | b"co64" => (word(body + 4)?, 8, body + 8),
+        b"stsc" => (word(body + 4)?, 12, body + 8),
+        b"stco" | b"stss" => (word(body + 4)?, 4, body + 8),
+        b"stsz" => {
+            let (size, count) = (word(body + 4)?, word(body + 8)?);
+            if size != 0 {
+                // Samples of one size have no table: each still takes a byte of the file.
+                return (count > bytes.len())
+                    .then_some("declares more samples than the file holds");
+            }
+            (count, 4, body + 12)
+        }
+        _ => return None,
+    };
+    (count.saturating_mul(entry_len) > end.saturating_sub(entries))
+        .then_some("declares more table entries than it holds")
+}
+
 /// [`unreadable_nested_box`] for the children in `bytes[at..end]`, and theirs.
 fn unreadable_child(bytes: &[u8], mut at: usize, end: usize) -> Option<(usize, &'static str)> {
     while at < end {
@@ -250,6 +278,9 @@ fn unreadable_child(bytes: &[u8], mut at: usize, end: usize) -> Option<(usize, &
             return Some((at, "runs past the box that holds it"));
         }
         let body = at + header.header_len;
+        if let Some(reason) = table_overrun(bytes, &header.kind, body, box_end) {
+            return Some((at, reason));
+        }
         // Where re_mp4 starts reading a container's children: after a full box's version and
         // flags (`meta`, when present), after the sample description's count (`stsd`), after
         // a sample entry's fixed fields (`avc1`: 78 bytes, `mp4a`: 28, 16 more in version 1).
@@ -422,6 +453,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(unreadable_nested_box(&whole), None);
+    }
+
+    #[test]
+    fn sample_tables_must_hold_what_they_declare() {
+        let table = |kind: &[u8; 4], words: &[u32]| -> Vec<u8> {
+            let mut out = (8 + 4 * words.len() as u32).to_be_bytes().to_vec();
+            out.extend_from_slice(kind);
+            out.extend(words.iter().flat_map(|w| w.to_be_bytes()));
+            out
+        };
+        let check =
+            |bytes: &[u8]| table_overrun(bytes, bytes[4..8].try_into().unwrap(), 8, bytes.len());
+        assert_eq!(check(&table(b"stco", &[0, 2, 100, 200])), None);
+        assert!(check(&table(b"stco", &[0, 3, 100, 200])).is_some());
+        assert!(check(&table(b"stts", &[0, u32::MAX])).is_some());
+        assert_eq!(check(&table(b"stsz", &[0, 0, 2, 10, 20])), None);
+        assert!(check(&table(b"stsz", &[0, 0, 3, 10, 20])).is_some());
+        assert!(check(&table(b"stsz", &[0, 512, u32::MAX])).is_some());
+        assert_eq!(check(&table(b"stsz", &[0, 512, 4])), None);
+        assert_eq!(check(&table(b"free", &[u32::MAX, u32::MAX])), None);
     }
 
     #[test]
