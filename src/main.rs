@@ -62,8 +62,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// What the binary does with each file as the scan decides it: a JSON line, and the progress
-/// bar on a terminal.
+/// What the binary does with each file as the scan decides it: its line in the streamed
+/// report forms (`jsonl`, `text`, `csv`), and the progress bar on a terminal.
 struct Observer<'a> {
     matcher: &'a mediascreen::matcher::Matcher,
     format: ReportFormat,
