@@ -157,13 +157,11 @@ impl DecodeArgs {
         if self.max_video_seconds.is_nan() || self.max_video_seconds <= 0.0 {
             bail!("--max-video-seconds must be more than 0");
         }
-        let limits = DecodeLimits { max_pixels: self.max_pixels, ..DecodeLimits::default() };
         Ok(HashOptions {
-            limits,
             video: VideoLimits {
                 max_seconds: self.max_video_seconds,
                 timeout: Duration::from_secs(self.file_timeout),
-                image: limits,
+                image: DecodeLimits { max_pixels: self.max_pixels, ..DecodeLimits::default() },
             },
             seconds_per_hash: self.vpdq_interval,
             max_file_size: self.max_file_size,

@@ -273,7 +273,11 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
                     failed = true;
                     return;
                 }
-                None => return failed = true,
+                // Not hashed: the run was interrupted.
+                None => {
+                    failed = true;
+                    return;
+                }
             };
             if let Some(reason) = &file.perceptual_error {
                 eprintln!("mediascreen: {id}: {reason}");

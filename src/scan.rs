@@ -19,7 +19,7 @@ use image::ImageFormat;
 use rayon::prelude::*;
 
 use crate::decode::video::{decode_video, is_animated, Ffmpeg, VideoLimits};
-use crate::decode::{decode_rgb, jpeg_truncation, panic_text, timed_out, within, DecodeLimits};
+use crate::decode::{decode_rgb, jpeg_truncation, panic_text, timed_out, within};
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
@@ -54,9 +54,9 @@ const VIDEO_GRACE: Duration = Duration::from_secs(5);
 /// How one file is decoded and hashed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HashOptions {
-    /// Limits for decoding each image (and each frame of an animation).
-    pub limits: DecodeLimits,
-    /// Limits for decoding each video.
+    /// Limits for decoding one file: every picture, still or frame (`image`), the time any
+    /// decoder may take (`timeout`, `--file-timeout`) and how much of a video is screened.
+    /// One set, so a still image and a video frame are bounded alike.
     pub video: VideoLimits,
     /// vPDQ sampling: one frame hashed per this many seconds of video; 0 hashes every frame.
     pub seconds_per_hash: f64,
@@ -69,12 +69,7 @@ impl Default for HashOptions {
     /// One hash per second, as python-threatexchange and HMA hash videos; files up to 1 GiB
     /// decoded (each worker holds the file it decodes in memory).
     fn default() -> Self {
-        HashOptions {
-            limits: DecodeLimits::default(),
-            video: VideoLimits::default(),
-            seconds_per_hash: 1.0,
-            max_file_size: 1 << 30,
-        }
+        HashOptions { video: VideoLimits::default(), seconds_per_hash: 1.0, max_file_size: 1 << 30 }
     }
 }
 
@@ -162,7 +157,7 @@ pub fn hash_file(
     if !image_algorithms.is_empty() && !is_video {
         match sniffed.image_format {
             Some(format) => {
-                let (shared, limits) = (Arc::clone(&bytes), options.limits);
+                let (shared, limits) = (Arc::clone(&bytes), options.video.image);
                 let timeout = options.video.timeout;
                 let decoded = within(timeout, move || decode_rgb(&shared, format, limits))
                     .unwrap_or_else(|| Err(timed_out(timeout)))

@@ -32,8 +32,7 @@ impl Files {
     /// (`PATH: FLAGGED pdq d=4 (rot90) list=LIST id=ID label=LABEL`); nothing for other
     /// files, which the closing summary lists.
     pub fn text_line(matcher: &Matcher, file: &FileReport) -> Option<String> {
-        let mut one = Files::default();
-        one.add(matcher, file);
+        let mut one = Files::of(matcher, file);
         let flagged = one.flagged.pop()?;
         let best = &flagged.matches[0];
         let mut line = format!("{}: FLAGGED {}", flagged.path.path, describe(best));
@@ -48,8 +47,7 @@ impl Files {
 
     /// `--format csv`: one row per match of a flagged file, one row for any other file.
     pub fn csv_rows(matcher: &Matcher, file: &FileReport) -> Vec<[String; 13]> {
-        let mut one = Files::default();
-        one.add(matcher, file);
+        let mut one = Files::of(matcher, file);
         let path = file.path.to_string_lossy().into_owned();
         let row = |status: &str, reason: &str| -> [String; 13] {
             let mut row: [String; 13] = Default::default();

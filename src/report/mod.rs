@@ -434,6 +434,13 @@ impl Report {
 }
 
 impl Files {
+    /// `file` alone, filed: what each streamed form of the report says of it.
+    fn of(matcher: &Matcher, file: &FileReport) -> Files {
+        let mut one = Files::default();
+        one.add(matcher, file);
+        one
+    }
+
     /// Counts `file` and files it under its outcome.
     pub fn add(&mut self, matcher: &Matcher, file: &FileReport) {
         let path = FilePath::new(&file.path);
@@ -491,8 +498,7 @@ impl Files {
     /// outcome (matches, or the error's stage and reason, or why it was skipped). The flood
     /// guard's marks come only with the summary line, since they need the whole scan.
     pub fn line(matcher: &Matcher, file: &FileReport) -> String {
-        let mut one = Files::default();
-        one.add(matcher, file);
+        let mut one = Files::of(matcher, file);
         let status = match file.outcome.status() {
             Status::Clean => "clean",
             Status::Flagged => "flagged",
