@@ -16,8 +16,9 @@ use mediascreen::decode::DecodeLimits;
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
 use mediascreen::matcher::{MatchOptions, Matcher, VideoMatchOptions};
+use mediascreen::report::PathKey;
 use mediascreen::scan::{HashOptions, ScanOptions};
-use mediascreen::walk::Filter;
+use mediascreen::walk::{Filter, Shard};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -44,6 +45,8 @@ pub enum Command {
     Hash(HashArgs),
     /// Work with hash lists.
     List(ListArgs),
+    /// Work with scan reports.
+    Report(ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on standard
     /// output, e.g. `mediascreen completions bash > /etc/bash_completion.d/mediascreen`.
     Completions {
@@ -85,6 +88,14 @@ pub struct WalkArgs {
     /// Worker threads (default: one per CPU). Results do not depend on it.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Take only slice K (from 0) of N of the files, chosen by a stable hash of each path
+    /// below its folder, so that N workers cover every file once without talking to each
+    /// other; merge their reports with `mediascreen report merge`. `auto/N` reads K from
+    /// the array-job index: JOB_COMPLETION_INDEX (Kubernetes Indexed Job),
+    /// AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch) or SLURM_ARRAY_TASK_ID (Slurm, counted from
+    /// SLURM_ARRAY_TASK_MIN).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
 }
 
 impl WalkArgs {
@@ -241,6 +252,15 @@ pub struct ScanArgs {
     /// Do not print the summary on standard error.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Replace every file path in the report, and the paths given in `settings.paths`, by
+    /// `hmac-sha256:HEX`, keyed with the contents of `--redact-key-file` or of the
+    /// environment variable MEDIASCREEN_REDACT_KEY, for reports that are shared. The key's
+    /// holder finds a file again with `printf %s PATH | openssl dgst -sha256 -hmac KEY`.
+    #[arg(long)]
+    pub redact_paths: bool,
+    /// The key for `--redact-paths` (the file's bytes, without a final newline).
+    #[arg(long, value_name = "FILE", requires = "redact_paths")]
+    pub redact_key_file: Option<PathBuf>,
 }
 
 /// The report formats of `scan --format`.
@@ -294,6 +314,31 @@ pub enum ListCommand {
     /// Load lists and print, per list, its format, entries per algorithm and every problem.
     /// Exit status 0 when every list loads cleanly, 2 otherwise.
     Check(CheckArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge the JSON reports of every shard of one `--shard` scan into the report one
+    /// unsharded scan would have written, on standard output or to `--report`. Refuses
+    /// reports of other scans, other settings or lists, and missing or repeated shards.
+    /// Exit status as `scan` would give for the merged report.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct MergeArgs {
+    /// The shards' reports (`scan --shard K/N --report FILE`).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Where to write the merged report; `-` for standard output.
+    #[arg(short = 'o', long, value_name = "FILE", default_value = "-")]
+    pub report: PathBuf,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -363,6 +408,8 @@ pub struct ScanConfig {
     pub report: Option<PathBuf>,
     pub format: ReportFormat,
     pub quiet: bool,
+    /// The key paths are redacted with, if they are.
+    pub redact: Option<PathKey>,
 }
 
 impl ScanConfig {
@@ -422,8 +469,34 @@ impl ScanConfig {
             report: Some(args.report).filter(|p| p.as_os_str() != "-"),
             format: args.format,
             quiet: args.quiet,
+            redact: args
+                .redact_paths
+                .then(|| redaction_key(args.redact_key_file.as_deref()))
+                .transpose()?,
         })
     }
+}
+
+/// The `--redact-paths` key: the key file's bytes, or MEDIASCREEN_REDACT_KEY.
+fn redaction_key(file: Option<&std::path::Path>) -> Result<PathKey> {
+    let key = match file {
+        Some(path) => {
+            let mut key = std::fs::read(path)
+                .with_context(|| format!("reading --redact-key-file {}", path.display()))?;
+            if key.ends_with(b"\n") {
+                key.pop();
+            }
+            key
+        }
+        None => match std::env::var_os("MEDIASCREEN_REDACT_KEY") {
+            Some(key) => key.into_encoded_bytes(),
+            None => bail!(
+                "--redact-paths needs a key: --redact-key-file FILE or MEDIASCREEN_REDACT_KEY \
+                 (keep it: it is what finds a file again)"
+            ),
+        },
+    };
+    PathKey::new(&key).map_err(anyhow::Error::msg)
 }
 
 /// Everything `mediascreen hash` needs.
@@ -465,12 +538,55 @@ fn warn_refused(list: &HashList) {
     }
 }
 
+/// The array-job index variables `--shard auto/N` reads, in the order they are tried.
+const SHARD_INDEX_VARIABLES: [&str; 3] =
+    ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "SLURM_ARRAY_TASK_ID"];
+
+/// `--shard K/N`, or `auto/N` with K from the first array-job variable set in `env`.
+fn parse_shard(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Shard> {
+    let Some(count) = text.strip_prefix("auto/") else {
+        return text.parse().map_err(anyhow::Error::msg);
+    };
+    let Some((name, value)) =
+        SHARD_INDEX_VARIABLES.iter().find_map(|&name| Some((name, env(name)?)))
+    else {
+        bail!(
+            "--shard {text}: none of {} is set; give the shard number instead of auto",
+            SHARD_INDEX_VARIABLES.join(", ")
+        );
+    };
+    let number = |name: &str, value: &str| -> Result<u32> {
+        value.trim().parse().with_context(|| format!("{name}={value:?} is not a shard number"))
+    };
+    let mut index = number(name, &value)?;
+    // Slurm numbers array tasks as the job asked (`--array=1-7`): count from the first.
+    if name == "SLURM_ARRAY_TASK_ID" {
+        if let Some(min) = env("SLURM_ARRAY_TASK_MIN") {
+            index =
+                index.checked_sub(number("SLURM_ARRAY_TASK_MIN", &min)?).with_context(|| {
+                    format!("SLURM_ARRAY_TASK_ID={value} is below SLURM_ARRAY_TASK_MIN={min}")
+                })?;
+        }
+    }
+    format!("{index}/{count}")
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--shard {text} with {name}={value}: {e}"))
+}
+
 fn scan_options(walk: &WalkArgs, decode: &DecodeArgs) -> Result<ScanOptions> {
+    let shard = walk
+        .shard
+        .as_deref()
+        .map(|text| parse_shard(text, |name| std::env::var(name).ok()))
+        .transpose()?;
     Ok(ScanOptions {
         follow_symlinks: walk.follow_symlinks,
         threads: walk.threads,
-        filter: Filter::new(walk.max_depth, &walk.include, &walk.exclude)
-            .map_err(anyhow::Error::msg)?,
+        filter: Filter {
+            shard,
+            ..Filter::new(walk.max_depth, &walk.include, &walk.exclude)
+                .map_err(anyhow::Error::msg)?
+        },
         hashing: decode.options()?,
         max_files: None,
         max_scan_size: None,
@@ -495,6 +611,26 @@ mod tests {
         assert!(parse_size("1X").is_err());
         assert!(parse_size("G").is_err());
         assert!(parse_size("99999999999T").is_err());
+    }
+
+    #[test]
+    fn shards_come_from_the_flag_or_the_array_job() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        };
+        let shard = |text, vars| parse_shard(text, env(vars)).map(|s| s.to_string());
+        assert_eq!(shard("2/7", &[]).unwrap(), "2/7");
+        assert_eq!(shard("auto/7", &[("JOB_COMPLETION_INDEX", "3")]).unwrap(), "3/7");
+        assert_eq!(shard("auto/7", &[("AWS_BATCH_JOB_ARRAY_INDEX", "6")]).unwrap(), "6/7");
+        assert_eq!(
+            shard("auto/7", &[("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_MIN", "1")])
+                .unwrap(),
+            "6/7"
+        );
+        assert_eq!(shard("auto/7", &[("SLURM_ARRAY_TASK_ID", "0")]).unwrap(), "0/7");
+        assert!(shard("auto/7", &[]).is_err());
+        assert!(shard("auto/7", &[("JOB_COMPLETION_INDEX", "7")]).is_err());
+        assert!(shard("auto/7", &[("JOB_COMPLETION_INDEX", "x")]).is_err());
     }
 
     #[test]

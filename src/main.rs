@@ -16,12 +16,15 @@ use std::collections::BTreeSet;
 
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::HashList;
-use mediascreen::report::{Files, Report, ReportContext, CSV_HEADER};
+use mediascreen::report::{self, Files, PathKey, Report, ReportContext, CSV_HEADER};
 use mediascreen::scan;
 use mediascreen::scan::HashedFile;
 use mediascreen::walk::{Candidate, CandidateKind};
 
-use cli::{Args, CheckArgs, Command, HashConfig, ListArgs, ListCommand, ReportFormat, ScanConfig};
+use cli::{
+    Args, CheckArgs, Command, HashConfig, ListArgs, ListCommand, MergeArgs, ReportArgs,
+    ReportCommand, ReportFormat, ScanConfig,
+};
 
 /// The documented exit statuses (see `--help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,12 +39,26 @@ enum ExitStatus {
     Interrupted = 130,
 }
 
+impl ExitStatus {
+    /// The status a scan's counts call for (an interrupted scan aside).
+    fn of(flagged: u64, errors: u64, screened: u64) -> ExitStatus {
+        if flagged > 0 {
+            ExitStatus::Flagged
+        } else if errors > 0 || screened == 0 {
+            ExitStatus::Error
+        } else {
+            ExitStatus::Clean
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
         Command::Scan(a) => ScanConfig::from_args(a).and_then(run_scan),
         Command::Hash(a) => HashConfig::from_args(a).and_then(run_hash),
         Command::List(ListArgs { command: ListCommand::Check(a) }) => run_list_check(a),
+        Command::Report(ReportArgs { command: ReportCommand::Merge(a) }) => run_report_merge(a),
         Command::Completions { shell } => {
             let mut command = Args::command();
             clap_complete::generate(shell, &mut command, "mediascreen", &mut std::io::stdout());
@@ -73,6 +90,7 @@ struct Observer<'a> {
     bytes: u64,
     stop: &'a AtomicBool,
     error: Option<std::io::Error>,
+    redact: Option<&'a PathKey>,
 }
 
 impl scan::Observer for Observer<'_> {
@@ -105,6 +123,14 @@ impl scan::Observer for Observer<'_> {
             progress.inc(1);
         }
         let Some(out) = self.lines.as_mut().filter(|_| self.error.is_none()) else { return };
+        let redacted;
+        let file = match self.redact {
+            Some(key) => {
+                redacted = key.file(file);
+                &redacted
+            }
+            None => file,
+        };
         let bytes = match self.format {
             ReportFormat::Json => return,
             ReportFormat::Jsonl => format!("{}\n", Files::line(self.matcher, file)).into_bytes(),
@@ -154,8 +180,9 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         bytes: 0,
         stop,
         error: None,
+        redact: config.redact.as_ref(),
     };
-    let scan =
+    let mut scan =
         scan::scan_streaming(&config.paths, &config.matcher, &config.scan, stop, &mut observer);
     if let Some(progress) = &observer.progress {
         progress.finish_and_clear();
@@ -164,13 +191,20 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         return Err(anyhow::Error::new(e).context(destination()));
     }
     let mut lines = observer.lines;
+    let mut paths = config.paths.clone();
+    if let Some(key) = &config.redact {
+        for path in paths.iter_mut().chain(scan.files.iter_mut().map(|f| &mut f.path)) {
+            *path = key.redact(path);
+        }
+    }
     let report = Report::build(
         &ReportContext {
-            paths: &config.paths,
+            paths: &paths,
             matcher: &config.matcher,
             options: &config.scan,
             started,
             finished: SystemTime::now(),
+            redacted: config.redact.is_some(),
         },
         &scan,
     );
@@ -211,13 +245,25 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         );
         return Ok(ExitStatus::Interrupted);
     }
-    Ok(if s.flagged > 0 {
-        ExitStatus::Flagged
-    } else if s.errors > 0 || scanned == 0 {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Clean
-    })
+    Ok(ExitStatus::of(s.flagged as u64, s.errors as u64, scanned as u64))
+}
+
+fn run_report_merge(args: MergeArgs) -> Result<ExitStatus> {
+    let mut reports = Vec::new();
+    for path in &args.files {
+        let name = path.display().to_string();
+        let text = std::fs::read(path).with_context(|| format!("reading {name}"))?;
+        let report = serde_json::from_slice(&text).with_context(|| format!("{name}: not JSON"))?;
+        reports.push((name, report));
+    }
+    let merged = report::merge(&reports).map_err(anyhow::Error::msg)?;
+    let destination = Some(args.report.as_path()).filter(|p| p.as_os_str() != "-");
+    report::write_json(&merged, destination).context("writing the merged report")?;
+    let count = |key: &str| merged["summary"][key].as_u64().unwrap_or(0);
+    if merged["complete"] != true {
+        return Ok(ExitStatus::Error);
+    }
+    Ok(ExitStatus::of(count("flagged"), count("errors"), count("clean") + count("flagged")))
 }
 
 /// One CSV record, quoted as needed, with its line end.

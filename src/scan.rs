@@ -306,6 +306,7 @@ fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &m
 }
 
 /// What became of one file.
+#[derive(Clone)]
 pub struct FileReport {
     /// The path, as built from the root the user gave.
     pub path: PathBuf,
@@ -314,6 +315,7 @@ pub struct FileReport {
 }
 
 /// The fate of one file. Every walked path ends as exactly one of these.
+#[derive(Clone)]
 pub enum Outcome {
     /// Read and hashed; matched or not.
     Scanned {
@@ -520,6 +522,12 @@ pub fn scan_streaming(
             None => not_scanned += 1,
         },
     );
+    // Only files screened fully count as the flood guard's whole, so that shards' reports,
+    // which carry that count (clean + flagged), can be merged into this same result.
+    let scanned = files
+        .iter()
+        .filter(|f| matches!(f.outcome.status(), Status::Clean | Status::Flagged))
+        .count();
     let mut results: Vec<&mut MatchResult> = files
         .iter_mut()
         .filter_map(|f| match &mut f.outcome {
@@ -527,7 +535,6 @@ pub fn scan_streaming(
             _ => None,
         })
         .collect();
-    let scanned = results.len();
     let floods = matcher.flood_guard(results.iter_mut().map(|r| &mut **r), scanned);
     Scan { files, floods, not_scanned }
 }

@@ -3,14 +3,18 @@
 //! Owns traversal order (sorted by file name, depth first, so output never depends on the
 //! file system or the thread count), de-duplication of paths named twice, the decision of
 //! what is not scanned at all (symbolic links that are not followed, FIFOs, sockets, devices),
-//! and the paths `--include`, `--exclude` and `--max-depth` leave out ([`Filter`]).
+//! the paths `--include`, `--exclude` and `--max-depth` leave out ([`Filter`]), and which
+//! paths belong to one worker's share of a sharded scan ([`Shard`]).
 //! Must not open file contents: a FIFO must never be opened, and reading belongs to the scan.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
 /// One path found by the walk, and what the walk decided about it.
@@ -42,14 +46,74 @@ pub struct Filter {
     pub include: GlobSet,
     /// Files, and folders not descended, whose path below their root matches one of these.
     pub exclude: GlobSet,
+    /// Only the paths of this shard.
+    pub shard: Option<Shard>,
+}
+
+/// One of `count` disjoint slices of a walk, `index` counted from 0: what one of `count`
+/// uncoordinated workers scans. A path belongs to the shard numbered by the first 8 bytes of
+/// the SHA-256 of its bytes below its root (the path itself for a root that is a file), read
+/// big-endian, modulo `count`. So the slices depend only on the names below the roots, not on
+/// the machine, the mount point or the walk order, and together cover every path exactly once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// This slice, `0..count`.
+    pub index: u32,
+    /// How many slices there are, 1 or more.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Builds shard `index` of `count`, which must be in `0..count`.
+    pub fn new(index: u32, count: u32) -> Result<Shard, String> {
+        if index >= count {
+            return Err(format!(
+                "shard {index}/{count}: the shard number must be from 0 to {}",
+                count.saturating_sub(1)
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether `path`, found below `root`, is in this shard.
+    pub fn takes(&self, root: &Path, path: &Path) -> bool {
+        let relative = match path.strip_prefix(root) {
+            Ok(relative) if !relative.as_os_str().is_empty() => relative,
+            _ => path,
+        };
+        let digest = Sha256::digest(relative.as_os_str().as_encoded_bytes());
+        let head = u64::from_be_bytes(digest[..8].try_into().expect("SHA-256 has 32 bytes"));
+        head % u64::from(self.count) == u64::from(self.index)
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    /// `K/N`, as `--shard` and the report's `settings.shard` write it.
+    fn from_str(text: &str) -> Result<Shard, String> {
+        let parsed = text.split_once('/').and_then(|(k, n)| {
+            Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?))
+        });
+        match parsed {
+            Some((index, count)) => Shard::new(index, count),
+            None => Err(format!("expected a shard as K/N (e.g. 2/7), found {text:?}")),
+        }
+    }
 }
 
 impl PartialEq for Filter {
     /// Filters compare by depth and by how many globs they hold (`GlobSet` has no equality):
     /// enough for options structs to derive `PartialEq`.
     fn eq(&self, other: &Filter) -> bool {
-        (self.max_depth, self.include.len(), self.exclude.len())
-            == (other.max_depth, other.include.len(), other.exclude.len())
+        (self.max_depth, self.include.len(), self.exclude.len(), self.shard)
+            == (other.max_depth, other.include.len(), other.exclude.len(), other.shard)
     }
 }
 
@@ -68,7 +132,7 @@ impl Filter {
             }
             builder.build().map_err(|e| e.to_string())
         };
-        Ok(Filter { max_depth, include: set(include)?, exclude: set(exclude)? })
+        Ok(Filter { max_depth, include: set(include)?, exclude: set(exclude)?, shard: None })
     }
 
     fn keeps(&self, root: &Path, path: &Path, is_dir: bool) -> bool {
@@ -85,7 +149,9 @@ impl Filter {
 
 /// Walks `roots` in order. Directories are descended sorted by file name; symbolic links are
 /// followed only when `follow_symlinks` is set (a root given as a link is always followed,
-/// since the user named it). Paths `filter` leaves out are not yielded at all.
+/// since the user named it). Paths `filter` leaves out are not yielded at all; a path named
+/// twice is yielded once, and (when the filter has a shard) only by the shard its first
+/// naming falls in.
 pub fn walk(roots: &[PathBuf], follow_symlinks: bool, filter: &Filter) -> Vec<Candidate> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -121,7 +187,8 @@ pub fn walk(roots: &[PathBuf], follow_symlinks: bool, filter: &Filter) -> Vec<Ca
                 }
                 _ => candidate.path.clone(),
             };
-            if seen.insert(key) {
+            // De-duplicated before sharding: every shard drops the same repeats.
+            if seen.insert(key) && filter.shard.is_none_or(|s| s.takes(root, &candidate.path)) {
                 out.push(candidate);
             }
         }
@@ -213,6 +280,51 @@ mod tests {
         let shallow = Filter::new(Some(2), &[], &globs(&["**/deeper", "*.txt"])).unwrap();
         assert_eq!(names(&shallow), ["a.jpg", "cache/e.jpg", "sub/c.jpg"]);
         assert!(Filter::new(None, &globs(&["a[.jpg"]), &[]).is_err());
+    }
+
+    #[test]
+    fn shards_cover_every_path_once() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..60 {
+            let p = dir.path().join(format!("d{}/f{i}.jpg", i % 4));
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"x").unwrap();
+        }
+        // The same file named a second time, as a root of its own, is scanned once.
+        let roots = vec![dir.path().to_path_buf(), dir.path().join("d1/f1.jpg")];
+        let all: Vec<_> =
+            walk(&roots, false, &Filter::default()).into_iter().map(|c| c.path).collect();
+        assert_eq!(all.len(), 60);
+        for count in [1, 3, 7] {
+            let mut union = Vec::new();
+            for index in 0..count {
+                let filter =
+                    Filter { shard: Some(Shard::new(index, count).unwrap()), ..Filter::default() };
+                let part: Vec<_> =
+                    walk(&roots, false, &filter).into_iter().map(|c| c.path).collect();
+                assert!(count == 1 || part.len() < 60, "shard {index}/{count} took everything");
+                union.extend(part);
+            }
+            union.sort();
+            let mut expected = all.clone();
+            expected.sort();
+            assert_eq!(union, expected, "{count} shards");
+        }
+        // Only the names below the root count: the same tree elsewhere splits the same way.
+        let shard = Shard::new(1, 3).unwrap();
+        assert_eq!(
+            shard.takes(Path::new("/a"), Path::new("/a/x/y.jpg")),
+            shard.takes(Path::new("b/c"), Path::new("b/c/x/y.jpg"))
+        );
+    }
+
+    #[test]
+    fn shards_parse_and_print_as_k_of_n() {
+        assert_eq!("2/7".parse::<Shard>(), Ok(Shard { index: 2, count: 7 }));
+        assert_eq!(Shard { index: 2, count: 7 }.to_string(), "2/7");
+        for bad in ["7/7", "1/0", "a/3", "3", "-1/3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -7,8 +7,12 @@
 //! the thread count. Must not print to the terminal: the binary decides what a person sees.
 
 mod formats;
+mod merge;
+mod redact;
 
 pub use formats::CSV_HEADER;
+pub use merge::merge;
+pub use redact::PathKey;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -25,7 +29,7 @@ use crate::matcher::{Match, Matcher};
 use crate::scan::{FileReport, Outcome, Scan, ScanOptions, Status};
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A complete scan report.
 #[derive(Debug, Serialize)]
@@ -101,6 +105,24 @@ pub struct Settings {
     /// How videos were sampled and matched; present when the lists call for video hashing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<VideoSettings>,
+    /// The flood guard's bounds.
+    pub flood: FloodSettings,
+    /// The slice of the files this report covers (`--shard`), as `K/N`; absent when it
+    /// covers them all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// How paths were replaced (`--redact-paths`): `hmac-sha256`; absent when they were not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_redaction: Option<&'static str>,
+}
+
+/// When the flood guard marks a listed hash.
+#[derive(Debug, Serialize)]
+pub struct FloodSettings {
+    /// It matched more than this many files…
+    pub min_files: usize,
+    /// …and more than this fraction of the files screened (clean or flagged).
+    pub share: f64,
 }
 
 /// How videos were sampled, bounded and matched.
@@ -338,6 +360,8 @@ pub struct ReportContext<'a> {
     pub started: SystemTime,
     /// When it finished.
     pub finished: SystemTime,
+    /// Whether `paths`, and the paths of the scan's files, were redacted.
+    pub redacted: bool,
 }
 
 impl Report {
@@ -381,6 +405,12 @@ impl Report {
                         ffmpeg: ffmpeg_version(),
                     }
                 }),
+                flood: FloodSettings {
+                    min_files: options.flood_min_files,
+                    share: options.flood_share,
+                },
+                shard: context.options.filter.shard.map(|s| s.to_string()),
+                path_redaction: context.redacted.then_some(redact::ALGORITHM),
             },
             lists: matcher.lists().iter().map(ListInfo::new).collect(),
             allowlists: matcher.allowlists().iter().map(ListInfo::new).collect(),
@@ -423,13 +453,7 @@ impl Report {
     /// it, then renamed over it, so a killed run never leaves half a report where the old one
     /// was. `None` or `-` writes to standard output.
     pub fn write(&self, path: Option<&Path>) -> std::io::Result<()> {
-        let mut json = serde_json::to_vec_pretty(self)?;
-        json.push(b'\n');
-        match path {
-            None => std::io::stdout().lock().write_all(&json),
-            Some(p) if p == Path::new("-") => std::io::stdout().lock().write_all(&json),
-            Some(p) => write_atomically(p, &json),
-        }
+        write_json(self, path)
     }
 }
 
@@ -596,6 +620,17 @@ impl ListInfo {
             entries: list.counts(),
             refused: list.refused.len(),
         }
+    }
+}
+
+/// Writes `value` as a report is written (see [`Report::write`]).
+pub fn write_json(value: &impl Serialize, path: Option<&Path>) -> std::io::Result<()> {
+    let mut json = serde_json::to_vec_pretty(value)?;
+    json.push(b'\n');
+    match path {
+        None => std::io::stdout().lock().write_all(&json),
+        Some(p) if p == Path::new("-") => std::io::stdout().lock().write_all(&json),
+        Some(p) => write_atomically(p, &json),
     }
 }
 

@@ -1,0 +1,186 @@
+//! End-to-end tests of the flags for scans that leave one machine or one operator: `--shard`,
+//! `report merge` and `--redact-paths`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use mediascreen::report::PathKey;
+use serde_json::Value;
+
+const DEMO: &str = "hashlists/demo.csv";
+
+/// Two roots (their order matters to the merge), and a flood guard low enough to fire, so
+/// that the merge has to recount it.
+const SCAN: [&str; 9] = [
+    "scan",
+    "fixtures/screening",
+    "fixtures/bad",
+    "--list",
+    DEMO,
+    "--flood-min-files",
+    "3",
+    "--flood-percent",
+    "10",
+];
+
+fn mediascreen(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mediascreen"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("not JSON ({e}); stderr: {}", String::from_utf8_lossy(&output.stderr))
+    })
+}
+
+/// The report as text without the fields that record when it ran.
+fn timeless(mut report: Value) -> String {
+    for key in ["started_at", "finished_at", "elapsed_ms"] {
+        report.as_object_mut().unwrap().remove(key).expect("the report has its times");
+    }
+    serde_json::to_string_pretty(&report).unwrap()
+}
+
+#[test]
+fn sharded_scans_merge_into_the_unsharded_report() {
+    let whole = mediascreen(&[&SCAN[..], &["-q"]].concat(), &[]);
+    assert_eq!(whole.status.code(), Some(1));
+    let whole = json(&whole);
+    assert!(!whole["suspicious"].as_array().unwrap().is_empty(), "the flood guard fires");
+    assert!(whole["settings"].get("shard").is_none());
+    let dir = tempfile::tempdir().unwrap();
+    for count in [1, 3, 7] {
+        let mut reports = Vec::new();
+        let mut files = 0;
+        for index in 0..count {
+            let shard = format!("{index}/{count}");
+            let report = dir.path().join(format!("shard-{index}-of-{count}.json"));
+            let report = report.to_str().unwrap().to_string();
+            let output =
+                mediascreen(&[&SCAN[..], &["-q", "--shard", &shard, "-o", &report]].concat(), &[]);
+            assert!(matches!(output.status.code(), Some(0..=2)), "{output:?}");
+            let part: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+            assert_eq!(part["settings"]["shard"], shard.as_str());
+            files += part["summary"]["files"].as_u64().unwrap();
+            reports.push(report);
+        }
+        assert_eq!(files, whole["summary"]["files"].as_u64().unwrap(), "{count} shards");
+        // Given in any order.
+        reports.reverse();
+        let merged = mediascreen(
+            &[&["report", "merge"][..], &reports.iter().map(String::as_str).collect::<Vec<_>>()]
+                .concat(),
+            &[],
+        );
+        assert_eq!(merged.status.code(), Some(1), "flagged, as the scan: {merged:?}");
+        assert_eq!(timeless(json(&merged)), timeless(whole.clone()), "{count} shards");
+    }
+}
+
+#[test]
+fn the_shard_number_comes_from_the_array_job() {
+    let scan = |shard: &str, env: &[(&str, &str)]| -> String {
+        let output = mediascreen(
+            &["scan", "fixtures/screening", "--list", DEMO, "-q", "--shard", shard],
+            env,
+        );
+        timeless(json(&output))
+    };
+    let second = scan("1/3", &[]);
+    assert_eq!(scan("auto/3", &[("JOB_COMPLETION_INDEX", "1")]), second);
+    assert_eq!(scan("auto/3", &[("AWS_BATCH_JOB_ARRAY_INDEX", "1")]), second);
+    assert_eq!(
+        scan("auto/3", &[("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_MIN", "1")]),
+        second
+    );
+    let unset =
+        mediascreen(&["scan", "fixtures/screening", "--list", DEMO, "--shard", "auto/3"], &[]);
+    assert_eq!(unset.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unset.stderr).contains("JOB_COMPLETION_INDEX"));
+    let beyond =
+        mediascreen(&["scan", "fixtures/screening", "--list", DEMO, "--shard", "3/3"], &[]);
+    assert_eq!(beyond.status.code(), Some(2));
+}
+
+#[test]
+fn merge_refuses_an_incomplete_or_mixed_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = |shard: &str, list: &str| -> String {
+        let name = format!("{}-{}.json", shard.replace('/', "of"), list.replace('/', "-"));
+        let path = dir.path().join(name);
+        let path = path.to_str().unwrap().to_string();
+        mediascreen(
+            &["scan", "fixtures/screening", "--list", list, "-q", "--shard", shard, "-o", &path],
+            &[],
+        );
+        path
+    };
+    let (a, b) = (report("0/2", DEMO), report("1/2", DEMO));
+    let other = report("1/2", "hashlists/te_HASH_PDQ.csv");
+    for (reports, why) in [
+        (vec![&a], "shards missing"),
+        (vec![&a, &a], "given twice"),
+        (vec![&a, &other], "lists differ"),
+    ] {
+        let output = mediascreen(
+            &[&["report", "merge"][..], &reports.iter().map(|s| s.as_str()).collect::<Vec<_>>()]
+                .concat(),
+            &[],
+        );
+        assert_eq!(output.status.code(), Some(2), "{why}");
+        assert!(output.stdout.is_empty(), "{why}: nothing written");
+        assert!(String::from_utf8_lossy(&output.stderr).contains(why), "{why}: {output:?}");
+    }
+    let merged = dir.path().join("merged.json");
+    let output = mediascreen(&["report", "merge", &a, &b, "-o", merged.to_str().unwrap()], &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(std::fs::read(&merged).unwrap().starts_with(b"{"));
+}
+
+#[test]
+fn redacted_reports_carry_no_path() {
+    let key = "correct horse battery staple";
+    let scan = |format: &str| -> Output {
+        mediascreen(
+            &[
+                "scan",
+                "fixtures/screening",
+                "fixtures/bad",
+                "--list",
+                DEMO,
+                "-q",
+                "--redact-paths",
+                "--format",
+                format,
+            ],
+            &[("MEDIASCREEN_REDACT_KEY", key)],
+        )
+    };
+    for format in ["json", "jsonl", "text", "csv"] {
+        let output = scan(format);
+        assert_eq!(output.status.code(), Some(1), "{format}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(!text.contains("fixtures"), "{format} names a path:\n{text}");
+        assert!(text.contains("hmac-sha256:"), "{format}");
+    }
+    let report = json(&scan("json"));
+    assert_eq!(report["settings"]["path_redaction"], "hmac-sha256");
+    let key = PathKey::new(key.as_bytes()).unwrap();
+    let rotated = key.redact(Path::new("fixtures/screening/edited/bridge-rotated-90.jpg"));
+    let flagged = report["flagged"].as_array().unwrap();
+    assert!(flagged.iter().any(|f| f["path"] == rotated.to_str().unwrap()), "the key finds a file");
+    assert_eq!(
+        report["settings"]["paths"][0],
+        key.redact(Path::new("fixtures/screening")).to_str().unwrap()
+    );
+
+    let keyless =
+        mediascreen(&["scan", "fixtures/screening", "--list", DEMO, "--redact-paths"], &[]);
+    assert_eq!(keyless.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&keyless.stderr).contains("needs a key"));
+}
