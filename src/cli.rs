@@ -200,8 +200,8 @@ pub struct ScanArgs {
     /// Flood guard: a listed hash matching more than this many files…
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub flood_min_files: usize,
-    /// …and more than this percentage of the scanned files is reported as suspicious (its
-    /// matches are kept, marked).
+    /// …and more than this percentage of the files screened (clean or flagged) is reported as
+    /// suspicious (its matches are kept, marked).
     #[arg(long, value_name = "PERCENT", default_value_t = 5.0)]
     pub flood_percent: f64,
     /// Where to write the report; `-` for standard output.
