@@ -47,6 +47,10 @@ pub enum Command {
     List(ListArgs),
     /// Work with scan reports.
     Report(ReportArgs),
+    /// Print how close two files are by every algorithm (and, for PDQ, at which rotation or
+    /// mirror image); exit status 1 when they match under the scan's rules and thresholds,
+    /// 0 when they do not, 2 when a file cannot be hashed.
+    Compare(CompareArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on standard
     /// output, e.g. `mediascreen completions bash > /etc/bash_completion.d/mediascreen`.
     Completions {
@@ -221,6 +225,25 @@ pub struct ScanArgs {
     /// G, T suffixes); the rest are reported as skipped.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_scan_size: Option<u64>,
+    #[command(flatten)]
+    pub matching: MatchArgs,
+    /// Do not print the summary on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Replace every file path in the report, and the paths given in `settings.paths`, by
+    /// `hmac-sha256:HEX`, keyed with the contents of `--redact-key-file` or of the
+    /// environment variable MEDIASCREEN_REDACT_KEY, for reports that are shared. The key's
+    /// holder finds a file again with `printf %s PATH | openssl dgst -sha256 -hmac KEY`.
+    #[arg(long)]
+    pub redact_paths: bool,
+    /// The key for `--redact-paths` (the file's bytes, without a final newline).
+    #[arg(long, value_name = "FILE", requires = "redact_paths")]
+    pub redact_key_file: Option<PathBuf>,
+}
+
+/// When a file matches; shared by `scan` and `compare`.
+#[derive(Debug, ClapArgs)]
+pub struct MatchArgs {
     /// Inclusive Hamming threshold for a perceptual algorithm, e.g. `pdq=20` (defaults:
     /// pdq 31, phash/dhash/ahash 8). Repeatable.
     #[arg(long = "threshold", value_name = "ALG=N", value_parser = parse_threshold)]
@@ -249,18 +272,40 @@ pub struct ScanArgs {
     #[arg(long, value_name = "Q", default_value_t = 50,
           value_parser = clap::value_parser!(u8).range(0..=100))]
     pub vpdq_min_quality: u8,
-    /// Do not print the summary on standard error.
-    #[arg(short, long)]
-    pub quiet: bool,
-    /// Replace every file path in the report, and the paths given in `settings.paths`, by
-    /// `hmac-sha256:HEX`, keyed with the contents of `--redact-key-file` or of the
-    /// environment variable MEDIASCREEN_REDACT_KEY, for reports that are shared. The key's
-    /// holder finds a file again with `printf %s PATH | openssl dgst -sha256 -hmac KEY`.
-    #[arg(long)]
-    pub redact_paths: bool,
-    /// The key for `--redact-paths` (the file's bytes, without a final newline).
-    #[arg(long, value_name = "FILE", requires = "redact_paths")]
-    pub redact_key_file: Option<PathBuf>,
+}
+
+impl MatchArgs {
+    /// The match options, with the flood guard's bounds (which only a scan has).
+    fn options(
+        &self,
+        decode: &DecodeArgs,
+        flood_min_files: usize,
+        flood_percent: f64,
+    ) -> Result<MatchOptions> {
+        for (flag, value) in [
+            ("--flood-percent", flood_percent),
+            ("--vpdq-query-pct", self.vpdq_query_pct),
+            ("--vpdq-listed-pct", self.vpdq_listed_pct),
+        ] {
+            if !(0.0..=100.0).contains(&value) {
+                bail!("{flag} must be between 0 and 100");
+            }
+        }
+        Ok(MatchOptions {
+            thresholds: self.thresholds.iter().copied().collect::<BTreeMap<_, _>>(),
+            rotations: !self.no_rotations,
+            pdq_min_quality: self.pdq_min_quality,
+            flood_min_files,
+            flood_share: flood_percent / 100.0,
+            video: VideoMatchOptions {
+                query_pct: self.vpdq_query_pct,
+                listed_pct: self.vpdq_listed_pct,
+                min_frames: self.vpdq_min_frames,
+                min_quality: self.vpdq_min_quality,
+                seconds_per_hash: decode.vpdq_interval,
+            },
+        })
+    }
 }
 
 /// The report formats of `scan --format`.
@@ -433,29 +478,8 @@ impl ScanConfig {
             warn_refused(&list);
             allow.push(list);
         }
-        for (flag, value) in [
-            ("--flood-percent", args.flood_percent),
-            ("--vpdq-query-pct", args.vpdq_query_pct),
-            ("--vpdq-listed-pct", args.vpdq_listed_pct),
-        ] {
-            if !(0.0..=100.0).contains(&value) {
-                bail!("{flag} must be between 0 and 100");
-            }
-        }
-        let options = MatchOptions {
-            thresholds: args.thresholds.into_iter().collect::<BTreeMap<_, _>>(),
-            rotations: !args.no_rotations,
-            pdq_min_quality: args.pdq_min_quality,
-            flood_min_files: args.flood_min_files,
-            flood_share: args.flood_percent / 100.0,
-            video: VideoMatchOptions {
-                query_pct: args.vpdq_query_pct,
-                listed_pct: args.vpdq_listed_pct,
-                min_frames: args.vpdq_min_frames,
-                min_quality: args.vpdq_min_quality,
-                seconds_per_hash: args.decode.vpdq_interval,
-            },
-        };
+        let options =
+            args.matching.options(&args.decode, args.flood_min_files, args.flood_percent)?;
         let matcher = Matcher::with_allowlist(lists, allow, options);
         let scan = ScanOptions {
             max_files: args.max_files,
@@ -497,6 +521,35 @@ fn redaction_key(file: Option<&std::path::Path>) -> Result<PathKey> {
         },
     };
     PathKey::new(&key).map_err(anyhow::Error::msg)
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct CompareArgs {
+    /// The first file (for vPDQ, the one scanned).
+    pub a: PathBuf,
+    /// The second file (for vPDQ, the one listed).
+    pub b: PathBuf,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+    #[command(flatten)]
+    pub matching: MatchArgs,
+}
+
+/// Everything `mediascreen compare` needs.
+pub struct CompareConfig {
+    pub files: [PathBuf; 2],
+    pub hashing: HashOptions,
+    pub options: MatchOptions,
+}
+
+impl CompareConfig {
+    pub fn from_args(args: CompareArgs) -> Result<CompareConfig> {
+        Ok(CompareConfig {
+            options: args.matching.options(&args.decode, 0, 0.0)?,
+            hashing: args.decode.options()?,
+            files: [args.a, args.b],
+        })
+    }
 }
 
 /// Everything `mediascreen hash` needs.

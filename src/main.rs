@@ -16,14 +16,15 @@ use std::collections::BTreeSet;
 
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::HashList;
+use mediascreen::matcher::compare::compare;
 use mediascreen::report::{self, Files, PathKey, Report, ReportContext, CSV_HEADER};
 use mediascreen::scan;
 use mediascreen::scan::HashedFile;
 use mediascreen::walk::{Candidate, CandidateKind};
 
 use cli::{
-    Args, CheckArgs, Command, HashConfig, ListArgs, ListCommand, MergeArgs, ReportArgs,
-    ReportCommand, ReportFormat, ScanConfig,
+    Args, CheckArgs, Command, CompareConfig, HashConfig, ListArgs, ListCommand, MergeArgs,
+    ReportArgs, ReportCommand, ReportFormat, ScanConfig,
 };
 
 /// The documented exit statuses (see `--help`).
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
         Command::Hash(a) => HashConfig::from_args(a).and_then(run_hash),
         Command::List(ListArgs { command: ListCommand::Check(a) }) => run_list_check(a),
         Command::Report(ReportArgs { command: ReportCommand::Merge(a) }) => run_report_merge(a),
+        Command::Compare(a) => CompareConfig::from_args(a).and_then(run_compare),
         Command::Completions { shell } => {
             let mut command = Args::command();
             clap_complete::generate(shell, &mut command, "mediascreen", &mut std::io::stdout());
@@ -348,6 +350,27 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
     } else {
         ExitStatus::Clean
     })
+}
+
+fn run_compare(config: CompareConfig) -> Result<ExitStatus> {
+    let algorithms = Algorithm::ALL.into_iter().collect();
+    let mut hashed = Vec::new();
+    for path in &config.files {
+        let file = scan::hash_file(path, &algorithms, &config.hashing)
+            .map_err(|reason| anyhow::anyhow!("{}: {reason}", path.display()))?;
+        if let Some(reason) = &file.perceptual_error {
+            eprintln!("mediascreen: warning: {}: {reason}", path.display());
+        }
+        hashed.push(file);
+    }
+    for ((name, path), file) in ["A", "B"].into_iter().zip(&config.files).zip(&hashed) {
+        println!("{name}: {} ({})", path.display(), file.media_type);
+    }
+    let comparisons = compare(&hashed[0].hashes, &hashed[1].hashes, &config.options);
+    for comparison in &comparisons {
+        println!("{comparison}");
+    }
+    Ok(if comparisons.iter().any(|c| c.matched) { ExitStatus::Flagged } else { ExitStatus::Clean })
 }
 
 /// The native-list rows of one hashed file: one per algorithm, one per sampled frame for vPDQ.

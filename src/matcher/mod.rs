@@ -8,6 +8,7 @@
 //! read files or compute hashes, and must not decide what a match means for the exit status:
 //! that is the caller's.
 
+pub mod compare;
 mod video;
 
 use std::collections::{BTreeMap, BTreeSet};
