@@ -17,6 +17,8 @@
 
 use std::sync::LazyLock;
 
+use wide::f32x4;
+
 use super::HashValue;
 
 /// Images narrower or shorter than this (in pixels) are not hashed: their hash is all zeros and
@@ -28,9 +30,6 @@ const DOWNSAMPLED: usize = 64;
 
 /// Side of the kept block of DCT coefficients, i.e. the hash is `DCT_SIZE * DCT_SIZE` bits.
 const DCT_SIZE: usize = 16;
-
-/// Number of (rows, then columns) box-filter passes. Two box passes approximate a tent filter.
-const JAROSZ_PASSES: usize = 2;
 
 // ITU-R BT.601 luma weights. The reference declares them as `float` initialised from double
 // literals; for these three values that rounds to the same f32 as the literals below.
@@ -137,16 +136,46 @@ impl PdqFeatures {
     /// `rgb.len() == width * height * 3`. Hashes at full resolution: callers must not
     /// pre-resize if they want the reference's result for these exact pixels.
     pub fn from_rgb(width: usize, height: usize, rgb: &[u8]) -> PdqFeatures {
+        PdqFeatures::from_rows(width, height, rgb, 3, luma_from_rgb)
+    }
+
+    /// Computes the features of an image given as 8-bit luma, row-major, one byte per pixel,
+    /// `luma.len() == width * height`: a JPEG's decoded Y channel, which is BT.601 luma like
+    /// the reference's. Not the reference's result for that picture: the reference computes
+    /// luma in f32 from the RGB that the decoder rounds and clamps, so the hash can differ from
+    /// [`PdqFeatures::from_rgb`] of the same JPEG by a few bits.
+    pub fn from_luma(width: usize, height: usize, luma: &[u8]) -> PdqFeatures {
+        PdqFeatures::from_rows(width, height, luma, 1, |row, out| {
+            for (out, &y) in out.iter_mut().zip(row) {
+                *out = f32::from(y);
+            }
+        })
+    }
+
+    /// Features of `width` x `height` pixels of `channels` bytes each, `to_luma(row, out)`
+    /// turning a row of them into luma.
+    fn from_rows(
+        width: usize,
+        height: usize,
+        pixels: &[u8],
+        channels: usize,
+        to_luma: impl Fn(&[u8], &mut [f32]),
+    ) -> PdqFeatures {
+        let stride = width * channels;
         debug_assert_eq!(
-            rgb.len(),
-            width * height * 3,
-            "RGB buffer does not match {width}x{height}"
+            pixels.len(),
+            stride * height,
+            "pixel buffer does not match {width}x{height}x{channels}"
         );
         if width < MIN_HASHABLE_DIM || height < MIN_HASHABLE_DIM {
             return PdqFeatures { coefficients: None, quality: 0 };
         }
-        let mut luma = luma_from_rgb(&rgb[..width * height * 3]);
-        let downsampled = downsample(&mut luma, width, height);
+        let downsampled = downsample(width, height, |rows, luma| {
+            let rows = pixels[rows.start * stride..rows.end * stride].chunks_exact(stride);
+            for (row, out) in rows.zip(luma.chunks_exact_mut(width)) {
+                to_luma(row, out);
+            }
+        });
         PdqFeatures::from_downsampled(&downsampled)
     }
 
@@ -190,25 +219,25 @@ impl PdqFeatures {
 }
 
 /// Per-pixel luma in f32, with the reference's operand order: `(r + g) + b`.
-fn luma_from_rgb(rgb: &[u8]) -> Vec<f32> {
-    rgb.chunks_exact(3)
-        .map(|p| {
-            LUMA_FROM_R * f32::from(p[0])
-                + LUMA_FROM_G * f32::from(p[1])
-                + LUMA_FROM_B * f32::from(p[2])
-        })
-        .collect()
+fn luma(pixel: &[u8]) -> f32 {
+    LUMA_FROM_R * f32::from(pixel[0])
+        + LUMA_FROM_G * f32::from(pixel[1])
+        + LUMA_FROM_B * f32::from(pixel[2])
 }
 
-/// Blurs `luma` (in place) and samples it down to 64x64.
-///
-/// An input that is already 64x64 is used as is: the reference skips the blur there, and the
-/// blur would not be a no-op even with its window of 1, because the running sum rounds.
-fn downsample(luma: &mut [f32], width: usize, height: usize) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
-    if width != DOWNSAMPLED || height != DOWNSAMPLED {
-        jarosz_filter(luma, width, height);
+/// [`luma`] of a row of RGB8 pixels, eight at a time so that the compiler keeps the eight in
+/// one vector (the arithmetic of each pixel is unchanged).
+fn luma_from_rgb(rgb: &[u8], out: &mut [f32]) {
+    let mut pixels = rgb.chunks_exact(3 * 8);
+    let mut outs = out.chunks_exact_mut(8);
+    for (pixels, out) in (&mut pixels).zip(&mut outs) {
+        for (out, pixel) in out.iter_mut().zip(pixels.chunks_exact(3)) {
+            *out = luma(pixel);
+        }
     }
-    decimate(luma, width, height)
+    for (out, pixel) in outs.into_remainder().iter_mut().zip(pixels.remainder().chunks_exact(3)) {
+        *out = luma(pixel);
+    }
 }
 
 /// Box-filter window for shrinking `len` samples to 64: half of `len / 64`, rounded up, because
@@ -218,166 +247,379 @@ fn jarosz_window(len: usize) -> usize {
     len.div_ceil(2 * DOWNSAMPLED)
 }
 
-/// The reference's "Jarosz" tent filter: twice (box along every row, then box along every
-/// column), in place.
-fn jarosz_filter(luma: &mut [f32], width: usize, height: usize) {
-    let row_window = jarosz_window(width);
-    let column_window = jarosz_window(height);
-    // Allocated once per image, not per row: this runs on multi-megapixel photos.
-    let mut row_input = vec![0.0f32; width];
-    let mut columns = ColumnBox::new(width, column_window);
-    for _ in 0..JAROSZ_PASSES {
-        for row in luma.chunks_exact_mut(width) {
-            row_input.copy_from_slice(row);
-            box_filter_1d(&row_input, row, row_window);
-        }
-        columns.filter(luma, height);
+/// Rows the row filter runs side by side, one per SIMD lane: each lane keeps its own running
+/// sum, so every row still goes through the reference's sequence of f32 operations, but eight
+/// rows advance per instruction instead of one row waiting on its own sum's latency.
+const LANES: usize = 8;
+
+/// One column of [`LANES`] consecutive rows.
+type Lanes = [f32; LANES];
+
+fn add_lanes(sum: &mut Lanes, x: &Lanes) {
+    for (s, x) in sum.iter_mut().zip(x) {
+        *s += x;
     }
 }
 
-/// How far a box window of `window` samples reaches around its output sample: `(behind,
-/// ahead)`. The reference centres it with `half = (window + 2) / 2`, so an even window reaches
-/// one sample further ahead (right/down) than behind.
-fn box_reach(window: usize) -> (usize, usize) {
-    let half = (window + 2) / 2;
-    (window - half, half - 1)
+fn subtract_lanes(sum: &mut Lanes, x: &Lanes) {
+    for (s, x) in sum.iter_mut().zip(x) {
+        *s -= x;
+    }
 }
 
-/// One-dimensional box filter: `output[o]` is the mean of the input samples in the window
-/// around `o`, truncated at the ends and divided by the number of samples actually covered.
+/// The schedule of the reference's box filter over `len` samples with a window of `window`.
 ///
-/// The mean is kept as a running f32 sum, updated in exactly the reference's order (add the
-/// incoming sample, then subtract the outgoing one), because its rounding errors carry along
-/// the row and are part of the result. Requires `window <= input.len()`.
-fn box_filter_1d(input: &[f32], output: &mut [f32], window: usize) {
-    let n = input.len();
-    let (behind, ahead) = box_reach(window);
-    let mut sum = 0.0f32;
-    let mut count = 0usize;
+/// The reference keeps the window's sum as a running f32 sum, updated in a fixed order (add
+/// the incoming sample, then subtract the outgoing one), because its rounding errors carry
+/// along the row and are part of the result. Both filters below follow this schedule: after
+/// adding sample `i`, [`Reach::after_adding`] says which output is complete and which sample
+/// leaves the window first; after the last sample, [`Reach::drain`] gives the remaining
+/// outputs. The window is centred with `half = (window + 2) / 2`, so an even window reaches one
+/// sample further ahead (right/down) than behind, and it is truncated at the ends.
+#[derive(Clone, Copy, Debug)]
+struct Reach {
+    len: usize,
+    behind: usize,
+    ahead: usize,
+}
 
-    // Fill: the samples ahead of the first output.
-    for &x in &input[..ahead] {
-        sum += x;
-        count += 1;
+impl Reach {
+    /// Requires `1 <= window <= len`, which [`jarosz_window`] guarantees.
+    fn new(window: usize, len: usize) -> Reach {
+        debug_assert!((1..=len).contains(&window));
+        let half = (window + 2) / 2;
+        Reach { len, behind: window - half, ahead: half - 1 }
     }
-    // Grow: the window has not yet reached its full size behind the output.
-    for o in 0..=behind {
-        sum += input[o + ahead];
-        count += 1;
-        output[o] = sum / count as f32;
+
+    /// Once sample `i` is added: the output that is then complete, if any, and the sample to
+    /// subtract before it is taken, if the window is already full.
+    fn after_adding(&self, i: usize) -> Option<(usize, Option<usize>)> {
+        let o = i.checked_sub(self.ahead)?;
+        Some((o, o.checked_sub(self.behind + 1)))
     }
-    // Slide: full window, one sample in and one out per output.
-    for o in behind + 1..n - ahead {
-        sum += input[o + ahead];
-        sum -= input[o - behind - 1];
-        output[o] = sum / count as f32;
+
+    /// The outputs left once every sample is added, each with the sample to subtract first.
+    fn drain(&self) -> impl Iterator<Item = (usize, usize)> {
+        let behind = self.behind;
+        (self.len - self.ahead..self.len).map(move |o| (o, o - behind - 1))
     }
-    // Drain: the window runs off the end, nothing comes in.
-    for o in n - ahead..n {
-        sum -= input[o - behind - 1];
-        count -= 1;
-        output[o] = sum / count as f32;
+
+    /// How many samples the window around output `o` covers: what its sum is divided by.
+    fn count(&self, o: usize) -> f32 {
+        let last = (o + self.ahead).min(self.len - 1);
+        (last + 1 - o.saturating_sub(self.behind)) as f32
     }
 }
 
-/// The box filter of [`box_filter_1d`] run down every column at once, sweeping the image row
-/// by row so that memory is read in order. Each column goes through the very same sequence of
-/// f32 operations as the reference's strided per-column loop; only the loops are interchanged.
+/// The box filter along [`LANES`] rows at once, over `input[x][k]` (sample x of row k): calls
+/// `emit(o, sum)` for every output o in order, `sum` holding each row's running sum over the
+/// window around o (its mean is `sum / reach.count(o)`). Requires `input.len() == reach.len`.
+fn box_filter_lanes(input: &[Lanes], reach: &Reach, mut emit: impl FnMut(usize, &Lanes)) {
+    let mut sum = [0.0f32; LANES];
+    for (i, x) in input.iter().enumerate() {
+        add_lanes(&mut sum, x);
+        if let Some((o, leaving)) = reach.after_adding(i) {
+            if let Some(j) = leaving {
+                subtract_lanes(&mut sum, &input[j]);
+            }
+            emit(o, &sum);
+        }
+    }
+    for (o, j) in reach.drain() {
+        subtract_lanes(&mut sum, &input[j]);
+        emit(o, &sum);
+    }
+}
+
+/// Copies [`LANES`] row-major rows (`rows[k * width + x]`, `width = lanes.len()`) into the
+/// lanes layout (`lanes[x][k]`), as 4x4 tiles that SIMD shuffles transpose.
+fn rows_to_lanes(rows: &[f32], lanes: &mut [Lanes]) {
+    let width = lanes.len();
+    for k in (0..LANES).step_by(4) {
+        let row = |r: usize| &rows[(k + r) * width..][..width];
+        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+        let mut x = 0;
+        for out in lanes.chunks_exact_mut(4) {
+            let tile = [load4(&r0[x..]), load4(&r1[x..]), load4(&r2[x..]), load4(&r3[x..])];
+            for (out, column) in out.iter_mut().zip(f32x4::transpose(tile)) {
+                out[k..k + 4].copy_from_slice(&column.to_array());
+            }
+            x += 4;
+        }
+    }
+    for (x, out) in lanes.iter_mut().enumerate().skip(width - width % 4) {
+        *out = std::array::from_fn(|k| rows[k * width + x]);
+    }
+}
+
+/// The inverse of [`rows_to_lanes`].
+fn lanes_to_rows(lanes: &[Lanes], rows: &mut [f32]) {
+    let width = lanes.len();
+    for k in (0..LANES).step_by(4) {
+        let (_, rows) = rows.split_at_mut(k * width);
+        let (r0, rows) = rows.split_at_mut(width);
+        let (r1, rows) = rows.split_at_mut(width);
+        let (r2, rows) = rows.split_at_mut(width);
+        let r3 = &mut rows[..width];
+        let mut x = 0;
+        for tile in lanes.chunks_exact(4) {
+            let tile = [
+                load4(&tile[0][k..]),
+                load4(&tile[1][k..]),
+                load4(&tile[2][k..]),
+                load4(&tile[3][k..]),
+            ];
+            let [c0, c1, c2, c3] = f32x4::transpose(tile);
+            r0[x..x + 4].copy_from_slice(&c0.to_array());
+            r1[x..x + 4].copy_from_slice(&c1.to_array());
+            r2[x..x + 4].copy_from_slice(&c2.to_array());
+            r3[x..x + 4].copy_from_slice(&c3.to_array());
+            x += 4;
+        }
+    }
+    for (x, lanes) in lanes.iter().enumerate().skip(width - width % 4) {
+        for (k, &value) in lanes.iter().enumerate() {
+            rows[k * width + x] = value;
+        }
+    }
+}
+
+/// The first four values of `values` in one vector.
+fn load4(values: &[f32]) -> f32x4 {
+    f32x4::from([values[0], values[1], values[2], values[3]])
+}
+
+/// The box filter down every column at once, fed rows in order: each column goes through the
+/// very same sequence of f32 operations as the reference's strided per-column loop, but
+/// memory is read in order and only the rows the window spans are held.
 struct ColumnBox {
     width: usize,
-    window: usize,
+    reach: Reach,
     /// Running sum of each column.
     sums: Vec<f32>,
-    /// Copies of the last `window + 1` input rows. The filter runs in place, so by the time a
-    /// row leaves the window it has already been overwritten by its output.
+    /// A ring of input rows, kept until they leave the window: room for the window and a
+    /// whole block of [`LANES`] rows written ahead of being added, in a multiple of [`LANES`]
+    /// rows so that a block is always contiguous.
     history: Vec<f32>,
+    /// Input rows taken so far.
+    added: usize,
+    /// Outputs given after the last row.
+    drained: usize,
 }
 
 impl ColumnBox {
-    fn new(width: usize, window: usize) -> ColumnBox {
+    fn new(width: usize, window: usize, height: usize) -> ColumnBox {
+        let rows = (window + LANES).next_multiple_of(LANES);
         ColumnBox {
             width,
-            window,
+            reach: Reach::new(window, height),
             sums: vec![0.0; width],
-            history: vec![0.0; (window + 1) * width],
+            history: vec![0.0; rows * width],
+            added: 0,
+            drained: 0,
         }
     }
 
-    /// Where the copy of input row `row` lives in `history`.
-    fn history_range(&self, row: usize) -> std::ops::Range<usize> {
-        let slot = row % (self.window + 1);
-        slot * self.width..(slot + 1) * self.width
+    /// Where input row `row` lives in `history`.
+    fn slot(&self, row: usize) -> std::ops::Range<usize> {
+        let start = row % (self.history.len() / self.width) * self.width;
+        start..start + self.width
     }
 
-    /// Adds input row `row` of `image` to the sums, remembering it for its later subtraction.
-    fn add(&mut self, image: &[f32], row: usize) {
-        let width = self.width;
-        let input = &image[row * width..(row + 1) * width];
-        let saved = self.history_range(row);
-        self.history[saved].copy_from_slice(input);
-        for (sum, &x) in self.sums.iter_mut().zip(input) {
+    /// Where the caller writes the next [`LANES`] input rows, row-major, before adding them
+    /// with [`ColumnBox::add_row`]. Rows are taken in whole blocks (but for the last).
+    fn next_block(&mut self) -> &mut [f32] {
+        debug_assert_eq!(self.added % LANES, 0);
+        let start = self.slot(self.added).start;
+        &mut self.history[start..start + LANES * self.width]
+    }
+
+    /// Takes in the next row written to [`ColumnBox::next_block`]; returns the output row this
+    /// completes, if any, for [`ColumnBox::mean`].
+    fn add_row(&mut self) -> Option<usize> {
+        let row = self.added;
+        self.added += 1;
+        let slot = self.slot(row);
+        for (sum, &x) in self.sums.iter_mut().zip(&self.history[slot]) {
             *sum += x;
         }
+        let (o, leaving) = self.reach.after_adding(row)?;
+        if let Some(j) = leaving {
+            self.subtract(j);
+        }
+        Some(o)
     }
 
-    /// Subtracts input row `row`, as it was before being overwritten.
+    /// Once every row is in: the next output row not yet given, if any, for
+    /// [`ColumnBox::mean`].
+    fn drain_row(&mut self) -> Option<usize> {
+        let (o, j) = self.reach.drain().nth(self.drained)?;
+        self.drained += 1;
+        self.subtract(j);
+        Some(o)
+    }
+
     fn subtract(&mut self, row: usize) {
-        let old = &self.history[self.history_range(row)];
-        for (sum, &x) in self.sums.iter_mut().zip(old) {
+        let slot = self.slot(row);
+        for (sum, &x) in self.sums.iter_mut().zip(&self.history[slot]) {
             *sum -= x;
         }
     }
 
-    /// Writes the window means into output row `row` of `image`.
-    fn write_mean(&self, image: &mut [f32], row: usize, count: usize) {
-        let output = &mut image[row * self.width..(row + 1) * self.width];
-        for (out, &sum) in output.iter_mut().zip(&self.sums) {
-            *out = sum / count as f32;
-        }
-    }
-
-    /// Filters every column of the `height`-row `image` in place; the phases are those of
-    /// [`box_filter_1d`] with rows in place of samples.
-    fn filter(&mut self, image: &mut [f32], height: usize) {
-        let (behind, ahead) = box_reach(self.window);
-        self.sums.fill(0.0);
-        let mut count = 0usize;
-
-        for row in 0..ahead {
-            self.add(image, row);
-            count += 1;
-        }
-        for o in 0..=behind {
-            self.add(image, o + ahead);
-            count += 1;
-            self.write_mean(image, o, count);
-        }
-        for o in behind + 1..height - ahead {
-            self.add(image, o + ahead);
-            self.subtract(o - behind - 1);
-            self.write_mean(image, o, count);
-        }
-        for o in height - ahead..height {
-            self.subtract(o - behind - 1);
-            count -= 1;
-            self.write_mean(image, o, count);
+    /// Writes output row `o`, just completed, to `out`.
+    fn mean(&self, o: usize, out: &mut [f32]) {
+        let count = self.reach.count(o);
+        for (out, &sum) in out.iter_mut().zip(&self.sums) {
+            *out = sum / count;
         }
     }
 }
 
-/// Samples the blurred image at the centres of a 64x64 grid. The source index is computed in
-/// f64 and truncated, as in the reference; integer arithmetic would round differently.
-fn decimate(luma: &[f32], width: usize, height: usize) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
-    let source =
-        |i: usize, len: usize| ((i as f64 + 0.5) * len as f64 / DOWNSAMPLED as f64) as usize;
-    let mut out = [[0.0f32; DOWNSAMPLED]; DOWNSAMPLED];
-    for (i, out_row) in out.iter_mut().enumerate() {
-        let row = &luma[source(i, height) * width..][..width];
-        for (j, out_value) in out_row.iter_mut().enumerate() {
-            *out_value = row[source(j, width)];
+/// Where the 64 samples along a side of `len` pixels are taken: the centres of a 64-cell grid.
+/// The index is computed in f64 and truncated, as in the reference; integer arithmetic would
+/// round differently.
+fn sample_positions(len: usize) -> [usize; DOWNSAMPLED] {
+    std::array::from_fn(|i| ((i as f64 + 0.5) * len as f64 / DOWNSAMPLED as f64) as usize)
+}
+
+/// Blurs a `width` x `height` luma image with the reference's "Jarosz" tent filter (twice: a
+/// box along every row, then a box along every column) and samples it down to 64x64.
+///
+/// The image is never held whole, in f32 or at all: `fill(rows, luma)` writes the luma of
+/// image rows `rows` (at most [`LANES`] of them) to `luma`, row-major (`luma[k * width + x]`
+/// for column x of row `rows.start + k`), and rows stream through both passes, which keep only
+/// the rows their column windows span. The second pass is computed only where it is sampled.
+/// An input that is already 64x64 is used as is: the reference skips the blur there, and the
+/// blur would not be a no-op even with its window of 1, because the running sum rounds.
+fn downsample(
+    width: usize,
+    height: usize,
+    mut fill: impl FnMut(std::ops::Range<usize>, &mut [f32]),
+) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
+    let blocks = (0..height).step_by(LANES).map(|start| start..(start + LANES).min(height));
+    let mut luma = vec![0.0f32; LANES * width];
+    if width == DOWNSAMPLED && height == DOWNSAMPLED {
+        let mut out = [[0.0f32; DOWNSAMPLED]; DOWNSAMPLED];
+        for rows in blocks {
+            fill(rows.clone(), &mut luma);
+            for (out, row) in out[rows].iter_mut().zip(luma.chunks_exact(width)) {
+                out.copy_from_slice(row);
+            }
+        }
+        return out;
+    }
+    let row_reach = Reach::new(jarosz_window(width), width);
+    let column_window = jarosz_window(height);
+    let mut block = vec![[0.0f32; LANES]; width];
+    let mut filtered = vec![[0.0f32; LANES]; width];
+    let mut first = ColumnBox::new(width, column_window, height);
+    let mut second = SecondPass::new(width, height, row_reach, column_window);
+    for rows in blocks {
+        fill(rows.clone(), &mut luma);
+        rows_to_lanes(&luma, &mut block);
+        box_filter_lanes(&block, &row_reach, |o, sum| {
+            let count = row_reach.count(o);
+            filtered[o] = sum.map(|s| s / count);
+        });
+        lanes_to_rows(&filtered, first.next_block());
+        for _ in rows {
+            if let Some(o) = first.add_row() {
+                second.take(&first, o);
+            }
         }
     }
-    out
+    while let Some(o) = first.drain_row() {
+        second.take(&first, o);
+    }
+    second.finish()
+}
+
+/// The second blur (rows, then columns) of [`downsample`], fed the first blur's rows in order
+/// and computed only for the 64 sampled columns (the row pass still sums every sample: its
+/// running sum's rounding depends on them all).
+struct SecondPass {
+    width: usize,
+    row_reach: Reach,
+    sample_columns: [usize; DOWNSAMPLED],
+    sample_rows: [usize; DOWNSAMPLED],
+    /// Rows waiting to be row-filtered together, row-major, and the same in lanes.
+    rows: Vec<f32>,
+    block: Vec<Lanes>,
+    /// Rows in `rows`.
+    pending: usize,
+    columns: ColumnBox,
+    out: [[f32; DOWNSAMPLED]; DOWNSAMPLED],
+}
+
+impl SecondPass {
+    fn new(width: usize, height: usize, row_reach: Reach, column_window: usize) -> SecondPass {
+        SecondPass {
+            width,
+            row_reach,
+            sample_columns: sample_positions(width),
+            sample_rows: sample_positions(height),
+            rows: vec![0.0; LANES * width],
+            block: vec![[0.0; LANES]; width],
+            pending: 0,
+            columns: ColumnBox::new(DOWNSAMPLED, column_window, height),
+            out: [[0.0; DOWNSAMPLED]; DOWNSAMPLED],
+        }
+    }
+
+    /// Takes output row `o` of the first pass's column filter.
+    fn take(&mut self, first: &ColumnBox, o: usize) {
+        first.mean(o, &mut self.rows[self.pending * self.width..][..self.width]);
+        self.pending += 1;
+        if self.pending == LANES {
+            self.filter_pending();
+        }
+    }
+
+    fn filter_pending(&mut self) {
+        rows_to_lanes(&self.rows, &mut self.block);
+        // The sums at the sampled columns; divided only once the row is done, so that the
+        // compiler does not divide at every column in case it is sampled.
+        let mut sampled = [[0.0f32; LANES]; DOWNSAMPLED];
+        let mut next = 0;
+        box_filter_lanes(&self.block, &self.row_reach, |o, sum| {
+            while self.sample_columns.get(next) == Some(&o) {
+                sampled[next] = *sum;
+                next += 1;
+            }
+        });
+        let block = self.columns.next_block();
+        for (j, (lanes, &x)) in sampled.iter().zip(&self.sample_columns).enumerate() {
+            let count = self.row_reach.count(x);
+            for (k, &sum) in lanes.iter().enumerate() {
+                block[k * DOWNSAMPLED + j] = sum / count;
+            }
+        }
+        for _ in 0..self.pending {
+            if let Some(o) = self.columns.add_row() {
+                self.keep_sampled(o);
+            }
+        }
+        self.pending = 0;
+    }
+
+    fn finish(mut self) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
+        if self.pending > 0 {
+            self.filter_pending();
+        }
+        while let Some(o) = self.columns.drain_row() {
+            self.keep_sampled(o);
+        }
+        self.out
+    }
+
+    /// Copies blurred row `o` (its 64 sampled columns) to every output row sampled from it.
+    fn keep_sampled(&mut self, o: usize) {
+        for (out, &row) in self.out.iter_mut().zip(&self.sample_rows) {
+            if row == o {
+                self.columns.mean(o, out);
+            }
+        }
+    }
 }
 
 /// The reference's heuristic quality: the sum of quantised gradients between neighbouring
@@ -525,7 +767,7 @@ mod tests {
                 }
                 let [r, mut g, mut b] = pixel;
                 loop {
-                    let single = luma_from_rgb(&[r, g, b])[0];
+                    let single = luma(&[r, g, b]);
                     let double =
                         (f64::from(r) * 0.299 + f64::from(g) * 0.587 + f64::from(b) * 0.114) as f32;
                     if single == double {
@@ -683,10 +925,24 @@ mod tests {
         assert_ne!(features.hash(), zero);
     }
 
+    /// The luma of every pixel, row-major.
+    fn luma_of(rgb: &[u8]) -> Vec<f32> {
+        rgb.chunks_exact(3).map(luma).collect()
+    }
+
+    /// The reference's 1-D box filter of `input`, run in lane 0 of [`box_filter_lanes`].
+    fn filter_row(input: &[f32], window: usize) -> Vec<f32> {
+        let lanes: Vec<Lanes> = input.iter().map(|&x| [x; LANES]).collect();
+        let reach = Reach::new(window, input.len());
+        let mut output = vec![0.0; input.len()];
+        box_filter_lanes(&lanes, &reach, |o, sum| output[o] = sum[0] / reach.count(o));
+        output
+    }
+
     #[test]
     fn a_64x64_input_skips_the_blur() {
         let rgb = pattern(64, 64);
-        let luma = luma_from_rgb(&rgb);
+        let luma = luma_of(&rgb);
         let mut unblurred = [[0.0f32; 64]; 64];
         for (row, chunk) in unblurred.iter_mut().zip(luma.chunks_exact(64)) {
             row.copy_from_slice(chunk);
@@ -698,8 +954,7 @@ mod tests {
 
         // The test can tell: running the window-1 blur anyway changes some values, because its
         // running sum rounds.
-        let mut blurred = luma.clone();
-        jarosz_filter(&mut blurred, 64, 64);
+        let blurred: Vec<f32> = luma.chunks_exact(64).flat_map(|row| filter_row(row, 1)).collect();
         assert_ne!(blurred, luma);
     }
 
@@ -750,19 +1005,61 @@ mod tests {
     #[test]
     fn column_pass_matches_row_pass_on_the_transpose() {
         // The column filter must perform the same f32 operations as the 1-D filter, column by
-        // column; compare against box_filter_1d on each column, for odd and even windows.
+        // column; compare against it on each column, for odd and even windows, feeding the rows
+        // in blocks as `downsample` does (the last one partial).
         let (width, height) = (7, 300);
-        let luma = luma_from_rgb(&pattern(width, height));
+        let luma = luma_of(&pattern(width, height));
         for window in [1, 2, 3, 4, 7, 8, 300] {
-            let mut image = luma.clone();
-            ColumnBox::new(width, window).filter(&mut image, height);
+            let mut columns = ColumnBox::new(width, window, height);
+            let mut image = vec![f32::NAN; width * height];
+            let mut keep = |columns: &ColumnBox, o: usize| {
+                columns.mean(o, &mut image[o * width..(o + 1) * width]);
+            };
+            for rows in luma.chunks(LANES * width) {
+                columns.next_block()[..rows.len()].copy_from_slice(rows);
+                for _ in 0..rows.len() / width {
+                    if let Some(o) = columns.add_row() {
+                        keep(&columns, o);
+                    }
+                }
+            }
+            while let Some(o) = columns.drain_row() {
+                keep(&columns, o);
+            }
             for x in 0..width {
                 let column: Vec<f32> = (0..height).map(|y| luma[y * width + x]).collect();
-                let mut expected = vec![0.0; height];
-                box_filter_1d(&column, &mut expected, window);
                 let actual: Vec<f32> = (0..height).map(|y| image[y * width + x]).collect();
-                assert_eq!(actual, expected, "window {window}, column {x}");
+                assert_eq!(actual, filter_row(&column, window), "window {window}, column {x}");
             }
+        }
+    }
+
+    #[test]
+    fn lanes_are_independent_rows() {
+        let (width, height) = (37, LANES);
+        let luma = luma_of(&pattern(width, height));
+        let mut lanes = vec![[0.0; LANES]; width];
+        rows_to_lanes(&luma, &mut lanes);
+        let reach = Reach::new(5, width);
+        let mut filtered = vec![[0.0; LANES]; width];
+        box_filter_lanes(&lanes, &reach, |o, sum| filtered[o] = sum.map(|s| s / reach.count(o)));
+        let mut rows = vec![0.0; width * height];
+        lanes_to_rows(&filtered, &mut rows);
+        for (row, expected) in rows.chunks_exact(width).zip(luma.chunks_exact(width)) {
+            assert_eq!(row, filter_row(expected, 5));
+        }
+    }
+
+    #[test]
+    fn layout_changes_round_trip_at_every_width() {
+        for width in 1..=13 {
+            let rows: Vec<f32> = (0..width * LANES).map(|i| i as f32).collect();
+            let mut lanes = vec![[0.0; LANES]; width];
+            rows_to_lanes(&rows, &mut lanes);
+            assert_eq!(lanes[width - 1][LANES - 1], rows[LANES * width - 1], "width {width}");
+            let mut back = vec![0.0; rows.len()];
+            lanes_to_rows(&lanes, &mut back);
+            assert_eq!(back, rows, "width {width}");
         }
     }
 
@@ -770,8 +1067,7 @@ mod tests {
     fn box_filter_averages_over_the_reference_window() {
         // Window 8 reaches 3 behind and 4 ahead; at the ends it is truncated.
         let input: Vec<f32> = (0..16).map(|i| i as f32).collect();
-        let mut output = vec![0.0; 16];
-        box_filter_1d(&input, &mut output, 8);
+        let output = filter_row(&input, 8);
         let mean = |lo: usize, hi: usize| (lo..=hi).sum::<usize>() as f32 / (hi - lo + 1) as f32;
         assert_eq!(output[0], mean(0, 4));
         assert_eq!(output[5], mean(2, 9));
