@@ -1,6 +1,6 @@
-//! PDQ on decoded pixels: `PdqFeatures::from_rgb` (the reference's luma from RGB) and
-//! `PdqFeatures::from_luma` (a JPEG's Y channel, the fast path) on a 12-megapixel
-//! (4000x3000, a phone photo) and a 1-megapixel (1152x864) image, single-threaded.
+//! PDQ on decoded pixels (`PdqFeatures::from_rgb`: luma, the two-pass blur, the DCT and the
+//! median) on a 12-megapixel (4000x3000, a phone photo) and a 1-megapixel (1152x864) image,
+//! single-threaded.
 //!
 //! Run with `cargo bench --bench pdq`; divan prints the fastest, median and mean time per
 //! hash. Divide the megapixels by the median for megapixels per second.
@@ -38,10 +38,4 @@ fn picture(width: usize, height: usize) -> Vec<u8> {
 fn from_rgb(bencher: Bencher, (width, height): (usize, usize)) {
     let rgb = picture(width, height);
     bencher.bench(|| PdqFeatures::from_rgb(width, height, divan::black_box(&rgb)).hash());
-}
-
-#[divan::bench(args = SIZES)]
-fn from_luma(bencher: Bencher, (width, height): (usize, usize)) {
-    let luma: Vec<u8> = picture(width, height).chunks_exact(3).map(|p| p[1]).collect();
-    bencher.bench(|| PdqFeatures::from_luma(width, height, divan::black_box(&luma)).hash());
 }

@@ -136,44 +136,19 @@ impl PdqFeatures {
     /// `rgb.len() == width * height * 3`. Hashes at full resolution: callers must not
     /// pre-resize if they want the reference's result for these exact pixels.
     pub fn from_rgb(width: usize, height: usize, rgb: &[u8]) -> PdqFeatures {
-        PdqFeatures::from_rows(width, height, rgb, 3, luma_from_rgb)
-    }
-
-    /// Computes the features of an image given as 8-bit luma, row-major, one byte per pixel,
-    /// `luma.len() == width * height`: a JPEG's decoded Y channel, which is BT.601 luma like
-    /// the reference's. Not the reference's result for that picture: the reference computes
-    /// luma in f32 from the RGB that the decoder rounds and clamps, so the hash can differ from
-    /// [`PdqFeatures::from_rgb`] of the same JPEG by a few bits.
-    pub fn from_luma(width: usize, height: usize, luma: &[u8]) -> PdqFeatures {
-        PdqFeatures::from_rows(width, height, luma, 1, |row, out| {
-            for (out, &y) in out.iter_mut().zip(row) {
-                *out = f32::from(y);
-            }
-        })
-    }
-
-    /// Features of `width` x `height` pixels of `channels` bytes each, `to_luma(row, out)`
-    /// turning a row of them into luma.
-    fn from_rows(
-        width: usize,
-        height: usize,
-        pixels: &[u8],
-        channels: usize,
-        to_luma: impl Fn(&[u8], &mut [f32]),
-    ) -> PdqFeatures {
-        let stride = width * channels;
         debug_assert_eq!(
-            pixels.len(),
-            stride * height,
-            "pixel buffer does not match {width}x{height}x{channels}"
+            rgb.len(),
+            width * height * 3,
+            "RGB buffer does not match {width}x{height}"
         );
         if width < MIN_HASHABLE_DIM || height < MIN_HASHABLE_DIM {
             return PdqFeatures { coefficients: None, quality: 0 };
         }
+        let stride = width * 3;
         let downsampled = downsample(width, height, |rows, luma| {
-            let rows = pixels[rows.start * stride..rows.end * stride].chunks_exact(stride);
+            let rows = rgb[rows.start * stride..rows.end * stride].chunks_exact(stride);
             for (row, out) in rows.zip(luma.chunks_exact_mut(width)) {
-                to_luma(row, out);
+                luma_from_rgb(row, out);
             }
         });
         PdqFeatures::from_downsampled(&downsampled)
@@ -218,27 +193,22 @@ impl PdqFeatures {
     }
 }
 
-/// Per-pixel luma in f32, with the reference's operand order: `(r + g) + b`.
-fn luma(pixel: &[u8]) -> f32 {
-    LUMA_FROM_R * f32::from(pixel[0])
-        + LUMA_FROM_G * f32::from(pixel[1])
-        + LUMA_FROM_B * f32::from(pixel[2])
+/// Per-pixel luma in f32 of a row of RGB8 pixels, with the reference's operand order:
+/// `(r + g) + b`, each term the channel times its weight. The products come from tables: a
+/// product is the same f32 whether looked up or multiplied.
+fn luma_from_rgb(rgb: &[u8], out: &mut [f32]) {
+    let [red, green, blue] = &*LUMA_PRODUCTS;
+    for (out, pixel) in out.iter_mut().zip(rgb.chunks_exact(3)) {
+        *out =
+            red[usize::from(pixel[0])] + green[usize::from(pixel[1])] + blue[usize::from(pixel[2])];
+    }
 }
 
-/// [`luma`] of a row of RGB8 pixels, eight at a time so that the compiler keeps the eight in
-/// one vector (the arithmetic of each pixel is unchanged).
-fn luma_from_rgb(rgb: &[u8], out: &mut [f32]) {
-    let mut pixels = rgb.chunks_exact(3 * 8);
-    let mut outs = out.chunks_exact_mut(8);
-    for (pixels, out) in (&mut pixels).zip(&mut outs) {
-        for (out, pixel) in out.iter_mut().zip(pixels.chunks_exact(3)) {
-            *out = luma(pixel);
-        }
-    }
-    for (out, pixel) in outs.into_remainder().iter_mut().zip(pixels.remainder().chunks_exact(3)) {
-        *out = luma(pixel);
-    }
-}
+/// `LUMA_FROM_R * v`, `LUMA_FROM_G * v` and `LUMA_FROM_B * v` for every byte value v.
+static LUMA_PRODUCTS: LazyLock<[[f32; 256]; 3]> = LazyLock::new(|| {
+    let weights = [LUMA_FROM_R, LUMA_FROM_G, LUMA_FROM_B];
+    weights.map(|weight| std::array::from_fn(|v| weight * v as f32))
+});
 
 /// Box-filter window for shrinking `len` samples to 64: half of `len / 64`, rounded up, because
 /// two passes of the box together reach as far as one window of `len / 64`.
@@ -767,7 +737,7 @@ mod tests {
                 }
                 let [r, mut g, mut b] = pixel;
                 loop {
-                    let single = luma(&[r, g, b]);
+                    let single = luma_of(&[r, g, b])[0];
                     let double =
                         (f64::from(r) * 0.299 + f64::from(g) * 0.587 + f64::from(b) * 0.114) as f32;
                     if single == double {
@@ -927,7 +897,9 @@ mod tests {
 
     /// The luma of every pixel, row-major.
     fn luma_of(rgb: &[u8]) -> Vec<f32> {
-        rgb.chunks_exact(3).map(luma).collect()
+        let mut luma = vec![0.0; rgb.len() / 3];
+        luma_from_rgb(rgb, &mut luma);
+        luma
     }
 
     /// The reference's 1-D box filter of `input`, run in lane 0 of [`box_filter_lanes`].
