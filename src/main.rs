@@ -27,6 +27,18 @@ use cli::{
     ReportArgs, ReportCommand, ReportFormat, ScanConfig,
 };
 
+/// Caps glibc's malloc at two arenas. Each picture is decoded on a thread of its own (so that
+/// a stuck decoder can be abandoned), and glibc gives new threads new arenas, up to eight per
+/// core, each keeping the freed buffers of the multi-megapixel pictures it once held: a
+/// corpus scan then peaked near 400 MB, against 260 MB with two arenas, at the same speed.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator tunable; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 /// The documented exit statuses (see `--help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ExitStatus {
@@ -54,6 +66,7 @@ impl ExitStatus {
 }
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let args = Args::parse();
     let result = match args.command {
         Command::Scan(a) => ScanConfig::from_args(a).and_then(run_scan),

@@ -1,0 +1,159 @@
+#!/bin/bash
+# Throughput of mediascreen against its peers on the shared photo corpus (issue 7), and at scale.
+#
+#   scripts/bench.sh [corpus] [jpeg] [lists] [tree]      (default: all four)
+#   RUNS=3 WARMUP=1 CORPUS=/tmp/corpus OUT=/tmp/mediascreen-bench scripts/bench.sh
+#
+# corpus: `mediascreen hash --algorithms pdq,md5,sha1,sha256` over the whole corpus, side by side
+#         in one hyperfine run with the PyPI pdqhash peer (Meta's C++ PDQ + Pillow, 2 processes)
+#         and czkawka_cli similar-images, where they are installed; files/s, CPU seconds and the
+#         ratio to each peer.
+# jpeg:   the same hash over the corpus's JPEGs only, against libjpeg-turbo decoding them to RGB
+#         in-process (2 processes), the decode floor.
+# lists:  `scan` against a list of 1,000,000 PDQ + 1,000,000 MD5 entries (written under $OUT)
+#         against the `hash` run above; peak RSS of the scan.
+# tree:   `scan` of 200,000 small non-media files (written under $OUT) against an MD5 list.
+#
+# The corpus comes from ../shared/bench/make_corpus.sh (Debian wallpaper packages and PyPI
+# scikit-image photos, deterministic). Needs hyperfine and GNU time (apt-get install hyperfine
+# time); the peers are optional: pip install pdqhash numpy pillow, cargo install czkawka_cli
+# --locked (or CZKAWKA=path), apt-get install libjpeg62-turbo-dev. The machine is usually
+# shared: compare CPU seconds and ratios from the same run; the load average is printed.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${SHARED:-$ROOT/../shared/bench}
+CORPUS=${CORPUS:-/tmp/corpus}
+OUT=${OUT:-/tmp/mediascreen-bench}
+RUNS=${RUNS:-3}
+WARMUP=${WARMUP:-1}
+BIN=$ROOT/target/release/mediascreen
+CZKAWKA=${CZKAWKA:-$(command -v czkawka_cli || ls "$HOME"/.cargo/bin/czkawka_cli 2>/dev/null || true)}
+mkdir -p "$OUT"
+
+sel=("$@")
+on() { [ ${#sel[@]} -eq 0 ] && return 0; for s in "${sel[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
+command -v hyperfine >/dev/null || { echo "hyperfine is needed: apt-get install hyperfine" >&2; exit 2; }
+
+if [ "$(find "$CORPUS" -type f 2>/dev/null | wc -l)" -lt 1470 ]; then
+  if [ -x "$SHARED/make_corpus.sh" ] || [ -f "$SHARED/make_corpus.sh" ]; then
+    bash "$SHARED/make_corpus.sh" "$CORPUS"
+  else
+    echo "No corpus in $CORPUS, and no make_corpus.sh at $SHARED to build it. The corpus is the" >&2
+    echo "1,470 files that shared/bench/make_corpus.sh makes; set SHARED to its folder, or CORPUS" >&2
+    echo "to any folder of pictures (the peer figures in the README are for that corpus)." >&2
+    exit 2
+  fi
+fi
+NFILES=$(find "$CORPUS" -type f | wc -l)
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+
+# hyperfine JSON → files/s (median wall), CPU s (mean user+sys) and ratios to the first command.
+summarize() {  # JSON NFILES
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+n = int(sys.argv[2])
+first = results[0]
+rate = lambda r: n / r["median"]
+cpu = lambda r: r["user"] + r["system"]
+print(f"{'command':<26}{'files/s':>9}{'wall s':>9}{'CPU s':>8}   {results[0]['command']} is")
+for r in results:
+    ratio = "" if r is first else \
+        f"   {rate(first) / rate(r):.1f}x the files/s, {cpu(r) / cpu(first):.1f}x less CPU"
+    print(f"{r['command']:<26}{rate(r):>9.0f}{r['median']:>9.2f}{cpu(r):>8.1f}{ratio}")
+PY
+}
+
+HASH="$BIN hash --algorithms pdq,md5,sha1,sha256"
+if on corpus; then
+  echo "== corpus: $NFILES files in $CORPUS"; load
+  cmds=(-n mediascreen "$HASH $CORPUS > /dev/null")
+  if python3 -c 'import pdqhash, numpy, PIL' 2>/dev/null && [ -f "$SHARED/peers/pdqhash_bench.py" ]; then
+    cmds+=(-n pdqhash "python3 $SHARED/peers/pdqhash_bench.py $CORPUS")
+  else echo "pdqhash peer skipped (pip install pdqhash numpy pillow; needs $SHARED/peers)"; fi
+  if [ -n "$CZKAWKA" ]; then
+    cmds+=(-n czkawka "$CZKAWKA image -d $CORPUS -m 1 -H -W -N -f $OUT/czkawka.txt")
+  else echo "czkawka peer skipped (cargo install czkawka_cli --locked, or set CZKAWKA)"; fi
+  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/corpus.json" \
+    "${cmds[@]}" > "$OUT/corpus.log" 2>&1 || { cat "$OUT/corpus.log"; exit 1; }
+  summarize "$OUT/corpus.json" "$NFILES"; load
+  /usr/bin/time -f 'mediascreen peak RSS: %M KiB' $HASH "$CORPUS" > /dev/null
+fi
+
+if on jpeg; then
+  # The corpus's JPEGs by content (not by name), broken/ left out: as run_peers.sh lists them.
+  JPEGS=$OUT/jpegs.txt
+  [ -s "$JPEGS" ] || python3 - "$CORPUS" "$JPEGS" <<'PY'
+import os, sys
+from PIL import Image
+out = []
+for r, d, fs in os.walk(sys.argv[1]):
+    d.sort()
+    if "broken" in r:
+        continue
+    for f in sorted(fs):
+        p = os.path.join(r, f)
+        try:
+            if Image.open(p).format == "JPEG":
+                out.append(p)
+        except Exception:
+            pass
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+PY
+  NJPEG=$(wc -l < "$JPEGS")
+  split -n l/2 -d "$JPEGS" "$OUT/jpegs.part"
+  echo "== jpeg: $NJPEG JPEGs"; load
+  cmds=(-n mediascreen-jpeg "$HASH --files-from $JPEGS > /dev/null")
+  if [ -f "$SHARED/peers/jpegdecode.c" ] && { [ -x "$OUT/jpegdecode" ] ||
+      gcc -O2 -o "$OUT/jpegdecode" "$SHARED/peers/jpegdecode.c" -ljpeg 2>/dev/null; }; then
+    cmds+=(-n libjpeg-turbo-decode "$OUT/jpegdecode 1 $OUT/jpegs.part00 & $OUT/jpegdecode 1 $OUT/jpegs.part01; wait")
+  else echo "libjpeg-turbo peer skipped (apt-get install libjpeg62-turbo-dev; needs $SHARED/peers)"; fi
+  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/jpeg.json" \
+    "${cmds[@]}" > "$OUT/jpeg.log" 2>&1 || { cat "$OUT/jpeg.log"; exit 1; }
+  summarize "$OUT/jpeg.json" "$NJPEG"; load
+fi
+
+if on lists; then
+  LIST=$OUT/list-1m-pdq-1m-md5.csv
+  [ -s "$LIST" ] || python3 - "$LIST" <<'PY'
+import random, sys
+rng = random.Random(7)
+with open(sys.argv[1], "w") as f:
+    f.write("algorithm,hash\n")
+    for _ in range(1_000_000):
+        f.write(f"pdq,{rng.getrandbits(256):064x}\n")
+    for _ in range(1_000_000):
+        f.write(f"md5,{rng.getrandbits(128):032x}\n")
+PY
+  echo "== lists: scan against 1,000,000 PDQ + 1,000,000 MD5 entries"; load
+  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/lists.json" \
+    -n hash "$HASH $CORPUS > /dev/null" \
+    -n scan-2m-list "$BIN scan $CORPUS --list $LIST --report $OUT/report.json --quiet" \
+    > "$OUT/lists.log" 2>&1 || { cat "$OUT/lists.log"; exit 1; }
+  summarize "$OUT/lists.json" "$NFILES"; load
+  /usr/bin/time -f 'scan peak RSS: %M KiB' "$BIN" scan "$CORPUS" --list "$LIST" \
+    --report "$OUT/report.json" --quiet || true
+fi
+
+if on tree; then
+  TREE=$OUT/tree-200k
+  [ -d "$TREE" ] || python3 - "$TREE" <<'PY'
+import os, random, sys
+rng = random.Random(11)
+root = sys.argv[1]
+for d in range(200):
+    folder = os.path.join(root, f"dir{d:03}")
+    os.makedirs(folder)
+    for i in range(1000):
+        with open(os.path.join(folder, f"note{i:04}.txt"), "w") as f:
+            f.write(f"file {d}/{i}\n" + "lorem ipsum dolor sit amet " * rng.randint(1, 40))
+PY
+  MD5LIST=$OUT/md5-1000.txt
+  [ -s "$MD5LIST" ] || python3 -c "import random; r = random.Random(3); print('\n'.join(f'{r.getrandbits(128):032x}' for _ in range(1000)))" > "$MD5LIST"
+  echo "== tree: 200,000 small non-media files"; load
+  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/tree.json" \
+    -n scan-200k-files "$BIN scan $TREE --list $MD5LIST --report $OUT/tree-report.json --quiet" \
+    > "$OUT/tree.log" 2>&1 || { cat "$OUT/tree.log"; exit 1; }
+  summarize "$OUT/tree.json" 200000; load
+fi
