@@ -57,10 +57,10 @@ n = int(sys.argv[2])
 first = results[0]
 rate = lambda r: n / r["median"]
 cpu = lambda r: r["user"] + r["system"]
-print(f"{'command':<26}{'files/s':>9}{'wall s':>9}{'CPU s':>8}   {results[0]['command']} is")
+print(f"{'command':<26}{'files/s':>9}{'wall s':>9}{'CPU s':>8}   {first['command']} against it")
 for r in results:
     ratio = "" if r is first else \
-        f"   {rate(first) / rate(r):.1f}x the files/s, {cpu(r) / cpu(first):.1f}x less CPU"
+        f"   {rate(first) / rate(r):.2f}x the files/s, {cpu(first) / cpu(r):.2f}x the CPU s"
     print(f"{r['command']:<26}{rate(r):>9.0f}{r['median']:>9.2f}{cpu(r):>8.1f}{ratio}")
 PY
 }
@@ -78,7 +78,9 @@ if on corpus; then
   hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/corpus.json" \
     "${cmds[@]}" > "$OUT/corpus.log" 2>&1 || { cat "$OUT/corpus.log"; exit 1; }
   summarize "$OUT/corpus.json" "$NFILES"; load
-  /usr/bin/time -f 'mediascreen peak RSS: %M KiB' $HASH "$CORPUS" > /dev/null
+  /usr/bin/time -o "$OUT/rss.txt" -f 'mediascreen hash peak RSS: %M KiB' $HASH "$CORPUS" \
+    > /dev/null 2>&1 || true
+  cat "$OUT/rss.txt"
 fi
 
 if on jpeg; then
@@ -132,8 +134,9 @@ PY
     -n scan-2m-list "$BIN scan $CORPUS --list $LIST --report $OUT/report.json --quiet" \
     > "$OUT/lists.log" 2>&1 || { cat "$OUT/lists.log"; exit 1; }
   summarize "$OUT/lists.json" "$NFILES"; load
-  /usr/bin/time -f 'scan peak RSS: %M KiB' "$BIN" scan "$CORPUS" --list "$LIST" \
-    --report "$OUT/report.json" --quiet || true
+  /usr/bin/time -o "$OUT/rss.txt" -f 'scan peak RSS: %M KiB' "$BIN" scan "$CORPUS" \
+    --list "$LIST" --report "$OUT/report.json" --quiet 2>/dev/null || true
+  cat "$OUT/rss.txt"
 fi
 
 if on tree; then
