@@ -8,6 +8,7 @@
 
 pub mod classic;
 pub mod digest;
+pub mod orb1;
 pub mod pdq;
 pub mod vpdq;
 

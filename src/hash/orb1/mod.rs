@@ -1,0 +1,318 @@
+//! `orb1`: a keypoint signature that follows an image through crops, which no global hash
+//! (PDQ, pHash) can.
+//!
+//! Owns turning decoded pixels into a [`Signature`] — up to 500 keypoints, each a position
+//! and a 256-bit BRIEF descriptor — its byte and text form ([`codec`]), and comparing two
+//! signatures geometrically ([`verify`]). Every parameter below is pinned by the version: a
+//! signature made with other values is a different algorithm and must get another name.
+//!
+//! The recipe (ORB's, without its orientation steering; see [`Features`] for why):
+//! 1. grey (BT.601), scaled to [`FRAME`] pixels on the long side;
+//! 2. a pyramid of [`LEVELS`] levels, each [`SCALE_STEP`] times smaller;
+//! 3. FAST-9 corners ([`fast`]) at threshold 20, or 8, or 3 when a higher one finds fewer than
+//!    [`MAX_KEYPOINTS`] in the whole pyramid (a motion-blurred photo has none at 20);
+//! 4. each level's share of [`MAX_KEYPOINTS`] (ORB's geometric split) spread over a
+//!    [`GRID`]×[`GRID`] grid, strongest corners first, so that a crop keeps some;
+//! 5. a 256-bit BRIEF descriptor per keypoint: the [`pattern`] pairs of points compared after
+//!    5×5 box smoothing.
+//!
+//! Must not read files, decode images or know about lists: callers hand over RGB pixels, and
+//! matching policy beyond one pair of signatures belongs to [`crate::matcher`].
+
+pub mod codec;
+mod fast;
+mod pattern;
+pub mod verify;
+
+use image::imageops::{self, FilterType};
+use image::{GrayImage, RgbImage};
+
+use self::fast::Corner;
+use self::pattern::{PAIRS, REACH};
+
+/// The signature format's version, written first in every signature.
+pub const VERSION: u8 = 1;
+
+/// Long side, in pixels, of the frame every image is scaled to before anything else: keypoint
+/// positions are in this frame's pixels.
+pub const FRAME: u32 = 800;
+
+/// Pyramid levels.
+pub const LEVELS: usize = 8;
+
+/// Each pyramid level is this many times smaller than the one before.
+pub const SCALE_STEP: f64 = 1.2;
+
+/// At most this many keypoints per image.
+pub const MAX_KEYPOINTS: usize = 500;
+
+/// Keypoints are spread over this many columns and rows of each level.
+pub const GRID: u32 = 4;
+
+/// FAST thresholds, tried in turn until the pyramid has [`MAX_KEYPOINTS`] corners.
+pub const FAST_THRESHOLDS: [u8; 3] = [20, 8, 3];
+
+/// Keypoints closer than this to a level's edge are not used: the farthest sampled point
+/// ([`REACH`]) plus its smoothing box (2) plus one.
+const MARGIN: u32 = REACH as u32 + 3;
+
+/// Side of the smoothing box around each sampled point, and its half.
+const BOX_HALF: i32 = 2;
+
+/// A 256-bit BRIEF descriptor, bit `i` in word `i / 64`.
+pub type Descriptor = [u64; 4];
+
+/// Where a keypoint is: quarter pixels of the [`FRAME`]-scaled image, and the pyramid level
+/// it was found on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keypoint {
+    /// Column, in quarter pixels.
+    pub x: u16,
+    /// Row, in quarter pixels.
+    pub y: u16,
+    /// Pyramid level (0 = the frame itself).
+    pub level: u8,
+}
+
+impl Keypoint {
+    /// The position in frame pixels.
+    pub fn position(&self) -> [f64; 2] {
+        [f64::from(self.x) / 4.0, f64::from(self.y) / 4.0]
+    }
+}
+
+/// An image's keypoints and their descriptors, `descriptors[i]` describing `keypoints[i]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// Width of the frame the positions are in.
+    pub width: u16,
+    /// Height of that frame.
+    pub height: u16,
+    /// The keypoints.
+    pub keypoints: Vec<Keypoint>,
+    /// Their descriptors.
+    pub descriptors: Vec<Descriptor>,
+}
+
+impl Signature {
+    /// Number of keypoints: the `quality` that `mediascreen hash` writes.
+    pub fn len(&self) -> usize {
+        self.keypoints.len()
+    }
+
+    /// Returns true if and only if there are no keypoints.
+    pub fn is_empty(&self) -> bool {
+        self.keypoints.is_empty()
+    }
+}
+
+/// What a scanned image is compared by: its signature, and the signature of its mirror image
+/// (left-right), from the same keypoints described with the mirrored pattern.
+///
+/// Not steered by keypoint orientation, unlike ORB: steering lets a rotated copy match, but
+/// each descriptor then depends on an angle estimated from a noisy patch, which costs good
+/// matches on the upright copies that crops, resizes and re-encodes produce (measured on the
+/// benchmark corpus: see the README), and rotations are PDQ's to catch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Features {
+    /// The image as given.
+    pub signature: Signature,
+    /// Its mirror image.
+    pub mirrored: Signature,
+}
+
+impl Features {
+    /// Computes both signatures of `rgb`.
+    pub fn from_image(rgb: &RgbImage) -> Features {
+        let grey = grey(rgb);
+        let frame = scale_to_frame(&grey);
+        let levels = pyramid(frame);
+        let corners = detect(&levels);
+        let (w0, h0) = levels[0].dimensions();
+        let mut signature = Signature {
+            width: w0 as u16,
+            height: h0 as u16,
+            keypoints: Vec::new(),
+            descriptors: Vec::new(),
+        };
+        let mut mirrored = signature.clone();
+        for (level, (image, corners)) in levels.iter().zip(corners).enumerate() {
+            let integral = Integral::new(image);
+            let (w, _) = image.dimensions();
+            let ratio = [f64::from(w0) / f64::from(w), f64::from(h0) / f64::from(image.height())];
+            for corner in corners {
+                let (x, y) = (i32::from(corner.x), i32::from(corner.y));
+                let mirror_x = w as i32 - 1 - x;
+                for (out, column, sign) in [(&mut signature, x, 1), (&mut mirrored, mirror_x, -1)] {
+                    out.keypoints.push(Keypoint {
+                        x: to_frame(column, ratio[0], w0),
+                        y: to_frame(y, ratio[1], h0),
+                        level: level as u8,
+                    });
+                    out.descriptors.push(integral.describe(x, y, sign));
+                }
+            }
+        }
+        Features { signature, mirrored }
+    }
+}
+
+/// A level's pixel coordinate in quarter pixels of the frame (pixel centres map to centres).
+fn to_frame(at: i32, ratio: f64, frame: u32) -> u16 {
+    let centre = (f64::from(at) + 0.5) * ratio - 0.5;
+    (centre * 4.0).round().clamp(0.0, f64::from(frame * 4 - 1)) as u16
+}
+
+/// BT.601 luma, in integers.
+fn grey(rgb: &RgbImage) -> GrayImage {
+    let (w, h) = rgb.dimensions();
+    let luma = rgb
+        .pixels()
+        .map(|p| {
+            let [r, g, b] = p.0.map(u32::from);
+            ((77 * r + 150 * g + 29 * b + 128) >> 8) as u8
+        })
+        .collect();
+    GrayImage::from_raw(w, h, luma).expect("one byte per pixel")
+}
+
+/// `grey` scaled (down or up) so that its long side is [`FRAME`] pixels.
+fn scale_to_frame(grey: &GrayImage) -> GrayImage {
+    let (w, h) = grey.dimensions();
+    let long = w.max(h);
+    let side = |s: u32| {
+        ((u64::from(s) * u64::from(FRAME) + u64::from(long) / 2) / u64::from(long)).max(1) as u32
+    };
+    let (fw, fh) = (side(w), side(h));
+    if (fw, fh) == (w, h) {
+        return grey.clone();
+    }
+    imageops::resize(grey, fw, fh, FilterType::Triangle)
+}
+
+/// The frame and its [`LEVELS`]` - 1` smaller copies.
+fn pyramid(frame: GrayImage) -> Vec<GrayImage> {
+    let (w, h) = frame.dimensions();
+    let mut levels = vec![frame];
+    for level in 1..LEVELS {
+        let scale = SCALE_STEP.powi(level as i32);
+        let side = |s: u32| ((f64::from(s) / scale).round() as u32).max(1);
+        levels.push(imageops::resize(&levels[0], side(w), side(h), FilterType::Triangle));
+    }
+    levels
+}
+
+/// Each level's share of [`MAX_KEYPOINTS`], geometric as in ORB: level `i + 1` gets
+/// 1/[`SCALE_STEP`] of level `i`'s.
+fn quotas() -> [usize; LEVELS] {
+    let factor = 1.0 / SCALE_STEP;
+    let first = MAX_KEYPOINTS as f64 * (1.0 - factor) / (1.0 - factor.powi(LEVELS as i32));
+    let mut quotas = [0; LEVELS];
+    let mut left = MAX_KEYPOINTS;
+    for (level, quota) in quotas.iter_mut().enumerate() {
+        *quota = if level + 1 == LEVELS {
+            left
+        } else {
+            ((first * factor.powi(level as i32)).round() as usize).min(left)
+        };
+        left -= *quota;
+    }
+    quotas
+}
+
+/// The keypoints of every level: FAST at the first threshold that finds enough corners, each
+/// level's quota (plus what the levels before it left unused) spread over the grid.
+fn detect(levels: &[GrayImage]) -> Vec<Vec<Corner>> {
+    let mut found = Vec::new();
+    for threshold in FAST_THRESHOLDS {
+        found = levels.iter().map(|level| fast::corners(level, threshold, MARGIN)).collect();
+        if found.iter().map(Vec::len).sum::<usize>() >= MAX_KEYPOINTS {
+            break;
+        }
+    }
+    let mut carried = 0;
+    found
+        .into_iter()
+        .zip(levels)
+        .zip(quotas())
+        .map(|((corners, level), quota)| {
+            let kept = spread(corners, level.dimensions(), quota + carried);
+            carried = quota + carried - kept.len();
+            kept
+        })
+        .collect()
+}
+
+/// Up to `quota` of `corners`: first the strongest of each grid cell (an equal share each),
+/// then the strongest of the rest; ordered strongest first.
+fn spread(corners: Vec<Corner>, (w, h): (u32, u32), quota: usize) -> Vec<Corner> {
+    let strongest_first =
+        |a: &Corner, b: &Corner| b.score.cmp(&a.score).then(a.y.cmp(&b.y)).then(a.x.cmp(&b.x));
+    let cells = (GRID * GRID) as usize;
+    let mut by_cell = vec![Vec::new(); cells];
+    for corner in corners {
+        let column = u32::from(corner.x) * GRID / w;
+        let row = u32::from(corner.y) * GRID / h;
+        by_cell[(row * GRID + column) as usize].push(corner);
+    }
+    let share = quota.div_ceil(cells);
+    let (mut kept, mut rest) = (Vec::new(), Vec::new());
+    for mut cell in by_cell {
+        cell.sort_by(strongest_first);
+        let cut = share.min(cell.len());
+        rest.extend(cell.drain(cut..));
+        kept.extend(cell);
+    }
+    kept.sort_by(strongest_first);
+    kept.truncate(quota);
+    rest.sort_by(strongest_first);
+    let missing = quota - kept.len();
+    kept.extend(rest.into_iter().take(missing));
+    kept.sort_by(strongest_first);
+    kept
+}
+
+/// Summed-area table of one level, for the 5×5 box sums that BRIEF compares.
+struct Integral {
+    width: usize,
+    sums: Vec<u32>,
+}
+
+impl Integral {
+    fn new(image: &GrayImage) -> Integral {
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let width = w + 1;
+        let mut sums = vec![0u32; width * (h + 1)];
+        for y in 0..h {
+            let mut row = 0u32;
+            for x in 0..w {
+                row += u32::from(image.as_raw()[y * w + x]);
+                sums[(y + 1) * width + x + 1] = sums[y * width + x + 1] + row;
+            }
+        }
+        Integral { width, sums }
+    }
+
+    /// Sum of the 5×5 box centred on `(x, y)`, which must lie [`BOX_HALF`] inside the image.
+    fn box_sum(&self, x: i32, y: i32) -> u32 {
+        let (x0, y0) = ((x - BOX_HALF) as usize, (y - BOX_HALF) as usize);
+        let (x1, y1) = ((x + BOX_HALF + 1) as usize, (y + BOX_HALF + 1) as usize);
+        let at = |x: usize, y: usize| self.sums[y * self.width + x];
+        at(x1, y1) + at(x0, y0) - at(x0, y1) - at(x1, y0)
+    }
+
+    /// The descriptor of the keypoint at `(x, y)`; `sign` -1 mirrors the pattern left-right,
+    /// which describes the same point of the mirrored image.
+    fn describe(&self, x: i32, y: i32, sign: i32) -> Descriptor {
+        let mut descriptor = [0u64; 4];
+        for (bit, &[ax, ay, bx, by]) in PAIRS.iter().enumerate() {
+            let a = self.box_sum(x + sign * i32::from(ax), y + i32::from(ay));
+            let b = self.box_sum(x + sign * i32::from(bx), y + i32::from(by));
+            descriptor[bit / 64] |= u64::from(a < b) << (bit % 64);
+        }
+        descriptor
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,107 @@
+use std::path::Path;
+
+use image::{imageops, RgbImage};
+
+use super::verify::{compare, Comparison};
+use super::*;
+
+fn fixture(path: &str) -> RgbImage {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path);
+    image::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).to_rgb8()
+}
+
+const BRIDGE: &str = "conformance/pdq/images/reg-test-input/dih/bridge-1-original.jpg";
+const PEN: &str = "conformance/pdq/images/reg-test-input/pen-and-coaster.png";
+
+/// The better of comparing `query` as given and mirrored with `listed`, as the matcher does.
+fn best(query: &Features, listed: &Signature) -> Comparison {
+    let (a, b) = (compare(&query.signature, listed), compare(&query.mirrored, listed));
+    if b.inliers > a.inliers {
+        b
+    } else {
+        a
+    }
+}
+
+#[test]
+fn signatures_round_trip_through_bytes_and_base64() {
+    let signature = Features::from_image(&fixture(PEN)).signature;
+    assert_eq!(signature.len(), MAX_KEYPOINTS);
+    assert_eq!((signature.width, signature.height), (800, 636));
+    assert_eq!(Signature::from_bytes(&signature.to_bytes()).unwrap(), signature);
+    let text = signature.to_base64();
+    assert_eq!(text.len(), (10 + 37 * 500usize).div_ceil(3) * 4);
+    assert_eq!(Signature::from_base64(&text).unwrap(), signature);
+    // Damage is refused, not misread.
+    assert!(Signature::from_base64(&text[..text.len() - 4]).is_err());
+    assert!(Signature::from_base64(&text.replacen('A', "*", 1)).is_err());
+    let mut bytes = signature.to_bytes();
+    bytes[3] = 2;
+    assert!(Signature::from_bytes(&bytes).unwrap_err().contains("version 2"));
+}
+
+#[test]
+fn extraction_is_deterministic_and_mirrors_match_each_other() {
+    let image = fixture(PEN);
+    let (a, b) = (Features::from_image(&image), Features::from_image(&image));
+    assert_eq!(a, b);
+    assert!(compare(&a.signature, &b.signature).is_match());
+    // A mirrored copy matches through the mirrored signature, not the plain one.
+    let mirrored = Features::from_image(&imageops::flip_horizontal(&image));
+    let through_mirror = compare(&mirrored.mirrored, &a.signature);
+    assert!(through_mirror.is_match(), "{through_mirror:?}");
+    assert!(through_mirror.inliers > 5 * compare(&mirrored.signature, &a.signature).inliers);
+}
+
+#[test]
+fn a_crop_matches_its_original_with_the_crop_geometry() {
+    let image = fixture(BRIDGE);
+    let listed = Features::from_image(&image).signature;
+    // 65 % of each side, off-centre, then halved: the frame scale is 0.65.
+    let crop = imageops::crop_imm(&image, 300, 100, 1040, 652).to_image();
+    let crop = imageops::resize(&crop, 520, 326, imageops::FilterType::Triangle);
+    let found = best(&Features::from_image(&crop), &listed);
+    assert!(found.is_match(), "{found:?}");
+    let t = found.transform.unwrap();
+    assert!((t.scale - 0.65).abs() < 0.02, "{t:?}");
+    assert!(t.rotation.abs() < 1.0, "{t:?}");
+    // The crop's origin lands at (300, 100) of 1600 pixels, i.e. (150, 50) of the frame.
+    assert!((t.offset[0] - 150.0).abs() < 3.0 && (t.offset[1] - 50.0).abs() < 3.0, "{t:?}");
+}
+
+#[test]
+fn unrelated_photographs_do_not_match() {
+    let photos =
+        [BRIDGE, PEN, "screening/distinct/astronaut.jpg", "screening/distinct/chelsea.jpg"];
+    let features: Vec<Features> =
+        photos.iter().map(|p| Features::from_image(&fixture(p))).collect();
+    for (i, query) in features.iter().enumerate() {
+        for (j, listed) in features.iter().enumerate() {
+            let found = best(query, &listed.signature);
+            assert_eq!(found.is_match(), i == j, "{} vs {}: {found:?}", photos[i], photos[j]);
+        }
+    }
+}
+
+#[test]
+fn flat_and_tiny_images_have_too_few_keypoints() {
+    let flat = RgbImage::from_pixel(640, 480, image::Rgb([90, 120, 200]));
+    let features = Features::from_image(&flat);
+    assert!(features.signature.is_empty() && features.mirrored.is_empty());
+    assert_eq!(Signature::from_base64(&features.signature.to_base64()).unwrap().len(), 0);
+    let tiny = Features::from_image(&RgbImage::from_pixel(1, 1, image::Rgb([0, 0, 0])));
+    assert_eq!((tiny.signature.width, tiny.signature.height, tiny.signature.len()), (800, 800, 0));
+    assert!(!compare(&features.signature, &tiny.signature).is_match());
+}
+
+#[test]
+fn keypoints_spread_over_the_grid() {
+    let signature = Features::from_image(&fixture(BRIDGE)).signature;
+    let (w, h) = (u32::from(signature.width) * 4, u32::from(signature.height) * 4);
+    let mut cells = [0; 16];
+    for k in &signature.keypoints {
+        cells[(u32::from(k.y) * 4 / h * 4 + u32::from(k.x) * 4 / w) as usize] += 1;
+    }
+    assert!(cells.iter().all(|&n| n >= 10), "{cells:?}");
+    assert!(quotas().iter().sum::<usize>() == MAX_KEYPOINTS);
+}
