@@ -402,7 +402,8 @@ pub struct HashArgs {
     #[command(flatten)]
     pub decode: DecodeArgs,
     /// Comma-separated algorithms: pdq, vpdq (one row per sampled video frame), phash,
-    /// dhash, ahash, md5, sha1, sha256.
+    /// dhash, ahash, md5, sha1, sha256, orb1 (keypoints that match crops of the image; about
+    /// 25 KB a row).
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "pdq,md5,sha1,sha256")]
     pub algorithms: Vec<Algorithm>,
 }
@@ -436,6 +437,9 @@ fn parse_threshold(text: &str) -> Result<(Algorithm, u32), String> {
     let algorithm: Algorithm = name.parse().map_err(|e| format!("{e}"))?;
     if algorithm.is_digest() {
         return Err(format!("{algorithm} is matched exactly and takes no threshold"));
+    }
+    if !algorithm.is_perceptual() {
+        return Err(format!("{algorithm} is matched by keypoints and takes no threshold"));
     }
     let bits = algorithm.byte_len() as u32 * 8;
     match value.trim().parse::<u32>() {

@@ -386,7 +386,8 @@ fn run_compare(config: CompareConfig) -> Result<ExitStatus> {
     Ok(if comparisons.iter().any(|c| c.matched) { ExitStatus::Flagged } else { ExitStatus::Clean })
 }
 
-/// The native-list rows of one hashed file: one per algorithm, one per sampled frame for vPDQ.
+/// The native-list rows of one hashed file: one per algorithm, one per sampled frame for vPDQ;
+/// orb1's `quality` is the signature's keypoint count.
 fn write_rows(
     out: &mut csv::Writer<impl Write>,
     id: &str,
@@ -400,6 +401,13 @@ fn write_rows(
                     (frame.quality.to_string(), format!("{:.3}", frame.timestamp));
                 let hash = frame.hash.to_hex();
                 out.write_record(["vpdq", &hash, id, "", &quality, &timestamp])?;
+            }
+            continue;
+        }
+        if *algorithm == Algorithm::Orb1 {
+            if let Some(orb1) = &file.hashes.orb1 {
+                let (signature, keypoints) = (orb1.signature.to_base64(), orb1.signature.len());
+                out.write_record(["orb1", &signature, id, "", &keypoints.to_string(), ""])?;
             }
             continue;
         }

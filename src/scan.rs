@@ -23,7 +23,7 @@ use crate::decode::{decode_rgb, jpeg_truncation, panic_text, timed_out, within};
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
-use crate::hash::{classic, Algorithm, FileHashes, HashValue};
+use crate::hash::{classic, orb1, Algorithm, FileHashes, HashValue};
 use crate::matcher::{Flood, MatchResult, Matcher};
 use crate::sniff::sniff;
 use crate::walk::{walk, Candidate, CandidateKind, Filter};
@@ -209,7 +209,14 @@ fn image_algorithms(algorithms: &BTreeSet<Algorithm>) -> Vec<Algorithm> {
         .iter()
         .copied()
         .filter(|a| {
-            matches!(a, Algorithm::Pdq | Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash)
+            matches!(
+                a,
+                Algorithm::Pdq
+                    | Algorithm::Phash
+                    | Algorithm::Dhash
+                    | Algorithm::Ahash
+                    | Algorithm::Orb1
+            )
         })
         .collect()
 }
@@ -243,7 +250,7 @@ fn stream_digests(
     let sniffed = sniff(&head);
     let mut hashes = FileHashes { size, ..FileHashes::default() };
     hashes.values.extend(digester.finish());
-    let decodable = algorithms.iter().any(|a| a.is_perceptual());
+    let decodable = algorithms.iter().any(|a| !a.is_digest());
     let perceptual_error = (decodable && sniffed.is_visual_media()).then(|| {
         format!(
             "{size} bytes is over --max-file-size ({max_file_size}): not decoded, only exact \
@@ -298,6 +305,10 @@ fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &m
             Algorithm::Phash => classic::phash,
             Algorithm::Dhash => classic::dhash,
             Algorithm::Ahash => classic::ahash,
+            Algorithm::Orb1 => {
+                hashes.orb1 = Some(orb1::Features::from_image(rgb));
+                continue;
+            }
             _ => continue,
         };
         let grey = grey.get_or_insert_with(|| classic::grey_from_rgb(rgb));

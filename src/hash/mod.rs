@@ -3,8 +3,8 @@
 //! Owns the names of the algorithms mediascreen knows ([`Algorithm`]), the value type every
 //! hash is carried in ([`HashValue`]: bytes in the order their hex string is written), and the
 //! per-family implementations in the submodules. It must not read files or decode images or
-//! video: callers hand it bytes ([`digest`]), decoded pixels ([`pdq`], [`classic`]) or hashed
-//! video frames ([`vpdq`]).
+//! video: callers hand it bytes ([`digest`]), decoded pixels ([`pdq`], [`classic`], [`orb1`])
+//! or hashed video frames ([`vpdq`]).
 
 pub mod classic;
 pub mod digest;
@@ -39,11 +39,15 @@ pub enum Algorithm {
     Sha1,
     /// SHA-256 of the file's bytes.
     Sha256,
+    /// Keypoints and their descriptors ([`orb1`]), matched geometrically so that crops of a
+    /// listed image match. Lists carry the whole signature; its SHA-256 stands for it in the
+    /// index and in reports.
+    Orb1,
 }
 
 impl Algorithm {
     /// Every algorithm, in the order used for output.
-    pub const ALL: [Algorithm; 8] = [
+    pub const ALL: [Algorithm; 9] = [
         Algorithm::Pdq,
         Algorithm::Vpdq,
         Algorithm::Phash,
@@ -52,6 +56,7 @@ impl Algorithm {
         Algorithm::Md5,
         Algorithm::Sha1,
         Algorithm::Sha256,
+        Algorithm::Orb1,
     ];
 
     /// The canonical lower-case name used in lists, reports and on the command line.
@@ -65,13 +70,14 @@ impl Algorithm {
             Algorithm::Md5 => "md5",
             Algorithm::Sha1 => "sha1",
             Algorithm::Sha256 => "sha256",
+            Algorithm::Orb1 => "orb1",
         }
     }
 
-    /// Length of the hash in bytes.
+    /// Length of the hash in bytes (for `orb1`, of the SHA-256 that identifies a signature).
     pub fn byte_len(self) -> usize {
         match self {
-            Algorithm::Pdq | Algorithm::Vpdq | Algorithm::Sha256 => 32,
+            Algorithm::Pdq | Algorithm::Vpdq | Algorithm::Sha256 | Algorithm::Orb1 => 32,
             Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash => 8,
             Algorithm::Md5 => 16,
             Algorithm::Sha1 => 20,
@@ -81,7 +87,14 @@ impl Algorithm {
     /// Returns true if and only if this algorithm is matched by Hamming distance rather than
     /// by equality.
     pub fn is_perceptual(self) -> bool {
-        !self.is_digest()
+        matches!(
+            self,
+            Algorithm::Pdq
+                | Algorithm::Vpdq
+                | Algorithm::Phash
+                | Algorithm::Dhash
+                | Algorithm::Ahash
+        )
     }
 
     /// Returns true if and only if this is a cryptographic digest of the raw file bytes.
@@ -95,7 +108,7 @@ impl Algorithm {
         match self {
             Algorithm::Pdq | Algorithm::Vpdq => 31,
             Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash => 8,
-            Algorithm::Md5 | Algorithm::Sha1 | Algorithm::Sha256 => 0,
+            Algorithm::Md5 | Algorithm::Sha1 | Algorithm::Sha256 | Algorithm::Orb1 => 0,
         }
     }
 }
@@ -114,7 +127,7 @@ impl serde::Serialize for Algorithm {
 
 /// The error returned when an algorithm name is not recognised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown algorithm {0:?} (known: pdq, vpdq, phash, dhash, ahash, md5, sha1, sha256)")]
+#[error("unknown algorithm {0:?} (known: pdq, vpdq, phash, dhash, ahash, md5, sha1, sha256, orb1)")]
 pub struct UnknownAlgorithm(pub String);
 
 impl FromStr for Algorithm {
@@ -136,6 +149,7 @@ impl FromStr for Algorithm {
             "md5" => Algorithm::Md5,
             "sha1" => Algorithm::Sha1,
             "sha256" => Algorithm::Sha256,
+            "orb1" => Algorithm::Orb1,
             _ => return Err(UnknownAlgorithm(s.trim().to_string())),
         })
     }
@@ -257,6 +271,8 @@ pub struct FileHashes {
     pub pdq: Option<PdqFeatures>,
     /// The sampled frames of a video or animation, when PDQ or vPDQ was asked for.
     pub video: Option<VideoHash>,
+    /// The image's `orb1` signatures, as given and mirrored, when orb1 was asked for.
+    pub orb1: Option<orb1::Features>,
 }
 
 #[cfg(test)]

@@ -3,10 +3,13 @@
 //! Owns keeping millions of entries small: one column per field, and the optional fields
 //! (ids, labels, quality, timestamps, sizes) cost nothing until some entry has one. The hash
 //! column can be handed over to the index, which keeps its own sorted copy, so a big list is
-//! not held twice. Must not parse or validate: entries arrive as [`ListEntry`] values that a
+//! not held twice. `orb1` signatures, far longer than a hash slot, go to a column of their
+//! own (the slot holds their SHA-256), handed over to their index the same way. Must not parse or validate: entries arrive as [`ListEntry`] values that a
 //! parser and hygiene have already accepted.
 
 use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
 
 use crate::hash::{Algorithm, HashValue};
 
@@ -25,6 +28,8 @@ pub struct Entries {
     quality: Optional<u8>,
     timestamp: Optional<f64>,
     size: Optional<u64>,
+    /// `(row, signature bytes)` of the orb1 rows, in row order.
+    signatures: Vec<(u32, Box<[u8]>)>,
 }
 
 /// A column of optional values that allocates nothing until the first value arrives.
@@ -127,7 +132,12 @@ impl Entries {
     pub fn push(&mut self, entry: &ListEntry) {
         let row = self.algorithms.len();
         let mut slot = [0u8; 32];
-        slot[..entry.hash.as_bytes().len()].copy_from_slice(entry.hash.as_bytes());
+        if entry.algorithm == Algorithm::Orb1 {
+            slot.copy_from_slice(&Sha256::digest(entry.hash.as_bytes()));
+            self.signatures.push((row as u32, entry.hash.as_bytes().into()));
+        } else {
+            slot[..entry.hash.as_bytes().len()].copy_from_slice(entry.hash.as_bytes());
+        }
         self.algorithms.push(entry.algorithm);
         self.hashes.push(slot);
         self.lines.push(u32::try_from(entry.line).unwrap_or(u32::MAX));
@@ -149,6 +159,8 @@ impl Entries {
         self.quality.append(rows, other.quality);
         self.timestamp.append(rows, other.timestamp);
         self.size.append(rows, other.size);
+        let shifted = other.signatures.into_iter().map(|(row, s)| (row + rows as u32, s));
+        self.signatures.extend(shifted);
     }
 
     /// Number of entries.
@@ -175,6 +187,11 @@ impl Entries {
     /// Hands the hash column over (left-aligned 32-byte slots, row order), leaving none.
     pub fn take_hashes(&mut self) -> Vec<[u8; 32]> {
         std::mem::take(&mut self.hashes)
+    }
+
+    /// Hands the orb1 signatures over as `(row, bytes)` in row order, leaving none.
+    pub fn take_signatures(&mut self) -> Vec<(u32, Box<[u8]>)> {
+        std::mem::take(&mut self.signatures)
     }
 
     /// 1-based line of row `row` in the list file.
@@ -255,6 +272,15 @@ mod tests {
         assert_eq!((joined.size(4), joined.line(5)), (Some(9559), 5));
         assert_eq!(joined.labels.names.len(), 1);
         assert_eq!(entries.take_hashes().len(), 3);
+
+        // A long orb1 signature keeps its bytes apart; its slot holds their SHA-256.
+        let signature = HashValue::from_bytes(vec![9u8; 100]);
+        let mut orb1 = Entries::default();
+        orb1.push(&ListEntry::new(Algorithm::Orb1, signature.clone(), 7));
+        let mut joined = entries.clone();
+        joined.append(orb1);
+        assert_eq!(joined.hash(3).unwrap().as_bytes(), &Sha256::digest(signature.as_bytes())[..]);
+        assert_eq!(joined.take_signatures(), [(3, signature.as_bytes().into())]);
         assert_eq!(entries.hash(0), None);
     }
 }

@@ -30,6 +30,8 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::hash::orb1::verify::MIN_GOOD;
+use crate::hash::orb1::Signature;
 use crate::hash::{Algorithm, HashValue};
 
 pub use entries::Entries;
@@ -395,6 +397,12 @@ fn parse(
 fn degenerate(entry: &ListEntry) -> Option<String> {
     if entry.algorithm.is_digest() {
         return None;
+    }
+    if entry.algorithm == Algorithm::Orb1 {
+        let keypoints = Signature::from_bytes(entry.hash.as_bytes()).map_or(0, |s| s.len());
+        return (keypoints < MIN_GOOD).then(|| {
+            format!("orb1 signature with {keypoints} keypoints: too few to ever match ({MIN_GOOD} needed)")
+        });
     }
     let bits = entry.algorithm.byte_len() as u32 * 8;
     let ones = entry.hash.count_ones();

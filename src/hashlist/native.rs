@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use crate::error::Result;
+use crate::hash::orb1::Signature;
 use crate::hash::{Algorithm, HashValue};
 
 use super::{Collector, Item, ListEntry, ParseContext};
@@ -201,6 +202,15 @@ fn entry(
     let optional = |i: Option<usize>| i.map(field).filter(|s| !s.is_empty());
 
     let algorithm: Algorithm = field(layout.algorithm).parse().map_err(|e| format!("{e}"))?;
+    if algorithm == Algorithm::Orb1 {
+        return orb1_entry(field(layout.hash), optional(layout.quality), line).map(|entry| {
+            ListEntry {
+                id: optional(layout.id).map(str::to_string),
+                label: optional(layout.label).map(str::to_string),
+                ..entry
+            }
+        });
+    }
     let hash = HashValue::from_hex(algorithm, field(layout.hash))
         .map_err(|e| format!("bad {algorithm} hash {:?}: {e}", field(layout.hash)))?;
     let quality = optional(layout.quality)
@@ -225,6 +235,25 @@ fn entry(
         size: None,
         line,
     })
+}
+
+/// An `orb1` row: the hash column is a base64 signature (kept whole, as bytes), and the
+/// quality column, when given, its keypoint count (0–500, so not PDQ's 0–100 quality).
+fn orb1_entry(
+    text: &str,
+    quality: Option<&str>,
+    line: u64,
+) -> std::result::Result<ListEntry, String> {
+    let signature = Signature::from_base64(text).map_err(|e| format!("bad orb1 signature: {e}"))?;
+    if let Some(q) = quality {
+        if q.parse::<usize>().ok() != Some(signature.len()) {
+            return Err(format!(
+                "quality {q:?} is not the signature's {} keypoints",
+                signature.len()
+            ));
+        }
+    }
+    Ok(ListEntry::new(Algorithm::Orb1, HashValue::from_bytes(signature.to_bytes()), line))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! come back in a fixed order (by distance is the matcher's job; here, by hash). Must not
 //! know about threshold policy, orientations or quality: that is [`crate::matcher`]'s job.
 
+pub mod keypoints;
 mod mih;
 
 use std::collections::{BTreeMap, HashMap};
@@ -143,7 +144,8 @@ impl Index {
     /// Indexes every entry of `lists`, taking over their hash columns (the index keeps the
     /// one copy; [`crate::hashlist::Entries::hash`] is `None` afterwards). vPDQ entries are
     /// left out: they are frames of videos, compared video by video through a
-    /// [`crate::hash::vpdq::VideoIndex`] that must be built before this takes the hashes.
+    /// [`crate::hash::vpdq::VideoIndex`] that must be built before this takes the hashes; so
+    /// are orb1 entries, compared by their keypoints (see [`crate::matcher`]).
     pub fn build(lists: &mut [HashList]) -> Index {
         let mut exact: BTreeMap<Algorithm, HashMap<HashValue, Vec<EntryRef>>> = BTreeMap::new();
         let mut wide: BTreeMap<Algorithm, Vec<([u64; 4], EntryRef)>> = BTreeMap::new();
@@ -154,7 +156,7 @@ impl Index {
             for (e, (slot, &algorithm)) in hashes.iter().zip(algorithms).enumerate() {
                 let at = EntryRef { list: l as u32, entry: e as u32 };
                 let bytes = &slot[..algorithm.byte_len()];
-                if algorithm == Algorithm::Vpdq {
+                if matches!(algorithm, Algorithm::Vpdq | Algorithm::Orb1) {
                     continue;
                 } else if algorithm.is_digest() {
                     let table = exact.entry(algorithm).or_default();

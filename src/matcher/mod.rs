@@ -3,22 +3,25 @@
 //! Owns the matching policy: exact equality for digests (and the file size, for lists that
 //! pin it), Hamming distance at or under a per-algorithm threshold for perceptual hashes, the
 //! PDQ quality gate, dihedral (rotated and mirrored) PDQ matching, video matching
-//! ([`video`]), the allowlist, and the flood guard over a whole scan. Returns at most one
+//! ([`video`]), keypoint matching of crops ([`orb1`]), the allowlist, and the flood guard over a whole scan. Returns at most one
 //! match per distinct listed hash (or listed video), the closest, in a fixed order. Must not
 //! read files or compute hashes, and must not decide what a match means for the exit status:
 //! that is the caller's.
 
 pub mod compare;
+mod orb1;
 mod video;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::hash::orb1::verify::Comparison;
 use crate::hash::pdq::Dihedral;
 use crate::hash::vpdq::{self, VideoComparison};
 use crate::hash::{Algorithm, FileHashes, HashValue};
 use crate::hashlist::HashList;
 use crate::index::{EntryRef, Index};
 
+use self::orb1::ListedSignatures;
 use self::video::ListedVideos;
 
 /// How matching is done. Defaults follow the reference implementations.
@@ -116,6 +119,9 @@ pub struct Match {
     pub suspicious: bool,
     /// Where in a scanned video the match is, when the file is a video.
     pub video: Option<VideoEvidence>,
+    /// For orb1, what the keypoint comparison found (`distance` and `threshold` are then 0,
+    /// and `orientation` is `Orig` or `FlipY`, the query mirrored left-right).
+    pub keypoints: Option<Comparison>,
 }
 
 /// Where a match lies in a scanned video.
@@ -137,6 +143,9 @@ pub struct MatchResult {
     pub allowed: Vec<Match>,
     /// Set when the file's PDQ quality was under the gate, so it was not matched by PDQ.
     pub pdq_below_quality: Option<u8>,
+    /// Set to the image's keypoint count when the lists hold orb1 signatures but the image
+    /// has too few keypoints to match any (a flat or tiny picture).
+    pub orb1_too_few: Option<usize>,
 }
 
 /// A listed hash that the flood guard found matching too many files.
@@ -157,6 +166,7 @@ pub struct Matcher {
     lists: Vec<HashList>,
     index: Index,
     videos: ListedVideos,
+    signatures: ListedSignatures,
     allow: Vec<HashList>,
     allow_index: Index,
     options: MatchOptions,
@@ -179,9 +189,10 @@ impl Matcher {
         // Before the index takes the lists' hashes over.
         let videos =
             ListedVideos::new(&lists, options.video.min_quality, options.video.seconds_per_hash);
+        let signatures = ListedSignatures::new(&mut lists);
         let index = Index::build(&mut lists);
         let allow_index = Index::build(&mut allow);
-        Matcher { lists, index, videos, allow, allow_index, options }
+        Matcher { lists, index, videos, signatures, allow, allow_index, options }
     }
 
     /// The loaded lists, in the order given.
@@ -255,6 +266,7 @@ impl Matcher {
                         quality: None,
                         suspicious: false,
                         video: None,
+                        keypoints: None,
                     });
                 }
             } else {
@@ -269,6 +281,7 @@ impl Matcher {
                         quality: None,
                         suspicious: false,
                         video: None,
+                        keypoints: None,
                     });
                 }
             }
@@ -296,6 +309,7 @@ impl Matcher {
                             quality: Some(pdq.quality()),
                             suspicious: false,
                             video: None,
+                            keypoints: None,
                         });
                     }
                 }
@@ -305,6 +319,8 @@ impl Matcher {
         if let Some(video) = &hashes.video {
             self.match_video(video, &mut offer);
         }
+        let orb1_too_few =
+            hashes.orb1.as_ref().and_then(|query| self.match_orb1(query, &mut offer));
 
         // A file allowlisted by one of its digests is allowed whole: that is how a known
         // false positive is usually recorded.
@@ -324,7 +340,7 @@ impl Matcher {
         let order = |m: &Match| (m.distance, m.sources[0], m.algorithm, m.hash.clone());
         matches.sort_by_key(order);
         allowed.sort_by_key(order);
-        MatchResult { matches, allowed, pdq_below_quality }
+        MatchResult { matches, allowed, pdq_below_quality, orb1_too_few }
     }
 
     /// The flood guard: finds listed hashes that matched more files than

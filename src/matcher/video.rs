@@ -86,6 +86,7 @@ impl Matcher {
                         time_ranges: video.time_ranges(&matched),
                         comparison: Some(comparison),
                     }),
+                    keypoints: None,
                 });
             }
         }
@@ -129,6 +130,7 @@ impl Matcher {
                     comparison: None,
                     time_ranges: video.time_ranges(&frames),
                 }),
+                keypoints: None,
             });
         }
     }

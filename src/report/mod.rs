@@ -74,6 +74,10 @@ pub struct Files {
     pub skipped: Vec<Skipped>,
     /// Files whose PDQ hash was below the quality gate and so not matched by PDQ.
     pub low_quality: Vec<LowQuality>,
+    /// Images with too few keypoints to match any listed orb1 signature (only when the lists
+    /// hold orb1 signatures).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub few_keypoints: Vec<FewKeypoints>,
     /// Files with matches that the allowlist suppressed.
     pub allowlisted: Vec<Allowlisted>,
 }
@@ -234,6 +238,9 @@ pub struct MatchEntry {
     /// Where the match lies in a scanned video or animation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<VideoMatch>,
+    /// orb1 only: the keypoint evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keypoints: Option<KeypointMatch>,
     /// Every list entry carrying the hash, the first one included (a hash in several lists,
     /// or on several lines, is matched once).
     pub sources: Vec<Source>,
@@ -257,6 +264,25 @@ pub struct VideoMatch {
     pub listed_frames: Option<[usize; 2]>,
     /// The stretches of the scanned video that matched, `[start, end]` in seconds.
     pub time_ranges: Vec<[f64; 2]>,
+}
+
+/// What an orb1 match rests on: keypoints of the scanned image that the listed image has at
+/// the same places, once the scanned image is scaled, turned and shifted onto it.
+#[derive(Debug, Serialize)]
+pub struct KeypointMatch {
+    /// Keypoints whose descriptors matched one listed keypoint distinctly (ratio test,
+    /// one-to-one).
+    pub good_matches: usize,
+    /// Of those, the ones the fitted transform carries onto their listed keypoint.
+    pub inliers: usize,
+    /// Listed size over scanned size, both scaled to 800 pixels on the long side: 0.7 means
+    /// the scanned image shows 70 % of the listed one's width.
+    pub scale: f64,
+    /// Rotation from scanned to listed, degrees counter-clockwise.
+    pub rotation: f64,
+    /// Where the scanned image's top-left corner lies in the listed image, in pixels of the
+    /// listed image scaled to 800 on its long side.
+    pub offset: [f64; 2],
 }
 
 /// A scanned file's path: as text, and when the name is not UTF-8 (possible on Unix), also
@@ -346,6 +372,16 @@ pub struct LowQuality {
     pub path: FilePath,
     /// Its PDQ quality.
     pub quality: u8,
+}
+
+/// An image with too few keypoints to be matched by orb1 (flat, or tiny).
+#[derive(Debug, Serialize)]
+pub struct FewKeypoints {
+    /// The file.
+    #[serde(flatten)]
+    pub path: FilePath,
+    /// Its keypoint count.
+    pub keypoints: usize,
 }
 
 /// The inputs that a report is built from, besides the per-file results.
@@ -440,7 +476,7 @@ impl Report {
     pub fn summary_line(&self) -> String {
         let mut value = serde_json::to_value(self).expect("a report serialises");
         let object = value.as_object_mut().expect("a report is an object");
-        for key in ["flagged", "errors", "skipped", "low_quality", "allowlisted"] {
+        for key in ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"] {
             object.shift_remove(key);
         }
         let mut line = serde_json::Map::new();
@@ -480,6 +516,9 @@ impl Files {
                 self.summary.bytes += size;
                 if let Some(quality) = result.pdq_below_quality {
                     self.low_quality.push(LowQuality { path: path.clone(), quality });
+                }
+                if let Some(keypoints) = result.orb1_too_few {
+                    self.few_keypoints.push(FewKeypoints { path: path.clone(), keypoints });
                 }
                 let entries = |matches: &[Match]| -> Vec<MatchEntry> {
                     matches.iter().map(|m| match_entry(matcher, m)).collect()
@@ -545,6 +584,9 @@ impl Files {
         if let Some(low) = one.low_quality.pop() {
             object.insert("pdq_below_quality".to_string(), low.quality.into());
         }
+        if let Some(few) = one.few_keypoints.pop() {
+            object.insert("orb1_keypoints".to_string(), few.keypoints.into());
+        }
         if let Some(allowed) = one.allowlisted.pop() {
             let matches = serde_json::to_value(allowed.matches).expect("matches serialise");
             object.insert("allowlisted".to_string(), matches);
@@ -572,6 +614,16 @@ fn match_entry(matcher: &Matcher, m: &Match) -> MatchEntry {
         quality: m.quality,
         orientation: m.orientation.map(|o| o.name()),
         suspicious: m.suspicious,
+        keypoints: m.keypoints.as_ref().and_then(|k| {
+            let t = k.transform?;
+            Some(KeypointMatch {
+                good_matches: k.good,
+                inliers: k.inliers,
+                scale: round3(t.scale),
+                rotation: round2(t.rotation),
+                offset: t.offset.map(round2),
+            })
+        }),
         video: m.video.as_ref().map(|v| {
             let c = v.comparison.as_ref();
             VideoMatch {

@@ -1,0 +1,86 @@
+//! Choosing which listed `orb1` signatures are worth verifying against a query, when there
+//! are too many to verify them all.
+//!
+//! Owns a multi-table locality-sensitive hash of descriptor bits: table `t` files every listed
+//! descriptor under [`KEY_BITS`] of its bits (bits `32 t ..`, so the tables use disjoint
+//! bits), and a query descriptor votes for each signature owning a descriptor in the same
+//! bucket of any table. Two descriptors of the same point of the same picture differ in a few
+//! dozen of 256 bits, so they share a whole key in some table far more often than unrelated
+//! ones do; a listed copy of the query gathers many votes, an unrelated signature few. Only
+//! ranks: [`crate::hash::orb1::verify`] decides. Must not know about lists or matching policy.
+
+use crate::hash::orb1::{Descriptor, Signature};
+
+/// Tables: each a different slice of the descriptor's bits.
+pub const TABLES: usize = 8;
+
+/// Bits per key; each table has `2^KEY_BITS` buckets.
+pub const KEY_BITS: u32 = 20;
+
+/// The listed descriptors, bucketed by key in each table.
+pub struct Candidates {
+    /// Per table: `owners[starts[key]..starts[key + 1]]` are the signatures with a descriptor
+    /// under `key`, ascending.
+    tables: Vec<(Vec<u32>, Vec<u32>)>,
+    signatures: usize,
+}
+
+/// Table `table`'s key for `descriptor`.
+fn key(descriptor: &Descriptor, table: usize) -> usize {
+    let word = descriptor[table / 2] >> (32 * (table % 2));
+    (word & ((1 << KEY_BITS) - 1)) as usize
+}
+
+impl Candidates {
+    /// Buckets every descriptor of `signatures`.
+    pub fn new(signatures: &[Signature]) -> Candidates {
+        let buckets = 1usize << KEY_BITS;
+        let tables = (0..TABLES)
+            .map(|table| {
+                // Counting sort: sizes, then offsets, then fill (signatures ascend in each bucket).
+                let mut starts = vec![0u32; buckets + 1];
+                for d in signatures.iter().flat_map(|s| &s.descriptors) {
+                    starts[key(d, table) + 1] += 1;
+                }
+                for i in 0..buckets {
+                    starts[i + 1] += starts[i];
+                }
+                let mut next = starts.clone();
+                let mut owners = vec![0u32; starts[buckets] as usize];
+                for (owner, signature) in signatures.iter().enumerate() {
+                    for d in &signature.descriptors {
+                        let slot = &mut next[key(d, table)];
+                        owners[*slot as usize] = owner as u32;
+                        *slot += 1;
+                    }
+                }
+                (starts, owners)
+            })
+            .collect();
+        Candidates { tables, signatures: signatures.len() }
+    }
+
+    /// The `n` listed signatures (their positions in the slice given to [`Candidates::new`])
+    /// with the most votes from `query`'s descriptors, most first, ties to the earlier; none
+    /// without a vote.
+    pub fn best(&self, query: &Signature, n: usize) -> Vec<usize> {
+        let mut votes = vec![0u32; self.signatures];
+        for d in &query.descriptors {
+            for (table, (starts, owners)) in self.tables.iter().enumerate() {
+                let k = key(d, table);
+                for &owner in &owners[starts[k] as usize..starts[k + 1] as usize] {
+                    votes[owner as usize] += 1;
+                }
+            }
+        }
+        let mut ranked: Vec<usize> = (0..self.signatures).filter(|&i| votes[i] > 0).collect();
+        ranked.sort_by_key(|&i| (std::cmp::Reverse(votes[i]), i));
+        ranked.truncate(n);
+        ranked
+    }
+
+    /// Bytes held by the tables.
+    pub fn memory(&self) -> usize {
+        self.tables.iter().map(|(s, o)| 4 * (s.len() + o.len())).sum()
+    }
+}

@@ -1,0 +1,147 @@
+//! Matching a scanned image's `orb1` signatures against the listed ones.
+//!
+//! Owns the listed signatures (decoded once, each distinct signature kept once with every
+//! entry carrying it), which of them are verified for a query — every one for a short list,
+//! the candidates that [`crate::index::keypoints`] votes for above [`LINEAR_MAX`] — and the
+//! rule that a query is compared as given and mirrored, the orientation with more inliers
+//! reported. Whether one pair of signatures matches is [`crate::hash::orb1::verify`]'s
+//! decision. Must not decode or hash.
+
+use std::collections::BTreeMap;
+
+use super::{Match, Matcher};
+use crate::hash::orb1::verify::{self, Comparison};
+use crate::hash::orb1::{Features, Signature};
+use crate::hash::pdq::Dihedral;
+use crate::hash::{Algorithm, HashValue};
+use crate::hashlist::HashList;
+use crate::index::keypoints::Candidates;
+use crate::index::EntryRef;
+
+/// Up to this many distinct listed signatures, a query is verified against every one (about
+/// a millisecond each); beyond, only against the index's [`CANDIDATES`] best voted.
+pub const LINEAR_MAX: usize = 256;
+
+/// Listed signatures verified per query orientation when the index chooses them.
+pub const CANDIDATES: usize = 8;
+
+/// The distinct orb1 signatures of the lists.
+pub(super) struct ListedSignatures {
+    signatures: Vec<Signature>,
+    /// SHA-256 of each signature's bytes: its name in matches and reports.
+    ids: Vec<HashValue>,
+    /// Every entry carrying each signature, in list order.
+    sources: Vec<Vec<EntryRef>>,
+    /// Present when there are more than [`LINEAR_MAX`] signatures.
+    candidates: Option<Candidates>,
+}
+
+/// A listed signature that a query matched.
+pub(super) struct Hit<'a> {
+    pub id: &'a HashValue,
+    pub sources: &'a [EntryRef],
+    pub comparison: Comparison,
+    /// Whether it was the mirrored query that matched.
+    pub mirrored: bool,
+}
+
+impl ListedSignatures {
+    /// Takes the orb1 signatures of `lists` over. Must run while the lists still hold their
+    /// hashes (each orb1 slot is its signature's SHA-256).
+    pub(super) fn new(lists: &mut [HashList]) -> ListedSignatures {
+        let mut by_id: BTreeMap<HashValue, usize> = BTreeMap::new();
+        let mut listed = ListedSignatures {
+            signatures: Vec::new(),
+            ids: Vec::new(),
+            sources: Vec::new(),
+            candidates: None,
+        };
+        for (l, list) in lists.iter_mut().enumerate() {
+            for (row, bytes) in list.entries.take_signatures() {
+                let id = list.entries.hash(row as usize).expect("hashes not taken yet");
+                let at = EntryRef { list: l as u32, entry: row };
+                if let Some(&known) = by_id.get(&id) {
+                    listed.sources[known].push(at);
+                    continue;
+                }
+                // The parser validated these bytes.
+                let signature = Signature::from_bytes(&bytes).expect("a validated signature");
+                by_id.insert(id.clone(), listed.ids.len());
+                listed.signatures.push(signature);
+                listed.ids.push(id);
+                listed.sources.push(vec![at]);
+            }
+        }
+        if listed.signatures.len() > LINEAR_MAX {
+            listed.candidates = Some(Candidates::new(&listed.signatures));
+        }
+        listed
+    }
+
+    /// Returns true if and only if the lists hold no orb1 signature.
+    pub(super) fn is_empty(&self) -> bool {
+        self.signatures.is_empty()
+    }
+
+    /// The listed signatures that `query` matches, in listed order.
+    pub(super) fn search(&self, query: &Features) -> Vec<Hit<'_>> {
+        let chosen: Vec<usize> = match &self.candidates {
+            None => (0..self.signatures.len()).collect(),
+            Some(index) => {
+                let mut chosen = index.best(&query.signature, CANDIDATES);
+                chosen.extend(index.best(&query.mirrored, CANDIDATES));
+                chosen.sort_unstable();
+                chosen.dedup();
+                chosen
+            }
+        };
+        chosen
+            .into_iter()
+            .filter_map(|i| {
+                let listed = &self.signatures[i];
+                let plain = verify::compare(&query.signature, listed);
+                let mirror = verify::compare(&query.mirrored, listed);
+                let mirrored = mirror.inliers > plain.inliers;
+                let comparison = if mirrored { mirror } else { plain };
+                comparison.is_match().then(|| Hit {
+                    id: &self.ids[i],
+                    sources: &self.sources[i],
+                    comparison,
+                    mirrored,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Matcher {
+    /// Offers a match for each listed orb1 signature that `query` matches, and returns the
+    /// query's keypoint count when it has too few to match anything ([`verify::MIN_GOOD`]).
+    pub(super) fn match_orb1(
+        &self,
+        query: &Features,
+        offer: &mut impl FnMut(Match),
+    ) -> Option<usize> {
+        if self.signatures.is_empty() {
+            return None;
+        }
+        if query.signature.len() < verify::MIN_GOOD {
+            return Some(query.signature.len());
+        }
+        for hit in self.signatures.search(query) {
+            offer(Match {
+                algorithm: Algorithm::Orb1,
+                hash: hit.id.clone(),
+                sources: hit.sources.to_vec(),
+                distance: 0,
+                threshold: 0,
+                orientation: Some(if hit.mirrored { Dihedral::FlipY } else { Dihedral::Orig }),
+                quality: None,
+                suspicious: false,
+                video: None,
+                keypoints: Some(hit.comparison),
+            });
+        }
+        None
+    }
+}
