@@ -1,0 +1,75 @@
+//! Compares every query image with every listed image by `orb1`, for `scripts/orb_eval.sh`.
+//!
+//! Usage: `orb1_pairs LISTED.txt QUERIES.txt > pairs.tsv`, each file one image path a line.
+//! Writes one line per (query, listed) pair: `query listed good inliers mirrored matched`
+//! (0-based line numbers of the two files; the better orientation's figures), then on stderr
+//! the mean time to make a listed signature, a query's two signatures, and one comparison.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use mediascreen::hash::orb1::verify::{compare, Comparison};
+use mediascreen::hash::orb1::Features;
+use rayon::prelude::*;
+
+/// Decodes `path` (EXIF orientation ignored, as `scan` does) and times the signatures alone.
+fn features(path: &str) -> (Features, f64) {
+    let rgb = image::ImageReader::open(Path::new(path))
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.decode().map_err(|e| e.to_string()))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .to_rgb8();
+    let started = Instant::now();
+    let features = Features::from_image(&rgb);
+    (features, started.elapsed().as_secs_f64() * 1e3)
+}
+
+fn lines(path: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, listed, queries] = &args[..] else {
+        panic!("usage: orb1_pairs LISTED.txt QUERIES.txt");
+    };
+    let (listed, queries) = (lines(listed), lines(queries));
+    let listed: Vec<(Features, f64)> = listed.par_iter().map(|p| features(p)).collect();
+    let build_ms = listed.iter().map(|(_, ms)| ms).sum::<f64>() / listed.len() as f64;
+    let rows: Vec<(Vec<(Comparison, bool)>, f64, f64)> = queries
+        .par_iter()
+        .map(|path| {
+            let (query, query_ms) = features(path);
+            let started = Instant::now();
+            let pairs = listed
+                .iter()
+                .map(|(l, _)| {
+                    let plain = compare(&query.signature, &l.signature);
+                    let mirror = compare(&query.mirrored, &l.signature);
+                    if mirror.inliers > plain.inliers {
+                        (mirror, true)
+                    } else {
+                        (plain, false)
+                    }
+                })
+                .collect();
+            (pairs, query_ms, started.elapsed().as_secs_f64() * 1e3)
+        })
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (q, (pairs, _, _)) in rows.iter().enumerate() {
+        for (l, (c, mirrored)) in pairs.iter().enumerate() {
+            let (m, matched) = (u8::from(*mirrored), u8::from(c.is_match()));
+            writeln!(out, "{q}\t{l}\t{}\t{}\t{m}\t{matched}", c.good, c.inliers).unwrap();
+        }
+    }
+    let n = rows.len() as f64;
+    let query_ms = rows.iter().map(|r| r.1).sum::<f64>() / n;
+    let compare_ms = rows.iter().map(|r| r.2).sum::<f64>() / n / (2 * listed.len()) as f64;
+    eprintln!("build_ms_per_listed\t{build_ms:.2}");
+    eprintln!("query_ms_two_orientations\t{query_ms:.2}");
+    eprintln!("compare_ms_per_pair_orientation\t{compare_ms:.3}");
+}

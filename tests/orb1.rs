@@ -1,0 +1,77 @@
+//! orb1 end to end: a list made by `mediascreen hash --algorithms orb1` flags a crop made at
+//! test time, with the keypoint evidence, and says which images had too few keypoints.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BRIDGE: &str = "fixtures/conformance/pdq/images/reg-test-input/dih/bridge-1-original.jpg";
+
+fn run(args: &[&str]) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Command::new(env!("CARGO_BIN_EXE_mediascreen")).args(args).current_dir(root).output().unwrap()
+}
+
+#[test]
+fn a_crop_of_a_listed_photo_is_flagged_by_its_keypoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let hashed = run(&["hash", "--algorithms", "orb1", BRIDGE]);
+    assert!(hashed.status.success(), "{}", String::from_utf8_lossy(&hashed.stderr));
+    let list = dir.path().join("list.csv");
+    std::fs::write(&list, &hashed.stdout).unwrap();
+    let rows = String::from_utf8(hashed.stdout).unwrap();
+    let row: Vec<&str> = rows.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!((row[0], row[2], row[4]), ("orb1", BRIDGE, "500"));
+
+    let scanned = dir.path().join("scanned");
+    std::fs::create_dir(&scanned).unwrap();
+    // 60 % of the width and 70 % of the height, off-centre, re-encoded as JPEG.
+    let photo = image::open(Path::new(env!("CARGO_MANIFEST_DIR")).join(BRIDGE)).unwrap();
+    photo.crop_imm(480, 200, 960, 703).to_rgb8().save(scanned.join("crop.jpg")).unwrap();
+    image::RgbImage::from_pixel(300, 200, image::Rgb([200, 40, 40]))
+        .save(scanned.join("flat.png"))
+        .unwrap();
+    let other = "fixtures/screening/distinct/chelsea.jpg";
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(other), scanned.join("cat.jpg"))
+        .unwrap();
+
+    let output = run(&["scan", scanned.to_str().unwrap(), "--list", list.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let flagged = report["flagged"].as_array().unwrap();
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    assert!(flagged[0]["path"].as_str().unwrap().ends_with("crop.jpg"));
+    let m = &flagged[0]["matches"][0];
+    assert_eq!(
+        (&m["algorithm"], &m["id"], &m["orientation"]),
+        (&"orb1".into(), &BRIDGE.into(), &"orig".into())
+    );
+    let k = &m["keypoints"];
+    assert!(
+        k["inliers"].as_u64().unwrap() >= 12 && k["good_matches"].as_u64().unwrap() >= 15,
+        "{k}"
+    );
+    // The crop is 60 % as wide as the photo, and starts at (480, 200) of 1600 × 1004 pixels:
+    // (240, 100) in the 800-pixel frame.
+    assert!((k["scale"].as_f64().unwrap() - 0.6).abs() < 0.02, "{k}");
+    assert!((k["offset"][0].as_f64().unwrap() - 240.0).abs() < 3.0, "{k}");
+    assert!((k["offset"][1].as_f64().unwrap() - 100.0).abs() < 3.0, "{k}");
+    let few = report["few_keypoints"].as_array().unwrap();
+    assert_eq!(few.len(), 1, "{few:?}");
+    assert!(few[0]["path"].as_str().unwrap().ends_with("flat.png"));
+    assert_eq!(few[0]["keypoints"], 0);
+}
+
+#[test]
+fn orb1_takes_no_threshold_and_bad_signatures_name_their_line() {
+    let refused = run(&["scan", "fixtures/screening", "--list", "x.csv", "--threshold", "orb1=3"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("takes no threshold"));
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("bad.csv");
+    std::fs::write(&list, "algorithm,hash\norb1,T1JCAQ==\n").unwrap();
+    let output = run(&["scan", "fixtures/screening", "--list", list.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bad.csv:2: bad orb1 signature"));
+}
