@@ -3,15 +3,27 @@
 //! Usage: `orb1_pairs LISTED.txt QUERIES.txt > pairs.tsv`, each file one image path a line.
 //! Writes one line per (query, listed) pair: `query listed good inliers mirrored matched`
 //! (0-based line numbers of the two files; the better orientation's figures), then on stderr
-//! the mean time to make a listed signature, a query's two signatures, and one comparison.
+//! the mean time to make a listed signature, a query's two signatures, and one comparison:
+//! CPU time of the thread doing it, so that other jobs on a busy machine do not count.
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Instant;
 
 use mediascreen::hash::orb1::verify::{compare, Comparison};
 use mediascreen::hash::orb1::Features;
 use rayon::prelude::*;
+
+/// One query's comparison with each listed image (the better orientation, and whether it
+/// was the mirrored one), the milliseconds its signatures took, and those its comparisons took.
+type QueryRow = (Vec<(Comparison, bool)>, f64, f64);
+
+/// CPU time of the calling thread, in milliseconds.
+fn thread_ms() -> f64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid timespec for the call to fill in.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
+}
 
 /// Decodes `path` (EXIF orientation ignored, as `scan` does) and times the signatures alone.
 fn features(path: &str) -> (Features, f64) {
@@ -21,9 +33,9 @@ fn features(path: &str) -> (Features, f64) {
         .and_then(|r| r.decode().map_err(|e| e.to_string()))
         .unwrap_or_else(|e| panic!("{path}: {e}"))
         .to_rgb8();
-    let started = Instant::now();
+    let started = thread_ms();
     let features = Features::from_image(&rgb);
-    (features, started.elapsed().as_secs_f64() * 1e3)
+    (features, thread_ms() - started)
 }
 
 fn lines(path: &str) -> Vec<String> {
@@ -39,11 +51,11 @@ fn main() {
     let (listed, queries) = (lines(listed), lines(queries));
     let listed: Vec<(Features, f64)> = listed.par_iter().map(|p| features(p)).collect();
     let build_ms = listed.iter().map(|(_, ms)| ms).sum::<f64>() / listed.len() as f64;
-    let rows: Vec<(Vec<(Comparison, bool)>, f64, f64)> = queries
+    let rows: Vec<QueryRow> = queries
         .par_iter()
         .map(|path| {
             let (query, query_ms) = features(path);
-            let started = Instant::now();
+            let started = thread_ms();
             let pairs = listed
                 .iter()
                 .map(|(l, _)| {
@@ -56,7 +68,7 @@ fn main() {
                     }
                 })
                 .collect();
-            (pairs, query_ms, started.elapsed().as_secs_f64() * 1e3)
+            (pairs, query_ms, thread_ms() - started)
         })
         .collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -57,15 +57,16 @@ pub(super) fn corners(image: &GrayImage, threshold: u8, margin: u32) -> Vec<Corn
         for x in margin..w - margin {
             let at = (y * w + x) as isize;
             let centre = i16::from(pixels[at as usize]);
-            let ring = offsets.map(|o| i16::from(pixels[(at + o) as usize]) - centre);
-            // A 9-arc covers at least two of the four compass points: a cheap rejection.
-            let compass = [ring[0], ring[4], ring[8], ring[12]];
+            let pixel = |o: isize| i16::from(pixels[(at + o) as usize]) - centre;
+            // A 9-arc covers at least two of the four compass points: a cheap rejection,
+            // before the whole circle is read.
+            let compass = [0, 4, 8, 12].map(|i| pixel(offsets[i]));
             let bright = compass.iter().filter(|&&d| d > threshold).count();
             let dark = compass.iter().filter(|&&d| d < -threshold).count();
             if bright < 2 && dark < 2 {
                 continue;
             }
-            let score = score(&ring);
+            let score = score(&offsets.map(pixel));
             if score > threshold {
                 scores[at as usize] = score as u16;
                 found.push((x, y));

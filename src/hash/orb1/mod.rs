@@ -7,7 +7,8 @@
 //! signature made with other values is a different algorithm and must get another name.
 //!
 //! The recipe (ORB's, without its orientation steering; see [`Features`] for why):
-//! 1. grey (BT.601), scaled to [`FRAME`] pixels on the long side;
+//! 1. grey (BT.601), averaged over whole blocks of pixels down to under two frames, then
+//!    scaled to [`FRAME`] pixels on the long side;
 //! 2. a pyramid of [`LEVELS`] levels, each [`SCALE_STEP`] times smaller;
 //! 3. FAST-9 corners ([`fast`]) at threshold 20, or 8, or 3 when a higher one finds fewer than
 //!    [`MAX_KEYPOINTS`] in the whole pyramid (a motion-blurred photo has none at 20);
@@ -163,17 +164,27 @@ fn to_frame(at: i32, ratio: f64, frame: u32) -> u16 {
     (centre * 4.0).round().clamp(0.0, f64::from(frame * 4 - 1)) as u16
 }
 
-/// BT.601 luma, in integers.
+/// BT.601 luma, in integers, averaged over blocks of `n`×`n` pixels, `n` the whole number of
+/// times [`FRAME`] fits in the long side: a big photo is brought to between one and two frames
+/// in one cheap pass (the last partial block of a row or column, under `n` pixels, is left
+/// out), so that the filtered resize after it works on a few hundred thousand pixels, not
+/// millions.
 fn grey(rgb: &RgbImage) -> GrayImage {
     let (w, h) = rgb.dimensions();
-    let luma = rgb
-        .pixels()
-        .map(|p| {
-            let [r, g, b] = p.0.map(u32::from);
-            ((77 * r + 150 * g + 29 * b + 128) >> 8) as u8
-        })
-        .collect();
-    GrayImage::from_raw(w, h, luma).expect("one byte per pixel")
+    let n = (w.max(h) / FRAME).max(1);
+    let (gw, gh) = ((w / n).max(1), (h / n).max(1));
+    let (n, width) = (n.min(w).min(h) as usize, w as usize);
+    let mut sums = vec![0u32; (gw * gh) as usize];
+    for (y, row) in rgb.as_raw().chunks_exact(3 * width).enumerate().take(gh as usize * n) {
+        let out = &mut sums[y / n * gw as usize..][..gw as usize];
+        for (x, p) in row.chunks_exact(3).enumerate().take(gw as usize * n) {
+            let [r, g, b] = [p[0], p[1], p[2]].map(u32::from);
+            out[x / n] += 77 * r + 150 * g + 29 * b;
+        }
+    }
+    let area = (n * n) as u32 * 256;
+    let luma = sums.into_iter().map(|sum| ((sum + area / 2) / area) as u8).collect();
+    GrayImage::from_raw(gw, gh, luma).expect("one byte per pixel")
 }
 
 /// `grey` scaled (down or up) so that its long side is [`FRAME`] pixels.

@@ -125,6 +125,7 @@ impl Comparison {
     }
 }
 
+#[inline(always)]
 fn distance(a: &Descriptor, b: &Descriptor) -> u32 {
     (a[0] ^ b[0]).count_ones()
         + (a[1] ^ b[1]).count_ones()
@@ -134,6 +135,26 @@ fn distance(a: &Descriptor, b: &Descriptor) -> u32 {
 
 /// The good matches `(query keypoint, listed keypoint)`, in query order.
 pub fn good_matches(query: &Signature, listed: &Signature) -> Vec<(usize, usize)> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: the CPU has the popcnt instruction, checked just above.
+        return unsafe { good_matches_popcnt(query, listed) };
+    }
+    matches_of(query, listed)
+}
+
+/// [`matches_of`] compiled with the popcnt instruction, which the x86-64 baseline that release
+/// builds target lacks: the nearest-neighbour search is 250,000 256-bit distances per pair of
+/// signatures, and a hardware popcount makes it several times faster than the portable one.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn good_matches_popcnt(query: &Signature, listed: &Signature) -> Vec<(usize, usize)> {
+    matches_of(query, listed)
+}
+
+/// [`good_matches`], inlined into each build of it.
+#[inline(always)]
+fn matches_of(query: &Signature, listed: &Signature) -> Vec<(usize, usize)> {
     // Per listed keypoint: the closest query keypoint that passed the ratio test.
     let mut best: Vec<Option<(u32, usize)>> = vec![None; listed.len()];
     for (q, d) in query.descriptors.iter().enumerate() {
