@@ -84,3 +84,41 @@ impl Candidates {
         self.tables.iter().map(|(s, o)| 4 * (s.len() + o.len())).sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::orb1::Keypoint;
+    use crate::testing::Rng;
+
+    fn signature(descriptors: Vec<Descriptor>) -> Signature {
+        let keypoints = vec![Keypoint { x: 0, y: 0, level: 0 }; descriptors.len()];
+        Signature { width: 800, height: 800, keypoints, descriptors }
+    }
+
+    #[test]
+    fn a_noisy_copy_votes_its_signature_first() {
+        let mut rng = Rng(8);
+        let listed: Vec<Signature> =
+            (0..300).map(|_| signature((0..200).map(|_| rng.hash::<4>()).collect())).collect();
+        let index = Candidates::new(&listed);
+        // Half of signature 123's descriptors, each with 12 random bits flipped.
+        let noisy = listed[123].descriptors[..100]
+            .iter()
+            .map(|d| {
+                let mut d = *d;
+                for _ in 0..12 {
+                    let bit = rng.below(256) as usize;
+                    d[bit / 64] ^= 1 << (bit % 64);
+                }
+                d
+            })
+            .collect();
+        let query = signature(noisy);
+        let best = index.best(&query, 3);
+        assert_eq!(best[0], 123, "{best:?}");
+        assert_eq!(index.best(&query, 3), best);
+        assert!(index.best(&signature(Vec::new()), 3).is_empty());
+        assert_eq!(index.memory(), TABLES * 4 * ((1 << KEY_BITS) + 1 + 300 * 200));
+    }
+}
