@@ -61,6 +61,18 @@ fn a_crop_of_a_listed_photo_is_flagged_by_its_keypoints() {
     assert_eq!(few.len(), 1, "{few:?}");
     assert!(few[0]["path"].as_str().unwrap().ends_with("flat.png"));
     assert_eq!(few[0]["keypoints"], 0);
+
+    // The text form says what the match rests on.
+    let text = run(&[
+        "scan",
+        scanned.to_str().unwrap(),
+        "--list",
+        list.to_str().unwrap(),
+        "--format",
+        "text",
+    ]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("orb1 inliers="), "{text}");
 }
 
 #[test]

@@ -119,7 +119,12 @@ impl Report {
 
 /// One match, as the text line says it.
 fn describe(m: &MatchEntry) -> String {
-    let mut out = format!("{} d={}", m.algorithm, m.distance);
+    let mut out = match &m.keypoints {
+        Some(k) => {
+            format!("{} inliers={}/{} scale={}", m.algorithm, k.inliers, k.good_matches, k.scale)
+        }
+        None => format!("{} d={}", m.algorithm, m.distance),
+    };
     if let Some(orientation) = m.orientation.filter(|o| *o != "orig") {
         out.push_str(&format!(" ({orientation})"));
     }
