@@ -173,9 +173,10 @@ fn to_frame(at: i32, ratio: f64, frame: u32) -> u16 {
 /// millions.
 fn grey(rgb: &RgbImage) -> GrayImage {
     let (w, h) = rgb.dimensions();
-    let n = (w.max(h) / FRAME).max(1);
-    let (gw, gh) = ((w / n).max(1), (h / n).max(1));
-    let (n, width) = (n.min(w).min(h) as usize, w as usize);
+    // Never wider than the short side: a 10,000 × 2 strip keeps all its pixels.
+    let n = (w.max(h) / FRAME).clamp(1, w.min(h).max(1));
+    let (gw, gh) = (w / n, h / n);
+    let (n, width) = (n as usize, w as usize);
     let mut sums = vec![0u32; (gw * gh) as usize];
     for (y, row) in rgb.as_raw().chunks_exact(3 * width).enumerate().take(gh as usize * n) {
         let out = &mut sums[y / n * gw as usize..][..gw as usize];

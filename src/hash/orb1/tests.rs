@@ -92,6 +92,11 @@ fn flat_and_tiny_images_have_too_few_keypoints() {
     let tiny = Features::from_image(&RgbImage::from_pixel(1, 1, image::Rgb([0, 0, 0])));
     assert_eq!((tiny.signature.width, tiny.signature.height, tiny.signature.len()), (800, 800, 0));
     assert!(!compare(&features.signature, &tiny.signature).is_match());
+    // A long thin strip is averaged only as far as its short side allows.
+    let strip =
+        Features::from_image(&RgbImage::from_fn(9000, 3, |x, _| image::Rgb([(x % 251) as u8; 3])));
+    assert_eq!((strip.signature.width, strip.signature.height), (800, 1));
+    assert_eq!(grey(&RgbImage::new(9000, 3)).dimensions(), (3000, 1));
 }
 
 #[test]
