@@ -436,6 +436,10 @@ mod tests {
         assert!(degenerate(&entry(Algorithm::Phash, "aca29c1c33dc23d7")).is_none());
         // Digests are never degenerate: an empty file's MD5 is a real, matchable digest.
         assert!(degenerate(&entry(Algorithm::Md5, "d41d8cd98f00b204e9800998ecf8427e")).is_none());
+        // An orb1 signature with too few keypoints can never match.
+        let flat = Signature { width: 800, height: 600, keypoints: vec![], descriptors: vec![] };
+        let orb1 = ListEntry::new(Algorithm::Orb1, HashValue::from_bytes(flat.to_bytes()), 1);
+        assert!(degenerate(&orb1).unwrap().contains("0 keypoints"));
     }
 
     #[test]
