@@ -10,6 +10,7 @@
 use std::fmt;
 
 use super::MatchOptions;
+use crate::hash::orb1::verify as orb1;
 use crate::hash::pdq::Dihedral;
 use crate::hash::vpdq::{self, VideoComparison, VpdqFrame};
 use crate::hash::{Algorithm, FileHashes};
@@ -54,6 +55,13 @@ pub enum Measure {
     },
     /// Two videos (vPDQ), A as the scanned one and B as the listed one.
     Video(VideoComparison),
+    /// Keypoint signatures (orb1), A (or its mirror image, whichever fits better) against B.
+    Keypoints {
+        /// What the geometric check found.
+        comparison: orb1::Comparison,
+        /// Whether A's mirror image fitted better.
+        mirrored: bool,
+    },
 }
 
 impl fmt::Display for Comparison {
@@ -90,6 +98,17 @@ impl fmt::Display for Comparison {
                     c.query_matched, c.query_total, c.compared_matched, c.compared_total
                 )
             }
+            Measure::Keypoints { comparison: c, mirrored } => {
+                let measured = format!("{} inliers of {} good", c.inliers, c.good);
+                write!(f, "{measured:<28}{verdict}")?;
+                if let Some(t) = &c.transform {
+                    write!(f, "  scale {:.2}, rotation {:.1}°", t.scale, t.rotation)?;
+                }
+                if *mirrored {
+                    write!(f, ", A mirrored")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -109,6 +128,16 @@ pub fn compare(a: &FileHashes, b: &FileHashes, options: &MatchOptions) -> Vec<Co
                     threshold,
                     options.video.min_quality,
                 ))),
+                _ => None,
+            },
+            Algorithm::Orb1 => match (&a.orb1, &b.orb1) {
+                (Some(a), Some(b)) => {
+                    let plain = orb1::compare(&a.signature, &b.signature);
+                    let mirror = orb1::compare(&a.mirrored, &b.signature);
+                    let mirrored = mirror.inliers > plain.inliers;
+                    let comparison = if mirrored { mirror } else { plain };
+                    Some(Measure::Keypoints { comparison, mirrored })
+                }
                 _ => None,
             },
             _ => match (a.values.get(&algorithm), b.values.get(&algorithm)) {
@@ -134,6 +163,7 @@ pub fn compare(a: &FileHashes, b: &FileHashes, options: &MatchOptions) -> Vec<Co
                 let video = &options.video;
                 vpdq::is_match(c, video.query_pct, video.listed_pct, video.min_frames)
             }
+            Measure::Keypoints { comparison, .. } => comparison.is_match(),
         };
         out.push(Comparison { algorithm, measure, matched });
     }

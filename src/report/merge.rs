@@ -18,7 +18,8 @@ use crate::hash::Algorithm;
 use crate::walk::Shard;
 
 /// The per-file arrays, each kept in walk order.
-const FILE_ARRAYS: [&str; 5] = ["flagged", "errors", "skipped", "low_quality", "allowlisted"];
+const FILE_ARRAYS: [&str; 6] =
+    ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
 
 /// Merges the reports of every shard of one scan, given with names for the error messages.
 /// The result has no `settings.shard`: it covers every file.
@@ -107,7 +108,8 @@ pub fn merge(reports: &[(String, Value)]) -> Result<Value, String> {
         .as_array()
         .map(|paths| paths.iter().filter_map(Value::as_str).map(PathBuf::from).collect())
         .unwrap_or_default();
-    for key in FILE_ARRAYS {
+    // An array a report leaves out when empty stays out when it is empty in every shard.
+    for key in FILE_ARRAYS.into_iter().filter(|k| objects.iter().any(|o| o.contains_key(*k))) {
         let mut files: Vec<Value> = objects
             .iter()
             .flat_map(|o| o.get(key).and_then(Value::as_array).cloned().unwrap_or_default())
@@ -238,7 +240,8 @@ mod tests {
             "settings": {"paths": ["b", "a"], "flood": {"min_files": 2, "share": 0.5}, "shard": format!("{k}/2")},
             "lists": [], "allowlists": [], "complete": true,
             "summary": {"files": files.len(), "clean": 0, "flagged": files.len()},
-            "flagged": flagged, "errors": [], "skipped": [], "low_quality": [], "allowlisted": [],
+            "flagged": flagged, "errors": [], "skipped": [], "low_quality": [], "few_keypoints": [],
+            "allowlisted": [],
             "suspicious": [],
         });
         (format!("shard{k}.json"), report)
