@@ -275,18 +275,11 @@ pub struct MatchArgs {
 }
 
 impl MatchArgs {
-    /// The match options, with the flood guard's bounds (which only a scan has).
-    fn options(
-        &self,
-        decode: &DecodeArgs,
-        flood_min_files: usize,
-        flood_percent: f64,
-    ) -> Result<MatchOptions> {
-        for (flag, value) in [
-            ("--flood-percent", flood_percent),
-            ("--vpdq-query-pct", self.vpdq_query_pct),
-            ("--vpdq-listed-pct", self.vpdq_listed_pct),
-        ] {
+    /// The match options; the flood guard keeps its defaults (only a scan sets its bounds).
+    fn options(&self, decode: &DecodeArgs) -> Result<MatchOptions> {
+        for (flag, value) in
+            [("--vpdq-query-pct", self.vpdq_query_pct), ("--vpdq-listed-pct", self.vpdq_listed_pct)]
+        {
             if !(0.0..=100.0).contains(&value) {
                 bail!("{flag} must be between 0 and 100");
             }
@@ -295,8 +288,6 @@ impl MatchArgs {
             thresholds: self.thresholds.iter().copied().collect::<BTreeMap<_, _>>(),
             rotations: !self.no_rotations,
             pdq_min_quality: self.pdq_min_quality,
-            flood_min_files,
-            flood_share: flood_percent / 100.0,
             video: VideoMatchOptions {
                 query_pct: self.vpdq_query_pct,
                 listed_pct: self.vpdq_listed_pct,
@@ -304,6 +295,7 @@ impl MatchArgs {
                 min_quality: self.vpdq_min_quality,
                 seconds_per_hash: decode.vpdq_interval,
             },
+            ..MatchOptions::default()
         })
     }
 }
@@ -482,8 +474,14 @@ impl ScanConfig {
             warn_refused(&list);
             allow.push(list);
         }
-        let options =
-            args.matching.options(&args.decode, args.flood_min_files, args.flood_percent)?;
+        if !(0.0..=100.0).contains(&args.flood_percent) {
+            bail!("--flood-percent must be between 0 and 100");
+        }
+        let options = MatchOptions {
+            flood_min_files: args.flood_min_files,
+            flood_share: args.flood_percent / 100.0,
+            ..args.matching.options(&args.decode)?
+        };
         let matcher = Matcher::with_allowlist(lists, allow, options);
         let scan = ScanOptions {
             max_files: args.max_files,
@@ -549,7 +547,7 @@ pub struct CompareConfig {
 impl CompareConfig {
     pub fn from_args(args: CompareArgs) -> Result<CompareConfig> {
         Ok(CompareConfig {
-            options: args.matching.options(&args.decode, 0, 0.0)?,
+            options: args.matching.options(&args.decode)?,
             hashing: args.decode.options()?,
             files: [args.a, args.b],
         })

@@ -27,18 +27,6 @@ use cli::{
     ReportArgs, ReportCommand, ReportFormat, ScanConfig,
 };
 
-/// Caps glibc's malloc at two arenas. Each picture is decoded on a thread of its own (so that
-/// a stuck decoder can be abandoned), and glibc gives new threads new arenas, up to eight per
-/// core, each keeping the freed buffers of the multi-megapixel pictures it once held: a
-/// corpus scan then peaked near 400 MB, against 260 MB with two arenas, at the same speed.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator tunable; called before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
 /// The documented exit statuses (see `--help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ExitStatus {
@@ -66,7 +54,6 @@ impl ExitStatus {
 }
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
     let args = Args::parse();
     let result = match args.command {
         Command::Scan(a) => ScanConfig::from_args(a).and_then(run_scan),
@@ -127,7 +114,11 @@ impl scan::Observer for Observer<'_> {
         }
     }
 
-    fn file(&mut self, file: &scan::FileReport) {
+    fn file(&mut self, file: &mut scan::FileReport) {
+        // Redacted once, here: every form of the report then only ever sees the hash.
+        if let Some(key) = self.redact {
+            file.path = key.redact(&file.path);
+        }
         if let Some(progress) = &self.progress {
             self.flagged += usize::from(file.outcome.status() == scan::Status::Flagged);
             if let scan::Outcome::Scanned { size, .. } = &file.outcome {
@@ -138,14 +129,6 @@ impl scan::Observer for Observer<'_> {
             progress.inc(1);
         }
         let Some(out) = self.lines.as_mut().filter(|_| self.error.is_none()) else { return };
-        let redacted;
-        let file = match self.redact {
-            Some(key) => {
-                redacted = key.file(file);
-                &redacted
-            }
-            None => file,
-        };
         let bytes = match self.format {
             ReportFormat::Json => return,
             ReportFormat::Jsonl => format!("{}\n", Files::line(self.matcher, file)).into_bytes(),
@@ -197,7 +180,7 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         error: None,
         redact: config.redact.as_ref(),
     };
-    let mut scan =
+    let scan =
         scan::scan_streaming(&config.paths, &config.matcher, &config.scan, stop, &mut observer);
     if let Some(progress) = &observer.progress {
         progress.finish_and_clear();
@@ -206,12 +189,10 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         return Err(anyhow::Error::new(e).context(destination()));
     }
     let mut lines = observer.lines;
-    let mut paths = config.paths.clone();
-    if let Some(key) = &config.redact {
-        for path in paths.iter_mut().chain(scan.files.iter_mut().map(|f| &mut f.path)) {
-            *path = key.redact(path);
-        }
-    }
+    let paths: Vec<_> = match &config.redact {
+        Some(key) => config.paths.iter().map(|p| key.redact(p)).collect(),
+        None => config.paths.clone(),
+    };
     let report = Report::build(
         &ReportContext {
             paths: &paths,

@@ -317,7 +317,6 @@ fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &m
 }
 
 /// What became of one file.
-#[derive(Clone)]
 pub struct FileReport {
     /// The path, as built from the root the user gave.
     pub path: PathBuf,
@@ -326,7 +325,6 @@ pub struct FileReport {
 }
 
 /// The fate of one file. Every walked path ends as exactly one of these.
-#[derive(Clone)]
 pub enum Outcome {
     /// Read and hashed; matched or not.
     Scanned {
@@ -489,8 +487,9 @@ pub fn scan(roots: &[PathBuf], matcher: &Matcher, options: &ScanOptions) -> Scan
 pub trait Observer {
     /// The walk is done: `paths` paths will be dealt with (or left, if the scan is stopped).
     fn walked(&mut self, _paths: usize) {}
-    /// One file is decided; files come in walk order.
-    fn file(&mut self, _file: &FileReport) {}
+    /// One file is decided; files come in walk order. The observer may rewrite the file's
+    /// path (`--redact-paths`) before the scan keeps it for the report.
+    fn file(&mut self, _file: &mut FileReport) {}
 }
 
 /// [`scan`], telling `observer` how many paths the walk found and then each file's report in
@@ -526,8 +525,8 @@ pub fn scan_streaming(
         |paths| observer.borrow_mut().walked(paths),
         |candidate, outcome| match outcome {
             Some(outcome) => {
-                let file = FileReport { path: candidate.path, outcome };
-                observer.borrow_mut().file(&file);
+                let mut file = FileReport { path: candidate.path, outcome };
+                observer.borrow_mut().file(&mut file);
                 files.push(file);
             }
             None => not_scanned += 1,

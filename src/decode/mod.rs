@@ -86,24 +86,60 @@ pub fn decode_rgb(
     catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| Err(panic_reason(&*panic)))
 }
 
-/// Runs `work` on a thread of its own and waits at most `timeout` for it: a decoder caught in
-/// a loop by a hostile file then costs that thread (left to finish or spin on its own) rather
-/// than the scan. `None` when the time ran out; a panic in `work` is returned as its reason.
+/// A job for a [`within`] helper thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    /// The helper thread that runs this thread's [`within`] jobs. Reused from file to file:
+    /// a thread per file would cost a spawn each time and, with glibc, a fresh malloc arena
+    /// that keeps the freed buffers of the big pictures it once held (a corpus scan peaked
+    /// near 400 MB that way).
+    static HELPER: std::cell::RefCell<Option<mpsc::Sender<Job>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `work` on a helper thread and waits at most `timeout` for it: a decoder caught in a
+/// loop by a hostile file then costs that helper (left to finish or spin on its own, and
+/// replaced by a new one for the next file) rather than the scan. `None` when the time ran
+/// out; a panic in `work` is returned as its reason.
 pub fn within<T: Send + 'static>(
     timeout: Duration,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<Result<T, String>> {
     let (sender, receiver) = mpsc::channel();
-    let spawned =
-        std::thread::Builder::new().name("mediascreen-decode".to_string()).spawn(move || {
-            let result = catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_reason(&*p));
-            // The receiver is gone only if the time ran out: nobody wants the result then.
-            let _ = sender.send(result);
-        });
-    if let Err(e) = spawned {
-        return Some(Err(format!("cannot start a decoding thread: {e}")));
+    let job: Job = Box::new(move || {
+        let result = catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_reason(&*p));
+        // The receiver is gone only if the time ran out: nobody wants the result then.
+        let _ = sender.send(result);
+    });
+    let sent = HELPER.with_borrow_mut(|helper| {
+        let jobs = match helper {
+            Some(jobs) => jobs,
+            None => helper.insert(spawn_helper()?),
+        };
+        jobs.send(job).map_err(|e| format!("the decoding thread is gone: {e}"))
+    });
+    if let Err(reason) = sent {
+        HELPER.with_borrow_mut(Option::take);
+        return Some(Err(reason));
     }
-    receiver.recv_timeout(timeout).ok()
+    let result = receiver.recv_timeout(timeout).ok();
+    if result.is_none() {
+        // The helper is stuck on this job: abandon it. It ends by itself once the job does,
+        // finding its queue closed.
+        HELPER.with_borrow_mut(Option::take);
+    }
+    result
+}
+
+/// Starts a helper thread that runs jobs until its queue is closed.
+fn spawn_helper() -> Result<mpsc::Sender<Job>, String> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("mediascreen-decode".to_string())
+        .spawn(move || queue.into_iter().for_each(|job| job()))
+        .map_err(|e| format!("cannot start a decoding thread: {e}"))?;
+    Ok(jobs)
 }
 
 /// Why a file's decoding was abandoned at `--file-timeout`.
@@ -223,6 +259,17 @@ mod tests {
         let panicked = within(Duration::from_secs(5), || -> u8 { panic!("hostile input") });
         assert!(panicked.unwrap().unwrap_err().contains("hostile input"));
         assert!(timed_out(Duration::from_secs(3)).contains("--file-timeout"));
+    }
+
+    #[test]
+    fn one_helper_thread_serves_file_after_file_until_it_is_stuck() {
+        let helper = || within(Duration::from_secs(5), || std::thread::current().id()).unwrap();
+        let first = helper().unwrap();
+        assert_ne!(first, std::thread::current().id());
+        assert_eq!(helper().unwrap(), first, "reused, not one thread per file");
+        assert!(within(Duration::from_millis(20), || std::thread::sleep(Duration::from_secs(1)))
+            .is_none());
+        assert_ne!(helper().unwrap(), first, "a stuck helper is replaced");
     }
 
     #[test]

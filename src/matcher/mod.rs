@@ -87,6 +87,13 @@ impl Default for VideoMatchOptions {
 }
 
 impl MatchOptions {
+    /// The flood guard's rule: a listed hash matched by `files` of the `screened` files
+    /// floods when it matched more than [`MatchOptions::flood_min_files`] files and more
+    /// than [`MatchOptions::flood_share`] of them.
+    pub fn floods(&self, files: usize, screened: usize) -> bool {
+        files > self.flood_min_files && files as f64 > self.flood_share * screened as f64
+    }
+
     /// The threshold in force for `algorithm` (0 for digests).
     pub fn threshold(&self, algorithm: Algorithm) -> u32 {
         if algorithm.is_digest() {
@@ -363,10 +370,7 @@ impl Matcher {
         }
         let floods: Vec<Flood> = counts
             .into_iter()
-            .filter(|(_, (files, _))| {
-                *files > self.options.flood_min_files
-                    && *files as f64 > self.options.flood_share * scanned as f64
-            })
+            .filter(|(_, (files, _))| self.options.floods(*files, scanned))
             .map(|((algorithm, hash), (files, sources))| Flood { algorithm, hash, sources, files })
             .collect();
         for result in &mut results {

@@ -13,13 +13,10 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
-use super::SCHEMA_VERSION;
+use super::{FILE_ARRAYS, SCHEMA_VERSION};
 use crate::hash::Algorithm;
+use crate::matcher::MatchOptions;
 use crate::walk::Shard;
-
-/// The per-file arrays, each kept in walk order.
-const FILE_ARRAYS: [&str; 6] =
-    ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
 
 /// Merges the reports of every shard of one scan, given with names for the error messages.
 /// The result has no `settings.shard`: it covers every file.
@@ -170,9 +167,9 @@ fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// The flood guard of [`crate::matcher::Matcher::flood_guard`], over a report's matches: a
-/// listed hash matched by more than `settings.flood.min_files` files and more than
-/// `settings.flood.share` of the `screened` files is listed in `suspicious`, and its matches
+/// The flood guard of [`crate::matcher::Matcher::flood_guard`] (its rule,
+/// [`MatchOptions::floods`], with the bounds of `settings.flood`), over a report's matches:
+/// a listed hash that floods the `screened` files is listed in `suspicious`, and its matches
 /// are marked.
 fn flood_guard(report: &mut Map<String, Value>, screened: u64) -> Result<(), String> {
     let flood = &report["settings"]["flood"];
@@ -182,28 +179,26 @@ fn flood_guard(report: &mut Map<String, Value>, screened: u64) -> Result<(), Str
     ) else {
         return Err("settings.flood is missing".to_string());
     };
+    let guard = MatchOptions {
+        flood_min_files: min_files as usize,
+        flood_share: share,
+        ..MatchOptions::default()
+    };
     let key = |m: &Value| -> Option<(Algorithm, String)> {
         let algorithm = m.get("algorithm")?.as_str()?.parse().ok()?;
         Some((algorithm, m.get("hash")?.as_str()?.to_string()))
     };
     let mut counts: BTreeMap<(Algorithm, String), (u64, Value)> = BTreeMap::new();
-    let matches = |report: &Map<String, Value>| -> Vec<Value> {
-        report["flagged"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|f| f["matches"].as_array().cloned().unwrap_or_default())
-            .collect()
-    };
-    for m in matches(report) {
-        let key = key(&m).ok_or("a match without algorithm or hash")?;
+    let flagged = report["flagged"].as_array().into_iter().flatten();
+    for m in flagged.flat_map(|f| f["matches"].as_array().into_iter().flatten()) {
+        let key = key(m).ok_or("a match without algorithm or hash")?;
         let slot = counts.entry(key).or_insert((0, Value::Null));
         slot.0 += 1;
-        slot.1 = m["sources"].clone();
+        slot.1.clone_from(&m["sources"]);
     }
     let floods: BTreeMap<(Algorithm, String), (u64, Value)> = counts
         .into_iter()
-        .filter(|(_, (files, _))| *files > min_files && *files as f64 > share * screened as f64)
+        .filter(|(_, (files, _))| guard.floods(*files as usize, screened as usize))
         .collect();
     for file in report["flagged"].as_array_mut().into_iter().flatten() {
         for m in file["matches"].as_array_mut().into_iter().flatten() {

@@ -28,6 +28,11 @@ use crate::index::EntryRef;
 use crate::matcher::{Match, Matcher};
 use crate::scan::{FileReport, Outcome, Scan, ScanOptions, Status};
 
+/// The report's per-file arrays ([`Files`] but its summary), by their JSON names: what the
+/// jsonl summary line leaves out and what `report merge` puts back in walk order.
+const FILE_ARRAYS: [&str; 6] =
+    ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
+
 /// Version of the report schema. Bumped on any change a consumer could notice.
 pub const SCHEMA_VERSION: u32 = 3;
 
@@ -476,7 +481,7 @@ impl Report {
     pub fn summary_line(&self) -> String {
         let mut value = serde_json::to_value(self).expect("a report serialises");
         let object = value.as_object_mut().expect("a report is an object");
-        for key in ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"] {
+        for key in FILE_ARRAYS {
             object.shift_remove(key);
         }
         let mut line = serde_json::Map::new();

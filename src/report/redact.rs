@@ -12,8 +12,6 @@ use std::path::{Path, PathBuf};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::scan::FileReport;
-
 /// The name of the redaction, as the report's `settings.path_redaction` gives it.
 pub const ALGORITHM: &str = "hmac-sha256";
 
@@ -36,11 +34,6 @@ impl PathKey {
         mac.update(path.as_os_str().as_encoded_bytes());
         let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
         PathBuf::from(format!("{ALGORITHM}:{hex}"))
-    }
-
-    /// `file` with its path redacted.
-    pub fn file(&self, file: &FileReport) -> FileReport {
-        FileReport { path: self.redact(&file.path), outcome: file.outcome.clone() }
     }
 }
 
