@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -383,15 +383,18 @@ impl Outcome {
 
 /// Walks `roots`, applies the scan's budget ([`ScanOptions::max_files`],
 /// [`ScanOptions::max_scan_size`]), tells `walked` how many candidates there are, and runs
-/// `work` on every candidate on `threads` threads (0 = one per CPU). Each result goes to `emit` in walk order as soon as it and every result
-/// before it are done, so output can stream and still not depend on the thread count. Once
-/// `stop` is set, candidates not yet started are not worked on: `emit` gets `None` for them.
+/// `work` on every candidate on `threads` threads (0 = one per CPU), largest files first
+/// ([`largest_first`]). `finished` is called as each one is done, in whatever order; each
+/// result goes to `emit` in walk order as soon as it and every result before it are done, so
+/// output can stream and still not depend on the thread count. Once `stop` is set,
+/// candidates not yet started are not worked on: `emit` gets `None` for them.
 pub fn for_each_candidate<T, F>(
     roots: &[PathBuf],
     options: &ScanOptions,
     stop: &AtomicBool,
     work: F,
     walked: impl FnOnce(usize),
+    mut finished: impl FnMut(),
     mut emit: impl FnMut(Candidate, Option<T>),
 ) where
     T: Send,
@@ -404,21 +407,26 @@ pub fn for_each_candidate<T, F>(
         .num_threads(options.threads)
         .build()
         .expect("building a thread pool only fails if threads cannot be spawned");
+    let order = pool.install(|| largest_first(&candidates));
     let (sender, receiver) = mpsc::channel();
     std::thread::scope(|scope| {
         let candidates = &candidates;
-        scope.spawn(|| {
-            pool.install(|| {
-                candidates.par_iter().enumerate().for_each_with(sender, |sender, (i, c)| {
-                    let result = (!stop.load(Ordering::Relaxed)).then(|| work(c));
+        scope.spawn(move || {
+            // Every thread takes the next file in `order` as soon as it is free.
+            let next = AtomicUsize::new(0);
+            pool.broadcast(|_| {
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let result = (!stop.load(Ordering::Relaxed)).then(|| work(&candidates[i]));
                     // The receiver lives until every sender is gone.
                     let _ = sender.send((i, result));
-                })
-            })
+                }
+            });
+            drop(sender);
         });
         let mut pending = BTreeMap::new();
         let mut next = 0;
         for (i, result) in receiver {
+            finished();
             pending.insert(i, result);
             while let Some(result) = pending.remove(&next) {
                 emit(candidates[next].clone(), result);
@@ -426,6 +434,24 @@ pub fn for_each_candidate<T, F>(
             }
         }
     });
+}
+
+/// The order in which candidates are worked on: largest files first, then in walk order. A
+/// scan lasts until its last file is done, and a big picture started near the end keeps one
+/// core decoding while the others wait (1.5 s of a 20 s corpus run); started first, it
+/// overlaps with the many small files. A file that cannot be inspected sorts last and fails
+/// properly when it is read.
+fn largest_first(candidates: &[Candidate]) -> Vec<usize> {
+    let sizes: Vec<u64> = candidates
+        .par_iter()
+        .map(|c| match c.kind {
+            CandidateKind::File => std::fs::metadata(&c.path).map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(sizes[i]), i));
+    order
 }
 
 /// Marks the files past `--max-files`, or past `--max-scan-size` bytes in walk order, as
@@ -490,6 +516,10 @@ pub trait Observer {
     /// One file is decided; files come in walk order. The observer may rewrite the file's
     /// path (`--redact-paths`) before the scan keeps it for the report.
     fn file(&mut self, _file: &mut FileReport) {}
+    /// One more path is dealt with, in whatever order the threads finish them (largest files
+    /// go first): what progress counts, as [`Observer::file`] lags behind until every file
+    /// before it in walk order is done.
+    fn finished(&mut self) {}
 }
 
 /// [`scan`], telling `observer` how many paths the walk found and then each file's report in
@@ -523,6 +553,7 @@ pub fn scan_streaming(
             })
         },
         |paths| observer.borrow_mut().walked(paths),
+        || observer.borrow_mut().finished(),
         |candidate, outcome| match outcome {
             Some(outcome) => {
                 let mut file = FileReport { path: candidate.path, outcome };
@@ -570,5 +601,29 @@ fn scan_one(
                 perceptual_error: file.perceptual_error,
             },
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_files_are_worked_on_first_and_ties_keep_walk_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, size: usize| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, vec![0u8; size]).unwrap();
+            Candidate { path, kind: CandidateKind::File }
+        };
+        let candidates = [
+            file("a", 10),
+            Candidate { path: dir.path().join("gone"), kind: CandidateKind::File },
+            file("b", 300),
+            Candidate { path: dir.path().join("c"), kind: CandidateKind::Skip("link".into()) },
+            file("d", 10),
+            file("e", 2000),
+        ];
+        assert_eq!(largest_first(&candidates), [5, 2, 0, 4, 1, 3]);
     }
 }

@@ -217,14 +217,14 @@ pub fn jpeg_truncation(bytes: &[u8]) -> Option<String> {
             // Entropy-coded data runs to the next marker that is not a stuffed byte (FF 00)
             // or a restart marker (FF D0-D7).
             loop {
-                match (bytes.get(at), bytes.get(at + 1)) {
-                    (Some(&0xFF), Some(&next))
-                        if next != 0x00 && !(0xD0..=0xD7).contains(&next) =>
-                    {
-                        break;
-                    }
-                    (Some(_), Some(_)) => at += 1,
-                    _ => return Some(TRUNCATED.to_string()),
+                let Some(ff) = bytes.get(at..).and_then(|rest| memchr::memchr(0xFF, rest)) else {
+                    return Some(TRUNCATED.to_string());
+                };
+                at += ff;
+                match bytes.get(at + 1) {
+                    Some(&next) if next != 0x00 && !(0xD0..=0xD7).contains(&next) => break,
+                    Some(_) => at += 1,
+                    None => return Some(TRUNCATED.to_string()),
                 }
             }
         }
