@@ -36,14 +36,18 @@ impl Digester {
 
     /// Feeds the next piece of the bytes.
     pub fn update(&mut self, bytes: &[u8]) {
-        if let Some(d) = &mut self.md5 {
-            d.update(bytes);
-        }
-        if let Some(d) = &mut self.sha1 {
-            d.update(bytes);
-        }
-        if let Some(d) = &mut self.sha256 {
-            d.update(bytes);
+        // Piece by piece, every digest in turn, so that each piece is read from the CPU's
+        // cache after the first digest rather than from memory three times.
+        for piece in bytes.chunks(32 * 1024) {
+            if let Some(d) = &mut self.md5 {
+                d.update(piece);
+            }
+            if let Some(d) = &mut self.sha1 {
+                d.update(piece);
+            }
+            if let Some(d) = &mut self.sha256 {
+                d.update(piece);
+            }
         }
     }
 
