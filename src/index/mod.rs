@@ -9,7 +9,7 @@
 pub mod keypoints;
 mod mih;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rayon::slice::ParallelSliceMut;
 
@@ -42,9 +42,44 @@ pub struct Hit<'a> {
 /// Exact and Hamming lookups over every entry of a set of lists.
 #[derive(Debug, Default)]
 pub struct Index {
-    /// Per digest algorithm, so a lookup borrows the query instead of building a key.
-    exact: BTreeMap<Algorithm, HashMap<HashValue, Vec<EntryRef>>>,
+    exact: BTreeMap<Algorithm, Digests>,
     perceptual: BTreeMap<Algorithm, Table>,
+}
+
+/// One digest algorithm's listed digests, sorted, each beside an entry that carries it: two
+/// allocations however long the list, where a hash map held two small ones per entry (a
+/// million-entry MD5 list took seconds to build and to free, and 100 MB), and a binary search
+/// per lookup.
+#[derive(Debug)]
+struct Digests {
+    /// Zero-padded to the widest digest; within one algorithm every digest has one length.
+    keys: Vec<[u8; DIGEST_KEY]>,
+    entries: Vec<EntryRef>,
+}
+
+/// Bytes of [`Digests`] keys: SHA-256's, the longest digest.
+const DIGEST_KEY: usize = 32;
+
+impl Digests {
+    fn build(mut pairs: Vec<([u8; DIGEST_KEY], EntryRef)>) -> Digests {
+        // Entries sort by list, then line: equal digests keep list order.
+        pairs.par_sort_unstable();
+        let (keys, entries) = pairs.into_iter().unzip();
+        Digests { keys, entries }
+    }
+
+    fn get(&self, digest: &[u8]) -> &[EntryRef] {
+        let key = digest_key(digest);
+        let start = self.keys.partition_point(|k| *k < key);
+        let end = start + self.keys[start..].partition_point(|k| *k == key);
+        &self.entries[start..end]
+    }
+}
+
+fn digest_key(digest: &[u8]) -> [u8; DIGEST_KEY] {
+    let mut key = [0u8; DIGEST_KEY];
+    key[..digest.len()].copy_from_slice(digest);
+    key
 }
 
 /// One perceptual algorithm's distinct hashes and, per hash, the entries carrying it.
@@ -147,7 +182,7 @@ impl Index {
     /// [`crate::hash::vpdq::VideoIndex`] that must be built before this takes the hashes; so
     /// are orb1 entries, compared by their keypoints (see [`crate::matcher`]).
     pub fn build(lists: &mut [HashList]) -> Index {
-        let mut exact: BTreeMap<Algorithm, HashMap<HashValue, Vec<EntryRef>>> = BTreeMap::new();
+        let mut exact: BTreeMap<Algorithm, Vec<([u8; DIGEST_KEY], EntryRef)>> = BTreeMap::new();
         let mut wide: BTreeMap<Algorithm, Vec<([u64; 4], EntryRef)>> = BTreeMap::new();
         let mut narrow: BTreeMap<Algorithm, Vec<([u64; 1], EntryRef)>> = BTreeMap::new();
         for (l, list) in lists.iter_mut().enumerate() {
@@ -159,8 +194,7 @@ impl Index {
                 if matches!(algorithm, Algorithm::Vpdq | Algorithm::Orb1) {
                     continue;
                 } else if algorithm.is_digest() {
-                    let table = exact.entry(algorithm).or_default();
-                    table.entry(HashValue::from_bytes(bytes)).or_default().push(at);
+                    exact.entry(algorithm).or_default().push((digest_key(bytes), at));
                 } else if algorithm.byte_len() == 32 {
                     wide.entry(algorithm).or_default().push((words(bytes), at));
                 } else {
@@ -175,12 +209,17 @@ impl Index {
         for (algorithm, pairs) in narrow {
             perceptual.insert(algorithm, Table::build(pairs, Hashes::Narrow));
         }
+        let exact = exact.into_iter().map(|(a, pairs)| (a, Digests::build(pairs))).collect();
         Index { exact, perceptual }
     }
 
     /// The entries whose hash equals `hash` exactly, in list order.
     pub fn exact(&self, algorithm: Algorithm, hash: &HashValue) -> &[EntryRef] {
-        self.exact.get(&algorithm).and_then(|table| table.get(hash)).map_or(&[], Vec::as_slice)
+        match self.exact.get(&algorithm) {
+            // A query of another length (a caller's mistake) matches nothing.
+            Some(digests) if hash.as_bytes().len() <= DIGEST_KEY => digests.get(hash.as_bytes()),
+            _ => &[],
+        }
     }
 
     /// The distinct listed hashes within `threshold` bits (inclusive) of `hash`, in the
