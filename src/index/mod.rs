@@ -1,10 +1,11 @@
 //! Lookup structures over loaded hash lists.
 //!
 //! Owns finding the listed hashes that equal a digest or lie within a Hamming distance of a
-//! perceptual hash. Each distinct hash is stored once, however many lists (or lines) carry
-//! it, together with every entry that carries it, so a match reports all their ids. Results
-//! come back in a fixed order (by distance is the matcher's job; here, by hash). Must not
-//! know about threshold policy, orientations or quality: that is [`crate::matcher`]'s job.
+//! perceptual hash. Each distinct perceptual hash is stored once, however many lists (or lines)
+//! carry it, together with every entry that carries it; digests are kept one per entry, sorted,
+//! so the entries of one digest lie side by side. Either way a match reports all their ids.
+//! Results come back in a fixed order (by distance is the matcher's job; here, by hash). Must
+//! not know about threshold policy, orientations or quality: that is [`crate::matcher`]'s job.
 
 pub mod keypoints;
 mod mih;
@@ -216,7 +217,7 @@ impl Index {
     /// The entries whose hash equals `hash` exactly, in list order.
     pub fn exact(&self, algorithm: Algorithm, hash: &HashValue) -> &[EntryRef] {
         match self.exact.get(&algorithm) {
-            // A query of another length (a caller's mistake) matches nothing.
+            // Keys hold at most 32 bytes: a longer query (a caller's mistake) matches nothing.
             Some(digests) if hash.as_bytes().len() <= DIGEST_KEY => digests.get(hash.as_bytes()),
             _ => &[],
         }
