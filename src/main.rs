@@ -114,12 +114,6 @@ impl scan::Observer for Observer<'_> {
         }
     }
 
-    fn finished(&mut self) {
-        if let Some(progress) = &self.progress {
-            progress.inc(1);
-        }
-    }
-
     fn file(&mut self, file: &mut scan::FileReport) {
         // Redacted once, here: every form of the report then only ever sees the hash.
         if let Some(key) = self.redact {
@@ -132,6 +126,7 @@ impl scan::Observer for Observer<'_> {
             }
             let megabytes = self.bytes as f64 / 1e6;
             progress.set_message(format!("{megabytes:.1} MB, {} flagged", self.flagged));
+            progress.inc(1);
         }
         let Some(out) = self.lines.as_mut().filter(|_| self.error.is_none()) else { return };
         let bytes = match self.format {
@@ -311,7 +306,6 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
         stop,
         hash,
         walked,
-        || {},
         |candidate, outcome| {
             let id = candidate.path.to_string_lossy();
             let file = match outcome {

@@ -382,8 +382,7 @@ impl Outcome {
 
 /// Walks `roots`, applies the scan's budget ([`ScanOptions::max_files`],
 /// [`ScanOptions::max_scan_size`]), tells `walked` how many candidates there are, and runs
-/// `work` on every candidate on `threads` threads (0 = one per CPU), in [`work_order`].
-/// `finished` is called as each one is done, in whatever order; each
+/// `work` on every candidate on `threads` threads (0 = one per CPU), in [`work_order`]. Each
 /// result goes to `emit` in walk order as soon as it and every result before it are done, so
 /// output can stream and still not depend on the thread count. Once `stop` is set,
 /// candidates not yet started are not worked on: `emit` gets `None` for them.
@@ -393,7 +392,6 @@ pub fn for_each_candidate<T, F>(
     stop: &AtomicBool,
     work: F,
     walked: impl FnOnce(usize),
-    mut finished: impl FnMut(),
     mut emit: impl FnMut(Candidate, Option<T>),
 ) where
     T: Send,
@@ -425,7 +423,6 @@ pub fn for_each_candidate<T, F>(
         let mut pending = BTreeMap::new();
         let mut next = 0;
         for (i, result) in receiver {
-            finished();
             pending.insert(i, result);
             while let Some(result) = pending.remove(&next) {
                 emit(candidates[next].clone(), result);
@@ -519,10 +516,6 @@ pub trait Observer {
     /// One file is decided; files come in walk order. The observer may rewrite the file's
     /// path (`--redact-paths`) before the scan keeps it for the report.
     fn file(&mut self, _file: &mut FileReport) {}
-    /// One more path is dealt with, in whatever order the threads finish them (largest files
-    /// go first): what progress counts, as [`Observer::file`] lags behind until every file
-    /// before it in walk order is done.
-    fn finished(&mut self) {}
 }
 
 /// [`scan`], telling `observer` how many paths the walk found and then each file's report in
@@ -556,7 +549,6 @@ pub fn scan_streaming(
             })
         },
         |paths| observer.borrow_mut().walked(paths),
-        || observer.borrow_mut().finished(),
         |candidate, outcome| match outcome {
             Some(outcome) => {
                 let mut file = FileReport { path: candidate.path, outcome };
