@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
 use mediascreen::decode::video::VideoLimits;
-use mediascreen::decode::DecodeLimits;
+use mediascreen::decode::{DecodeLimits, Decoders};
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
 use mediascreen::matcher::{MatchOptions, Matcher, VideoMatchOptions};
@@ -162,6 +162,11 @@ pub struct DecodeArgs {
     /// reported as errors: a decompression bomb is refused from its header.
     #[arg(long, value_name = "N", default_value_t = 200_000_000)]
     pub max_pixels: u64,
+    /// Decode JPEG and WebP with the built-in Rust decoders even where the system has
+    /// libjpeg-turbo and libwebp, which are otherwise used, being faster. The built-in
+    /// decoders are memory-safe on hostile files and give the same pixels on every machine.
+    #[arg(long)]
+    pub builtin_decoders: bool,
 }
 
 impl DecodeArgs {
@@ -180,6 +185,11 @@ impl DecodeArgs {
             },
             seconds_per_hash: self.vpdq_interval,
             max_file_size: self.max_file_size,
+            decoders: if self.builtin_decoders {
+                Decoders::BuiltinOnly
+            } else {
+                Decoders::PreferSystem
+            },
         })
     }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use image::ImageFormat;
 
 use crate::decode::video::{decode_video, is_animated, Ffmpeg, VideoLimits};
-use crate::decode::{decode_rgb, jpeg_truncation, panic_text, timed_out, within};
+use crate::decode::{decode_rgb, jpeg_truncation, panic_text, timed_out, within, Decoders};
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
@@ -62,13 +62,20 @@ pub struct HashOptions {
     /// Files larger than this are not decoded (nor held in memory): their digests are
     /// streamed and matched, and a picture or video among them is reported as an error.
     pub max_file_size: u64,
+    /// Which decoders read JPEG and still WebP files.
+    pub decoders: Decoders,
 }
 
 impl Default for HashOptions {
     /// One hash per second, as python-threatexchange and HMA hash videos; files up to 1 GiB
     /// decoded (each worker holds the file it decodes in memory).
     fn default() -> Self {
-        HashOptions { video: VideoLimits::default(), seconds_per_hash: 1.0, max_file_size: 1 << 30 }
+        HashOptions {
+            video: VideoLimits::default(),
+            seconds_per_hash: 1.0,
+            max_file_size: 1 << 30,
+            decoders: Decoders::default(),
+        }
     }
 }
 
@@ -157,10 +164,11 @@ pub fn hash_file(
         match sniffed.image_format {
             Some(format) => {
                 let (shared, limits) = (Arc::clone(&bytes), options.video.image);
-                let timeout = options.video.timeout;
-                let decoded = within(timeout, move || decode_rgb(&shared, format, limits))
-                    .unwrap_or_else(|| Err(timed_out(timeout)))
-                    .and_then(|decoded| decoded);
+                let (timeout, decoders) = (options.video.timeout, options.decoders);
+                let decoded =
+                    within(timeout, move || decode_rgb(&shared, format, limits, decoders))
+                        .unwrap_or_else(|| Err(timed_out(timeout)))
+                        .and_then(|decoded| decoded);
                 match decoded {
                     Ok(rgb) => {
                         perceptual_hashes(&rgb, &image_algorithms, &mut hashes);

@@ -151,6 +151,28 @@ fn readme_scan_finds_matches_and_exits_one() {
 }
 
 #[test]
+fn either_set_of_decoders_screens_the_same_files_alike_and_is_named() {
+    let outcome = |report: &Value| {
+        let paths = |key: &str| -> Vec<String> {
+            let files = report[key].as_array().unwrap();
+            files.iter().map(|f| f["path"].as_str().unwrap().to_string()).collect()
+        };
+        (report["summary"].clone(), paths("flagged"), paths("errors"))
+    };
+    let (code, system, _) = scan(&["fixtures/", "--list", DEMO]);
+    let (builtin_code, builtin, _) = scan(&["fixtures/", "--list", DEMO, "--builtin-decoders"]);
+    assert_eq!((code, outcome(&system)), (builtin_code, outcome(&builtin)));
+    let decoders = &builtin["settings"]["decoders"];
+    assert_eq!(decoders["jpeg"], "built-in (zune-jpeg)");
+    assert_eq!(decoders["webp"], "built-in (image-webp)");
+    if std::env::var_os("MEDIASCREEN_REQUIRE_SYSTEM_DECODERS").is_some_and(|v| v == "1") {
+        let decoders = &system["settings"]["decoders"];
+        assert!(decoders["jpeg"].as_str().unwrap().starts_with("libjpeg-turbo"), "{decoders}");
+        assert!(decoders["webp"].as_str().unwrap().starts_with("libwebp"), "{decoders}");
+    }
+}
+
+#[test]
 fn report_does_not_depend_on_thread_count() {
     let strip_times = |mut v: Value| {
         for key in ["started_at", "finished_at", "elapsed_ms"] {

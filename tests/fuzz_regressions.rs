@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use image::ImageFormat;
 use mediascreen::decode::video::{decode_animation, decode_h264_mp4, is_animated, VideoLimits};
-use mediascreen::decode::{decode_rgb, jpeg_truncation, DecodeLimits};
+use mediascreen::decode::{decode_rgb, jpeg_truncation, DecodeLimits, Decoders};
 use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
 use mediascreen::sniff::sniff;
 
@@ -55,7 +55,10 @@ fn replay(target: &str, bytes: &[u8]) {
                     max_alloc: 128 << 20,
                     ..DecodeLimits::default()
                 };
-                let _ = decode_rgb(bytes, format, limits);
+                // The target fuzzes the built-in decoders; its findings go to the system's too.
+                for decoders in [Decoders::BuiltinOnly, Decoders::PreferSystem] {
+                    let _ = decode_rgb(bytes, format, limits, decoders);
+                }
             }
         }
         "animation" => {

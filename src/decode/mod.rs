@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use image::{ImageFormat, ImageReader, Limits, RgbImage};
 
+pub mod system;
 pub mod video;
+
+use system::SystemDecoders;
 
 /// Bounds on what one decode may allocate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +61,35 @@ impl DecodeLimits {
     }
 }
 
+/// Which decoders read JPEG and still WebP files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decoders {
+    /// The system's libjpeg-turbo and libwebp where they are installed ([`system`]), the
+    /// built-in decoders for the rest.
+    #[default]
+    PreferSystem,
+    /// The built-in Rust decoders only (`--builtin-decoders`): memory-safe on hostile files,
+    /// and the same pixels on every machine.
+    BuiltinOnly,
+}
+
+impl Decoders {
+    /// The system libraries in use, if any.
+    pub fn system(self) -> Option<&'static SystemDecoders> {
+        (self == Decoders::PreferSystem).then(SystemDecoders::detected)
+    }
+
+    /// What decodes JPEG files, for reports.
+    pub fn jpeg(self) -> String {
+        self.system().and_then(SystemDecoders::jpeg).unwrap_or("built-in (zune-jpeg)").to_string()
+    }
+
+    /// What decodes still WebP files, for reports.
+    pub fn webp(self) -> String {
+        self.system().and_then(SystemDecoders::webp).unwrap_or("built-in (image-webp)").to_string()
+    }
+}
+
 /// Decodes `bytes`, already sniffed as `format`, to RGB8. Alpha is dropped without
 /// compositing and wider samples are narrowed, as the reference tools' RGB conversion does.
 /// Animated formats yield their first frame.
@@ -65,8 +97,14 @@ pub fn decode_rgb(
     bytes: &[u8],
     format: ImageFormat,
     limits: DecodeLimits,
+    decoders: Decoders,
 ) -> Result<RgbImage, String> {
     let run = || -> Result<RgbImage, String> {
+        if let Some(rgb) =
+            decoders.system().and_then(|system| system.decode(bytes, format, &limits))
+        {
+            return Ok(rgb);
+        }
         let reader = || {
             let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
             reader.limits(limits.image_limits());
@@ -237,17 +275,28 @@ mod tests {
 
     #[test]
     fn corrupt_and_truncated_images_are_errors() {
-        assert!(decode_rgb(b"\xff\xd8\xff\xe0garbage", ImageFormat::Jpeg, DecodeLimits::default())
-            .is_err());
+        assert!(decode_rgb(
+            b"\xff\xd8\xff\xe0garbage",
+            ImageFormat::Jpeg,
+            DecodeLimits::default(),
+            Decoders::default()
+        )
+        .is_err());
         let mut png = Vec::new();
         RgbImage::new(4, 4).write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
         assert_eq!(
-            decode_rgb(&png, ImageFormat::Png, DecodeLimits::default()).unwrap().dimensions(),
+            decode_rgb(&png, ImageFormat::Png, DecodeLimits::default(), Decoders::default())
+                .unwrap()
+                .dimensions(),
             (4, 4)
         );
-        assert!(
-            decode_rgb(&png[..png.len() / 2], ImageFormat::Png, DecodeLimits::default()).is_err()
-        );
+        assert!(decode_rgb(
+            &png[..png.len() / 2],
+            ImageFormat::Png,
+            DecodeLimits::default(),
+            Decoders::default()
+        )
+        .is_err());
     }
 
     #[test]
@@ -264,7 +313,12 @@ mod tests {
         for cut in [whole.len() / 3, whole.len() - 2, 100] {
             assert!(jpeg_truncation(&whole[..cut]).is_some(), "cut at {cut}");
             // The decoder itself does not notice: that is why the check exists.
-            let _ = decode_rgb(&whole[..cut], ImageFormat::Jpeg, DecodeLimits::default());
+            let _ = decode_rgb(
+                &whole[..cut],
+                ImageFormat::Jpeg,
+                DecodeLimits::default(),
+                Decoders::default(),
+            );
         }
     }
 
@@ -325,11 +379,11 @@ mod tests {
         let mut png = Vec::new();
         RgbImage::new(64, 8).write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
         let tight = DecodeLimits { max_dimension: 32, ..DecodeLimits::default() };
-        assert!(decode_rgb(&png, ImageFormat::Png, tight).is_err());
+        assert!(decode_rgb(&png, ImageFormat::Png, tight, Decoders::default()).is_err());
         let few = DecodeLimits { max_pixels: 511, ..DecodeLimits::default() };
-        let error = decode_rgb(&png, ImageFormat::Png, few).unwrap_err();
+        let error = decode_rgb(&png, ImageFormat::Png, few, Decoders::default()).unwrap_err();
         assert!(error.contains("--max-pixels"), "{error}");
         let enough = DecodeLimits { max_pixels: 512, ..DecodeLimits::default() };
-        assert!(decode_rgb(&png, ImageFormat::Png, enough).is_ok());
+        assert!(decode_rgb(&png, ImageFormat::Png, enough, Decoders::default()).is_ok());
     }
 }

@@ -3,8 +3,9 @@
 //! Owns the report's schema (documented for users in `docs/report-format.md`; any change to
 //! it bumps [`SCHEMA_VERSION`]) and writing it atomically. The serialisation types here are
 //! separate from the scan's own types so the wire format changes only on purpose. Apart from
-//! `started_at`, `finished_at` and `elapsed_ms`, a report depends only on the inputs, never on
-//! the thread count. Must not print to the terminal: the binary decides what a person sees.
+//! `started_at`, `finished_at` and `elapsed_ms`, a report depends only on the inputs (and the
+//! decoders it names), never on the thread count. Must not print to the terminal: the binary
+//! decides what a person sees.
 
 mod formats;
 mod merge;
@@ -34,7 +35,7 @@ const FILE_ARRAYS: [&str; 6] =
     ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A complete scan report.
 #[derive(Debug, Serialize)]
@@ -111,6 +112,8 @@ pub struct Settings {
     pub pdq_min_quality: u8,
     /// Whether symbolic links were followed.
     pub follow_symlinks: bool,
+    /// What decoded the pictures whose decoders differ between machines.
+    pub decoders: DecoderSettings,
     /// How videos were sampled and matched; present when the lists call for video hashing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<VideoSettings>,
@@ -132,6 +135,17 @@ pub struct FloodSettings {
     pub min_files: usize,
     /// …and more than this fraction of the files screened (clean or flagged).
     pub share: f64,
+}
+
+/// What decoded JPEG and still WebP files: the system's libjpeg-turbo and libwebp where
+/// found (with `--builtin-decoders` not given), else the built-in Rust decoders. PDQ hashes of
+/// JPEGs differ by 0-2 bits between the two.
+#[derive(Debug, Serialize)]
+pub struct DecoderSettings {
+    /// `libjpeg-turbo (libturbojpeg.so.0)` or `built-in (zune-jpeg)`.
+    pub jpeg: String,
+    /// `libwebp 1.2.4 (libwebp.so.7)` or `built-in (image-webp)`.
+    pub webp: String,
 }
 
 /// How videos were sampled, bounded and matched.
@@ -433,6 +447,10 @@ impl Report {
                 rotations: options.rotations,
                 pdq_min_quality: options.pdq_min_quality,
                 follow_symlinks: context.options.follow_symlinks,
+                decoders: DecoderSettings {
+                    jpeg: context.options.hashing.decoders.jpeg(),
+                    webp: context.options.hashing.decoders.webp(),
+                },
                 video: algorithms.contains(&Algorithm::Vpdq).then(|| {
                     let (hashing, video) = (&context.options.hashing, &options.video);
                     VideoSettings {

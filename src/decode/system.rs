@@ -1,0 +1,434 @@
+//! JPEG and WebP decoding with the system's libjpeg-turbo and libwebp, found at run time.
+//!
+//! Owns: loading the two C libraries where they are installed (`dlopen`: nothing is linked at
+//! build time, so a machine with only the Rust toolchain builds and runs without them), and
+//! decoding a JPEG or a still WebP with them to RGB8. On the benchmark corpus they decode
+//! JPEG about 15 % and WebP 2.6 times faster than the built-in Rust decoders. libwebp gives
+//! the very pixels image-webp gives; libjpeg-turbo's differ by rounding (PDQ: 0 bits on 1,141
+//! of 1,162 corpus JPEGs, 2 bits on the rest), and they are the pixels the reference PDQ stack
+//! (Pillow, ImageMagick) hashes, as both decode with libjpeg-turbo.
+//!
+//! Must not: be needed, or decide what a file is. Every refusal (library absent, a CMYK JPEG,
+//! an animated WebP, a fatal decoding error, a picture over the limits) is `None`, and the
+//! caller decodes with the built-in decoder: a file the built-in decoders accept is never lost
+//! to a C library's stricter reading, and errors read the same on every machine.
+
+use std::cell::RefCell;
+use std::ffi::{c_int, c_ulong, c_void};
+use std::sync::OnceLock;
+
+use image::{ImageFormat, RgbImage};
+use libloading::Library;
+
+use super::DecodeLimits;
+
+/// The C libraries found on this machine.
+pub struct SystemDecoders {
+    jpeg: Option<TurboJpeg>,
+    webp: Option<Webp>,
+}
+
+impl SystemDecoders {
+    /// Loaded on first use, once per process.
+    pub fn detected() -> &'static SystemDecoders {
+        static DETECTED: OnceLock<SystemDecoders> = OnceLock::new();
+        DETECTED.get_or_init(|| SystemDecoders { jpeg: TurboJpeg::load(), webp: Webp::load() })
+    }
+
+    /// What decodes JPEG files: the libjpeg-turbo library loaded, or `None` for the built-in
+    /// decoder.
+    pub fn jpeg(&self) -> Option<&str> {
+        self.jpeg.as_ref().map(|jpeg| jpeg.name.as_str())
+    }
+
+    /// What decodes still WebP files: libwebp and its version, or `None` for the built-in
+    /// decoder.
+    pub fn webp(&self) -> Option<&str> {
+        self.webp.as_ref().map(|webp| webp.name.as_str())
+    }
+
+    /// `bytes` decoded by a system library, or `None` for the built-in decoder to take over.
+    pub(crate) fn decode(
+        &self,
+        bytes: &[u8],
+        format: ImageFormat,
+        limits: &DecodeLimits,
+    ) -> Option<RgbImage> {
+        match format {
+            ImageFormat::Jpeg => self.jpeg.as_ref()?.decode(bytes, limits),
+            ImageFormat::WebP => self.webp.as_ref()?.decode(bytes, limits),
+            _ => None,
+        }
+    }
+}
+
+/// The first of `names` that loads, with the name it loaded by.
+fn load_first(names: &[&str]) -> Option<(Library, String)> {
+    names.iter().find_map(|name| {
+        // SAFETY: loading runs the library's initialisers; libjpeg-turbo's and libwebp's only
+        // set up their CPU feature detection.
+        let library = unsafe { Library::new(name) }.ok()?;
+        Some((library, (*name).to_string()))
+    })
+}
+
+/// A function of `library` as a plain pointer, valid as long as the library stays loaded,
+/// which the libraries here do until the process ends.
+///
+/// # Safety
+/// `F` must be the function's true C signature.
+unsafe fn function<F: Copy>(library: &Library, name: &str) -> Option<F> {
+    unsafe { library.get::<F>(name.as_bytes()).ok().map(|symbol| *symbol) }
+}
+
+/// A `width` x `height` RGB8 buffer, if the limits allow the picture and its pixels.
+fn rgb_buffer(width: c_int, height: c_int, limits: &DecodeLimits) -> Option<Vec<u8>> {
+    let (width, height) = (u32::try_from(width).ok()?, u32::try_from(height).ok()?);
+    let fits = (1..=limits.max_dimension).contains(&width)
+        && (1..=limits.max_dimension).contains(&height)
+        && limits.check_pixels(width, height).is_ok();
+    let size = u64::from(width) * u64::from(height) * 3;
+    (fits && size <= limits.max_alloc).then(|| vec![0; size as usize])
+}
+
+type Handle = *mut c_void;
+
+/// libjpeg-turbo through its TurboJPEG API (the 2.x functions, which 3.x keeps).
+struct TurboJpeg {
+    name: String,
+    init: unsafe extern "C" fn() -> Handle,
+    header: unsafe extern "C" fn(
+        Handle,
+        *const u8,
+        c_ulong,
+        *mut c_int,
+        *mut c_int,
+        *mut c_int,
+        *mut c_int,
+    ) -> c_int,
+    decompress: unsafe extern "C" fn(
+        Handle,
+        *const u8,
+        c_ulong,
+        *mut u8,
+        c_int,
+        c_int,
+        c_int,
+        c_int,
+        c_int,
+    ) -> c_int,
+    error_code: unsafe extern "C" fn(Handle) -> c_int,
+    destroy: unsafe extern "C" fn(Handle) -> c_int,
+}
+
+// `TJPF_RGB`, `TJCS_CMYK`, `TJCS_YCCK`, `TJERR_WARNING` and `TJFLAG_LIMITSCANS` of turbojpeg.h.
+const TJPF_RGB: c_int = 0;
+const TJCS_CMYK: c_int = 3;
+const TJCS_YCCK: c_int = 4;
+const TJERR_WARNING: c_int = 0;
+/// Refuses a progressive JPEG of more than 500 scans: a hostile file's way to make decoding
+/// take minutes. The built-in decoder then takes it, under the time limit.
+const TJFLAG_LIMITSCANS: c_int = 32768;
+
+/// A decompressor of one thread, destroyed with it.
+struct Decompressor {
+    handle: Handle,
+    destroy: unsafe extern "C" fn(Handle) -> c_int,
+}
+
+impl Drop for Decompressor {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from `tjInitDecompress` and is dropped once.
+        unsafe { (self.destroy)(self.handle) };
+    }
+}
+
+thread_local! {
+    /// A TurboJPEG handle serves one thread at a time, and making one allocates its state:
+    /// one per thread, reused file after file.
+    static DECOMPRESSOR: RefCell<Option<Decompressor>> = const { RefCell::new(None) };
+}
+
+impl TurboJpeg {
+    fn load() -> Option<TurboJpeg> {
+        let names: &[&str] = if cfg!(target_os = "macos") {
+            &["libturbojpeg.0.dylib", "libturbojpeg.dylib"]
+        } else if cfg!(windows) {
+            &["turbojpeg.dll"]
+        } else {
+            &["libturbojpeg.so.0", "libturbojpeg.so"]
+        };
+        let (library, name) = load_first(names)?;
+        // SAFETY: the signatures are turbojpeg.h's, unchanged since libjpeg-turbo 2.0.
+        let decoder = unsafe {
+            TurboJpeg {
+                name: format!("libjpeg-turbo ({name})"),
+                init: function(&library, "tjInitDecompress")?,
+                header: function(&library, "tjDecompressHeader3")?,
+                decompress: function(&library, "tjDecompress2")?,
+                error_code: function(&library, "tjGetErrorCode")?,
+                destroy: function(&library, "tjDestroy")?,
+            }
+        };
+        // The function pointers above live as long as the library: for ever.
+        std::mem::forget(library);
+        Some(decoder)
+    }
+
+    fn decode(&self, bytes: &[u8], limits: &DecodeLimits) -> Option<RgbImage> {
+        DECOMPRESSOR.with_borrow_mut(|decompressor| {
+            let handle = match decompressor {
+                Some(decompressor) => decompressor.handle,
+                None => {
+                    // SAFETY: no arguments; a null handle is a failure, checked.
+                    let handle = unsafe { (self.init)() };
+                    if handle.is_null() {
+                        return None;
+                    }
+                    decompressor.insert(Decompressor { handle, destroy: self.destroy }).handle
+                }
+            };
+            let decoded = self.decompress(handle, bytes, limits);
+            if decoded.is_none() {
+                // A failed call leaves the handle usable, by the API's word; a fresh one
+                // for the next file costs little and takes no chance on it.
+                *decompressor = None;
+            }
+            decoded
+        })
+    }
+
+    fn decompress(&self, handle: Handle, bytes: &[u8], limits: &DecodeLimits) -> Option<RgbImage> {
+        let length = c_ulong::try_from(bytes.len()).ok()?;
+        let (mut width, mut height, mut subsampling, mut colorspace) = (0, 0, 0, 0);
+        // SAFETY: `bytes` is valid for `length` bytes, and the four outputs are valid ints.
+        let header = unsafe {
+            (self.header)(
+                handle,
+                bytes.as_ptr(),
+                length,
+                &mut width,
+                &mut height,
+                &mut subsampling,
+                &mut colorspace,
+            )
+        };
+        // libjpeg-turbo has no CMYK to RGB conversion; the built-in decoder has one.
+        if header != 0 || colorspace == TJCS_CMYK || colorspace == TJCS_YCCK {
+            return None;
+        }
+        let mut rgb = rgb_buffer(width, height, limits)?;
+        // SAFETY: `rgb` holds `width` x `height` RGB pixels, rows packed (pitch 0).
+        let status = unsafe {
+            (self.decompress)(
+                handle,
+                bytes.as_ptr(),
+                length,
+                rgb.as_mut_ptr(),
+                width,
+                0,
+                height,
+                TJPF_RGB,
+                TJFLAG_LIMITSCANS,
+            )
+        };
+        // A warning (corrupt data, a premature end) still delivers the picture, as the
+        // built-in decoder does; the caller checks truncation by itself.
+        // SAFETY: a valid handle.
+        if status != 0 && unsafe { (self.error_code)(handle) } != TJERR_WARNING {
+            return None;
+        }
+        RgbImage::from_raw(width as u32, height as u32, rgb)
+    }
+}
+
+/// libwebp's simple decoding API.
+struct Webp {
+    name: String,
+    info: unsafe extern "C" fn(*const u8, usize, *mut c_int, *mut c_int) -> c_int,
+    decode_into: unsafe extern "C" fn(*const u8, usize, *mut u8, usize, c_int) -> *mut u8,
+}
+
+impl Webp {
+    fn load() -> Option<Webp> {
+        let names: &[&str] = if cfg!(target_os = "macos") {
+            &["libwebp.7.dylib", "libwebp.dylib"]
+        } else if cfg!(windows) {
+            &["libwebp.dll"]
+        } else {
+            &["libwebp.so.7", "libwebp.so"]
+        };
+        let (library, name) = load_first(names)?;
+        // SAFETY: the signatures are webp/decode.h's, unchanged since libwebp 0.4.
+        let decoder = unsafe {
+            let version: unsafe extern "C" fn() -> c_int =
+                function(&library, "WebPGetDecoderVersion")?;
+            let version = version();
+            Webp {
+                name: format!(
+                    "libwebp {}.{}.{} ({name})",
+                    version >> 16,
+                    version >> 8 & 0xff,
+                    version & 0xff
+                ),
+                info: function(&library, "WebPGetInfo")?,
+                decode_into: function(&library, "WebPDecodeRGBInto")?,
+            }
+        };
+        std::mem::forget(library);
+        Some(decoder)
+    }
+
+    fn decode(&self, bytes: &[u8], limits: &DecodeLimits) -> Option<RgbImage> {
+        let (mut width, mut height) = (0, 0);
+        // SAFETY: `bytes` is valid for its length, and the outputs are valid ints.
+        if unsafe { (self.info)(bytes.as_ptr(), bytes.len(), &mut width, &mut height) } == 0 {
+            return None;
+        }
+        let mut rgb = rgb_buffer(width, height, limits)?;
+        let stride = width.checked_mul(3)?;
+        // Alpha is dropped, not composited, as for the built-in decoder. An animation is
+        // refused (null): the built-in decoder gives its first frame.
+        // SAFETY: `rgb` is valid for its length, which holds `height` rows of `stride` bytes.
+        let decoded = unsafe {
+            (self.decode_into)(bytes.as_ptr(), bytes.len(), rgb.as_mut_ptr(), rgb.len(), stride)
+        };
+        if decoded.is_null() {
+            return None;
+        }
+        RgbImage::from_raw(width as u32, height as u32, rgb)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::decode::{decode_rgb, Decoders};
+    use crate::hash::pdq::PdqFeatures;
+
+    /// The system decoders when both libraries are installed. Without them the tests say so
+    /// and pass, unless `MEDIASCREEN_REQUIRE_SYSTEM_DECODERS=1` (as `.ci/run` sets) makes
+    /// their absence a failure.
+    fn system(test: &str) -> Option<&'static SystemDecoders> {
+        let system = SystemDecoders::detected();
+        if system.jpeg().is_some() && system.webp().is_some() {
+            return Some(system);
+        }
+        assert!(
+            std::env::var_os("MEDIASCREEN_REQUIRE_SYSTEM_DECODERS").is_none_or(|v| v != "1"),
+            "libjpeg-turbo and libwebp are required (MEDIASCREEN_REQUIRE_SYSTEM_DECODERS=1) \
+             but not both were found: jpeg {:?}, webp {:?}",
+            system.jpeg(),
+            system.webp()
+        );
+        eprintln!("{test}: SKIPPED, libjpeg-turbo or libwebp not installed");
+        None
+    }
+
+    /// Every fixture of `format`, by content.
+    fn fixtures(format: ImageFormat) -> Vec<(PathBuf, Vec<u8>)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut found: Vec<_> = walkdir::WalkDir::new(root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_type().is_file())
+            .map(|entry| (entry.path().to_path_buf(), std::fs::read(entry.path()).unwrap()))
+            .filter(|(_, bytes)| image::guess_format(bytes).ok() == Some(format))
+            .collect();
+        found.sort();
+        found
+    }
+
+    fn name(path: &Path) -> String {
+        path.file_name().unwrap().to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn libwebp_gives_the_pixels_of_the_builtin_decoder() {
+        let Some(system) = system("libwebp_gives_the_pixels_of_the_builtin_decoder") else {
+            return;
+        };
+        let limits = DecodeLimits::default();
+        let mut decoded = Vec::new();
+        for (path, bytes) in fixtures(ImageFormat::WebP) {
+            let builtin = decode_rgb(&bytes, ImageFormat::WebP, limits, Decoders::BuiltinOnly);
+            match system.decode(&bytes, ImageFormat::WebP, &limits) {
+                Some(rgb) => {
+                    assert_eq!(Ok(rgb), builtin, "{}", path.display());
+                    decoded.push(name(&path));
+                }
+                None => println!("{}: left to the built-in decoder", path.display()),
+            }
+        }
+        decoded.sort();
+        // The still pictures, alpha and palettes among them; not the animation, nor the
+        // truncated file.
+        assert_eq!(
+            decoded,
+            ["F.webp", "HSV.webp", "I.webp", "LAB.webp", "PA.webp", "pen-small.webp"],
+        );
+    }
+
+    #[test]
+    fn libjpeg_turbo_hashes_within_two_bits_of_the_builtin_decoder() {
+        let Some(decoders) = system("libjpeg_turbo_hashes_within_two_bits_of_the_builtin_decoder")
+        else {
+            return;
+        };
+        let limits = DecodeLimits::default();
+        let (mut decoded, mut refused) = (0, Vec::new());
+        for (path, bytes) in fixtures(ImageFormat::Jpeg) {
+            let builtin = decode_rgb(&bytes, ImageFormat::Jpeg, limits, Decoders::BuiltinOnly);
+            let Some(rgb) = decoders.decode(&bytes, ImageFormat::Jpeg, &limits) else {
+                refused.push(name(&path));
+                continue;
+            };
+            let builtin = builtin.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(rgb.dimensions(), builtin.dimensions(), "{}", path.display());
+            let (system, builtin) =
+                (PdqFeatures::from_image(&rgb), PdqFeatures::from_image(&builtin));
+            let distance = system.hash().distance(&builtin.hash());
+            println!("{distance:>2} bits, quality {:>3}  {}", builtin.quality(), path.display());
+            // Below quality 50 (which matching ignores by default) a flat picture's hash
+            // turns on rounding: one fixture of quality 3 is 6 bits apart.
+            if builtin.quality() >= 50 {
+                assert!(distance <= 2, "{}: {distance} bits apart", path.display());
+            }
+            decoded += 1;
+        }
+        assert!(decoded >= 40, "only {decoded} fixture JPEGs decoded");
+        refused.sort();
+        // CMYK has no conversion in libjpeg-turbo; the rest are broken files.
+        assert_eq!(refused, ["CMYK.jpg", "corrupt.jpg", "truncated.jpg"]);
+    }
+
+    #[test]
+    fn refusals_leave_the_file_and_its_errors_to_the_builtin_decoders() {
+        let Some(system) = system("refusals_leave_the_file_and_its_errors_to_the_builtin_decoders")
+        else {
+            return;
+        };
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/screening/distinct/coffee.jpg");
+        let jpeg = std::fs::read(&path).unwrap();
+        let (width, height) = image::load_from_memory(&jpeg).unwrap().to_rgb8().dimensions();
+        let few = DecodeLimits {
+            max_pixels: u64::from(width) * u64::from(height) - 1,
+            ..DecodeLimits::default()
+        };
+        assert!(system.decode(&jpeg, ImageFormat::Jpeg, &few).is_none(), "{}", path.display());
+        let narrow = DecodeLimits { max_dimension: width.min(height) - 1, ..few };
+        for (bytes, format, limits) in [
+            (&jpeg[..], ImageFormat::Jpeg, few),
+            (&jpeg[..], ImageFormat::Jpeg, narrow),
+            (&b"\xff\xd8\xff\xe0garbage"[..], ImageFormat::Jpeg, DecodeLimits::default()),
+            (&b"RIFF\x10\0\0\0WEBPVP8 garbage"[..], ImageFormat::WebP, DecodeLimits::default()),
+        ] {
+            let builtin = decode_rgb(bytes, format, limits, Decoders::BuiltinOnly);
+            assert!(builtin.is_err());
+            assert_eq!(decode_rgb(bytes, format, limits, Decoders::PreferSystem), builtin);
+        }
+    }
+}
