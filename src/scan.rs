@@ -18,7 +18,9 @@ use std::time::Duration;
 use image::ImageFormat;
 
 use crate::decode::video::{decode_video, is_animated, Ffmpeg, VideoLimits};
-use crate::decode::{decode_rgb, jpeg_truncation, panic_text, timed_out, within, Decoders};
+use crate::decode::{
+    decode_rgb, jpeg_truncation, panic_text, room_for, timed_out, within, Decoders,
+};
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
@@ -163,6 +165,7 @@ pub fn hash_file(
     if !image_algorithms.is_empty() && !is_video {
         match sniffed.image_format {
             Some(format) => {
+                let _room = room_for(&bytes, format);
                 let (shared, limits) = (Arc::clone(&bytes), options.video.image);
                 let (timeout, decoders) = (options.video.timeout, options.decoders);
                 let decoded =

@@ -7,7 +7,7 @@
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::{mpsc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use image::{ImageFormat, ImageReader, Limits, RgbImage};
@@ -142,6 +142,50 @@ fn into_rgb8(image: image::DynamicImage) -> RgbImage {
         ImageLuma8(grey) => convert(&grey, 1, |p| [p[0]; 3]),
         ImageLumaA8(grey) => convert(&grey, 2, |p| [p[0]; 3]),
         other => other.into_rgb8(),
+    }
+}
+
+/// Pixels each worker thread may have decoded or decoding at once, on average. A picture in
+/// memory costs 3 bytes a pixel as RGB and, while a progressive JPEG decodes, up to 6 more for
+/// its coefficients: two 16-megapixel photographs decoded side by side took a 2-thread scan
+/// past 300 MB, where one at a time stays near 160.
+const PIXELS_PER_THREAD: u64 = 12_000_000;
+
+/// Pixels held under [`PixelRoom`]s across the process, and the wait for room.
+static PIXELS_HELD: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// Room reserved for one picture's pixels, given back when dropped.
+#[must_use = "the room is given back when this is dropped"]
+pub struct PixelRoom(u64);
+
+/// Waits until the picture in `bytes` fits beside the others being decoded or hashed, at most
+/// [`PIXELS_PER_THREAD`] times the threads of the current rayon pool in all, and reserves its
+/// pixels until the returned room is dropped. A picture alone always fits, however large (the
+/// decoding limits bound it); one whose header does not parse reserves nothing, as it will
+/// not decode either.
+pub fn room_for(bytes: &[u8], format: ImageFormat) -> PixelRoom {
+    let pixels = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_or(0, |(width, height)| u64::from(width) * u64::from(height));
+    reserve(pixels, PIXELS_PER_THREAD * rayon::current_num_threads() as u64)
+}
+
+/// Waits until `pixels` more fit under `limit` (or nothing else is held), and holds them.
+fn reserve(pixels: u64, limit: u64) -> PixelRoom {
+    let (held, freed) = &PIXELS_HELD;
+    let mut held = held.lock().unwrap_or_else(PoisonError::into_inner);
+    while *held > 0 && *held + pixels > limit {
+        held = freed.wait(held).unwrap_or_else(PoisonError::into_inner);
+    }
+    *held += pixels;
+    PixelRoom(pixels)
+}
+
+impl Drop for PixelRoom {
+    fn drop(&mut self) {
+        let (held, freed) = &PIXELS_HELD;
+        *held.lock().unwrap_or_else(PoisonError::into_inner) -= self.0;
+        freed.notify_all();
     }
 }
 
@@ -345,6 +389,27 @@ mod tests {
         assert!(within(Duration::from_millis(20), || std::thread::sleep(Duration::from_secs(1)))
             .is_none());
         assert_ne!(helper().unwrap(), first, "a stuck helper is replaced");
+    }
+
+    #[test]
+    fn a_picture_waits_for_room_beside_the_others() {
+        let released = std::sync::atomic::AtomicBool::new(false);
+        let big = reserve(10_000_000, 12_000_000);
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                let _room = reserve(4_000_000, 12_000_000);
+                released.load(std::sync::atomic::Ordering::SeqCst)
+            });
+            std::thread::sleep(Duration::from_millis(100));
+            released.store(true, std::sync::atomic::Ordering::SeqCst);
+            drop(big);
+            assert!(waiter.join().unwrap(), "took its room before the big picture gave it back");
+        });
+        // A picture over the limit goes ahead once it is alone, rather than wait for ever.
+        drop(reserve(50_000_000, 12_000_000));
+        let jpeg = include_bytes!("../../fixtures/screening/distinct/coffee.jpg");
+        assert_eq!(room_for(jpeg, ImageFormat::Jpeg).0, 512 * 341);
+        assert_eq!(room_for(b"not a picture", ImageFormat::Png).0, 0);
     }
 
     #[test]
