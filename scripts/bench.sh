@@ -4,8 +4,9 @@
 #   scripts/bench.sh [corpus] [jpeg] [lists] [tree]      (default: all four)
 #   RUNS=3 WARMUP=1 CORPUS=/tmp/corpus OUT=/tmp/mediascreen-bench scripts/bench.sh
 #
-# corpus: `mediascreen hash --algorithms pdq,md5,sha1,sha256` over the whole corpus, side by side
-#         in one hyperfine run with the PyPI pdqhash peer (Meta's C++ PDQ + Pillow, 2 processes)
+# corpus: `mediascreen hash --algorithms pdq,md5,sha1,sha256` over the whole corpus (with the
+#         system's libjpeg-turbo and libwebp where installed, and with --builtin-decoders), side
+#         by side in one hyperfine run with the PyPI pdqhash peer (Meta's C++ PDQ + Pillow, 2 processes)
 #         and czkawka_cli similar-images, where they are installed; files/s, CPU seconds and the
 #         ratio to each peer.
 # jpeg:   the same hash over the corpus's JPEGs only, against libjpeg-turbo decoding them to RGB
@@ -68,7 +69,8 @@ PY
 HASH="$BIN hash --algorithms pdq,md5,sha1,sha256"
 if on corpus; then
   echo "== corpus: $NFILES files in $CORPUS"; load
-  cmds=(-n mediascreen "$HASH $CORPUS > /dev/null")
+  cmds=(-n mediascreen "$HASH $CORPUS > /dev/null"
+        -n mediascreen-builtin "$HASH --builtin-decoders $CORPUS > /dev/null")
   if python3 -c 'import pdqhash, numpy, PIL' 2>/dev/null && [ -f "$SHARED/peers/pdqhash_bench.py" ]; then
     cmds+=(-n pdqhash "python3 $SHARED/peers/pdqhash_bench.py $CORPUS")
   else echo "pdqhash peer skipped (pip install pdqhash numpy pillow; needs $SHARED/peers)"; fi
@@ -106,7 +108,8 @@ PY
   NJPEG=$(wc -l < "$JPEGS")
   split -n l/2 -d "$JPEGS" "$OUT/jpegs.part"
   echo "== jpeg: $NJPEG JPEGs"; load
-  cmds=(-n mediascreen-jpeg "$HASH --files-from $JPEGS > /dev/null")
+  cmds=(-n mediascreen-jpeg "$HASH --files-from $JPEGS > /dev/null"
+        -n mediascreen-jpeg-builtin "$HASH --builtin-decoders --files-from $JPEGS > /dev/null")
   if [ -f "$SHARED/peers/jpegdecode.c" ] && { [ -x "$OUT/jpegdecode" ] ||
       gcc -O2 -o "$OUT/jpegdecode" "$SHARED/peers/jpegdecode.c" -ljpeg 2>/dev/null; }; then
     cmds+=(-n libjpeg-turbo-decode "$OUT/jpegdecode 1 $OUT/jpegs.part00 & $OUT/jpegdecode 1 $OUT/jpegs.part01; wait")
