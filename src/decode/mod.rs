@@ -1,9 +1,11 @@
 //! Still-image decoding of untrusted bytes; video decoding lives in [`video`].
 //!
-//! Owns turning a sniffed image into RGB8 pixels under resource limits, and containing
-//! decoder panics so that one hostile file becomes one error instead of a dead scan. Must not
-//! hash, resize or reorient: PDQ is computed on the full-size pixels as stored (EXIF
-//! orientation ignored, as the reference does), and lists are made the same way.
+//! Owns turning a sniffed image into RGB8 pixels under resource limits (with the system's
+//! libjpeg-turbo and libwebp where installed, see [`system`]), how many pixels are in memory
+//! at once ([`room_for`]), and containing decoder panics so that one hostile file becomes one
+//! error instead of a dead scan. Must not hash, resize or reorient: PDQ is computed on the
+//! full-size pixels as stored (EXIF orientation ignored, as the reference does), and lists
+//! are made the same way.
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
