@@ -419,6 +419,15 @@ mod tests {
             ..DecodeLimits::default()
         };
         assert!(system.decode(&jpeg, ImageFormat::Jpeg, &few).is_none(), "{}", path.display());
+        // Cut off inside its entropy-coded data, a JPEG still decodes (with a warning), its
+        // missing rows flat grey.
+        let cut = system.decode(
+            &jpeg[..jpeg.len() * 6 / 10],
+            ImageFormat::Jpeg,
+            &DecodeLimits::default(),
+        );
+        let cut = cut.expect("a cut-off JPEG decodes");
+        assert!(cut.rows().last().unwrap().all(|pixel| pixel.0 == [128; 3]));
         let narrow = DecodeLimits { max_dimension: width.min(height) - 1, ..few };
         for (bytes, format, limits) in [
             (&jpeg[..], ImageFormat::Jpeg, few),
