@@ -427,7 +427,7 @@ mod tests {
             &DecodeLimits::default(),
         );
         let cut = cut.expect("a cut-off JPEG decodes");
-        assert!(cut.rows().last().unwrap().all(|pixel| pixel.0 == [128; 3]));
+        assert!(cut.rows().next_back().unwrap().all(|pixel| pixel.0 == [128; 3]));
         let narrow = DecodeLimits { max_dimension: width.min(height) - 1, ..few };
         for (bytes, format, limits) in [
             (&jpeg[..], ImageFormat::Jpeg, few),
