@@ -1,7 +1,7 @@
 #!/bin/bash
 # Throughput of mediascreen against its peers on the shared photo corpus (issue 7), and at scale.
 #
-#   scripts/bench.sh [corpus] [jpeg] [lists] [tree]      (default: all four)
+#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree]      (default: all five)
 #   RUNS=3 WARMUP=1 CORPUS=/tmp/corpus OUT=/tmp/mediascreen-bench scripts/bench.sh
 #
 # corpus: `mediascreen hash --algorithms pdq,md5,sha1,sha256` over the whole corpus (with the
@@ -11,6 +11,8 @@
 #         ratio to each peer.
 # jpeg:   the same hash over the corpus's JPEGs only, against libjpeg-turbo decoding them to RGB
 #         in-process (2 processes), the decode floor.
+# floor:  the same hash against reading, digesting and decoding the corpus and nothing else
+#         (examples/decode_floor.rs): what is left for PDQ and the pipeline.
 # lists:  `scan` against a list of 1,000,000 PDQ + 1,000,000 MD5 entries (written under $OUT)
 #         against the `hash` run above; peak RSS of the scan.
 # tree:   `scan` of 200,000 small non-media files (written under $OUT) against an MD5 list.
@@ -117,6 +119,17 @@ PY
   hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/jpeg.json" \
     "${cmds[@]}" > "$OUT/jpeg.log" 2>&1 || { cat "$OUT/jpeg.log"; exit 1; }
   summarize "$OUT/jpeg.json" "$NJPEG"; load
+fi
+
+if on floor; then
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example decode_floor
+  FLOOR=$ROOT/target/release/examples/decode_floor
+  echo "== floor: decoding alone"; load
+  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/floor.json" \
+    -n hash "$HASH $CORPUS > /dev/null" \
+    -n decode+digests "$FLOOR $CORPUS --digests" \
+    -n decode "$FLOOR $CORPUS" > "$OUT/floor.log" 2>&1 || { cat "$OUT/floor.log"; exit 1; }
+  summarize "$OUT/floor.json" "$NFILES"; load
 fi
 
 if on lists; then

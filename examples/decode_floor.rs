@@ -1,0 +1,44 @@
+//! The decoding floor of a corpus hash, for `scripts/bench.sh floor`: reads every file under a
+//! folder and decodes every picture to RGB as `mediascreen hash` does (same `decode_rgb`, same
+//! decoders, one rayon thread per CPU), optionally with the three digests, and nothing else.
+//! Whatever `hash --algorithms pdq,md5,sha1,sha256` takes beyond this is PDQ and the pipeline.
+//!
+//! Usage: `decode_floor DIR [--digests] [--builtin-decoders]`; prints the pictures decoded.
+
+use mediascreen::decode::{decode_rgb, DecodeLimits, Decoders};
+use rayon::prelude::*;
+use sha2::Digest;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(root) = args.first() else {
+        eprintln!("usage: decode_floor DIR [--digests] [--builtin-decoders]");
+        std::process::exit(2);
+    };
+    let digests = args.iter().any(|a| a == "--digests");
+    let decoders = if args.iter().any(|a| a == "--builtin-decoders") {
+        Decoders::BuiltinOnly
+    } else {
+        Decoders::PreferSystem
+    };
+    let files: Vec<_> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    let decoded: usize = files
+        .par_iter()
+        .map(|path| {
+            let Ok(bytes) = std::fs::read(path) else { return 0 };
+            if digests {
+                std::hint::black_box(md5::Md5::digest(&bytes));
+                std::hint::black_box(sha1::Sha1::digest(&bytes));
+                std::hint::black_box(sha2::Sha256::digest(&bytes));
+            }
+            let Ok(format) = image::guess_format(&bytes) else { return 0 };
+            usize::from(decode_rgb(&bytes, format, DecodeLimits::default(), decoders).is_ok())
+        })
+        .sum();
+    println!("{decoded} of {} files decoded", files.len());
+}
