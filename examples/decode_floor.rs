@@ -6,8 +6,9 @@
 //! Usage: `decode_floor DIR [--digests] [--builtin-decoders]`; prints the pictures decoded.
 
 use mediascreen::decode::{decode_rgb, DecodeLimits, Decoders};
+use mediascreen::hash::digest::Digester;
+use mediascreen::hash::Algorithm;
 use rayon::prelude::*;
-use sha2::Digest;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,9 +33,10 @@ fn main() {
         .map(|path| {
             let Ok(bytes) = std::fs::read(path) else { return 0 };
             if digests {
-                std::hint::black_box(md5::Md5::digest(&bytes));
-                std::hint::black_box(sha1::Sha1::digest(&bytes));
-                std::hint::black_box(sha2::Sha256::digest(&bytes));
+                let mut digester =
+                    Digester::new([Algorithm::Md5, Algorithm::Sha1, Algorithm::Sha256]);
+                digester.update(&bytes);
+                std::hint::black_box(digester.finish());
             }
             let Ok(format) = image::guess_format(&bytes) else { return 0 };
             usize::from(decode_rgb(&bytes, format, DecodeLimits::default(), decoders).is_ok())

@@ -92,9 +92,10 @@ impl Decoders {
     }
 }
 
-/// Decodes `bytes`, already sniffed as `format`, to RGB8. Alpha is dropped without
-/// compositing and wider samples are narrowed, as the reference tools' RGB conversion does.
-/// Animated formats yield their first frame.
+/// Decodes `bytes`, already sniffed as `format`, to RGB8, with the system library `decoders`
+/// allow for the format if it takes the file, else with the built-in decoder. Alpha is dropped
+/// without compositing and wider samples are narrowed, as the reference tools' RGB conversion
+/// does. Animated formats yield their first frame.
 pub fn decode_rgb(
     bytes: &[u8],
     format: ImageFormat,

@@ -62,22 +62,32 @@ impl SystemDecoders {
     }
 }
 
-/// The first of `names` that loads, with the name it loaded by.
-fn load_first(names: &[&str]) -> Option<(Library, String)> {
-    names.iter().find_map(|name| {
+/// The shared library `stem` (`turbojpeg` for libturbojpeg) of ABI version `major`, by the
+/// first of its file names on this platform that loads (`windows` is the DLL's whole name, as
+/// the two libraries are named differently there), with that name. It stays loaded for the
+/// rest of the process, so that the function pointers taken from it stay valid.
+fn open(stem: &str, major: u32, windows: &str) -> Option<(&'static Library, String)> {
+    let names = if cfg!(target_os = "macos") {
+        vec![format!("lib{stem}.{major}.dylib"), format!("lib{stem}.dylib")]
+    } else if cfg!(windows) {
+        vec![windows.to_string()]
+    } else {
+        vec![format!("lib{stem}.so.{major}"), format!("lib{stem}.so")]
+    };
+    names.into_iter().find_map(|name| {
         // SAFETY: loading runs the library's initialisers; libjpeg-turbo's and libwebp's only
         // set up their CPU feature detection.
-        let library = unsafe { Library::new(name) }.ok()?;
-        Some((library, (*name).to_string()))
+        let library = unsafe { Library::new(&name) }.ok()?;
+        Some((&*Box::leak(Box::new(library)), name))
     })
 }
 
-/// A function of `library` as a plain pointer, valid as long as the library stays loaded,
-/// which the libraries here do until the process ends.
+/// A function of `library` as a plain pointer, valid as long as the library stays loaded:
+/// for ever, as [`open`] leaves it.
 ///
 /// # Safety
 /// `F` must be the function's true C signature.
-unsafe fn function<F: Copy>(library: &Library, name: &str) -> Option<F> {
+unsafe fn function<F: Copy>(library: &'static Library, name: &str) -> Option<F> {
     unsafe { library.get::<F>(name.as_bytes()).ok().map(|symbol| *symbol) }
 }
 
@@ -151,28 +161,18 @@ thread_local! {
 
 impl TurboJpeg {
     fn load() -> Option<TurboJpeg> {
-        let names: &[&str] = if cfg!(target_os = "macos") {
-            &["libturbojpeg.0.dylib", "libturbojpeg.dylib"]
-        } else if cfg!(windows) {
-            &["turbojpeg.dll"]
-        } else {
-            &["libturbojpeg.so.0", "libturbojpeg.so"]
-        };
-        let (library, name) = load_first(names)?;
+        let (library, name) = open("turbojpeg", 0, "turbojpeg.dll")?;
         // SAFETY: the signatures are turbojpeg.h's, unchanged since libjpeg-turbo 2.0.
-        let decoder = unsafe {
-            TurboJpeg {
+        unsafe {
+            Some(TurboJpeg {
                 name: format!("libjpeg-turbo ({name})"),
-                init: function(&library, "tjInitDecompress")?,
-                header: function(&library, "tjDecompressHeader3")?,
-                decompress: function(&library, "tjDecompress2")?,
-                error_code: function(&library, "tjGetErrorCode")?,
-                destroy: function(&library, "tjDestroy")?,
-            }
-        };
-        // The function pointers above live as long as the library: for ever.
-        std::mem::forget(library);
-        Some(decoder)
+                init: function(library, "tjInitDecompress")?,
+                header: function(library, "tjDecompressHeader3")?,
+                decompress: function(library, "tjDecompress2")?,
+                error_code: function(library, "tjGetErrorCode")?,
+                destroy: function(library, "tjDestroy")?,
+            })
+        }
     }
 
     fn decode(&self, bytes: &[u8], limits: &DecodeLimits) -> Option<RgbImage> {
@@ -251,32 +251,23 @@ struct Webp {
 
 impl Webp {
     fn load() -> Option<Webp> {
-        let names: &[&str] = if cfg!(target_os = "macos") {
-            &["libwebp.7.dylib", "libwebp.dylib"]
-        } else if cfg!(windows) {
-            &["libwebp.dll"]
-        } else {
-            &["libwebp.so.7", "libwebp.so"]
-        };
-        let (library, name) = load_first(names)?;
+        let (library, name) = open("webp", 7, "libwebp.dll")?;
         // SAFETY: the signatures are webp/decode.h's, unchanged since libwebp 0.4.
-        let decoder = unsafe {
+        unsafe {
             let version: unsafe extern "C" fn() -> c_int =
-                function(&library, "WebPGetDecoderVersion")?;
+                function(library, "WebPGetDecoderVersion")?;
             let version = version();
-            Webp {
+            Some(Webp {
                 name: format!(
                     "libwebp {}.{}.{} ({name})",
                     version >> 16,
                     version >> 8 & 0xff,
                     version & 0xff
                 ),
-                info: function(&library, "WebPGetInfo")?,
-                decode_into: function(&library, "WebPDecodeRGBInto")?,
-            }
-        };
-        std::mem::forget(library);
-        Some(decoder)
+                info: function(library, "WebPGetInfo")?,
+                decode_into: function(library, "WebPDecodeRGBInto")?,
+            })
+        }
     }
 
     fn decode(&self, bytes: &[u8], limits: &DecodeLimits) -> Option<RgbImage> {
