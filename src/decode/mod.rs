@@ -357,16 +357,24 @@ mod tests {
         let mut trailing = whole.clone();
         trailing.extend_from_slice(b"trailing data after the image, as some cameras write");
         assert_eq!(jpeg_truncation(&trailing), None);
+        let builtin = |bytes: &[u8]| {
+            decode_rgb(bytes, ImageFormat::Jpeg, DecodeLimits::default(), Decoders::BuiltinOnly)
+        };
+        let pixels = builtin(&whole).unwrap();
         for cut in [whole.len() / 3, whole.len() - 2, 100] {
             assert!(jpeg_truncation(&whole[..cut]).is_some(), "cut at {cut}");
-            // The decoder itself does not notice: that is why the check exists.
-            let _ = decode_rgb(
-                &whole[..cut],
-                ImageFormat::Jpeg,
-                DecodeLimits::default(),
-                Decoders::default(),
-            );
         }
+        // The built-in decoder does not notice a cut in the picture data, which is why the
+        // check exists: cut at a third, it gives the whole size with the missing rows grey;
+        // with only the end-of-image marker gone, the very pixels of the whole file. Should
+        // it start refusing such files, the check would have nothing left to catch.
+        let third = builtin(&whole[..whole.len() / 3]).expect("a third of the JPEG decodes");
+        assert_eq!(third.dimensions(), pixels.dimensions());
+        assert!(third.rows().next_back().unwrap().all(|pixel| pixel.0 == [128; 3]));
+        assert_ne!(third, pixels);
+        assert_eq!(builtin(&whole[..whole.len() - 2]).as_ref(), Ok(&pixels));
+        // Cut inside its headers, there is no picture to give.
+        assert!(builtin(&whole[..100]).is_err());
     }
 
     #[test]
