@@ -208,6 +208,9 @@ fn hostile_inputs_each_end_as_expected_and_the_tree_is_untouched() {
     let report_path = report_dir.path().join("report.json");
     let child = mediascreen()
         .args(["scan", "--list", "hashlists/demo.csv", "--follow-symlinks", "--file-timeout", "60"])
+        // A line per file, clean ones included: a file the scan lost is then missing, not
+        // taken for clean.
+        .args(["--format", "jsonl"])
         .arg("--report")
         .arg(&report_path)
         .arg(&tree.path)
@@ -223,24 +226,32 @@ fn hostile_inputs_each_end_as_expected_and_the_tree_is_untouched() {
     assert!(peak_kib < 1 << 20, "peak RSS {peak_kib} KiB");
     println!("peak RSS {} MiB", peak_kib / 1024);
 
-    let report: Value = serde_json::from_slice(&fs::read(&report_path).unwrap()).unwrap();
+    let text = fs::read_to_string(&report_path).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
+    let (report, files) = lines.split_last().expect("a summary line");
+    assert_eq!(report["type"], "summary");
     let s = &report["summary"];
     let n = |k: &str| s[k].as_u64().unwrap();
     assert_eq!(n("files"), n("clean") + n("flagged") + n("errors") + n("skipped"), "{s}");
+    assert_eq!(n("files"), files.len() as u64, "{s}");
     assert_eq!(report["complete"], true);
 
     // Every path's outcome, by name relative to the tree.
     let mut outcomes: BTreeMap<String, (&str, String)> = BTreeMap::new();
-    for (key, status) in [("flagged", "flagged"), ("errors", "error"), ("skipped", "skipped")] {
-        for entry in report[key].as_array().unwrap() {
-            let path = entry["path"].as_str().unwrap();
-            let name = path.rsplit('/').next().unwrap().to_string();
-            let why = entry["reason"].as_str().or(entry["perceptual_error"].as_str()).unwrap_or("");
-            outcomes.insert(name, (status, why.to_string()));
-        }
+    for file in files {
+        assert_eq!(file["type"], "file", "{file}");
+        let path = file["path"].as_str().unwrap();
+        let name = path.rsplit('/').next().unwrap().to_string();
+        let status = file["status"].as_str().unwrap();
+        let why = file["reason"].as_str().or(file["perceptual_error"].as_str()).unwrap_or("");
+        let earlier = outcomes.insert(name.clone(), (status, why.to_string()));
+        assert!(earlier.is_none(), "{name} reported twice");
     }
-    let outcome = |name: &str| outcomes.get(name).map(|(status, _)| *status).unwrap_or("clean");
-    let reason = |name: &str| outcomes.get(name).map_or("", |(_, why)| why.as_str());
+    let line = |name: &str| {
+        outcomes.get(name).unwrap_or_else(|| panic!("{name} is missing from the report"))
+    };
+    let outcome = |name: &str| line(name).0;
+    let reason = |name: &str| line(name).1.as_str();
 
     for clean in [
         "empty.jpg",
@@ -283,9 +294,10 @@ fn hostile_inputs_each_end_as_expected_and_the_tree_is_untouched() {
         assert!(reason("self-loop").contains("loop"), "{}", reason("self-loop"));
         assert_eq!(outcome("loop-a"), "error", "{}", reason("loop-a"));
         // The non-UTF-8 name: flagged, and its exact bytes in the report.
-        let flagged = report["flagged"].as_array().unwrap();
-        let odd =
-            flagged.iter().find(|f| f["path_bytes"].is_string()).expect("non-UTF-8 name flagged");
+        let odd = files
+            .iter()
+            .find(|f| f["status"] == "flagged" && f["path_bytes"].is_string())
+            .expect("non-UTF-8 name flagged");
         assert!(
             odd["path_bytes"].as_str().unwrap().ends_with(&hex(b"caf\xe9-bridge.jpg")),
             "{odd}"
