@@ -41,6 +41,23 @@ fn signatures_round_trip_through_bytes_and_base64() {
 }
 
 #[test]
+fn signature_bytes_are_pinned_for_this_version() {
+    // Every list made with `--algorithms orb1` holds signatures computed once, by whichever
+    // build made it, and is matched against signatures this build computes. The recipe leans
+    // on `image`'s resizing (the frame and every pyramid level): should a new release of it,
+    // or any change here, move a single keypoint or descriptor bit, every such list would
+    // quietly start matching less. If this has to change, bump VERSION (a new algorithm
+    // name for lists), never the constant alone. A PNG, so that no JPEG decoder's rounding
+    // is in the bytes.
+    use sha2::{Digest, Sha256};
+    let signature = Features::from_image(&fixture(PEN)).signature;
+    assert_eq!(VERSION, 1, "a new version: pin its own signature below");
+    let digest = Sha256::digest(signature.to_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, "926904f30ccc4280a7530f9499a20ed7e167aadb366734585c909c802aaa5ab2");
+}
+
+#[test]
 fn extraction_is_deterministic_and_mirrors_match_each_other() {
     let image = fixture(PEN);
     let (a, b) = (Features::from_image(&image), Features::from_image(&image));
