@@ -326,16 +326,16 @@ pub enum ReportFormat {
 /// How hash lists are read; shared by every command that loads lists.
 #[derive(Debug, ClapArgs)]
 pub struct LoadArgs {
-    /// The lists' format, instead of detecting it: native, te-text, te-csv, stopncii, tat,
-    /// ncmec, hdb, hsb, plain.
-    #[arg(long, value_name = "FORMAT")]
+    /// The lists' format, instead of detecting it (docs/hashlist-format.md describes each).
+    #[arg(long, value_name = "FORMAT", value_parser = list_format_parser())]
     pub list_format: Option<ListFormat>,
     /// The algorithm of list entries whose format does not name it (plain lists of 64-hex
     /// hashes, which may be SHA-256 or PDQ; ThreatExchange CSV named without a type).
     #[arg(long, value_name = "ALG")]
     pub list_algorithm: Option<Algorithm>,
     /// Stop with status 2 when a list entry is refused (degenerate hash, unsupported
-    /// algorithm, withdrawn record) instead of skipping it with a warning.
+    /// algorithm) instead of skipping it with a warning. Records their publisher withdrew,
+    /// deleted or marked false positive are not refusals: they are never matched.
     #[arg(long)]
     pub strict: bool,
 }
@@ -346,8 +346,16 @@ impl LoadArgs {
             format: self.list_format,
             algorithm: self.list_algorithm,
             strict: self.strict,
+            allowlist: false,
         }
     }
+}
+
+/// `--list-format`'s values, from the one table of formats, so `--help` names every one.
+fn list_format_parser() -> impl clap::builder::TypedValueParser<Value = ListFormat> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(ListFormat::ALL.map(ListFormat::name))
+        .map(|name| name.parse::<ListFormat>().expect("every possible value is a format"))
 }
 
 #[derive(Debug, ClapArgs)]
@@ -480,7 +488,7 @@ impl ScanConfig {
         }
         let mut allow = Vec::new();
         for path in &args.allow {
-            let list = HashList::load(path, &load)?;
+            let list = HashList::load(path, &LoadOptions { allowlist: true, ..load })?;
             warn_refused(&list);
             allow.push(list);
         }
@@ -601,6 +609,22 @@ fn warn_refused(list: &HashList) {
             list.refused.len() - SHOWN
         );
     }
+    if !list.removed.is_empty() {
+        eprintln!(
+            "mediascreen: note: {}: {} records not matched: their publisher {} them \
+             (`mediascreen list check` lists them)",
+            list.path.display(),
+            list.removed.len(),
+            removed_summary(list)
+        );
+    }
+}
+
+/// `1 withdrawn, 2 deleted`: what a list's publisher took back, by kind.
+pub fn removed_summary(list: &HashList) -> String {
+    let counts = list.removed_counts();
+    let parts: Vec<String> = counts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+    parts.join(", ")
 }
 
 /// The array-job index variables `--shard auto/N` reads, in the order they are tried.

@@ -15,13 +15,14 @@ use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::collections::BTreeSet;
 
 use mediascreen::hash::Algorithm;
-use mediascreen::hashlist::HashList;
+use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
 use mediascreen::matcher::compare::compare;
 use mediascreen::report::{self, Files, PathKey, Report, ReportContext, CSV_HEADER};
 use mediascreen::scan;
 use mediascreen::scan::HashedFile;
 use mediascreen::walk::{Candidate, CandidateKind};
 
+use cli::removed_summary;
 use cli::{
     Args, CheckArgs, Command, CompareConfig, HashConfig, ListArgs, ListCommand, MergeArgs,
     ReportArgs, ReportCommand, ReportFormat, ScanConfig,
@@ -408,7 +409,8 @@ fn write_rows(
 }
 
 fn run_list_check(args: CheckArgs) -> Result<ExitStatus> {
-    let options = args.load.options();
+    // Any list may be checked, an allowlist too: it says which it is.
+    let options = LoadOptions { allowlist: true, ..args.load.options() };
     let mut clean = true;
     for path in &args.files {
         let list = match HashList::load(path, &options) {
@@ -421,16 +423,41 @@ fn run_list_check(args: CheckArgs) -> Result<ExitStatus> {
         };
         let counts: Vec<String> =
             list.counts().iter().map(|(algorithm, n)| format!("{algorithm} {n}")).collect();
+        let removed = match list.removed.len() {
+            0 => String::new(),
+            _ => format!(
+                ", {} removed by the publisher ({})",
+                list.removed.len(),
+                removed_summary(&list)
+            ),
+        };
         println!(
-            "{}: {}, {} entries ({}), {} refused",
+            "{}: {}{}, {} entries ({}), {} refused{removed}",
             path.display(),
             list.format,
+            if list.format == ListFormat::ClamAvFp {
+                " (an allowlist: use it with --allow)"
+            } else {
+                ""
+            },
             list.entries.len(),
             counts.join(", "),
-            list.refused.len()
+            list.refused.len(),
         );
-        for refusal in &list.refused {
-            println!("{}:{}: entry skipped: {}", path.display(), refusal.line, refusal.reason);
+        // One line a record, in file order, so a person can find each in the list.
+        let mut lines: Vec<(u64, String)> = list
+            .refused
+            .iter()
+            .map(|r| (r.line, format!("entry skipped: {}", r.reason)))
+            .chain(
+                list.removed
+                    .iter()
+                    .map(|r| (r.line, format!("not matched, {}: {}", r.removal, r.reason))),
+            )
+            .collect();
+        lines.sort_by_key(|(line, _)| *line);
+        for (line, text) in lines {
+            println!("{}:{line}: {text}", path.display());
         }
         if list.entries.is_empty() {
             println!("{}: the list has no entries", path.display());

@@ -9,6 +9,34 @@
 
 use crate::hash::Algorithm;
 
+use super::Removal;
+
+/// python-threatexchange's aggregate opinion categories (`AggregateSignalOpinionCategory`), as
+/// `dataset -P` and `dataset --csv` print them.
+pub(super) const CATEGORIES: [&str; 4] =
+    ["POSITIVE_CLASS", "NEGATIVE_CLASS", "INVESTIGATION_SEED", "DISPUTED"];
+
+/// Whether a ThreatExchange opinion says not to match its signal, and why.
+///
+/// python-threatexchange keeps its members' opinions two ways. Its aggregate category is
+/// `NEGATIVE_CLASS` when the signal "generates false positives, or is test/example data",
+/// and `DISPUTED` when some members call it positive and others negative. Its ThreatExchange
+/// client also tags a descriptor `false_positive` when this member said so (its own
+/// descriptor marked `NON_MALICIOUS`, or its reaction `DISAGREE_WITH_TAGS`), `disputed` when
+/// another member did, and `true_positive` when this member confirmed it; `match` hid
+/// false positives unless asked. A member's own `true_positive` settles a dispute; a
+/// `false_positive` is never overruled.
+pub(super) fn opinion(category: Option<&str>, tags: &[&str]) -> Option<Removal> {
+    let tagged = |tag: &str| tags.iter().any(|t| t.eq_ignore_ascii_case(tag));
+    if category == Some("NEGATIVE_CLASS") || tagged("false_positive") {
+        Some(Removal::FalsePositive)
+    } else if (category == Some("DISPUTED") || tagged("disputed")) && !tagged("true_positive") {
+        Some(Removal::Disputed)
+    } else {
+        None
+    }
+}
+
 /// Foreign names of algorithms mediascreen computes, folded. The MD5 or SHA-256 of a video
 /// is the digest of the file's bytes like any other file's, so the video types are plain
 /// digests here.
@@ -110,6 +138,22 @@ mod tests {
             let reason = algorithm_from_label(label).unwrap_err();
             assert_eq!(reason, format!("unsupported algorithm {label:?}"));
         }
+    }
+
+    #[test]
+    fn opinions_that_say_not_to_match() {
+        assert_eq!(opinion(Some("POSITIVE_CLASS"), &["media_type_photo"]), None);
+        assert_eq!(opinion(Some("INVESTIGATION_SEED"), &[]), None);
+        assert_eq!(opinion(None, &[]), None);
+        assert_eq!(opinion(Some("NEGATIVE_CLASS"), &[]), Some(Removal::FalsePositive));
+        assert_eq!(opinion(None, &["a", "false_positive"]), Some(Removal::FalsePositive));
+        assert_eq!(opinion(Some("DISPUTED"), &[]), Some(Removal::Disputed));
+        assert_eq!(opinion(None, &["disputed"]), Some(Removal::Disputed));
+        assert_eq!(opinion(None, &["disputed", "true_positive"]), None);
+        assert_eq!(
+            opinion(Some("POSITIVE_CLASS"), &["false_positive", "true_positive"]),
+            Some(Removal::FalsePositive)
+        );
     }
 
     #[test]

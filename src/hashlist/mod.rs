@@ -10,14 +10,17 @@
 mod clamav;
 mod detect;
 mod entries;
+mod feed;
 mod json;
 mod labels;
 mod native;
 mod ncmec;
 mod plain;
 mod stopncii;
+mod sum;
 mod tat;
 mod te_csv;
+mod te_dataset;
 mod te_text;
 mod text;
 mod vpdq_text;
@@ -35,6 +38,7 @@ use crate::hash::orb1::Signature;
 use crate::hash::{Algorithm, HashValue};
 
 pub use entries::Entries;
+pub use feed::{Record, Removal, Removed, State};
 
 /// How much of a list is read to detect its format.
 const DETECT_BYTES: u64 = 64 * 1024;
@@ -47,8 +51,11 @@ const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 pub enum ListFormat {
     /// mediascreen's own CSV (`docs/hashlist-format.md`).
     Native,
-    /// python-threatexchange's text: `<signal_type> <hash>` per line.
+    /// python-threatexchange's text: `<signal_type> <hash>` per line, as its file exchange
+    /// reads and `dataset -P` prints (then with the collaboration and opinion after it).
     TeText,
+    /// python-threatexchange's `dataset -P --csv`: `signal_type,signal_str,collab,category,tags`.
+    TeDataset,
     /// ThreatExchange indicator CSV: `indicator,first_descriptor_id,added_on,labels`.
     TeCsv,
     /// StopNCII hash records (JSON array, or a fetch-response page holding them).
@@ -61,6 +68,10 @@ pub enum ListFormat {
     ClamAvHdb,
     /// ClamAV `.hsb`: `sha1|sha256:size:name`.
     ClamAvHsb,
+    /// ClamAV `.fp`/`.sfp`: hash signatures of known-good files, an allowlist only.
+    ClamAvFp,
+    /// `md5sum`, `sha1sum` or `sha256sum` output: `<hex>  <file name>` per line.
+    Sum,
     /// One bare hash per line.
     Plain,
     /// Meta's vPDQ hasher output: `frameNumber,quality,pdqHex,timestamp`, one video a file.
@@ -69,15 +80,18 @@ pub enum ListFormat {
 
 impl ListFormat {
     /// Every format, in the order `--list-format` documents them.
-    pub const ALL: [ListFormat; 10] = [
+    pub const ALL: [ListFormat; 13] = [
         ListFormat::Native,
         ListFormat::TeText,
+        ListFormat::TeDataset,
         ListFormat::TeCsv,
         ListFormat::StopNcii,
         ListFormat::Tat,
         ListFormat::Ncmec,
         ListFormat::ClamAvHdb,
         ListFormat::ClamAvHsb,
+        ListFormat::ClamAvFp,
+        ListFormat::Sum,
         ListFormat::Plain,
         ListFormat::VpdqText,
     ];
@@ -87,12 +101,15 @@ impl ListFormat {
         match self {
             ListFormat::Native => "native",
             ListFormat::TeText => "te-text",
+            ListFormat::TeDataset => "te-dataset",
             ListFormat::TeCsv => "te-csv",
             ListFormat::StopNcii => "stopncii",
             ListFormat::Tat => "tat",
             ListFormat::Ncmec => "ncmec",
             ListFormat::ClamAvHdb => "hdb",
             ListFormat::ClamAvHsb => "hsb",
+            ListFormat::ClamAvFp => "fp",
+            ListFormat::Sum => "sum",
             ListFormat::Plain => "plain",
             ListFormat::VpdqText => "vpdq-text",
         }
@@ -128,15 +145,21 @@ pub struct LoadOptions {
     pub algorithm: Option<Algorithm>,
     /// Make entries refused by hygiene fatal instead of skipped with a warning.
     pub strict: bool,
+    /// The list is an allowlist (`--allow`): a ClamAV false-positive database loads only
+    /// then, since as a block list it would flag exactly the files known to be good.
+    pub allowlist: bool,
 }
 
 /// What a parser reports for each record it reads.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
-    /// A well-formed entry (hygiene is applied after the parser).
+    /// A well-formed entry that stands alone (hygiene is applied after the parser).
     Entry(ListEntry),
-    /// A well-formed record that must not be loaded: withdrawn or deleted by its publisher, or
-    /// of an algorithm mediascreen does not compute. Counted and warned about, not fatal.
+    /// A publisher's record, applied as the feed rule says ([`feed`]): keyed ones replace
+    /// earlier records of their key, removals take the key's entries out.
+    Record(Record),
+    /// A well-formed record that mediascreen cannot use: of an algorithm it does not compute.
+    /// Counted and warned about, not fatal.
     Refused {
         /// 1-based line (or the line a record starts on).
         line: u64,
@@ -180,8 +203,11 @@ pub struct HashList {
     pub format: ListFormat,
     /// The entries, in file order.
     pub entries: Entries,
-    /// Entries that parsed but were not loaded, in file order.
+    /// Entries that parsed but cannot be used (hygiene, unsupported algorithms), by line.
     pub refused: Vec<Refusal>,
+    /// Records whose publisher took them back (withdrawn, deleted, marked false positive,
+    /// retired): the last state of their key, in file order.
+    pub removed: Vec<Removed>,
 }
 
 /// One hash in a list, as a parser produces it (stored by column in [`Entries`]).
@@ -245,12 +271,20 @@ impl HashList {
         let mut bytes = Vec::new();
         (&mut source).take(DETECT_BYTES).read_to_end(&mut bytes).map_err(io)?;
         let cx = ParseContext { path, algorithm: options.algorithm };
+        if let Some(reason) = detect::unusable(path) {
+            return Err(cx.error(0, reason));
+        }
         let format = match options.format {
             Some(format) => format,
             None => detect::detect(path, &bytes).ok_or_else(|| {
                 cx.error(0, "cannot tell the list's format; name it with --list-format")
             })?,
         };
+        if format == ListFormat::ClamAvFp && !options.allowlist {
+            let reason = "a ClamAV allowlist (signatures of known-good files); pass it with \
+                          --allow";
+            return Err(cx.error(0, reason));
+        }
 
         let mut loaded = Collector::default();
         // The list's digest is for the report; on a big list it costs as much as parsing, so
@@ -286,15 +320,14 @@ impl HashList {
             );
             parsed?;
         }
-        let Collector { mut entries, refused } = loaded;
+        let (entries, refused, removed) = loaded.finish();
         if options.strict {
             if let Some(first) = refused.first() {
                 return Err(cx.error(first.line, format!("{} (--strict)", first.reason)));
             }
         }
-        entries.finish();
         let sha256 = HashValue::from_bytes(hasher.finalize().to_vec());
-        Ok(HashList { path: path.to_path_buf(), sha256, format, entries, refused })
+        Ok(HashList { path: path.to_path_buf(), sha256, format, entries, refused, removed })
     }
 
     /// Number of entries per algorithm, in [`Algorithm`] order.
@@ -305,31 +338,61 @@ impl HashList {
         }
         counts
     }
+
+    /// Number of records removed by their publisher, per kind of removal.
+    pub fn removed_counts(&self) -> std::collections::BTreeMap<Removal, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for removed in &self.removed {
+            *counts.entry(removed.removal).or_insert(0) += 1;
+        }
+        counts
+    }
 }
 
-/// Where parsed items go: accepted entries, and refusals (by the format or by hygiene).
+/// Where parsed items go: entries that stand alone, the feed of keyed records, and refusals
+/// (by the format or by hygiene).
 #[derive(Default)]
 pub(crate) struct Collector {
     entries: Entries,
+    feed: feed::Feed,
     refused: Vec<Refusal>,
 }
 
 impl Collector {
-    /// Applies hygiene to one parsed item and keeps it.
+    /// Keeps one parsed item.
     pub(crate) fn take(&mut self, item: Item) {
         match item {
-            Item::Entry(entry) => match degenerate(&entry) {
-                None => self.entries.push(&entry),
-                Some(reason) => self.refused.push(Refusal { line: entry.line, reason }),
-            },
+            Item::Entry(entry) => self.accept(entry),
+            Item::Record(record) => self.feed.apply(record),
             Item::Refused { line, reason } => self.refused.push(Refusal { line, reason }),
+        }
+    }
+
+    /// Applies hygiene to an entry that is to be loaded, and keeps it or its refusal.
+    fn accept(&mut self, entry: ListEntry) {
+        match degenerate(&entry) {
+            None => self.entries.push(&entry),
+            Some(reason) => self.refused.push(Refusal { line: entry.line, reason }),
         }
     }
 
     /// Keeps everything `later` collected, after what this one holds.
     pub(crate) fn append(&mut self, later: Collector) {
         self.entries.append(later.entries);
+        self.feed.append(later.feed);
         self.refused.extend(later.refused);
+    }
+
+    /// The entries to load (those standing alone, then the keyed records' last states), the
+    /// refusals by line, and the removals.
+    fn finish(mut self) -> (Entries, Vec<Refusal>, Vec<Removed>) {
+        let (active, removed) = std::mem::take(&mut self.feed).finish();
+        for entry in active {
+            self.accept(entry);
+        }
+        self.entries.finish();
+        self.refused.sort_by_key(|refusal| refusal.line);
+        (self.entries, self.refused, removed)
     }
 }
 
@@ -351,6 +414,18 @@ pub(crate) fn parse_items(
     Ok(items)
 }
 
+/// The first entry an item loads, for the parsers' unit tests.
+#[cfg(test)]
+pub(crate) fn active(item: &Item) -> &ListEntry {
+    match item {
+        Item::Entry(entry) => entry,
+        Item::Record(Record { state: State::Active(entries), .. }) if !entries.is_empty() => {
+            &entries[0]
+        }
+        other => panic!("not an entry: {other:?}"),
+    }
+}
+
 /// [`parse_items`] for a text whose records are all accepted: their entries.
 #[cfg(test)]
 pub(crate) fn parse_entries(
@@ -362,9 +437,10 @@ pub(crate) fn parse_entries(
     let items = parse_items(parser, name, algorithm, text)?;
     Ok(items
         .into_iter()
-        .map(|item| match item {
-            Item::Entry(entry) => entry,
-            Item::Refused { line, reason } => panic!("{name}:{line}: unexpected refusal: {reason}"),
+        .flat_map(|item| match item {
+            Item::Entry(entry) => vec![entry],
+            Item::Record(Record { state: State::Active(entries), .. }) => entries,
+            other => panic!("{name}: unexpected {other:?}"),
         })
         .collect())
 }
@@ -379,12 +455,15 @@ fn parse(
     match format {
         ListFormat::Native => native::parse(cx, bytes, out),
         ListFormat::TeText => te_text::parse(cx, bytes, out),
+        ListFormat::TeDataset => te_dataset::parse(cx, bytes, out),
         ListFormat::TeCsv => te_csv::parse(cx, bytes, out),
         ListFormat::StopNcii => stopncii::parse(cx, bytes, out),
         ListFormat::Tat => tat::parse(cx, bytes, out),
         ListFormat::Ncmec => ncmec::parse(cx, bytes, out),
-        ListFormat::ClamAvHdb => clamav::parse_hdb(cx, bytes, out),
-        ListFormat::ClamAvHsb => clamav::parse_hsb(cx, bytes, out),
+        ListFormat::ClamAvHdb | ListFormat::ClamAvHsb | ListFormat::ClamAvFp => {
+            clamav::parse(cx, bytes, out)
+        }
+        ListFormat::Sum => sum::parse(cx, bytes, out),
         ListFormat::Plain => plain::parse(cx, bytes, out),
         ListFormat::VpdqText => vpdq_text::parse(cx, bytes, out),
     }

@@ -16,11 +16,15 @@
 //!
 //! Read as python-threatexchange's NCMEC client reads it (`NCMECEntryUpdate.from_xml`): an
 //! entry is an `image` or `video` element, and a `deletedImage` or `deletedVideo` one is
-//! NCMEC's tombstone for an entry, refused. Each child of an entry's `fingerprints` becomes
-//! one list entry, with the entry's `id` and `classification` as id and label; fingerprints
-//! mediascreen does not compute (`pdna`, `tmk-pdqf`, `videntifier`, …) are refused.
-//! Namespaces, members, feedback and paging are ignored, and entries are taken wherever they
-//! are, so concatenated pages load too. Must not match or apply hygiene.
+//! NCMEC's tombstone for an entry. Each child of an entry's `fingerprints` becomes one list
+//! entry, with the entry's `id` and `classification` as id and label; fingerprints
+//! mediascreen does not compute (`pdna`, `tmk-pdqf`, `videntifier`, …) are refused. The API
+//! pages through changes, so each entry is a record keyed as the client keys it, by its
+//! member's id and its own (`<member id="42">`, `<id>`): a later update of an entry replaces
+//! it, and a later tombstone removes it, so pages concatenated in the order they were fetched
+//! load as NCMEC means them, and where both records have a `timestamp`, the newer one wins
+//! whatever the order. Namespaces, feedback and paging are ignored, and entries are taken
+//! wherever they are. Must not match or apply hygiene.
 
 use quick_xml::events::{BytesRef, Event};
 use quick_xml::Reader;
@@ -30,7 +34,7 @@ use crate::hash::HashValue;
 
 use super::labels::algorithm_from_label;
 use super::text::{self, Lines};
-use super::{Item, ListEntry, ParseContext};
+use super::{Item, ListEntry, ParseContext, Record, Removal, State};
 
 /// An entry being read: where it opened and what it has said so far.
 struct Entry {
@@ -39,6 +43,10 @@ struct Entry {
     depth: usize,
     deleted: bool,
     id: Option<String>,
+    /// The `id` attribute of its `member`.
+    member: Option<String>,
+    /// Its `timestamp`, in seconds since 1970, if it has one that reads.
+    stamp: Option<f64>,
     classification: Option<String>,
     /// (line, element name, text) of each fingerprint.
     fingerprints: Vec<(u64, String, String)>,
@@ -58,9 +66,9 @@ pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Ite
         let event = reader.read_event().map_err(|e| {
             cx.error(lines.at(reader.error_position() as usize), format!("malformed XML: {e}"))
         })?;
-        let (name, closes) = match &event {
-            Event::Start(tag) => (tag.local_name().as_ref().to_string(), false),
-            Event::Empty(tag) => (tag.local_name().as_ref().to_string(), true),
+        let (tag, closes) = match &event {
+            Event::Start(tag) => (tag, false),
+            Event::Empty(tag) => (tag, true),
             Event::End(_) => {
                 let name = open.pop().unwrap_or_default();
                 close(cx, &mut entry, &open, &name, &chars, out)?;
@@ -81,7 +89,14 @@ pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Ite
             Event::Eof => break,
             _ => continue,
         };
+        let name = tag.local_name().as_ref().to_string();
         open_element(&mut entry, &open, &name, line);
+        if let Some(e) = entry.as_mut().filter(|e| open.len() == e.depth + 1) {
+            if name.eq_ignore_ascii_case("member") {
+                let id = tag.try_get_attribute("id").ok().flatten();
+                e.member = id.map(|a| a.value.trim().to_string());
+            }
+        }
         chars.clear();
         if closes {
             close(cx, &mut entry, &open, &name, &chars, out)?;
@@ -104,6 +119,8 @@ fn open_element(entry: &mut Option<Entry>, open: &[String], name: &str, line: u6
             depth: open.len(),
             deleted,
             id: None,
+            member: None,
+            stamp: None,
             classification: None,
             fingerprints: Vec::new(),
         });
@@ -138,6 +155,8 @@ fn close(
             e.id = value;
         } else if name.eq_ignore_ascii_case("classification") {
             e.classification = value;
+        } else if name.eq_ignore_ascii_case("timestamp") {
+            e.stamp = value.as_deref().and_then(seconds);
         }
     } else if in_fingerprints(e, open) {
         if let Some(fingerprint) = e.fingerprints.last_mut() {
@@ -151,15 +170,19 @@ fn emit(cx: &ParseContext<'_>, entry: Entry, out: &mut dyn FnMut(Item)) -> Resul
     let Some(id) = entry.id else {
         return Err(cx.error(entry.line, "NCMEC entry without an <id>"));
     };
+    let key = Some(format!("{}-{id}", entry.member.as_deref().unwrap_or_default()));
+    let line = entry.line;
     if entry.deleted {
         let reason = format!("deleted by NCMEC (entry {id:?})");
-        out(Item::Refused { line: entry.line, reason });
+        let state = State::Removed { removal: Removal::Deleted, reason };
+        out(Item::Record(Record { key, stamp: entry.stamp, line, state }));
         return Ok(());
     }
     if entry.fingerprints.is_empty() {
         let reason = format!("NCMEC entry {id:?} has no fingerprints");
-        out(Item::Refused { line: entry.line, reason });
+        out(Item::Refused { line, reason });
     }
+    let mut entries = Vec::new();
     for (line, name, hex) in entry.fingerprints {
         let algorithm = match algorithm_from_label(&name) {
             Ok(algorithm) => algorithm,
@@ -173,9 +196,16 @@ fn emit(cx: &ParseContext<'_>, entry: Entry, out: &mut dyn FnMut(Item)) -> Resul
         let mut item = ListEntry::new(algorithm, hash, line);
         item.id = Some(id.clone());
         item.label.clone_from(&entry.classification);
-        out(Item::Entry(item));
+        entries.push(item);
     }
+    out(Item::Record(Record { key, stamp: entry.stamp, line, state: State::Active(entries) }));
     Ok(())
+}
+
+/// Seconds since 1970 of an NCMEC timestamp (`2017-10-24T15:00:00Z`), if it reads as one.
+fn seconds(timestamp: &str) -> Option<f64> {
+    let time = humantime::parse_rfc3339_weak(timestamp).ok()?;
+    Some(time.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64())
 }
 
 /// The text an entity or character reference stands for.
@@ -231,15 +261,26 @@ mod tests {
 </queryResult>"#
         );
         let items = parse_str(&text).unwrap();
-        let Item::Entry(md5) = &items[0] else { panic!("{items:?}") };
+        let refusal = |line: u64, reason: &str| Item::Refused { line, reason: reason.into() };
+        assert_eq!(items[0], refusal(10, "unsupported algorithm \"pdna\""));
+        let Item::Record(Record { key, line: 4, state: State::Active(image), .. }) = &items[1]
+        else {
+            panic!("{items:?}")
+        };
+        assert_eq!(key.as_deref(), Some("42-image1"));
+        let [md5, pdq] = &image[..] else { panic!("{image:?}") };
         assert_eq!((md5.algorithm, md5.line), (Algorithm::Md5, 9));
         assert_eq!((md5.id.as_deref(), md5.label.as_deref()), (Some("image1"), Some("A1")));
-        let refusal = |line: u64, reason: &str| Item::Refused { line, reason: reason.into() };
-        assert_eq!(items[1], refusal(10, "unsupported algorithm \"pdna\""));
-        let Item::Entry(pdq) = &items[2] else { panic!("{items:?}") };
         assert_eq!((pdq.algorithm, pdq.line, pdq.hash.to_hex()), (Algorithm::Pdq, 11, PDQ.into()));
-        assert_eq!(items[3], refusal(17, "deleted by NCMEC (entry \"image4\")"));
-        assert_eq!(items[4], refusal(23, "unsupported algorithm \"tmk-pdqf\""));
+        let reason = "deleted by NCMEC (entry \"image4\")".to_string();
+        let state = State::Removed { removal: Removal::Deleted, reason };
+        let deleted = Record { key: Some("43-image4".into()), stamp: None, line: 17, state };
+        assert_eq!(seconds("2017-10-24T15:10:00Z"), Some(1508857800.0));
+        assert_eq!(items[2], Item::Record(deleted));
+        assert_eq!(items[3], refusal(23, "unsupported algorithm \"tmk-pdqf\""));
+        assert!(
+            matches!(&items[4], Item::Record(Record { key: Some(k), state: State::Active(v), .. }) if k == "-v1" && v.is_empty())
+        );
         assert_eq!(items.len(), 5);
     }
 

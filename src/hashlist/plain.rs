@@ -29,17 +29,26 @@ fn entry(flag: Option<Algorithm>, hex: &str, line: u64) -> std::result::Result<L
     if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(format!("expected one hex hash per line, found {hex:?}"));
     }
-    let algorithm = match (flag, hex.len()) {
-        (Some(algorithm), _) => algorithm,
-        (None, 32) => Algorithm::Md5,
-        (None, 40) => Algorithm::Sha1,
-        (None, 16) => return Err(ambiguous(hex, "phash, dhash or ahash")),
-        (None, 64) => return Err(ambiguous(hex, "sha256 or pdq")),
-        (None, n) => return Err(format!("{n} hex digits is the length of no known hash")),
-    };
+    let algorithm = algorithm_for(flag, hex)?;
     let hash = HashValue::from_hex(algorithm, hex)
         .map_err(|e| format!("bad {algorithm} hash {hex:?}: {e}"))?;
     Ok(ListEntry::new(algorithm, hash, line))
+}
+
+/// The algorithm of a hash that its list does not name: `flag` (`--list-algorithm`) when
+/// given, else the hash's length where only one algorithm has it.
+pub(super) fn algorithm_for(
+    flag: Option<Algorithm>,
+    hex: &str,
+) -> std::result::Result<Algorithm, String> {
+    match (flag, hex.len()) {
+        (Some(algorithm), _) => Ok(algorithm),
+        (None, 32) => Ok(Algorithm::Md5),
+        (None, 40) => Ok(Algorithm::Sha1),
+        (None, 16) => Err(ambiguous(hex, "phash, dhash or ahash")),
+        (None, 64) => Err(ambiguous(hex, "sha256 or pdq")),
+        (None, n) => Err(format!("{n} hex digits is the length of no known hash")),
+    }
 }
 
 fn ambiguous(hex: &str, which: &str) -> String {

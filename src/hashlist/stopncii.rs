@@ -13,9 +13,11 @@
 //!
 //! Field names and values are those of python-threatexchange's StopNCII client
 //! (`StopNCIIHashRecord`, `StopNCIISignalType`, `StopNCIICaseStatus`). `signalType` `ImagePDQ`
-//! and `VideoMD5` load; `VideoTMK`, `Text`, `URL` are refused. `hashStatus` `Withdrawn` and
-//! `Deleted` mean the person withdrew the case or StopNCII deleted it, so the record is
-//! refused; a status the client does not know is refused too rather than guessed to be
+//! and `VideoMD5` load; `VideoTMK`, `Text`, `URL` are refused. The feed is a stream of
+//! changes to hashes, so each record is keyed by its signal type and hash value and stamped
+//! with `lastModtimestamp`: the newest record of a hash is its state. `hashStatus` `Withdrawn`
+//! and `Deleted` mean the person withdrew every case or StopNCII deleted it, so that record
+//! removes the hash; a status the client does not know is refused rather than guessed to be
 //! active. Records have no id of their own: the case numbers are the entry's id. Must not
 //! match or apply hygiene.
 
@@ -25,7 +27,7 @@ use crate::error::Result;
 use crate::hash::HashValue;
 
 use super::labels::algorithm_from_label;
-use super::{json, Item, ListEntry, ParseContext};
+use super::{json, Item, ListEntry, ParseContext, Record, Removal, State};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +35,9 @@ struct HashRecord {
     signal_type: String,
     hash_value: String,
     hash_status: String,
+    /// When the record last changed, in seconds since 1970.
+    #[serde(default)]
+    last_modtimestamp: Option<f64>,
     /// Case number to case status. StopNCII sends `[]` for a record with no cases.
     #[serde(default)]
     case_numbers: serde_json::Value,
@@ -44,16 +49,25 @@ pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Ite
 }
 
 fn item(record: HashRecord, line: u64) -> std::result::Result<Item, String> {
-    let refused = |reason: String| Ok(Item::Refused { line, reason });
-    match record.hash_status.as_str() {
-        "Received" | "Active" | "Unknown" => {}
-        "Withdrawn" => return refused("withdrawn by StopNCII".to_string()),
-        "Deleted" => return refused("deleted by StopNCII".to_string()),
-        other => return refused(format!("unknown StopNCII hashStatus {other:?}")),
+    let key = format!("{}\u{0}{}", record.signal_type, record.hash_value.to_ascii_lowercase());
+    let keyed = |state| {
+        Ok(Item::Record(Record { key: Some(key), stamp: record.last_modtimestamp, line, state }))
+    };
+    let (removal, reason) = match record.hash_status.as_str() {
+        "Received" | "Active" | "Unknown" => (None, ""),
+        "Withdrawn" => (Some(Removal::Withdrawn), "withdrawn by StopNCII"),
+        "Deleted" => (Some(Removal::Deleted), "deleted by StopNCII"),
+        other => {
+            let reason = format!("unknown StopNCII hashStatus {other:?}");
+            return Ok(Item::Refused { line, reason });
+        }
+    };
+    if let Some(removal) = removal {
+        return keyed(State::Removed { removal, reason: reason.to_string() });
     }
     let algorithm = match algorithm_from_label(&record.signal_type) {
         Ok(algorithm) => algorithm,
-        Err(reason) => return refused(reason),
+        Err(reason) => return Ok(Item::Refused { line, reason }),
     };
     let hex = &record.hash_value;
     let hash = HashValue::from_hex(algorithm, hex)
@@ -69,13 +83,14 @@ fn item(record: HashRecord, line: u64) -> std::result::Result<Item, String> {
             numbers.join(" ")
         })
         .filter(|cases| !cases.is_empty());
-    Ok(Item::Entry(entry))
+    keyed(State::Active(vec![entry]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::hash::Algorithm;
+    use crate::hashlist::active;
 
     fn parse_str(text: &str) -> Result<Vec<Item>> {
         crate::hashlist::parse_items(parse, "s.json", None, text)
@@ -93,27 +108,37 @@ mod tests {
     const MD5: &str = "ad5148579e2a0886849021264351a52a";
 
     #[test]
-    fn active_records_load_and_withdrawn_ones_are_refused() {
+    fn records_are_keyed_by_signal_type_and_hash_and_stamped() {
         let text = format!(
-            "[\n{},\n{},\n{},\n{},\n{}\n]",
+            "[\n{},\n{},\n{},\n{},\n{},\n{}\n]",
             record("ImagePDQ", PDQ, "Active"),
             record("VideoMD5", MD5, "Received"),
-            record("ImagePDQ", PDQ, "Withdrawn"),
+            record("ImagePDQ", &PDQ.to_uppercase(), "Withdrawn"),
             record("VideoTMK", "whatever", "Active"),
             record("ImagePDQ", PDQ, "Deleted"),
+            record("ImagePDQ", PDQ, "Pending"),
         );
         let items = parse_str(&text).unwrap();
-        let Item::Entry(pdq) = &items[0] else { panic!("{items:?}") };
+        let pdq = active(&items[0]);
         assert_eq!(
             (pdq.algorithm, pdq.line, pdq.id.as_deref()),
             (Algorithm::Pdq, 2, Some("c1 c2"))
         );
-        let Item::Entry(md5) = &items[1] else { panic!("{items:?}") };
+        let md5 = active(&items[1]);
         assert_eq!((md5.algorithm, md5.line), (Algorithm::Md5, 3));
+        let removed = |line: u64, removal: Removal, reason: &str| {
+            Item::Record(Record {
+                key: Some(format!("ImagePDQ\u{0}{PDQ}")),
+                stamp: Some(1.0),
+                line,
+                state: State::Removed { removal, reason: reason.into() },
+            })
+        };
+        assert_eq!(items[2], removed(4, Removal::Withdrawn, "withdrawn by StopNCII"));
         let refusal = |line: u64, reason: &str| Item::Refused { line, reason: reason.into() };
-        assert_eq!(items[2], refusal(4, "withdrawn by StopNCII"));
         assert_eq!(items[3], refusal(5, "unsupported algorithm \"VideoTMK\""));
-        assert_eq!(items[4], refusal(6, "deleted by StopNCII"));
+        assert_eq!(items[4], removed(6, Removal::Deleted, "deleted by StopNCII"));
+        assert_eq!(items[5], refusal(7, "unknown StopNCII hashStatus \"Pending\""));
     }
 
     #[test]
@@ -125,7 +150,8 @@ mod tests {
                 .replace("\"caseNumbers\": {", "\"caseNumbers\": [], \"x\": {")
         );
         let items = parse_str(&text).unwrap();
-        assert!(matches!(&items[..], [Item::Entry(e)] if e.line == 3 && e.id.is_none()));
+        assert_eq!(items.len(), 1);
+        assert_eq!((active(&items[0]).line, active(&items[0]).id.as_deref()), (3, None));
     }
 
     #[test]

@@ -12,8 +12,10 @@
 //!
 //! Field names are those of python-threatexchange's TAT client (`TATHashListEntry`,
 //! `TATHashListResponse`). `algorithm` is `MD5` or `PDQ` (other names pass through the
-//! shared label table); `deleted: true` is TAT's tombstone, refused. The entry's id is `id`
-//! and its label `ideology`. Unlike python-threatexchange, which has no photo MD5, MD5 entries
+//! shared label table). The list is fetched as changes since a checkpoint, so each entry is
+//! a record keyed by its `id` (by its algorithm and hash if it has none) and stamped with
+//! `updated_on`: the newest record of an id is its state, and `deleted: true`, TAT's
+//! tombstone, removes it. The entry's id is `id` and its label `ideology`. Unlike python-threatexchange, which has no photo MD5, MD5 entries
 //! load whatever their `file_type`: an MD5 is the digest of the file's bytes. Must not match
 //! or apply hygiene.
 
@@ -23,15 +25,20 @@ use crate::error::Result;
 use crate::hash::HashValue;
 
 use super::labels::algorithm_from_label;
-use super::{json, Item, ListEntry, ParseContext};
+use super::{json, Item, ListEntry, ParseContext, Record, Removal, State};
 
 #[derive(Deserialize)]
 struct HashEntry {
+    /// A tombstone may carry nothing but its id.
+    #[serde(default)]
     hash_digest: String,
+    #[serde(default)]
     algorithm: String,
     deleted: bool,
     id: Option<serde_json::Value>,
     ideology: Option<String>,
+    #[serde(default)]
+    updated_on: Option<f64>,
 }
 
 /// Parses a whole list in this format.
@@ -40,8 +47,27 @@ pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Ite
 }
 
 fn item(record: HashEntry, line: u64) -> std::result::Result<Item, String> {
+    let id = match record.id {
+        None => None,
+        Some(serde_json::Value::String(id)) => Some(id),
+        Some(serde_json::Value::Number(id)) => Some(id.to_string()),
+        Some(other) => return Err(format!("id {other} is neither a number nor a string")),
+    };
+    let key = match &id {
+        Some(id) => format!("id\u{0}{id}"),
+        None if record.hash_digest.is_empty() => {
+            return Err("an entry with neither an id nor a hash_digest".to_string())
+        }
+        None => format!("{}\u{0}{}", record.algorithm, record.hash_digest.to_ascii_lowercase()),
+    };
+    let keyed =
+        |state| Ok(Item::Record(Record { key: Some(key), stamp: record.updated_on, line, state }));
     if record.deleted {
-        return Ok(Item::Refused { line, reason: "deleted by Tech Against Terrorism".to_string() });
+        let reason = match &id {
+            Some(id) => format!("deleted by Tech Against Terrorism (id {id})"),
+            None => "deleted by Tech Against Terrorism".to_string(),
+        };
+        return keyed(State::Removed { removal: Removal::Deleted, reason });
     }
     let algorithm = match algorithm_from_label(&record.algorithm) {
         Ok(algorithm) => algorithm,
@@ -51,20 +77,16 @@ fn item(record: HashEntry, line: u64) -> std::result::Result<Item, String> {
     let hash = HashValue::from_hex(algorithm, hex)
         .map_err(|e| format!("bad {algorithm} hash {hex:?}: {e}"))?;
     let mut entry = ListEntry::new(algorithm, hash, line);
-    entry.id = match record.id {
-        None => None,
-        Some(serde_json::Value::String(id)) => Some(id),
-        Some(serde_json::Value::Number(id)) => Some(id.to_string()),
-        Some(other) => return Err(format!("id {other} is neither a number nor a string")),
-    };
+    entry.id = id;
     entry.label = record.ideology.filter(|i| !i.is_empty());
-    Ok(Item::Entry(entry))
+    keyed(State::Active(vec![entry]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::hash::Algorithm;
+    use crate::hashlist::active;
 
     fn parse_str(text: &str) -> Result<Vec<Item>> {
         crate::hashlist::parse_items(parse, "t.json", None, text)
@@ -82,23 +104,31 @@ mod tests {
     }
 
     #[test]
-    fn entries_load_and_deleted_ones_are_refused() {
+    fn entries_are_keyed_by_id_and_stamped() {
         let text = format!(
-            "{{\"count\": 4, \"next\": null, \"results\": [\n{},\n{},\n{},\n{}]}}",
+            "{{\"count\": 4, \"next\": null, \"results\": [\n{},\n{},\n{},\n{},\n{}]}}",
             entry(1, PDQ, "PDQ", false),
             entry(2, MD5, "MD5", false),
             entry(3, MD5, "MD5", true),
             entry(4, "00", "TMK", false),
+            "{\"id\": 5, \"deleted\": true}",
         );
         let items = parse_str(&text).unwrap();
-        let Item::Entry(pdq) = &items[0] else { panic!("{items:?}") };
+        let pdq = active(&items[0]);
         assert_eq!((pdq.algorithm, pdq.line), (Algorithm::Pdq, 2));
         assert_eq!((pdq.id.as_deref(), pdq.label.as_deref()), (Some("1"), Some("far-right")));
-        let Item::Entry(md5) = &items[1] else { panic!("{items:?}") };
-        assert_eq!((md5.algorithm, md5.line), (Algorithm::Md5, 3));
+        let Item::Record(Record { key, stamp, .. }) = &items[1] else { panic!("{items:?}") };
+        assert_eq!((key.as_deref(), *stamp), (Some("id\u{0}2"), Some(1704901040.2)));
+        let deleted = |line, id: u32| {
+            let reason = format!("deleted by Tech Against Terrorism (id {id})");
+            let state = State::Removed { removal: Removal::Deleted, reason };
+            let stamp = (id == 3).then_some(1704901040.2);
+            Item::Record(Record { key: Some(format!("id\u{0}{id}")), stamp, line, state })
+        };
+        assert_eq!(items[2], deleted(4, 3));
         let refusal = |line: u64, reason: &str| Item::Refused { line, reason: reason.into() };
-        assert_eq!(items[2], refusal(4, "deleted by Tech Against Terrorism"));
         assert_eq!(items[3], refusal(5, "unsupported algorithm \"TMK\""));
+        assert_eq!(items[4], deleted(6, 5));
     }
 
     #[test]

@@ -10,16 +10,20 @@
 //! optional because python-threatexchange's `SimpleSignalType.store` writes none. The rows do
 //! not say the indicator type: the file name does (`te_HASH_PDQ.csv`, `pdq.csv`), unless
 //! `--list-algorithm` overrides it; a name that names an unsupported type (`HASH_URL_MD5`)
-//! makes every row a refusal. Must not match or apply hygiene.
+//! makes every row a refusal. A row is a record keyed by its indicator, as the store is: a
+//! later row for the same hash replaces an earlier one. The opinion tags that
+//! python-threatexchange's client adds to the labels decide whether it is matched at all: a
+//! `false_positive` row, or one only `disputed` (not also `true_positive`), is removed (see
+//! [`super::labels::opinion`]). Must not match or apply hygiene.
 
 use std::path::Path;
 
 use crate::error::Result;
 use crate::hash::{Algorithm, HashValue};
 
-use super::labels::algorithms_in_name;
-use super::text::{self, Lines};
-use super::{Item, ListEntry, ParseContext};
+use super::labels::{algorithms_in_name, opinion};
+use super::text;
+use super::{Item, ListEntry, ParseContext, Record, State};
 
 const COLUMNS: [&str; 4] = ["indicator", "first_descriptor_id", "added_on", "labels"];
 
@@ -32,33 +36,19 @@ pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Ite
         Some(algorithm) => Ok(algorithm),
         None => algorithm_from_name(cx.path).map_err(|reason| cx.error(0, reason))?,
     };
-    let text = text::utf8(cx, bytes)?;
-    // The csv crate's line numbers skip blank lines, and a record's byte offset is where the
-    // blank lines before it start, so a record's line is that of its first non-blank byte.
-    let mut lines = Lines::new(text.as_bytes());
-    let mut line_of = |position: Option<&csv::Position>| {
-        let rest = &text[position.map_or(0, |p| p.byte() as usize)..];
-        lines.at(text.len() - rest.trim_start_matches(['\r', '\n']).len())
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| cx.error(line_of(e.position()), e.to_string()))?;
-        let line = line_of(record.position());
-        let is_header = i == 0 && record.get(0).is_some_and(|f| f.eq_ignore_ascii_case(COLUMNS[0]));
+    let mut first = true;
+    text::csv_records(cx, bytes, |record, line| {
+        let is_header = first && record.get(0).is_some_and(|f| f.eq_ignore_ascii_case(COLUMNS[0]));
+        first = false;
         if is_header {
             if !record.iter().map(str::to_ascii_lowercase).eq(COLUMNS) {
-                let reason = format!("unexpected header (expected {})", COLUMNS.join(","));
-                return Err(cx.error(line, reason));
+                return Err(format!("unexpected header (expected {})", COLUMNS.join(",")));
             }
-            continue;
+            return Ok(());
         }
-        out(item(&algorithm, &record, line).map_err(|reason| cx.error(line, reason))?);
-    }
-    Ok(())
+        out(item(&algorithm, record, line)?);
+        Ok(())
+    })
 }
 
 fn algorithm_from_name(path: &Path) -> std::result::Result<RowAlgorithm, String> {
@@ -93,15 +83,27 @@ fn item(
     };
     let hash = HashValue::from_hex(algorithm, indicator)
         .map_err(|e| format!("bad {algorithm} hash {indicator:?}: {e}"))?;
-    let mut entry = ListEntry::new(algorithm, hash, line);
-    entry.id = Some(descriptor.to_string());
-    entry.label = Some(labels.to_string()).filter(|l| !l.is_empty());
-    Ok(Item::Entry(entry))
+    let key = Some(format!("{algorithm}\u{0}{}", hash.to_hex()));
+    let tags: Vec<&str> = labels.split_whitespace().collect();
+    let state = match opinion(None, &tags) {
+        Some(removal) => {
+            let reason = format!("descriptor {descriptor} is labelled {labels:?}");
+            State::Removed { removal, reason }
+        }
+        None => {
+            let mut entry = ListEntry::new(algorithm, hash, line);
+            entry.id = Some(descriptor.to_string());
+            entry.label = Some(labels.to_string()).filter(|l| !l.is_empty());
+            State::Active(vec![entry])
+        }
+    };
+    Ok(Item::Record(Record { key, stamp: None, line, state }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hashlist::{active, Removal};
 
     fn parse_as(name: &str, algorithm: Option<Algorithm>, text: &str) -> Result<Vec<Item>> {
         let cx = ParseContext { path: Path::new(name), algorithm };
@@ -121,11 +123,11 @@ mod tests {
              {PDQ},42,2020-07-02T00:00:00+0000,\n"
         );
         let items = parse_as("dir/te_HASH_PDQ.csv", None, &text).unwrap();
-        let Item::Entry(first) = &items[0] else { panic!("{items:?}") };
+        let first = active(&items[0]);
         assert_eq!((first.algorithm, first.line), (Algorithm::Pdq, 2));
         assert_eq!(first.id.as_deref(), Some("3058061737574159"));
         assert_eq!(first.label.as_deref(), Some("media_type_photo, bridge"));
-        let Item::Entry(second) = &items[1] else { panic!("{items:?}") };
+        let second = active(&items[1]);
         assert_eq!((second.line, second.label.as_deref()), (4, None));
     }
 
@@ -133,10 +135,41 @@ mod tests {
     fn the_flag_wins_and_headerless_rows_load() {
         let text = format!("{MD5},7,2021-01-01T00:00:00+0000,video\n");
         let items = parse_as("simple.HASH_PDQ.te", Some(Algorithm::Md5), &text).unwrap();
-        assert!(matches!(&items[0], Item::Entry(e) if e.algorithm == Algorithm::Md5));
+        assert_eq!(active(&items[0]).algorithm, Algorithm::Md5);
         let items = parse_as("video_md5.te", None, &text).unwrap();
-        assert!(
-            matches!(&items[0], Item::Entry(e) if e.algorithm == Algorithm::Md5 && e.line == 1)
+        assert_eq!((active(&items[0]).algorithm, active(&items[0]).line), (Algorithm::Md5, 1));
+    }
+
+    #[test]
+    fn rows_are_keyed_by_indicator_and_opinions_remove_them() {
+        let text = format!(
+            "{PDQ},1,2020-07-01T00:00:00+0000,media_type_photo\n\
+             {MD5}{MD5},2,mine,false_positive media_type_photo\n\
+             {},3,2020-07-01T00:00:00+0000,disputed\n\
+             {},4,2020-07-01T00:00:00+0000,disputed true_positive\n",
+            PDQ.to_uppercase(),
+            PDQ.replace('f', "e"),
+        );
+        let items = parse_as("pdq.csv", None, &text).unwrap();
+        let said: Vec<_> = items
+            .iter()
+            .map(|item| match item {
+                Item::Record(Record { key, state: State::Removed { removal, .. }, .. }) => {
+                    (key.clone().unwrap(), Some(*removal))
+                }
+                Item::Record(Record { key, .. }) => (key.clone().unwrap(), None),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let key = |hex: &str| format!("pdq\u{0}{}", hex.to_lowercase());
+        assert_eq!(
+            said,
+            [
+                (key(PDQ), None),
+                (key(&format!("{MD5}{MD5}")), Some(Removal::FalsePositive)),
+                (key(PDQ), Some(Removal::Disputed)),
+                (key(&PDQ.replace('f', "e")), None),
+            ]
         );
     }
 

@@ -1,8 +1,9 @@
 //! What every parser needs from a list's raw bytes: its text, and the line an offset is on.
 //!
 //! Owns decoding (a list must be UTF-8; a leading byte-order mark is dropped), walking the
-//! records of line-per-record formats, and turning byte offsets into 1-based line numbers, for the formats whose records are found by
-//! position rather than line by line (JSON, XML). Must not know any list format.
+//! records of line-per-record and CSV formats, and turning byte offsets into 1-based line
+//! numbers, for the formats whose records are found by position rather than line by line
+//! (CSV, JSON, XML). Must not know any list format.
 
 use crate::error::Result;
 
@@ -27,6 +28,34 @@ pub(super) fn records(
         if !line.is_empty() && !line.starts_with('#') {
             record(line, number).map_err(|reason| cx.error(number, reason))?;
         }
+    }
+    Ok(())
+}
+
+/// Calls `record` with each record of a CSV list (fields trimmed, rows of any width) and the
+/// 1-based line it starts on; a record's `Err`, or bad CSV, becomes a fatal error at its line.
+pub(super) fn csv_records(
+    cx: &ParseContext<'_>,
+    bytes: &[u8],
+    mut record: impl FnMut(&csv::StringRecord, u64) -> std::result::Result<(), String>,
+) -> Result<()> {
+    let text = utf8(cx, bytes)?;
+    // The csv crate's line numbers skip blank lines, and a record's byte offset is where the
+    // blank lines before it start, so a record's line is that of its first non-blank byte.
+    let mut lines = Lines::new(text.as_bytes());
+    let mut line_of = |position: Option<&csv::Position>| {
+        let rest = &text[position.map_or(0, |p| p.byte() as usize)..];
+        lines.at(text.len() - rest.trim_start_matches(['\r', '\n']).len())
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    for row in reader.records() {
+        let row = row.map_err(|e| cx.error(line_of(e.position()), e.to_string()))?;
+        let line = line_of(row.position());
+        record(&row, line).map_err(|reason| cx.error(line, reason))?;
     }
     Ok(())
 }

@@ -280,6 +280,7 @@ mod tests {
             format: ListFormat::Native,
             entries,
             refused: Vec::new(),
+            removed: Vec::new(),
         }
     }
 

@@ -35,7 +35,7 @@ const FILE_ARRAYS: [&str; 6] =
     ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// A complete scan report.
 #[derive(Debug, Serialize)]
@@ -181,9 +181,11 @@ pub struct ListInfo {
     pub format: &'static str,
     /// Entries loaded, per algorithm.
     pub entries: BTreeMap<Algorithm, usize>,
-    /// Entries that parsed but were not loaded (withdrawn, deleted, unsupported algorithm,
-    /// degenerate hash).
+    /// Entries that parsed but cannot be used (unsupported algorithm, degenerate hash).
     pub refused: usize,
+    /// Records whose last state in the list is their publisher's removal, per kind
+    /// (`withdrawn`, `deleted`, `false_positive`, `disputed`, `retired`): never matched.
+    pub removed: BTreeMap<&'static str, usize>,
 }
 
 /// Counts of outcomes.
@@ -694,6 +696,7 @@ impl ListInfo {
             format: list.format.name(),
             entries: list.counts(),
             refused: list.refused.len(),
+            removed: list.removed_counts().into_iter().map(|(kind, n)| (kind.name(), n)).collect(),
         }
     }
 }
