@@ -9,8 +9,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use mediascreen::hash::orb1::verify::{compare, Comparison};
+use mediascreen::hash::orb1::verify::Comparison;
 use mediascreen::hash::orb1::Features;
+use mediascreen::matcher::rule::orb1_closest;
 use rayon::prelude::*;
 
 /// One query's comparison with each listed image (the better orientation, and whether it
@@ -56,18 +57,7 @@ fn main() {
         .map(|path| {
             let (query, query_ms) = features(path);
             let started = thread_ms();
-            let pairs = listed
-                .iter()
-                .map(|(l, _)| {
-                    let plain = compare(&query.signature, &l.signature);
-                    let mirror = compare(&query.mirrored, &l.signature);
-                    if mirror.inliers > plain.inliers {
-                        (mirror, true)
-                    } else {
-                        (plain, false)
-                    }
-                })
-                .collect();
+            let pairs = listed.iter().map(|(l, _)| orb1_closest(&query, &l.signature)).collect();
             (pairs, query_ms, thread_ms() - started)
         })
         .collect();

@@ -166,21 +166,7 @@ pub fn compare(
     min_quality: u8,
 ) -> VideoComparison {
     let frames = compared.iter().map(|f| (f.hash.clone(), Some(f.quality), Some(f.timestamp)));
-    let index = VideoIndex::new([frames], min_quality, 0.0);
-    let kept = Kept::new(query, min_quality);
-    index.compare(&kept, distance).pop().map_or_else(
-        || VideoComparison {
-            query_matched: 0,
-            query_total: kept.hashes.len(),
-            compared_matched: 0,
-            compared_total: index.totals[0],
-            query_pct: 0.0,
-            compared_pct: 0.0,
-            closest: None,
-            matched_query_frames: Vec::new(),
-        },
-        |(_, comparison)| comparison,
-    )
+    VideoIndex::new([frames], min_quality, 0.0).search_one(query, distance, min_quality, 0)
 }
 
 /// The unit each kept frame of a listed video counts for (see [`VideoIndex::new`]): its own
@@ -323,6 +309,32 @@ impl VideoIndex {
         min_quality: u8,
     ) -> Vec<(u32, VideoComparison)> {
         self.compare(&Kept::new(query, min_quality), distance)
+    }
+
+    /// [`VideoIndex::search`] for indexed video `video` alone, returning its comparison also
+    /// when no frame matched (nothing matched, of either side's total).
+    pub fn search_one(
+        &self,
+        query: &[VpdqFrame],
+        distance: u32,
+        min_quality: u8,
+        video: u32,
+    ) -> VideoComparison {
+        let kept = Kept::new(query, min_quality);
+        let found = self.compare(&kept, distance).into_iter().find(|(v, _)| *v == video);
+        found.map_or_else(
+            || VideoComparison {
+                query_matched: 0,
+                query_total: kept.hashes.len(),
+                compared_matched: 0,
+                compared_total: self.totals[video as usize],
+                query_pct: 0.0,
+                compared_pct: 0.0,
+                closest: None,
+                matched_query_frames: Vec::new(),
+            },
+            |(_, comparison)| comparison,
+        )
     }
 
     fn compare(&self, kept: &Kept<'_>, distance: u32) -> Vec<(u32, VideoComparison)> {

@@ -1,18 +1,22 @@
 //! `mediascreen compare A B`: how close two files are by every algorithm, and whether they
 //! match under the scan's rules.
 //!
-//! Owns the per-algorithm verdicts between two hashed files. The rules are the scan's
-//! ([`MatchOptions`]): thresholds, the PDQ quality gate, dihedral variants, the vPDQ
-//! percentages, and a picture matched against a video's frames; here both sides are files
-//! rather than one a list, and a distance is reported even when it is over the threshold.
-//! Must not read or hash files: both arrive hashed.
+//! Owns measuring two hashed files against each other by every algorithm. Whether a
+//! measurement is a match is decided by the scan's own rules ([`super::rule`]), with A as the
+//! scanned file and B as the list entry (B's PDQ quality as `mediascreen hash` records it), so
+//! `compare` says MATCH exactly when a scan of A against a list made from B would flag it by
+//! that algorithm. Between a picture and a video, the video plays the scanned file whichever
+//! it is: a scan finds a listed picture in a video's frames, never the other way round.
+//! Unlike a scan it reports a distance even when it is over the threshold. Must not read or
+//! hash files: both arrive hashed.
 
+use std::cmp::Reverse;
 use std::fmt;
 
-use super::MatchOptions;
+use super::{rule, MatchOptions};
 use crate::hash::orb1::verify as orb1;
 use crate::hash::pdq::Dihedral;
-use crate::hash::vpdq::{self, VideoComparison, VpdqFrame};
+use crate::hash::vpdq::{VideoComparison, VpdqFrame};
 use crate::hash::{Algorithm, FileHashes};
 
 /// How two files compare by one algorithm.
@@ -39,7 +43,7 @@ pub enum Measure {
         threshold: u32,
         /// PDQ: how A relates to B at that distance (`Rot90`: A is B rotated 90°).
         orientation: Option<Dihedral>,
-        /// PDQ: both files' qualities; below the gate, a PDQ hash does not match.
+        /// PDQ: A's and B's qualities; a pair matches only if both pass the gate.
         qualities: Option<(u8, u8)>,
     },
     /// A picture against a video's frames (PDQ): the closest frame of quality high enough.
@@ -52,6 +56,8 @@ pub enum Measure {
         timestamp: f64,
         /// Whether the video is A (else B).
         video_is_a: bool,
+        /// A's and B's qualities: the frame's and the picture's, in that file order.
+        qualities: (u8, u8),
     },
     /// Two videos (vPDQ), A as the scanned one and B as the listed one.
     Video(VideoComparison),
@@ -85,10 +91,11 @@ impl fmt::Display for Comparison {
                     None => Ok(()),
                 }
             }
-            Measure::Frame { distance, threshold, timestamp, video_is_a } => {
+            Measure::Frame { distance, threshold, timestamp, video_is_a, qualities: (a, b) } => {
                 let measured = format!("d={distance}/{bits}  threshold {threshold}");
                 let video = if *video_is_a { "A" } else { "B" };
-                write!(f, "{measured:<28}{verdict}  closest frame of {video} at {timestamp:.3} s")
+                write!(f, "{measured:<28}{verdict}  closest frame of {video} at {timestamp:.3} s")?;
+                write!(f, ", quality {a}/{b}")
             }
             Measure::Video(c) => {
                 let measured = format!("A {:.2} %, B {:.2} %", c.query_pct, c.compared_pct);
@@ -119,95 +126,96 @@ pub fn compare(a: &FileHashes, b: &FileHashes, options: &MatchOptions) -> Vec<Co
     let mut out = Vec::new();
     for algorithm in Algorithm::ALL {
         let threshold = options.threshold(algorithm);
-        let measure = match algorithm {
+        let verdict = match algorithm {
             Algorithm::Pdq => pdq(a, b, threshold, options),
             Algorithm::Vpdq => match (&a.video, &b.video) {
-                (Some(a), Some(b)) => Some(Measure::Video(vpdq::compare(
-                    &a.frames,
-                    &b.frames,
-                    threshold,
-                    options.video.min_quality,
-                ))),
+                (Some(a), Some(b)) => {
+                    let frames = b
+                        .frames
+                        .iter()
+                        .map(|f| (f.hash.clone(), Some(f.quality), Some(f.timestamp)));
+                    let index = options.index_videos([frames]);
+                    let comparison = options.compare_video(&index, &a.frames, 0);
+                    let matched = options.video_matches(&comparison);
+                    Some((Measure::Video(comparison), matched))
+                }
                 _ => None,
             },
             Algorithm::Orb1 => match (&a.orb1, &b.orb1) {
                 (Some(a), Some(b)) => {
-                    let plain = orb1::compare(&a.signature, &b.signature);
-                    let mirror = orb1::compare(&a.mirrored, &b.signature);
-                    let mirrored = mirror.inliers > plain.inliers;
-                    let comparison = if mirrored { mirror } else { plain };
-                    Some(Measure::Keypoints { comparison, mirrored })
+                    let (comparison, mirrored) = rule::orb1_closest(a, &b.signature);
+                    let matched = comparison.is_match();
+                    Some((Measure::Keypoints { comparison, mirrored }, matched))
                 }
                 _ => None,
             },
             _ => match (a.values.get(&algorithm), b.values.get(&algorithm)) {
-                (Some(x), Some(y)) if algorithm.is_digest() => Some(Measure::Equal(x == y)),
-                (Some(x), Some(y)) => Some(Measure::Distance {
-                    distance: x.distance(y),
-                    threshold,
-                    orientation: None,
-                    qualities: None,
-                }),
+                // B is a file, not a list entry: no size is pinned.
+                (Some(x), Some(y)) if algorithm.is_digest() => {
+                    Some((Measure::Equal(x == y), x == y))
+                }
+                (Some(x), Some(y)) => {
+                    let distance = x.distance(y);
+                    let measure = Measure::Distance {
+                        distance,
+                        threshold,
+                        orientation: None,
+                        qualities: None,
+                    };
+                    Some((measure, options.within(algorithm, distance)))
+                }
                 _ => None,
             },
         };
-        let Some(measure) = measure else { continue };
-        let matched = match &measure {
-            Measure::Equal(equal) => *equal,
-            Measure::Distance { distance, threshold, qualities, .. } => {
-                distance <= threshold
-                    && qualities.is_none_or(|(x, y)| x.min(y) >= options.pdq_min_quality)
-            }
-            Measure::Frame { distance, threshold, .. } => distance <= threshold,
-            Measure::Video(c) => {
-                let video = &options.video;
-                vpdq::is_match(c, video.query_pct, video.listed_pct, video.min_frames)
-            }
-            Measure::Keypoints { comparison, .. } => comparison.is_match(),
-        };
+        let Some((measure, matched)) = verdict else { continue };
         out.push(Comparison { algorithm, measure, matched });
     }
     out
 }
 
 /// PDQ between two pictures (A's variants against B as stored), or between a picture and the
-/// frames of a video, as a scan finds a listed picture in a video.
-fn pdq(a: &FileHashes, b: &FileHashes, threshold: u32, options: &MatchOptions) -> Option<Measure> {
+/// frames of a video, as a scan finds a listed picture in a video (the frames then play the
+/// scanned side, whichever file the video is).
+fn pdq(
+    a: &FileHashes,
+    b: &FileHashes,
+    threshold: u32,
+    options: &MatchOptions,
+) -> Option<(Measure, bool)> {
     if let (Some(x), Some(y)) = (&a.pdq, &b.pdq) {
         let target = y.hash();
-        let variants: &[Dihedral] =
-            if options.rotations { &Dihedral::ALL } else { &[Dihedral::Orig] };
-        let (distance, variant) = variants
-            .iter()
-            .map(|&v| (x.dihedral(v).distance(&target), v))
-            .min_by_key(|&(distance, v)| (distance, v))?;
-        return Some(Measure::Distance {
-            distance,
-            threshold,
-            // The variant that brings A onto B undoes A's transformation.
-            orientation: Some(variant.inverse()),
-            qualities: Some((x.quality(), y.quality())),
-        });
+        let (distance, orientation) = options
+            .pdq_variants(x)
+            .into_iter()
+            .map(|(hash, orientation)| (hash.distance(&target), orientation))
+            .min_by_key(|&(distance, _)| distance)?;
+        let matched = options.pdq_matches(distance, x.quality(), Some(y.quality()));
+        let qualities = Some((x.quality(), y.quality()));
+        let measure =
+            Measure::Distance { distance, threshold, orientation: Some(orientation), qualities };
+        return Some((measure, matched));
     }
     let (picture, frames, video_is_a) = match (&a.pdq, &b.video, &a.video, &b.pdq) {
         (Some(picture), Some(video), _, _) => (picture, &video.frames, false),
         (_, _, Some(video), Some(picture)) => (picture, &video.frames, true),
         _ => return None,
     };
-    if picture.quality() < options.pdq_min_quality {
-        return None;
-    }
     let hash = picture.hash();
+    // As the scan does: frames the gate lets through, the closest, of equals the best.
     let closest: &VpdqFrame = frames
         .iter()
-        .filter(|f| f.quality >= options.video.min_quality)
-        .min_by_key(|f| f.hash.distance(&hash))?;
-    Some(Measure::Frame {
-        distance: closest.hash.distance(&hash),
-        threshold,
-        timestamp: closest.timestamp,
-        video_is_a,
-    })
+        .filter(|f| options.pdq_quality_passes(Some(f.quality)))
+        .min_by_key(|f| (f.hash.distance(&hash), Reverse(f.quality)))?;
+    let distance = closest.hash.distance(&hash);
+    let matched = options.pdq_matches(distance, closest.quality, Some(picture.quality()));
+    let qualities = if video_is_a {
+        (closest.quality, picture.quality())
+    } else {
+        (picture.quality(), closest.quality)
+    };
+    let measure =
+        Measure::Frame { distance, threshold, timestamp: closest.timestamp, video_is_a, qualities };
+    Some((measure, matched))
 }
 
 #[cfg(test)]

@@ -1,15 +1,16 @@
 //! Matching one file's hashes against the loaded lists.
 //!
-//! Owns the matching policy: exact equality for digests (and the file size, for lists that
-//! pin it), Hamming distance at or under a per-algorithm threshold for perceptual hashes, the
-//! PDQ quality gate, dihedral (rotated and mirrored) PDQ matching, video matching
-//! ([`video`]), keypoint matching of crops ([`orb1`]), the allowlist, and the flood guard over a whole scan. Returns at most one
-//! match per distinct listed hash (or listed video), the closest, in a fixed order. Must not
-//! read files or compute hashes, and must not decide what a match means for the exit status:
-//! that is the caller's.
+//! Owns the matching policy: when a pair of hashes matches is [`rule`]'s, shared with
+//! `mediascreen compare` ([`compare`]); here, finding the listed hashes each rule is asked
+//! about (digests, perceptual hashes, PDQ through its rotated and mirrored variants, video
+//! matching ([`video`]), keypoint matching of crops ([`orb1`])), the allowlist, and the flood
+//! guard over a whole scan. Returns at most one match per distinct listed hash (or listed
+//! video), the closest, in a fixed order. Must not read files or compute hashes, and must not
+//! decide what a match means for the exit status: that is the caller's.
 
 pub mod compare;
 mod orb1;
+pub mod rule;
 mod video;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,8 +33,10 @@ pub struct MatchOptions {
     pub thresholds: BTreeMap<Algorithm, u32>,
     /// Also match the 7 rotated and mirrored variants of each PDQ hash. On by default.
     pub rotations: bool,
-    /// PDQ hashes of lower quality are not matched perceptually, as the reference advises:
-    /// they come from flat or tiny images and match unrelated content. Default 50.
+    /// PDQ hashes of lower quality are not matched, as the reference advises: they come from
+    /// flat or tiny images and match unrelated content. Neither side of a pair may be under
+    /// it, the scanned hash nor a listed one whose list records its quality ([`rule`]).
+    /// Default 50.
     pub pdq_min_quality: u8,
     /// Flood guard: a listed hash matched by more than this many files… (default 50)
     pub flood_min_files: usize,
@@ -194,8 +197,7 @@ impl Matcher {
         options: MatchOptions,
     ) -> Matcher {
         // Before the index takes the lists' hashes over.
-        let videos =
-            ListedVideos::new(&lists, options.video.min_quality, options.video.seconds_per_hash);
+        let videos = ListedVideos::new(&lists, &options);
         let signatures = ListedSignatures::new(&mut lists);
         let index = Index::build(&mut lists);
         let allow_index = Index::build(&mut allow);
@@ -223,6 +225,31 @@ impl Matcher {
         let listed = self.lists.iter().flat_map(|l| l.entries.algorithms().iter().copied());
         let allowed = self.allow.iter().flat_map(|l| l.entries.algorithms().iter().copied());
         listed.chain(allowed.filter(|a| a.is_digest())).collect()
+    }
+
+    /// The columns of the list that `at` points into.
+    fn entries(&self, at: &EntryRef) -> &crate::hashlist::Entries {
+        &self.lists[at.list as usize].entries
+    }
+
+    /// Of the entries carrying one listed PDQ hash, `distance` bits from a scanned hash of
+    /// `quality`, those the PDQ rule lets it match (each entry with its own recorded
+    /// quality), or `None` if none.
+    fn pdq_sources(
+        &self,
+        sources: &[EntryRef],
+        distance: u32,
+        quality: u8,
+    ) -> Option<Vec<EntryRef>> {
+        let kept: Vec<EntryRef> = sources
+            .iter()
+            .copied()
+            .filter(|at| {
+                let listed = self.entries(at).quality(at.entry as usize);
+                self.options.pdq_matches(distance, quality, listed)
+            })
+            .collect();
+        (!kept.is_empty()).then_some(kept)
     }
 
     /// Whether the allowlists hold `hash` exactly.
@@ -256,10 +283,7 @@ impl Matcher {
                     .iter()
                     .copied()
                     .filter(|at| {
-                        self.lists[at.list as usize]
-                            .entries
-                            .size(at.entry as usize)
-                            .is_none_or(|s| s == hashes.size)
+                        rule::size_fits(hashes.size, self.entries(at).size(at.entry as usize))
                     })
                     .collect();
                 if !sources.is_empty() {
@@ -278,6 +302,10 @@ impl Matcher {
                 }
             } else {
                 for hit in self.index.within(algorithm, value, threshold) {
+                    // The index searches at the threshold; the rule still decides.
+                    if !self.options.within(algorithm, hit.distance) {
+                        continue;
+                    }
                     offer(Match {
                         algorithm,
                         hash: hit.hash,
@@ -296,24 +324,25 @@ impl Matcher {
 
         let mut pdq_below_quality = None;
         if let Some(pdq) = &hashes.pdq {
-            if pdq.quality() < self.options.pdq_min_quality {
-                pdq_below_quality = Some(pdq.quality());
+            let quality = pdq.quality();
+            if !self.options.pdq_quality_passes(Some(quality)) {
+                pdq_below_quality = Some(quality);
             } else {
                 let threshold = self.options.threshold(Algorithm::Pdq);
-                let variants: &[Dihedral] =
-                    if self.options.rotations { &Dihedral::ALL } else { &[Dihedral::Orig] };
-                for &variant in variants {
-                    let hash = pdq.dihedral(variant);
+                for (hash, orientation) in self.options.pdq_variants(pdq) {
                     for hit in self.index.within(Algorithm::Pdq, &hash, threshold) {
+                        let Some(sources) = self.pdq_sources(hit.sources, hit.distance, quality)
+                        else {
+                            continue;
+                        };
                         offer(Match {
                             algorithm: Algorithm::Pdq,
                             hash: hit.hash,
-                            sources: hit.sources.to_vec(),
+                            sources,
                             distance: hit.distance,
                             threshold,
-                            // The variant that matched undoes the file's transformation.
-                            orientation: Some(variant.inverse()),
-                            quality: Some(pdq.quality()),
+                            orientation: Some(orientation),
+                            quality: Some(quality),
                             suspicious: false,
                             video: None,
                             keypoints: None,

@@ -2,14 +2,13 @@
 //!
 //! Owns the listed signatures (decoded once, each distinct signature kept once with every
 //! entry carrying it), which of them are verified for a query — every one for a short list,
-//! the candidates that [`crate::index::keypoints`] votes for above [`LINEAR_MAX`] — and the
-//! rule that a query is compared as given and mirrored, the orientation with more inliers
-//! reported. Whether one pair of signatures matches is [`crate::hash::orb1::verify`]'s
-//! decision. Must not decode or hash.
+//! the candidates that [`crate::index::keypoints`] votes for above [`LINEAR_MAX`]. Whether a
+//! query matches one listed signature (as given or mirrored) is [`super::rule`]'s decision.
+//! Must not decode or hash.
 
 use std::collections::BTreeMap;
 
-use super::{Match, Matcher};
+use super::{rule, Match, Matcher};
 use crate::hash::orb1::verify::{self, Comparison};
 use crate::hash::orb1::{Features, Signature};
 use crate::hash::pdq::Dihedral;
@@ -98,11 +97,7 @@ impl ListedSignatures {
         chosen
             .into_iter()
             .filter_map(|i| {
-                let listed = &self.signatures[i];
-                let plain = verify::compare(&query.signature, listed);
-                let mirror = verify::compare(&query.mirrored, listed);
-                let mirrored = mirror.inliers > plain.inliers;
-                let comparison = if mirrored { mirror } else { plain };
+                let (comparison, mirrored) = rule::orb1_closest(query, &self.signatures[i]);
                 comparison.is_match().then(|| Hit {
                     id: &self.ids[i],
                     sources: &self.sources[i],
@@ -125,6 +120,8 @@ impl Matcher {
         if self.signatures.is_empty() {
             return None;
         }
+        // No comparison of so few keypoints can reach `MIN_GOOD` good matches: the rule
+        // would refuse every one, and the report says why.
         if query.signature.len() < verify::MIN_GOOD {
             return Some(query.signature.len());
         }

@@ -3,15 +3,15 @@
 //!
 //! Owns grouping a list's vPDQ rows into videos (rows of one list sharing an `id` are one
 //! video; rows without an id, one per line, as python-threatexchange writes a whole video on
-//! one line), the decision that a scanned video
-//! matches a listed one, and the time ranges reported with every video match. Must not
+//! one line), and the time ranges reported with every video match. Whether a scanned video
+//! matches a listed one, or a frame a listed picture, is [`super::rule`]'s decision. Must not
 //! decode or hash: frames arrive hashed in a [`VideoHash`].
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Match, Matcher, VideoEvidence};
-use crate::hash::vpdq::{self, ListedFrame, VideoHash, VideoIndex};
+use super::{Match, MatchOptions, Matcher, VideoEvidence};
+use crate::hash::vpdq::{ListedFrame, VideoHash, VideoIndex};
 use crate::hash::{Algorithm, HashValue};
 use crate::hashlist::HashList;
 use crate::index::EntryRef;
@@ -25,9 +25,9 @@ pub(super) struct ListedVideos {
 }
 
 impl ListedVideos {
-    /// Groups the vPDQ rows of `lists` into videos and indexes their frames. Must run while
-    /// the lists still hold their hashes.
-    pub(super) fn new(lists: &[HashList], min_quality: u8, window: f64) -> ListedVideos {
+    /// Groups the vPDQ rows of `lists` into videos and indexes their frames as `options`
+    /// compare them. Must run while the lists still hold their hashes.
+    pub(super) fn new(lists: &[HashList], options: &MatchOptions) -> ListedVideos {
         let mut videos = Vec::new();
         let mut frames: Vec<Vec<ListedFrame>> = Vec::new();
         for (l, list) in lists.iter().enumerate() {
@@ -46,29 +46,19 @@ impl ListedVideos {
                 frames[video].push((hash, entries.quality(row), entries.timestamp(row)));
             }
         }
-        ListedVideos { index: VideoIndex::new(frames, min_quality, window), videos }
+        ListedVideos { index: options.index_videos(frames), videos }
     }
 }
 
 impl Matcher {
-    /// Offers the matches of a scanned video's frames: one per listed video that it matches
-    /// by the rules of [`vpdq::is_match`], and one per listed PDQ image that some frame of
-    /// quality high enough is within the PDQ threshold of (frames as stored: vPDQ keeps no
-    /// DCT to derive rotations from, and neither does the reference).
+    /// Offers the matches of a scanned video's frames: one per listed video that it matches,
+    /// and one per listed PDQ image that some frame matches, both by [`super::rule`].
     pub(super) fn match_video(&self, video: &VideoHash, offer: &mut impl FnMut(Match)) {
-        let options = &self.options.video;
         let distance = self.options.threshold(Algorithm::Vpdq);
         let listed = &self.videos;
         if !listed.index.is_empty() {
-            for (id, mut comparison) in
-                listed.index.search(&video.frames, distance, options.min_quality)
-            {
-                if !vpdq::is_match(
-                    &comparison,
-                    options.query_pct,
-                    options.listed_pct,
-                    options.min_frames,
-                ) {
+            for (id, mut comparison) in self.options.compare_videos(&listed.index, &video.frames) {
+                if !self.options.video_matches(&comparison) {
                     continue;
                 }
                 let matched = std::mem::take(&mut comparison.matched_query_frames);
@@ -98,7 +88,7 @@ impl Matcher {
         // A still scene repeats one hash for many frames: search each distinct hash once.
         let mut frames_of: BTreeMap<&HashValue, Vec<usize>> = BTreeMap::new();
         for (i, frame) in video.frames.iter().enumerate() {
-            if frame.quality >= self.options.pdq_min_quality {
+            if self.options.pdq_quality_passes(Some(frame.quality)) {
                 frames_of.entry(&frame.hash).or_default().push(i);
             }
         }
@@ -107,9 +97,11 @@ impl Matcher {
         for (hash, frames) in frames_of {
             let quality = video.frames[frames[0]].quality;
             for hit in self.index.within(Algorithm::Pdq, hash, threshold) {
-                let slot = found
-                    .entry(hit.hash)
-                    .or_insert_with(|| (u32::MAX, 0, Vec::new(), hit.sources.to_vec()));
+                let Some(sources) = self.pdq_sources(hit.sources, hit.distance, quality) else {
+                    continue;
+                };
+                let slot =
+                    found.entry(hit.hash).or_insert_with(|| (u32::MAX, 0, Vec::new(), sources));
                 if (hit.distance, Reverse(quality)) < (slot.0, Reverse(slot.1)) {
                     (slot.0, slot.1) = (hit.distance, quality);
                 }
