@@ -500,6 +500,9 @@ impl ScanConfig {
             flood_share: args.flood_percent / 100.0,
             ..args.matching.options(&args.decode)?
         };
+        for list in &lists {
+            warn_low_quality(list, options.pdq_min_quality);
+        }
         let matcher = Matcher::with_allowlist(lists, allow, options);
         let scan = ScanOptions {
             max_files: args.max_files,
@@ -616,6 +619,23 @@ fn warn_refused(list: &HashList) {
             list.path.display(),
             list.removed.len(),
             removed_summary(list)
+        );
+    }
+}
+
+/// PDQ entries whose recorded quality is under the gate can never match (see
+/// `matcher::rule`); a list that holds them must not look fuller than it is.
+fn warn_low_quality(list: &HashList, min_quality: u8) {
+    let entries = &list.entries;
+    let low = (0..entries.len())
+        .filter(|&row| entries.algorithms()[row] == Algorithm::Pdq)
+        .filter(|&row| entries.quality(row).is_some_and(|q| q < min_quality))
+        .count();
+    if low > 0 {
+        eprintln!(
+            "mediascreen: warning: {}: {low} pdq entries record a quality under \
+             --pdq-min-quality {min_quality}: they cannot match",
+            list.path.display()
         );
     }
 }

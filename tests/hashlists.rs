@@ -351,3 +351,23 @@ fn list_format_names_every_format() {
     }
     assert!(help.contains("vpdq-text"));
 }
+
+#[test]
+fn pdq_entries_recorded_under_the_quality_gate_are_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("low.csv");
+    let bridge = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+    let pen = "1f811b9d267fbc6693c0c7f30e041f9df49b836303e10f067fcdfc12c02d01f9";
+    std::fs::write(&list, format!("algorithm,hash,quality\npdq,{bridge},12\npdq,{pen},100\n"))
+        .unwrap();
+    let output = mediascreen(&["scan", "fixtures/screening", "--list", list.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("1 pdq entries record a quality under --pdq-min-quality 50: they cannot"),
+        "{stderr}"
+    );
+    // The bridge's entry is the one that cannot match; the pen's still does.
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let paths = flagged_paths(&report);
+    assert!(paths.iter().all(|p| !p.contains("bridge")) && paths.iter().any(|p| p.contains("pen")));
+}
