@@ -201,7 +201,7 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub decode: DecodeArgs,
     /// A hash list to match against, in any supported format (detected; see
-    /// hashlists/README.md and docs/hashlist-format.md). Repeatable.
+    /// hashlists/README.md and docs/hashlist-format.md); `-` reads standard input. Repeatable.
     #[arg(short, long = "list", value_name = "FILE", required = true)]
     pub lists: Vec<PathBuf>,
     #[command(flatten)]
@@ -211,7 +211,8 @@ pub struct ScanArgs {
     /// positives. Repeatable.
     #[arg(long = "allow", value_name = "FILE")]
     pub allow: Vec<PathBuf>,
-    /// Flood guard: a listed hash matching more than this many files…
+    /// Flood guard: a listed hash matching more than this many distinct contents (copies of
+    /// one file count once)…
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub flood_min_files: usize,
     /// …and more than this percentage of the files screened (clean or flagged) is reported as
@@ -474,13 +475,18 @@ pub struct ScanConfig {
 impl ScanConfig {
     pub fn from_args(args: ScanArgs) -> Result<ScanConfig> {
         let load = args.load.options();
+        let stdin_lists = args.lists.iter().chain(&args.allow).filter(|p| is_stdin(p)).count();
+        if stdin_lists + usize::from(args.walk.files_from.as_deref().is_some_and(is_stdin)) > 1 {
+            bail!("only one of --list, --allow and --files-from can read standard input (-)");
+        }
         let mut lists = Vec::new();
         for path in &args.lists {
-            let list = HashList::load(path, &load)?;
+            let list = load_list("--list", path, &load)?;
             warn_refused(&list);
             if list.entries.is_empty() {
                 bail!(
-                    "{}: the list has no entries; refusing to report a clean scan against it",
+                    "--list {}: the list has no entries; refusing to report a clean scan against \
+                     it",
                     path.display()
                 );
             }
@@ -488,7 +494,7 @@ impl ScanConfig {
         }
         let mut allow = Vec::new();
         for path in &args.allow {
-            let list = HashList::load(path, &LoadOptions { allowlist: true, ..load })?;
+            let list = load_list("--allow", path, &LoadOptions { allowlist: true, ..load })?;
             warn_refused(&list);
             allow.push(list);
         }
@@ -503,6 +509,7 @@ impl ScanConfig {
         for list in &lists {
             warn_low_quality(list, options.pdq_min_quality);
         }
+        warn_thresholds(&args.matching.thresholds, &lists);
         let matcher = Matcher::with_allowlist(lists, allow, options);
         let scan = ScanOptions {
             max_files: args.max_files,
@@ -623,6 +630,58 @@ fn warn_refused(list: &HashList) {
     }
 }
 
+/// A `--threshold` that cannot do what its user meant is said so, not silently applied.
+fn warn_thresholds(thresholds: &[(Algorithm, u32)], lists: &[HashList]) {
+    for &(algorithm, threshold) in thresholds {
+        let warn = |why: String| {
+            eprintln!("mediascreen: warning: --threshold {algorithm}={threshold}: {why}")
+        };
+        if !lists.iter().any(|list| list.counts().contains_key(&algorithm)) {
+            warn(format!("no list holds {algorithm} entries, so it changes nothing"));
+        }
+        let bits = algorithm.byte_len() as u32 * 8;
+        if threshold > bits / 4 {
+            warn(format!(
+                "more than a quarter of the hash's {bits} bits: unrelated pictures match at \
+                 that distance (the default is {})",
+                algorithm.default_threshold()
+            ));
+        }
+        let probed = mediascreen::index::Index::max_probed_threshold(algorithm);
+        if threshold > probed {
+            warn(format!(
+                "past {probed}, every file is compared with every listed hash, which is slow \
+                 on a big list"
+            ));
+        }
+    }
+}
+
+/// `-` as a path: standard input.
+fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Loads the list `flag` names, its errors naming the flag, so a person knows which argument
+/// to fix.
+fn load_list(flag: &str, path: &std::path::Path, options: &LoadOptions) -> Result<HashList> {
+    read_list(path, options).map_err(|error| anyhow::anyhow!("{flag} {error}"))
+}
+
+/// Loads the list at `path`, or from standard input when it is `-`.
+pub fn read_list(
+    path: &std::path::Path,
+    options: &LoadOptions,
+) -> mediascreen::error::Result<HashList> {
+    if !is_stdin(path) {
+        return HashList::load(path, options);
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+        .map_err(|error| mediascreen::error::Error::Io { path: path.to_path_buf(), error })?;
+    HashList::from_bytes(path, &bytes, options)
+}
+
 /// PDQ entries whose recorded quality is under the gate can never match (see
 /// `matcher::rule`); a list that holds them must not look fuller than it is.
 fn warn_low_quality(list: &HashList, min_quality: u8) {
@@ -654,7 +713,7 @@ const SHARD_INDEX_VARIABLES: [&str; 3] =
 /// `--shard K/N`, or `auto/N` with K from the first array-job variable set in `env`.
 fn parse_shard(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Shard> {
     let Some(count) = text.strip_prefix("auto/") else {
-        return text.parse().map_err(anyhow::Error::msg);
+        return text.parse().map_err(|e| anyhow::anyhow!("--shard {e}"));
     };
     let Some((name, value)) =
         SHARD_INDEX_VARIABLES.iter().find_map(|&name| Some((name, env(name)?)))

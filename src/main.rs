@@ -15,14 +15,14 @@ use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::collections::BTreeSet;
 
 use mediascreen::hash::Algorithm;
-use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
+use mediascreen::hashlist::{ListFormat, LoadOptions};
 use mediascreen::matcher::compare::compare;
 use mediascreen::report::{self, Files, PathKey, Report, ReportContext, CSV_HEADER};
 use mediascreen::scan;
 use mediascreen::scan::HashedFile;
 use mediascreen::walk::{Candidate, CandidateKind};
 
-use cli::removed_summary;
+use cli::{read_list, removed_summary};
 use cli::{
     Args, CheckArgs, Command, CompareConfig, HashConfig, ListArgs, ListCommand, MergeArgs,
     ReportArgs, ReportCommand, ReportFormat, ScanConfig,
@@ -413,7 +413,7 @@ fn run_list_check(args: CheckArgs) -> Result<ExitStatus> {
     let options = LoadOptions { allowlist: true, ..args.load.options() };
     let mut clean = true;
     for path in &args.files {
-        let list = match HashList::load(path, &options) {
+        let list = match read_list(path, &options) {
             Ok(list) => list,
             Err(err) => {
                 println!("{err}");

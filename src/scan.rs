@@ -575,14 +575,11 @@ pub fn scan_streaming(
         .iter()
         .filter(|f| matches!(f.outcome.status(), Status::Clean | Status::Flagged))
         .count();
-    let mut results: Vec<&mut MatchResult> = files
-        .iter_mut()
-        .filter_map(|f| match &mut f.outcome {
-            Outcome::Scanned { result, .. } => Some(result),
-            _ => None,
-        })
-        .collect();
-    let floods = matcher.flood_guard(results.iter_mut().map(|r| &mut **r), scanned);
+    let results = files.iter_mut().filter_map(|f| match &mut f.outcome {
+        Outcome::Scanned { sha256, result, .. } => Some((&*sha256, result)),
+        _ => None,
+    });
+    let floods = matcher.flood_guard(results, scanned);
     Scan { files, floods, not_scanned }
 }
 

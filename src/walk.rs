@@ -66,9 +66,12 @@ pub struct Shard {
 impl Shard {
     /// Builds shard `index` of `count`, which must be in `0..count`.
     pub fn new(index: u32, count: u32) -> Result<Shard, String> {
+        if count == 0 {
+            return Err(format!("{index}/{count}: N, the number of shards, must be 1 or more"));
+        }
         if index >= count {
             return Err(format!(
-                "shard {index}/{count}: the shard number must be from 0 to {}",
+                "{index}/{count}: the shard number K must be from 0 to {}",
                 count.saturating_sub(1)
             ));
         }

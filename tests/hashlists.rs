@@ -298,7 +298,7 @@ fn clamav_allowlists_import_tables_and_retired_signatures() {
     let output = mediascreen(&["scan", "fixtures/screening", "--list", "hashlists/demo.fp"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr.contains("demo.fp:0: a ClamAV allowlist"), "{stderr}");
+    assert!(stderr.contains("--list hashlists/demo.fp: a ClamAV allowlist"), "{stderr}");
     assert!(stderr.contains("pass it with --allow"), "{stderr}");
 
     // With --allow it suppresses the match it lists.

@@ -43,6 +43,28 @@ pub(super) fn unusable(path: &Path) -> Option<String> {
     Some(format!("a ClamAV database of {what}, not of whole files: mediascreen cannot match it"))
 }
 
+/// Why the first bytes of a file (`whole` when they are all of it) cannot be a hash list, if
+/// they cannot: nothing in it, or a picture, video or archive passed where a list belongs.
+pub(super) fn not_a_list(bytes: &[u8], whole: bool) -> Option<String> {
+    if whole && bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Some(
+            "the file is empty: a list with no entries would call every file clean".into(),
+        );
+    }
+    let text = String::from_utf8_lossy(bytes);
+    if whole && text.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('#')) {
+        return Some("the file holds only comments and blank lines: no entries".into());
+    }
+    let sniffed = crate::sniff::sniff(bytes);
+    let kind = match sniffed.media_type {
+        "application/octet-stream" => return None,
+        text if text.starts_with("text/") => return None,
+        media if sniffed.is_visual_media() => format!("a picture or video ({media})"),
+        other => format!("a {other} file"),
+    };
+    Some(format!("{kind}, not a hash list (were a list and a scanned path swapped?)"))
+}
+
 fn extension(path: &Path) -> Option<String> {
     path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
@@ -216,6 +238,19 @@ mod tests {
         assert_eq!(guess("l.txt", ""), None);
         assert_eq!(guess("l.txt", "hello world\n"), None);
         assert_eq!(guess("l.json", "[{\"sha\": 1}]"), None);
+    }
+
+    #[test]
+    fn empty_files_and_media_are_not_lists() {
+        assert!(not_a_list(b"", true).unwrap().starts_with("the file is empty"));
+        assert!(not_a_list(b" \n\n", true).unwrap().starts_with("the file is empty"));
+        assert_eq!(not_a_list(b" \n\n", false), None);
+        assert!(not_a_list(b"# a\n\n  # b\n", true).unwrap().contains("only comments"));
+        let jpeg = [0xff, 0xd8, 0xff, 0xe0, 0, 0x10, b'J', b'F', b'I', b'F', 0];
+        assert!(not_a_list(&jpeg, false).unwrap().starts_with("a picture or video (image/jpeg)"));
+        assert!(not_a_list(b"\x1f\x8b\x08\0\0\0\0\0", true).unwrap().contains("gzip"));
+        assert_eq!(not_a_list(b"<?xml version=\"1.0\"?><queryResult/>", true), None);
+        assert_eq!(not_a_list(b"algorithm,hash\n", true), None);
     }
 
     #[test]

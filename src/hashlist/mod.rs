@@ -254,7 +254,7 @@ impl HashList {
     /// refused by hygiene is kept in [`HashList::refused`], or fatal when `options.strict`.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<HashList> {
         let file = std::fs::File::open(path)
-            .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+            .map_err(|error| Error::Io { path: path.to_path_buf(), error })?;
         HashList::read(path, file, options)
     }
 
@@ -267,11 +267,14 @@ impl HashList {
 
     /// Detects, parses and applies hygiene to the list that `source` reads, `path` naming it.
     fn read(path: &Path, mut source: impl Read, options: &LoadOptions) -> Result<HashList> {
-        let io = |error| Error::Io { path: path.to_path_buf(), source: error };
+        let io = |error| Error::Io { path: path.to_path_buf(), error };
         let mut bytes = Vec::new();
         (&mut source).take(DETECT_BYTES).read_to_end(&mut bytes).map_err(io)?;
         let cx = ParseContext { path, algorithm: options.algorithm };
         if let Some(reason) = detect::unusable(path) {
+            return Err(cx.error(0, reason));
+        }
+        if let Some(reason) = detect::not_a_list(&bytes, bytes.len() < DETECT_BYTES as usize) {
             return Err(cx.error(0, reason));
         }
         let format = match options.format {

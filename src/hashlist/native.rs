@@ -339,7 +339,7 @@ mod tests {
         assert!(error_text("hash\nphash\n")
             .starts_with("list.csv:1: header lacks required column \"algorithm\""));
         assert!(error_text("algorithm,hash,lable\n").contains("unknown column \"lable\""));
-        assert!(error_text("").starts_with("list.csv:0: empty list"));
+        assert!(error_text("").starts_with("list.csv: empty list"));
     }
 
     #[test]

@@ -190,7 +190,7 @@ mod tests {
     fn errors_name_file_and_line() {
         let error = |name: &str, text: &str| parse_as(name, None, text).unwrap_err().to_string();
         assert!(error("export.csv", "").starts_with(
-            "export.csv:0: cannot tell the indicator type from the file name \"export.csv\" \
+            "export.csv: cannot tell the indicator type from the file name \"export.csv\" \
              (it names none)"
         ));
         assert!(error("pdq-md5.csv", "").contains("(it names several)"));

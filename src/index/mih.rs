@@ -239,6 +239,12 @@ impl<const W: usize> Mih<W> {
         }
     }
 
+    /// The largest threshold [`Mih::search`] answers by probing; past it, every search reads
+    /// every stored hash.
+    pub const fn max_probed_threshold() -> u32 {
+        (MAX_RADIUS + 1) * bands::<W>() as u32 - 1
+    }
+
     /// Linear scan with the same contract as [`Mih::search`]: the reference it is tested and
     /// benchmarked against.
     pub fn search_linear(&self, query: &[u64; W], threshold: u32, out: &mut Vec<(u32, u32)>) {

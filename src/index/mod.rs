@@ -223,6 +223,16 @@ impl Index {
         }
     }
 
+    /// The largest threshold at which the index finds `algorithm`'s hashes (256 or 64 bits)
+    /// without reading every listed hash; a larger one still answers exactly, but a search
+    /// then costs as much as the list is long.
+    pub fn max_probed_threshold(algorithm: Algorithm) -> u32 {
+        match algorithm.byte_len() {
+            32 => Mih::<4>::max_probed_threshold(),
+            _ => Mih::<1>::max_probed_threshold(),
+        }
+    }
+
     /// The distinct listed hashes within `threshold` bits (inclusive) of `hash`, in the
     /// order of the hashes.
     pub fn within(&self, algorithm: Algorithm, hash: &HashValue, threshold: u32) -> Vec<Hit<'_>> {

@@ -90,11 +90,11 @@ impl Default for VideoMatchOptions {
 }
 
 impl MatchOptions {
-    /// The flood guard's rule: a listed hash matched by `files` of the `screened` files
-    /// floods when it matched more than [`MatchOptions::flood_min_files`] files and more
-    /// than [`MatchOptions::flood_share`] of them.
-    pub fn floods(&self, files: usize, screened: usize) -> bool {
-        files > self.flood_min_files && files as f64 > self.flood_share * screened as f64
+    /// The flood guard's rule: a listed hash that matched `contents` distinct contents of
+    /// the `screened` files floods when they are more than [`MatchOptions::flood_min_files`]
+    /// and more than [`MatchOptions::flood_share`] of the files.
+    pub fn floods(&self, contents: usize, screened: usize) -> bool {
+        contents > self.flood_min_files && contents as f64 > self.flood_share * screened as f64
     }
 
     /// The threshold in force for `algorithm` (0 for digests).
@@ -169,6 +169,8 @@ pub struct Flood {
     pub sources: Vec<EntryRef>,
     /// How many files it matched.
     pub files: usize,
+    /// How many distinct contents (by SHA-256) among them: what the guard counts.
+    pub contents: usize,
 }
 
 /// Loaded lists, the allowlist, their indexes and the matching policy.
@@ -379,30 +381,41 @@ impl Matcher {
         MatchResult { matches, allowed, pdq_below_quality, orb1_too_few }
     }
 
-    /// The flood guard: finds listed hashes that matched more files than
+    /// The flood guard: finds listed hashes that matched more distinct contents than
     /// [`MatchOptions::flood_min_files`] and more than [`MatchOptions::flood_share`] of
     /// `scanned` files, and marks their matches suspicious. A list entry that matches a
-    /// large part of an ordinary folder is far more likely a bad entry than a find.
+    /// large part of an ordinary folder is far more likely a bad entry than a find; but a
+    /// photo forwarded a hundred times is a hundred copies of one content, which one correct
+    /// entry matches, so copies count once. `results` pairs each file's SHA-256 with its
+    /// matches.
     pub fn flood_guard<'a>(
         &self,
-        results: impl IntoIterator<Item = &'a mut MatchResult>,
+        results: impl IntoIterator<Item = (&'a HashValue, &'a mut MatchResult)>,
         scanned: usize,
     ) -> Vec<Flood> {
-        let mut results: Vec<&mut MatchResult> = results.into_iter().collect();
-        let mut counts: BTreeMap<(Algorithm, HashValue), (usize, Vec<EntryRef>)> = BTreeMap::new();
-        for result in &results {
+        let mut results: Vec<(&HashValue, &mut MatchResult)> = results.into_iter().collect();
+        type Seen<'b> = (usize, BTreeSet<&'b HashValue>, Vec<EntryRef>);
+        let mut counts: BTreeMap<(Algorithm, HashValue), Seen<'_>> = BTreeMap::new();
+        for (content, result) in &results {
             for m in &result.matches {
                 let slot = counts.entry((m.algorithm, m.hash.clone())).or_default();
                 slot.0 += 1;
-                slot.1.clone_from(&m.sources);
+                slot.1.insert(content);
+                slot.2.clone_from(&m.sources);
             }
         }
         let floods: Vec<Flood> = counts
             .into_iter()
-            .filter(|(_, (files, _))| self.options.floods(*files, scanned))
-            .map(|((algorithm, hash), (files, sources))| Flood { algorithm, hash, sources, files })
+            .filter(|(_, (_, contents, _))| self.options.floods(contents.len(), scanned))
+            .map(|((algorithm, hash), (files, contents, sources))| Flood {
+                algorithm,
+                hash,
+                sources,
+                files,
+                contents: contents.len(),
+            })
             .collect();
-        for result in &mut results {
+        for (_, result) in &mut results {
             for m in &mut result.matches {
                 m.suspicious =
                     floods.iter().any(|f| f.algorithm == m.algorithm && f.hash == m.hash);

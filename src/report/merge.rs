@@ -188,17 +188,21 @@ fn flood_guard(report: &mut Map<String, Value>, screened: u64) -> Result<(), Str
         let algorithm = m.get("algorithm")?.as_str()?.parse().ok()?;
         Some((algorithm, m.get("hash")?.as_str()?.to_string()))
     };
-    let mut counts: BTreeMap<(Algorithm, String), (u64, Value)> = BTreeMap::new();
-    let flagged = report["flagged"].as_array().into_iter().flatten();
-    for m in flagged.flat_map(|f| f["matches"].as_array().into_iter().flatten()) {
-        let key = key(m).ok_or("a match without algorithm or hash")?;
-        let slot = counts.entry(key).or_insert((0, Value::Null));
-        slot.0 += 1;
-        slot.1.clone_from(&m["sources"]);
+    type Seen = (u64, BTreeSet<String>, Value);
+    let mut counts: BTreeMap<(Algorithm, String), Seen> = BTreeMap::new();
+    for file in report["flagged"].as_array().into_iter().flatten() {
+        let content = file["sha256"].as_str().ok_or("a flagged file without sha256")?;
+        for m in file["matches"].as_array().into_iter().flatten() {
+            let key = key(m).ok_or("a match without algorithm or hash")?;
+            let slot = counts.entry(key).or_insert((0, BTreeSet::new(), Value::Null));
+            slot.0 += 1;
+            slot.1.insert(content.to_string());
+            slot.2.clone_from(&m["sources"]);
+        }
     }
-    let floods: BTreeMap<(Algorithm, String), (u64, Value)> = counts
+    let floods: BTreeMap<(Algorithm, String), Seen> = counts
         .into_iter()
-        .filter(|(_, (files, _))| guard.floods(*files as usize, screened as usize))
+        .filter(|(_, (_, contents, _))| guard.floods(contents.len(), screened as usize))
         .collect();
     for file in report["flagged"].as_array_mut().into_iter().flatten() {
         for m in file["matches"].as_array_mut().into_iter().flatten() {
@@ -208,9 +212,10 @@ fn flood_guard(report: &mut Map<String, Value>, screened: u64) -> Result<(), Str
     }
     let suspicious: Vec<Value> = floods
         .into_iter()
-        .map(|((algorithm, hash), (files, sources))| {
+        .map(|((algorithm, hash), (files, contents, sources))| {
             serde_json::json!({
-                "algorithm": algorithm, "hash": hash, "files": files, "sources": sources,
+                "algorithm": algorithm, "hash": hash, "files": files,
+                "contents": contents.len(), "sources": sources,
             })
         })
         .collect();
@@ -226,7 +231,7 @@ mod tests {
     fn shard(k: u32, files: &[&str]) -> (String, Value) {
         let flagged: Vec<Value> = files
             .iter()
-            .map(|p| json!({"path": p, "matches": [{"algorithm": "md5", "hash": "aa", "suspicious": false, "sources": []}]}))
+            .map(|p| json!({"path": p, "sha256": p, "matches": [{"algorithm": "md5", "hash": "aa", "suspicious": false, "sources": []}]}))
             .collect();
         let report = json!({
             "schema_version": SCHEMA_VERSION, "tool": {"name": "mediascreen"},
@@ -262,7 +267,18 @@ mod tests {
         assert!(merged["settings"].get("shard").is_none());
         // Each shard alone had too few files for the flood guard; together they do not.
         assert_eq!(merged["suspicious"][0]["files"], 5);
+        assert_eq!(merged["suspicious"][0]["contents"], 5);
         assert_eq!(merged["flagged"][0]["matches"][0]["suspicious"], true);
+        // Copies of one content count once: five copies are one content, not a flood.
+        let mut copies = [shard(1, &["a/x", "b/z/1", "b/y.jpg"]), shard(0, &["b/z.jpg", "a/a"])];
+        for (_, report) in &mut copies {
+            for file in report["flagged"].as_array_mut().unwrap() {
+                file["sha256"] = "one content".into();
+            }
+        }
+        let merged = merge(&copies).unwrap();
+        assert_eq!(merged["suspicious"], json!([]));
+        assert_eq!(merged["flagged"][0]["matches"][0]["suspicious"], false);
     }
 
     #[test]

@@ -359,6 +359,9 @@ pub struct Suspicious {
     pub hash: String,
     /// How many files it matched.
     pub files: usize,
+    /// How many distinct contents among them (copies of one file count once): what the
+    /// flood guard counts.
+    pub contents: usize,
     /// The list entries carrying it.
     pub sources: Vec<Source>,
 }
@@ -490,6 +493,7 @@ impl Report {
                 algorithm: f.algorithm,
                 hash: f.hash.to_hex(),
                 files: f.files,
+                contents: f.contents,
                 sources: sources(matcher, &f.sources),
             })
             .collect();

@@ -1,0 +1,145 @@
+//! What a person is told about the lists and flags they pass: errors that name the flag and
+//! say what the file is, warnings for settings that cannot do what was meant, and a flood
+//! guard that does not mistake a much-forwarded photo for a bad list entry.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn mediascreen(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mediascreen"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(bytes) = stdin {
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), bytes).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs a scan of `fixtures/screening` that must stop before scanning; its one error line.
+fn refused(args: &[&str]) -> String {
+    let output = mediascreen(&[&["scan", "fixtures/screening"], args].concat(), None);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(output.stdout.is_empty(), "nothing is reported");
+    let text = stderr(&output);
+    assert_eq!(text.lines().count(), 1, "one message, said once: {text}");
+    text.trim_end().to_string()
+}
+
+#[test]
+fn list_errors_name_the_flag_and_say_what_the_file_is() {
+    assert_eq!(
+        refused(&["--list", "nope.csv"]),
+        "mediascreen: error: --list nope.csv: no such file"
+    );
+    assert_eq!(
+        refused(&["--list", "hashlists/demo.csv", "--allow", "fixtures"]),
+        "mediascreen: error: --allow fixtures: a folder, not a file"
+    );
+    let picture = refused(&["--list", "fixtures/screening/exact/q0291.jpg"]);
+    assert!(picture.contains("--list fixtures/screening/exact/q0291.jpg: a picture or video (image/jpeg), not a hash list"), "{picture}");
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let message = refused(&["--list", empty.to_str().unwrap()]);
+    assert!(
+        message.ends_with(
+            "empty.csv: the file is empty: a list with no entries would call every file clean"
+        ),
+        "{message}"
+    );
+    let comments = dir.path().join("comments.csv");
+    std::fs::write(&comments, "# nothing yet\n\n").unwrap();
+    assert!(refused(&["--list", comments.to_str().unwrap()]).contains("only comments"));
+    // A whole-file problem has no line number.
+    assert!(!refused(&["--list", "hashlists/demo.imp"]).contains(":0:"));
+    // A parse error keeps the compiler form FILE:LINE.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "algorithm,hash\npdq,abc\n").unwrap();
+    let message = refused(&["--list", bad.to_str().unwrap()]);
+    assert!(message.contains(&format!("--list {}:2: bad pdq hash", bad.display())), "{message}");
+}
+
+#[test]
+fn a_list_can_come_from_standard_input() {
+    let list =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("hashlists/demo.hdb")).unwrap();
+    let output = mediascreen(&["scan", "fixtures/screening", "--list", "-"], Some(&list));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["lists"][0]["path"], "-");
+    assert_eq!(report["summary"]["flagged"], 2);
+    let output = mediascreen(&["list", "check", "-"], Some(&list));
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("-: hdb, 2 entries"));
+    assert!(refused(&["--list", "-", "--allow", "-"])
+        .contains("only one of --list, --allow and --files-from"));
+}
+
+#[test]
+fn flags_that_cannot_do_what_was_meant_are_warned_about() {
+    let output = mediascreen(
+        &[
+            "scan",
+            "fixtures/screening",
+            "--list",
+            "hashlists/demo.hdb",
+            "--threshold",
+            "phash=4",
+            "--threshold",
+            "pdq=70",
+        ],
+        None,
+    );
+    let text = stderr(&output);
+    assert!(text.contains("warning: --threshold phash=4: no list holds phash entries"), "{text}");
+    assert!(
+        text.contains("warning: --threshold pdq=70: more than a quarter of the hash's 256 bits"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: --threshold pdq=70: past 47, every file is compared"),
+        "{text}"
+    );
+    assert_eq!(output.status.code(), Some(1), "warnings do not change the outcome");
+    assert_eq!(
+        refused(&["--list", "hashlists/demo.csv", "--shard", "0/0"]),
+        "mediascreen: error: --shard 0/0: N, the number of shards, must be 1 or more"
+    );
+}
+
+#[test]
+fn a_photo_forwarded_many_times_is_one_content_to_the_flood_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/screening/exact/q0291.jpg");
+    for i in 0..6 {
+        std::fs::copy(&photo, dir.path().join(format!("forwarded-{i}.jpg"))).unwrap();
+    }
+    let other =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/screening/distinct/coffee.jpg");
+    std::fs::copy(other, dir.path().join("coffee.jpg")).unwrap();
+    let flood = ["--flood-min-files", "2", "--flood-percent", "10"];
+    let args =
+        [&["scan", dir.path().to_str().unwrap(), "--list", "hashlists/demo.hdb"][..], &flood]
+            .concat();
+    let output = mediascreen(&args, None);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["flagged"], 6);
+    assert_eq!(report["suspicious"], serde_json::json!([]), "one content, six copies");
+    assert!(report["flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["matches"][0]["suspicious"] == false));
+}
