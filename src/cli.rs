@@ -28,6 +28,14 @@ Exit status:
        (bad arguments, an unreadable or malformed list, a list with no entries)
   130  interrupted (Ctrl-C): the report is written, marked incomplete";
 
+const HASH_EXIT_CODES: &str = "\
+Exit status:
+  0    every file was hashed by each algorithm given that applies to its kind
+  2    some file could not be hashed, or only in part (each is named on standard error;
+       the rows of the others are written, a valid list); no file gave a hash (the list
+       would have no entries); or a fatal error
+  130  interrupted (Ctrl-C): the rows of the files hashed so far are written";
+
 /// Screen images and videos against lists of hashes of known-bad content.
 #[derive(Debug, Parser)]
 #[command(name = "mediascreen", version, about, after_help = EXIT_CODES)]
@@ -41,7 +49,9 @@ pub enum Command {
     /// Scan files and folders against hash lists and write a JSON report.
     #[command(after_help = EXIT_CODES)]
     Scan(ScanArgs),
-    /// Print the hashes of files as a native hash list (CSV) on standard output.
+    /// Print the hashes of files as a native hash list (CSV) on standard output, and on
+    /// standard error what each kind of file got.
+    #[command(after_help = HASH_EXIT_CODES)]
     Hash(HashArgs),
     /// Work with hash lists.
     List(ListArgs),
@@ -414,9 +424,19 @@ pub struct HashArgs {
     pub decode: DecodeArgs,
     /// Comma-separated algorithms: pdq, vpdq (one row per sampled video frame), phash,
     /// dhash, ahash, md5, sha1, sha256, orb1 (keypoints that match crops of the image; about
-    /// 25 KB a row).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "pdq,md5,sha1,sha256")]
+    /// 25 KB a row). Each file gets those that apply to its kind: the default gives a picture
+    /// pdq, a video vpdq, an animated GIF or WebP both (its first frame and its frames), and
+    /// every file md5, sha1 and sha256. A list given is taken as it is.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "pdq,vpdq,md5,sha1,sha256"
+    )]
     pub algorithms: Vec<Algorithm>,
+    /// Do not print the summary on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// A byte count, with an optional binary K, M, G or T suffix (`1G` = 2^30 bytes).
@@ -587,6 +607,7 @@ pub struct HashConfig {
     pub paths: Vec<PathBuf>,
     pub scan: ScanOptions,
     pub algorithms: BTreeSet<Algorithm>,
+    pub quiet: bool,
 }
 
 impl HashConfig {
@@ -596,6 +617,7 @@ impl HashConfig {
             paths: args.walk.paths()?,
             scan: scan_options(&args.walk, &args.decode)?,
             algorithms,
+            quiet: args.quiet,
         })
     }
 }
