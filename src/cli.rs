@@ -434,9 +434,28 @@ pub struct HashArgs {
         default_value = "pdq,vpdq,md5,sha1,sha256"
     )]
     pub algorithms: Vec<Algorithm>,
+    /// Each row's `id`, which scans report with every match. `sha256` keeps names and
+    /// folders out of the list and out of the reports of scans against it, `--redact-paths`
+    /// or not (a file identical to one already written is then not written again).
+    #[arg(long, value_enum, value_name = "FROM", default_value_t = IdFrom::Path)]
+    pub id_from: IdFrom,
+    /// The `label` of every row (a category, a case, a source), reported with every match.
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
     /// Do not print the summary on standard error.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// What `mediascreen hash` writes as each row's `id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum IdFrom {
+    /// The path as walked: the path given, joined with the path below it.
+    Path,
+    /// The file name, without its folder.
+    Name,
+    /// The hex SHA-256 of the file's content.
+    Sha256,
 }
 
 /// A byte count, with an optional binary K, M, G or T suffix (`1G` = 2^30 bytes).
@@ -607,16 +626,26 @@ pub struct HashConfig {
     pub paths: Vec<PathBuf>,
     pub scan: ScanOptions,
     pub algorithms: BTreeSet<Algorithm>,
+    pub id_from: IdFrom,
+    /// The label of every row; empty for none.
+    pub label: String,
     pub quiet: bool,
 }
 
 impl HashConfig {
     pub fn from_args(args: HashArgs) -> Result<HashConfig> {
         let algorithms: BTreeSet<Algorithm> = args.algorithms.into_iter().collect();
+        // A list entry is one line, and its fields are read trimmed.
+        let label = args.label.unwrap_or_default().trim().to_string();
+        if label.contains(['\n', '\r']) {
+            bail!("--label cannot hold a line break: a list entry is one line");
+        }
         Ok(HashConfig {
             paths: args.walk.paths()?,
             scan: scan_options(&args.walk, &args.decode)?,
             algorithms,
+            id_from: args.id_from,
+            label,
             quiet: args.quiet,
         })
     }

@@ -12,7 +12,8 @@ use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
 
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{ListFormat, LoadOptions};
@@ -24,7 +25,7 @@ use mediascreen::walk::{Candidate, CandidateKind};
 
 use cli::{read_list, removed_summary};
 use cli::{
-    Args, CheckArgs, Command, CompareConfig, HashConfig, ListArgs, ListCommand, MergeArgs,
+    Args, CheckArgs, Command, CompareConfig, HashConfig, IdFrom, ListArgs, ListCommand, MergeArgs,
     ReportArgs, ReportCommand, ReportFormat, ScanConfig,
 };
 
@@ -293,12 +294,17 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
     out.write_record(["algorithm", "hash", "id", "label", "quality", "timestamp"])?;
     let (mut tally, mut write_error) = (HashTally::default(), None);
+    // The content's SHA-256 is computed for its id even when its rows are not asked for.
+    let mut computed = config.algorithms.clone();
+    if config.id_from == IdFrom::Sha256 {
+        computed.insert(Algorithm::Sha256);
+    }
     let hash = |candidate: &Candidate| match &candidate.kind {
-        CandidateKind::File => {
-            scan::hash_file(&candidate.path, &config.algorithms, &config.scan.hashing)
-        }
+        CandidateKind::File => scan::hash_file(&candidate.path, &computed, &config.scan.hashing),
         CandidateKind::Skip(reason) | CandidateKind::Error(reason) => Err(reason.clone()),
     };
+    // The first file written under each name or content id, to tell a repeat from a clash.
+    let mut written: HashMap<String, PathBuf> = HashMap::new();
     // Rows go out as each file is done, in walk order, so a long run can be piped onwards.
     let walked = |_| {};
     scan::for_each_candidate(
@@ -328,8 +334,30 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
                     return;
                 }
             };
-            let id = path.to_string();
-            let rows = rows(&id, "", &config.algorithms, &file);
+            let id = match config.id_from {
+                IdFrom::Path => path.to_string(),
+                IdFrom::Name => candidate
+                    .path
+                    .file_name()
+                    .map_or_else(|| path.to_string(), |name| name.to_string_lossy().into_owned()),
+                IdFrom::Sha256 => match file.hashes.values.get(&Algorithm::Sha256) {
+                    Some(sha256) => sha256.to_hex(),
+                    None => {
+                        eprintln!("mediascreen: {path}: no SHA-256 to name it by");
+                        tally.errors += 1;
+                        return;
+                    }
+                },
+            };
+            if id.contains(['\n', '\r']) {
+                eprintln!(
+                    "mediascreen: {path}: its name holds a line break, which a list id cannot \
+                     (--id-from sha256 names it by its content)"
+                );
+                tally.errors += 1;
+                return;
+            }
+            let rows = rows(&id, &config.label, &config.algorithms, &file);
             let kind = HashedKind::of(&file);
             let got: BTreeSet<Algorithm> = rows.iter().map(|(algorithm, _)| *algorithm).collect();
             let missing: Vec<&str> = (config.algorithms.iter())
@@ -361,6 +389,25 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
                     kind.name(1),
                     file.media_type
                 );
+            }
+            // Paths are ids apart already; names may clash, and contents repeat.
+            if config.id_from != IdFrom::Path {
+                match written.get(&id) {
+                    // The same content: the same rows again.
+                    Some(_) if config.id_from == IdFrom::Sha256 => {
+                        tally.duplicates += 1;
+                        return;
+                    }
+                    Some(first) => eprintln!(
+                        "mediascreen: warning: {path}: id {id:?} is also {}'s: reports cannot \
+                         tell them apart, and vpdq rows sharing an id are read as one video \
+                         (--id-from path or sha256 keeps ids apart)",
+                        first.display()
+                    ),
+                    None => {
+                        written.insert(id, candidate.path.clone());
+                    }
+                }
             }
             tally.add(kind, &rows);
             if write_error.is_none() {
@@ -469,6 +516,8 @@ struct HashTally {
     empty: usize,
     errors: usize,
     skipped: usize,
+    /// Files whose id was already written with the same rows.
+    duplicates: usize,
     not_hashed: usize,
 }
 
@@ -482,9 +531,9 @@ impl HashTally {
         self.empty += usize::from(rows.is_empty());
     }
 
-    /// Files hashed, with rows or not.
+    /// Files hashed (with rows or not), the duplicates not written included.
     fn hashed(&self) -> usize {
-        self.kinds.values().map(|(files, ..)| files).sum::<usize>()
+        self.kinds.values().map(|(files, ..)| files).sum::<usize>() + self.duplicates
     }
 
     /// One line: how many files of each kind got which hashes, then what went wrong.
@@ -525,6 +574,10 @@ impl HashTally {
         }
         if self.empty > 0 {
             problems.push(format!("{} without a hash", plural(self.empty, "file")));
+        }
+        if self.duplicates > 0 {
+            let copies = plural(self.duplicates, "file");
+            problems.push(format!("{copies} identical to one already written (not repeated)"));
         }
         if !problems.is_empty() {
             line += &format!("; {}", problems.join(", "));

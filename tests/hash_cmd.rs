@@ -1,6 +1,6 @@
 //! `mediascreen hash` end to end: what each kind of file gets by default, what stderr says
-//! about it, the exit status of a run that hashed nothing or only part; the list written
-//! must load as a list and flag what it should.
+//! about it, the exit status of a run that hashed nothing or only part, and the ids and
+//! labels of the list written, which must load as a list and flag what it should.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -56,6 +56,12 @@ fn algorithms_of(rows: &[Vec<String>], id: &str) -> Vec<String> {
         }
     }
     algorithms
+}
+
+fn sha256_hex(path: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(std::fs::read(root().join(path)).unwrap());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `scan PATHS --list LIST --quiet [FLAGS]`: exit status and the JSON report.
@@ -237,6 +243,120 @@ fn a_skipped_link_is_named_but_no_error_as_in_a_scan() {
 }
 
 #[test]
+fn ids_from_the_content_keep_paths_out_of_redacted_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let label = "case 7, \"bridge\"";
+    let output = mediascreen(&["hash", "--id-from", "sha256", "--label", label, PICTURE, VIDEO]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    // The label needs quoting: read the list as CSV.
+    let mut reader = csv::Reader::from_reader(&output.stdout[..]);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let (picture, video) = (sha256_hex(PICTURE), sha256_hex(VIDEO));
+    assert_eq!(records.iter().filter(|r| r[2] == picture).count(), 4);
+    assert_eq!(records.iter().filter(|r| r[2] == video).count(), 7 + 3);
+    assert!(records.iter().all(|r| &r[3] == label), "{records:?}");
+    // The sha256 rows are the ids.
+    for record in records.iter().filter(|r| &r[0] == "sha256") {
+        assert_eq!(record[1], record[2]);
+    }
+
+    let list = write_list(dir.path(), &output);
+    let key = dir.path().join("key");
+    std::fs::write(&key, "secret").unwrap();
+    let key = key.to_str().unwrap();
+    let scanned = ["fixtures/screening/edited/bridge-recompressed-q20.jpg", EDITED_VIDEO];
+    let flags = ["--redact-paths", "--redact-key-file", key];
+    let (code, report) = scan(&scanned, &list, &flags);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["summary"]["flagged"], 2, "{report}");
+    let ids: Vec<&str> = (report["flagged"].as_array().unwrap().iter())
+        .flat_map(|f| f["matches"].as_array().unwrap())
+        .map(|m| {
+            assert_eq!(m["label"], label, "{m}");
+            m["id"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(ids, [picture.as_str(), video.as_str()]);
+    let text = report.to_string();
+    assert!(!text.contains("bridge-") && !text.contains("chair"), "a path leaked: {text}");
+}
+
+#[test]
+fn identical_files_are_listed_once_under_a_content_id() {
+    // q0291.jpg and q0291-renamed.txt hold the same bytes.
+    let output = mediascreen(&["hash", "--id-from", "sha256", "fixtures/screening/exact"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let rows = rows(&output);
+    let q0291 = sha256_hex("fixtures/screening/exact/q0291.jpg");
+    assert_eq!(algorithms_of(&rows, &q0291), ["pdq", "md5", "sha1", "sha256"]);
+    assert_eq!(rows.len(), 4 + 3, "the text file's digests, the photo's rows once");
+    let text = stderr(&output);
+    assert!(text.ends_with("; 1 file identical to one already written (not repeated)\n"), "{text}");
+}
+
+#[test]
+fn ids_from_names_warn_when_two_files_share_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for (folder, source) in [("a", PICTURE), ("b", "fixtures/screening/distinct/coffee.jpg")] {
+        std::fs::create_dir(dir.path().join(folder)).unwrap();
+        std::fs::copy(root().join(source), dir.path().join(folder).join("x.jpg")).unwrap();
+    }
+    let output = mediascreen(&["hash", "--id-from", "name", dir.path().to_str().unwrap()]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let rows = rows(&output);
+    assert_eq!(rows.len(), 8);
+    assert!(rows.iter().all(|r| r[2] == "x.jpg"), "{rows:?}");
+    let (a, b) = (dir.path().join("a/x.jpg"), dir.path().join("b/x.jpg"));
+    let text = stderr(&output);
+    assert!(
+        text.starts_with(&format!(
+            "mediascreen: warning: {}: id \"x.jpg\" is also {}'s",
+            b.display(),
+            a.display()
+        )),
+        "{text}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_name_with_a_line_break_is_no_id_but_its_content_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("two\nlines.jpg");
+    std::fs::copy(root().join(PICTURE), &odd).unwrap();
+    let odd = odd.to_str().unwrap();
+    // Written as it is, the id would split the row over two lines: refused, named.
+    let output = mediascreen(&["hash", odd]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(rows(&output).is_empty());
+    let text = stderr(&output);
+    assert!(
+        text.starts_with(&format!(
+            "mediascreen: {odd}: its name holds a line break, which a list id cannot \
+             (--id-from sha256 names it by its content)\n"
+        )),
+        "{text}"
+    );
+    let output = mediascreen(&["hash", "--id-from", "sha256", odd]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        algorithms_of(&rows(&output), &sha256_hex(PICTURE)),
+        ["pdq", "md5", "sha1", "sha256"]
+    );
+}
+
+#[test]
+fn a_label_with_a_line_break_is_refused() {
+    let output = mediascreen(&["hash", "--label", "two\nlines", PICTURE]);
+    assert_eq!(code(&output), 2);
+    assert!(stdout(&output).is_empty());
+    assert_eq!(
+        stderr(&output),
+        "mediascreen: error: --label cannot hold a line break: a list entry is one line\n"
+    );
+}
+
+#[test]
 fn quiet_leaves_out_the_summary_only() {
     let output = mediascreen(&["hash", "--quiet", PICTURE]);
     assert_eq!(code(&output), 0);
@@ -247,11 +367,11 @@ fn quiet_leaves_out_the_summary_only() {
 }
 
 #[test]
-fn help_documents_the_defaults_and_exit_status() {
+fn help_documents_the_defaults_ids_and_exit_status() {
     let output = mediascreen(&["hash", "--help"]);
     // As wrapped to any width.
     let help = stdout(&output).split_whitespace().collect::<Vec<_>>().join(" ");
-    for text in ["[default: pdq,vpdq,md5,sha1,sha256]", "Exit status:"] {
+    for text in ["[default: pdq,vpdq,md5,sha1,sha256]", "--id-from", "--label", "Exit status:"] {
         assert!(help.contains(text), "{text} missing:\n{help}");
     }
 }
