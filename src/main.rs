@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result};
-use clap::{CommandFactory, Parser};
+use clap::FromArgMatches;
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -56,7 +56,10 @@ impl ExitStatus {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::from_arg_matches(&cli::command().get_matches()) {
+        Ok(args) => args,
+        Err(err) => err.exit(),
+    };
     let result = match args.command {
         Command::Scan(a) => ScanConfig::from_args(a).and_then(run_scan),
         Command::Hash(a) => HashConfig::from_args(a).and_then(run_hash),
@@ -64,14 +67,11 @@ fn main() -> ExitCode {
         Command::Report(ReportArgs { command: ReportCommand::Merge(a) }) => run_report_merge(a),
         Command::Compare(a) => CompareConfig::from_args(a).and_then(run_compare),
         Command::Completions { shell } => {
-            let mut command = Args::command();
+            let mut command = cli::command();
             clap_complete::generate(shell, &mut command, "mediascreen", &mut std::io::stdout());
             Ok(ExitStatus::Clean)
         }
-        Command::Man => clap_mangen::Man::new(Args::command())
-            .render(&mut std::io::stdout())
-            .map(|()| ExitStatus::Clean)
-            .map_err(Into::into),
+        Command::Man { dir } => cli::run_man(dir.as_deref()).map(|()| ExitStatus::Clean),
     };
     match result {
         Ok(status) => ExitCode::from(status as u8),

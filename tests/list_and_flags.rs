@@ -143,3 +143,45 @@ fn a_photo_forwarded_many_times_is_one_content_to_the_flood_guard() {
         .iter()
         .all(|f| f["matches"][0]["suspicious"] == false));
 }
+
+#[test]
+fn version_names_the_decoders_and_man_pages_cover_every_command() {
+    let output = mediascreen(&["--version"], None);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.starts_with(&format!("mediascreen {}\ndecoders: jpeg ", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    assert!(text.contains("; webp ") && text.contains("; video "), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = mediascreen(&["man", "--dir", dir.path().to_str().unwrap()], None);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for page in [
+        "mediascreen",
+        "mediascreen-scan",
+        "mediascreen-hash",
+        "mediascreen-list-check",
+        "mediascreen-compare",
+        "mediascreen-report-merge",
+    ] {
+        let roff = std::fs::read_to_string(dir.path().join(format!("{page}.1"))).unwrap();
+        for section in [
+            ".SH NAME",
+            ".SH SYNOPSIS",
+            ".SH ENVIRONMENT",
+            "MEDIASCREEN_FFMPEG",
+            "MEDIASCREEN_REDACT_KEY",
+            ".SH EXAMPLES",
+        ] {
+            assert!(roff.contains(section), "{page} lacks {section}");
+        }
+    }
+
+    // Completions offer the values of --list-format, --algorithms and --format.
+    let output = mediascreen(&["completions", "bash"], None);
+    let script = String::from_utf8_lossy(&output.stdout);
+    for value in ["te-dataset", "vpdq-text", "orb1", "sha256", "jsonl"] {
+        assert!(script.contains(value), "completions lack {value}");
+    }
+}
