@@ -90,6 +90,9 @@ struct Observer<'a> {
     format: ReportFormat,
     lines: Option<Box<dyn Write>>,
     progress: Option<ProgressBar>,
+    /// The lines and the bar share a terminal: the bar must be off the screen while a line is
+    /// written, or what it drew stays in front of the line.
+    lines_on_terminal: bool,
     flagged: usize,
     bytes: u64,
     stop: &'a AtomicBool,
@@ -142,7 +145,12 @@ impl scan::Observer for Observer<'_> {
                 Files::csv_rows(self.matcher, file).iter().flat_map(|row| csv_line(row)).collect()
             }
         };
-        if let Err(e) = out.write_all(&bytes).and_then(|()| out.flush()) {
+        let mut write = || out.write_all(&bytes).and_then(|()| out.flush());
+        let written = match &self.progress {
+            Some(progress) if self.lines_on_terminal => progress.suspend(write),
+            _ => write(),
+        };
+        if let Err(e) = written {
             // Nobody is reading any more (a closed pipe, a full disk): stop scanning too.
             self.stop.store(true, Ordering::Relaxed);
             self.error = Some(e);
@@ -174,6 +182,7 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
     let mut observer = Observer {
         matcher: &config.matcher,
         format: config.format,
+        lines_on_terminal: config.report.is_none() && std::io::stdout().is_terminal(),
         lines,
         progress,
         flagged: 0,

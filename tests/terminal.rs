@@ -1,0 +1,210 @@
+//! The text report as a person meets it: on a terminal, where the progress bar shares the
+//! screen with the result lines, and in a pipe or a log.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const DEMO: &str = "hashlists/demo.csv";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn mediascreen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mediascreen"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("the output is UTF-8")
+}
+
+/// A scan whose text report has flagged files, an error and many files, so that the bar is
+/// drawn between result lines. WebM needs ffmpeg, which a fresh machine may not have: left
+/// out, the output is the same everywhere.
+const SCAN: [&str; 7] =
+    ["scan", "fixtures/screening", "fixtures/video", "--exclude", "*.webm", "--list", DEMO];
+
+#[cfg(unix)]
+mod pty {
+    use std::io::Read;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::process::{Command, Stdio};
+
+    use super::root;
+
+    /// Runs the binary with standard output and standard error on one pseudo-terminal, as
+    /// from a shell, and returns its exit status and every byte it wrote there. openpty, not
+    /// `script`, so that the terminal's size is known and nothing outside the test changes
+    /// what the program sees.
+    pub fn on_terminal(args: &[&str], dir: &std::path::Path) -> (i32, Vec<u8>) {
+        let (mut master, mut slave) = (-1, -1);
+        let mut size = libc::winsize { ws_row: 40, ws_col: 200, ws_xpixel: 0, ws_ypixel: 0 };
+        let null = std::ptr::null_mut();
+        // SAFETY: openpty writes two descriptors into the integers given; the name and
+        // termios pointers may be null.
+        let opened =
+            unsafe { libc::openpty(&mut master, &mut slave, null, null.cast(), &raw mut size) };
+        assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened and are owned by nothing else.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        // Another test's child must not hold the terminal open after this one ends.
+        for fd in [&master, &slave] {
+            // SAFETY: setting a flag on a descriptor this function owns.
+            unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mediascreen"));
+        command
+            .args(args)
+            .current_dir(dir)
+            .env("TERM", "xterm")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave));
+        let mut child = command.spawn().expect("the binary runs");
+        // The parent's copies of the terminal's far end go, so that reading ends with the child.
+        drop(command);
+        let (mut master, mut bytes, mut buffer) = (std::fs::File::from(master), vec![], [0; 4096]);
+        loop {
+            match master.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // Linux reports a terminal whose far end is closed by EIO.
+                Err(e) if e.raw_os_error() == Some(libc::EIO) => break,
+                Err(e) => panic!("reading the terminal: {e}"),
+            }
+        }
+        let status = child.wait().unwrap();
+        (status.code().expect("exited normally"), bytes)
+    }
+
+    /// Runs the binary on a terminal in the crate's folder.
+    pub fn run(args: &[&str]) -> (i32, Vec<u8>) {
+        on_terminal(args, root())
+    }
+
+    /// What a terminal shows after `bytes`, line by line: a small emulation of the controls a
+    /// progress bar uses (carriage return, line feed, erasing in the line or below, moving
+    /// the cursor), enough to see whatever a bar left on the screen. Lines are not wrapped.
+    pub fn screen(bytes: &[u8]) -> Vec<String> {
+        let text = String::from_utf8_lossy(bytes);
+        let mut lines: Vec<Vec<char>> = vec![vec![]];
+        let (mut row, mut col) = (0usize, 0usize);
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\r' => col = 0,
+                '\n' => {
+                    row += 1;
+                    if row == lines.len() {
+                        lines.push(vec![]);
+                    }
+                }
+                '\x1b' if chars.peek() == Some(&'[') => {
+                    chars.next();
+                    let mut parameters = String::new();
+                    let command = loop {
+                        match chars.next() {
+                            Some(c @ '\x40'..='\x7e') => break c,
+                            Some(c) => parameters.push(c),
+                            None => break '\0',
+                        }
+                    };
+                    let n = parameters.trim_start_matches('?').parse::<usize>().ok();
+                    let line = &mut lines[row];
+                    match (command, n.unwrap_or(0)) {
+                        ('K', 0) => line.truncate(col),
+                        ('K', 1) => line.iter_mut().take(col + 1).for_each(|c| *c = ' '),
+                        ('K', _) => line.clear(),
+                        ('J', 0) => {
+                            line.truncate(col);
+                            lines.truncate(row + 1);
+                        }
+                        ('A', _) => row = row.saturating_sub(n.unwrap_or(1).max(1)),
+                        ('G', _) => col = n.unwrap_or(1).max(1) - 1,
+                        // Colours, showing and hiding the cursor.
+                        _ => {}
+                    }
+                }
+                c => {
+                    let line = &mut lines[row];
+                    if line.len() <= col {
+                        line.resize(col + 1, ' ');
+                    }
+                    line[col] = c;
+                    col += 1;
+                }
+            }
+        }
+        lines.iter().map(|l| l.iter().collect::<String>().trim_end().to_string()).collect()
+    }
+
+    /// The progress bar's own characters (indicatif's default bar).
+    pub fn is_bar(c: char) -> bool {
+        c == '█' || c == '░'
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_terminal_shows_the_text_report_with_no_bar_left_between_its_lines() {
+    let (code, bytes) = pty::run(&[&SCAN[..], &["--format", "text"]].concat());
+    assert_eq!(code, 1);
+    let raw = String::from_utf8_lossy(&bytes);
+    assert!(raw.contains(pty::is_bar), "the bar was never drawn: {raw:?}");
+    let shown = pty::screen(&bytes);
+    // The same report in a pipe, where no bar is drawn.
+    let text = stdout(&mediascreen(&[&SCAN[..], &["--format", "text", "-q"]].concat()));
+    let expected: Vec<&str> = text.lines().collect();
+    assert!(expected.iter().any(|l| l.contains(": FLAGGED ")), "{text}");
+    // The screen holds exactly the report, then the summary on standard error: no bar, and
+    // nothing of one on any line.
+    let (report, rest) = shown.split_at(expected.len().min(shown.len()));
+    assert_eq!(report, expected, "on the terminal:\n{}", shown.join("\n"));
+    assert!(rest[0].starts_with("mediascreen: "), "{rest:?}");
+    assert!(rest[1..].iter().all(|l| l.is_empty()), "{rest:?}");
+    // And in the bytes themselves, each result line starts on a fresh line or right after
+    // the bar was erased, and holds no control characters.
+    let mut found = 0;
+    for line in raw.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let Some(at) = line.find("fixtures/") else { continue };
+        let (before, result) = line.split_at(at);
+        assert!(before.is_empty() || before.ends_with("\x1b[2K"), "{line:?}");
+        assert!(!result.contains(|c: char| c.is_control() || pty::is_bar(c)), "{line:?}");
+        found += 1;
+    }
+    assert!(found >= expected.iter().filter(|l| l.contains(": FLAGGED ")).count(), "{raw:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_terminal_gets_json_when_a_report_or_a_format_is_asked_for() {
+    let file = "fixtures/screening/exact/q0291.jpg";
+    let (code, bytes) = pty::run(&["scan", file, "--list", DEMO, "--format", "json", "-q"]);
+    assert_eq!(code, 1);
+    let shown = pty::screen(&bytes).join("\n");
+    let report: serde_json::Value = serde_json::from_str(&shown).expect("JSON on the terminal");
+    assert_eq!(report["summary"]["flagged"], 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    let path = path.to_str().unwrap();
+    let (code, _) = pty::run(&["scan", file, "--list", DEMO, "--report", path, "-q"]);
+    assert_eq!(code, 1);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).expect("a JSON report");
+    assert_eq!(report["summary"]["flagged"], 1);
+}
+
+#[test]
+fn a_pipe_gets_json_by_default() {
+    let output = mediascreen(&["scan", "fixtures/screening/exact/q0291.jpg", "--list", DEMO]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["summary"]["flagged"], 1);
+}
