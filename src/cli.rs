@@ -46,7 +46,8 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files and folders against hash lists and write a JSON report.
+    /// Scan files and folders against hash lists and write a report (JSON; text on a
+    /// terminal).
     #[command(after_help = EXIT_CODES)]
     Scan(ScanArgs),
     /// Print the hashes of files as a native hash list (CSV) on standard output, and on
@@ -347,16 +348,17 @@ pub struct ScanArgs {
     /// suspicious (its matches are kept, marked).
     #[arg(long, value_name = "PERCENT", default_value_t = 5.0)]
     pub flood_percent: f64,
-    /// Where to write the report; `-` for standard output.
-    #[arg(short = 'o', long, value_name = "FILE", default_value = "-")]
-    pub report: PathBuf,
+    /// Where to write the report; `-` for standard output (the default).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// The report's form: `json`, one document written when the scan ends (atomically, to a
     /// file); `jsonl`, one line per file streamed in walk order as each is decided, then a
     /// summary line (a killed scan leaves every line it wrote whole); `text`, a line per
     /// flagged file as clamscan prints them, then the errors and a summary; `csv`, a row per
-    /// match and per other file.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
-    pub format: ReportFormat,
+    /// match and per other file. Default: `text` when standard output is a terminal and
+    /// no `--report` is given; `json` otherwise (pipes, files, CI).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
     /// Scan at most this many files (in walk order); the rest are reported as skipped.
     #[arg(long, value_name = "N")]
     pub max_files: Option<u64>,
@@ -678,14 +680,26 @@ impl ScanConfig {
             paths: args.walk.paths()?,
             scan,
             matcher,
-            report: Some(args.report).filter(|p| p.as_os_str() != "-"),
-            format: args.format,
+            format: args.format.unwrap_or(default_format(args.report.is_some())),
+            report: args.report.filter(|p| p.as_os_str() != "-"),
             quiet: args.quiet,
             redact: args
                 .redact_paths
                 .then(|| redaction_key(args.redact_key_file.as_deref()))
                 .transpose()?,
         })
+    }
+}
+
+/// The report's form when `--format` is not given: a person at a terminal who asked for no
+/// report file reads it there, as text; everything else (a pipe, a file, a CI log) keeps
+/// JSON, so that scripts never see the form change under them.
+fn default_format(report_given: bool) -> ReportFormat {
+    use std::io::IsTerminal;
+    if !report_given && std::io::stdout().is_terminal() {
+        ReportFormat::Text
+    } else {
+        ReportFormat::Json
     }
 }
 

@@ -153,7 +153,8 @@ mod pty {
 #[cfg(unix)]
 #[test]
 fn a_terminal_shows_the_text_report_with_no_bar_left_between_its_lines() {
-    let (code, bytes) = pty::run(&[&SCAN[..], &["--format", "text"]].concat());
+    // No --format and no --report: on a terminal, the text report.
+    let (code, bytes) = pty::run(&SCAN);
     assert_eq!(code, 1);
     let raw = String::from_utf8_lossy(&bytes);
     assert!(raw.contains(pty::is_bar), "the bar was never drawn: {raw:?}");
@@ -186,11 +187,14 @@ fn a_terminal_shows_the_text_report_with_no_bar_left_between_its_lines() {
 #[test]
 fn a_terminal_gets_json_when_a_report_or_a_format_is_asked_for() {
     let file = "fixtures/screening/exact/q0291.jpg";
-    let (code, bytes) = pty::run(&["scan", file, "--list", DEMO, "--format", "json", "-q"]);
-    assert_eq!(code, 1);
-    let shown = pty::screen(&bytes).join("\n");
-    let report: serde_json::Value = serde_json::from_str(&shown).expect("JSON on the terminal");
-    assert_eq!(report["summary"]["flagged"], 1);
+    for asked in [["--format", "json"], ["--report", "-"]] {
+        let (code, bytes) = pty::run(&[&["scan", file, "--list", DEMO, "-q"], &asked[..]].concat());
+        assert_eq!(code, 1);
+        let shown = pty::screen(&bytes).join("\n");
+        let report: serde_json::Value =
+            serde_json::from_str(&shown).unwrap_or_else(|e| panic!("{asked:?}: {e}: {shown}"));
+        assert_eq!(report["summary"]["flagged"], 1);
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.json");
