@@ -353,9 +353,10 @@ pub struct ScanArgs {
     pub report: Option<PathBuf>,
     /// The report's form: `json`, one document written when the scan ends (atomically, to a
     /// file); `jsonl`, one line per file streamed in walk order as each is decided, then a
-    /// summary line (a killed scan leaves every line it wrote whole); `text`, a line per
-    /// flagged file as clamscan prints them, then the errors and a summary; `csv`, a row per
-    /// match and per other file. Default: `text` when standard output is a terminal and
+    /// summary line (a killed scan leaves every line it wrote whole); `text`, for a person: a
+    /// line per flagged file as clamscan prints them and one per further match, then the
+    /// errors, the files too low in quality to match, a summary and what to do next; `csv`, a
+    /// row per match and per other file. Default: `text` when standard output is a terminal and
     /// no `--report` is given; `json` otherwise (pipes, files, CI).
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,
@@ -448,7 +449,8 @@ pub enum ReportFormat {
     Json,
     /// JSON Lines: a line per file as it is decided, then a summary line.
     Jsonl,
-    /// For a person: `PATH: FLAGGED pdq d=4 (rot90) list=… id=… label=…`, then a summary.
+    /// For a person: `PATH: FLAGGED pdq d=4/31 (rot90) list=… id=… label=…`, a line per
+    /// further match, then the errors and a summary.
     Text,
     /// A row per match of a flagged file, and per other file.
     Csv,

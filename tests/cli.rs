@@ -814,7 +814,7 @@ fn text_and_csv_reports_say_the_same_as_json() {
     assert_eq!(code(&output), 1);
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
-        text.contains("fixtures/video/chair-padded.mp4: FLAGGED vpdq d=4 at 8.0-26.0s (55.88% of the video, 100% of the listed one) list=hashlists/demo.csv id=demo-video-chair"),
+        text.contains("fixtures/video/chair-padded.mp4: FLAGGED vpdq d=4/31 at 8.0-26.0s (55.88% of the video, 100% of the listed one; needs 80% of either and 3 frames) list=hashlists/demo.csv id=demo-video-chair"),
         "{text}"
     );
     assert!(text.contains("fixtures/bad/truncated.png: ERROR (decode) "), "{text}");

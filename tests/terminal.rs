@@ -212,3 +212,76 @@ fn a_pipe_gets_json_by_default() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(report["summary"]["flagged"], 1);
 }
+
+#[test]
+fn the_text_report_shows_every_match_with_its_threshold_strongest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    // A list of one photograph by every kind of hash: its exact copy matches them all, a crop
+    // of it some.
+    let half = "fixtures/screening/edited/bridge-half-size.jpg";
+    let made = mediascreen(&["hash", half, "--algorithms", "pdq,phash,md5,sha256,orb1"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let list = dir.path().join("bridge.csv");
+    std::fs::write(&list, &made.stdout).unwrap();
+    let output = mediascreen(&[
+        "scan",
+        half,
+        "fixtures/screening/edited/bridge-cropped.jpg",
+        "fixtures/screening/distinct/q0003-low-quality.jpg",
+        // A decoder's message with a debug dump, and one with a line break.
+        "fixtures/bad/corrupt.png",
+        "fixtures/bad/truncated.jpg",
+        "--list",
+        list.to_str().unwrap(),
+        "--list",
+        DEMO,
+        "--format",
+        "text",
+        "-q",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.iter().all(|l| !l.is_empty() && !l.contains(char::is_control)), "{text}");
+
+    // Every match of the exact copy, each with its threshold, the digests first and orb1's
+    // keypoints last.
+    let at = lines.iter().position(|l| l.starts_with(&format!("{half}: FLAGGED "))).unwrap();
+    let matches: Vec<&str> = lines[at..at + 6]
+        .iter()
+        .map(|l| l.split_once(": FLAGGED ").map_or(*l, |(_, m)| m).trim_start_matches("  also "))
+        .map(|m| m.split(" list=").next().unwrap())
+        .collect();
+    // (The JPEG decoder may move the demo list's PDQ distance and orb1's inliers a little.)
+    assert_eq!(matches[..4], ["sha256 exact", "md5 exact", "pdq d=0/31", "phash d=0/8"], "{text}");
+    assert!(matches[4].starts_with("pdq d=") && matches[4].ends_with("/31"), "{text}");
+    assert!(lines[at + 4].contains(" list=hashlists/demo.csv id=demo-bridge label=demo: "));
+    assert!(matches[5].starts_with("orb1 inliers ") && matches[5].contains(" (needs 12), scale "));
+    assert!(!text.contains("more)"), "{text}");
+    let cropped: Vec<&str> =
+        lines.iter().copied().skip_while(|l| !l.contains("bridge-cropped.jpg: FLAGGED")).collect();
+    assert!(cropped[1..].iter().any(|l| l.starts_with("  also orb1 inliers ")), "{text}");
+
+    // The file PDQ could not judge, and each error, on one line with its reason.
+    assert!(
+        text.contains(
+            "fixtures/screening/distinct/q0003-low-quality.jpg: LOW QUALITY pdq quality 3 \
+             (needs 50): not matched by pdq\n"
+        ),
+        "{text}"
+    );
+    let errors: Vec<&str> = lines.iter().copied().filter(|l| l.contains(": ERROR (")).collect();
+    assert_eq!(errors.len(), 2, "{text}");
+    assert!(errors[0].starts_with("fixtures/bad/corrupt.png: ERROR (decode) "), "{text}");
+    assert!(!errors[0].contains(" { ") && !errors[0].contains('\\'), "{text}");
+    assert!(errors[1].starts_with("fixtures/bad/truncated.jpg: ERROR (decode) "), "{text}");
+
+    // Last, what to do next, true to this scan: no JSON report was written.
+    assert_eq!(
+        *lines.last().unwrap(),
+        "Next: 2 flagged: review the FLAGGED lines above; 2 not screened: see the ERROR lines \
+         above; for a JSON report, scan with --format json --report report.json, then \
+         `jq -r '.flagged[].path' report.json` lists the flagged files.",
+        "{text}"
+    );
+}

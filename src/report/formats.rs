@@ -5,7 +5,11 @@
 //! the JSON report files ([`Files::add`]), so every form agrees. Must not print: the binary
 //! writes the lines where they go.
 
-use crate::matcher::Matcher;
+use std::cmp::Ordering;
+
+use crate::hash::orb1::verify;
+use crate::hash::Algorithm;
+use crate::matcher::{MatchOptions, Matcher};
 use crate::scan::FileReport;
 
 use super::{Files, MatchEntry, Report};
@@ -28,19 +32,25 @@ pub const CSV_HEADER: [&str; 13] = [
 ];
 
 impl Files {
-    /// `--format text`: one line for a flagged file, clamscan-style
-    /// (`PATH: FLAGGED pdq d=4 (rot90) list=LIST id=ID label=LABEL`); nothing for other
-    /// files, which the closing summary lists.
+    /// `--format text`: the lines of a flagged file, clamscan-style: the first names the
+    /// file and its strongest match (`PATH: FLAGGED sha256 exact list=LIST id=ID label=LABEL`),
+    /// then each other match has a line of its own (`  also pdq d=22/31 (rot90) list=…`), each
+    /// with the threshold it was judged by. Nothing for other files, which the closing summary
+    /// lists.
     pub fn text_line(matcher: &Matcher, file: &FileReport) -> Option<String> {
         let mut one = Files::of(matcher, file);
         let flagged = one.flagged.pop()?;
-        let best = &flagged.matches[0];
-        let mut line = format!("{}: FLAGGED {}", flagged.path.path, describe(best));
-        if flagged.matches.len() > 1 {
-            line.push_str(&format!(" (+{} more)", flagged.matches.len() - 1));
-        }
+        let options = matcher.options();
+        let mut matches: Vec<&MatchEntry> = flagged.matches.iter().collect();
+        matches.sort_by(|a, b| by_strength(a, b));
+        let (best, rest) = matches.split_first()?;
+        let path = printable(&flagged.path.path);
+        let mut line = format!("{path}: FLAGGED {}", describe(best, options));
         if let Some(reason) = &flagged.perceptual_error {
-            line.push_str(&format!(" [incomplete: {reason}]"));
+            line.push_str(&format!(" [incomplete: {}]", one_line(reason)));
+        }
+        for m in rest {
+            line.push_str(&format!("\n  also {}", describe(m, options)));
         }
         Some(line)
     }
@@ -86,14 +96,34 @@ impl Files {
 }
 
 impl Report {
-    /// The end of `--format text`: the errors with their reasons, then the counts.
+    /// The end of `--format text`: the errors with their reasons, the files some algorithm
+    /// could not judge, the counts, and what to do next.
     pub fn text_summary(&self) -> String {
         let mut out = String::new();
         let files = &self.files;
         for error in &files.errors {
             out.push_str(&format!(
                 "{}: ERROR ({}) {}\n",
-                error.path.path, error.stage, error.reason
+                printable(&error.path.path),
+                error.stage,
+                one_line(&error.reason)
+            ));
+        }
+        // A clean result means less for these files: say so, one line each.
+        let min_quality = self.settings.pdq_min_quality;
+        for low in &files.low_quality {
+            out.push_str(&format!(
+                "{}: LOW QUALITY pdq quality {} (needs {min_quality}): not matched by pdq\n",
+                printable(&low.path.path),
+                low.quality
+            ));
+        }
+        for few in &files.few_keypoints {
+            out.push_str(&format!(
+                "{}: FEW KEYPOINTS orb1 {} keypoints (needs {}): not matched by orb1\n",
+                printable(&few.path.path),
+                few.keypoints,
+                verify::MIN_GOOD
             ));
         }
         for suspicious in &self.suspicious {
@@ -113,17 +143,70 @@ impl Report {
             out.push_str(&format!("Not scanned (interrupted): {}\n", s.not_scanned));
         }
         out.push_str(&format!("Data read: {:.1} MB\n", s.bytes as f64 / 1e6));
+        out.push_str(&self.next_step());
         out
+    }
+
+    /// The last line of `--format text`: what this scan leaves a person to do. A text
+    /// report is never also a JSON one, so it says how to get that.
+    fn next_step(&self) -> String {
+        let s = &self.files.summary;
+        let mut steps = Vec::new();
+        if s.flagged > 0 {
+            steps.push(format!("{} flagged: review the FLAGGED lines above", s.flagged));
+        }
+        if s.errors > 0 {
+            steps.push(format!("{} not screened: see the ERROR lines above", s.errors));
+        }
+        if !self.complete {
+            steps.push(format!("{} not scanned (interrupted): run the scan again", s.not_scanned));
+        }
+        if steps.is_empty() {
+            steps.push("nothing matched".to_string());
+        }
+        let mut json =
+            "for a JSON report, scan with --format json --report report.json".to_string();
+        if s.flagged > 0 {
+            json.push_str(", then `jq -r '.flagged[].path' report.json` lists the flagged files");
+        }
+        format!("Next: {}; {json}.\n", steps.join("; "))
     }
 }
 
-/// One match, as the text line says it.
-fn describe(m: &MatchEntry) -> String {
-    let mut out = match &m.keypoints {
-        Some(k) => {
-            format!("{} inliers={}/{} scale={}", m.algorithm, k.inliers, k.good_matches, k.scale)
-        }
-        None => format!("{} d={}", m.algorithm, m.distance),
+/// Strongest evidence first: an exact digest (the longer first), then a perceptual hash by
+/// how far inside its threshold it lies (the longer hash first on a tie), then orb1 keypoint
+/// matches (more inliers first), which find crops, a part of the listed picture. Ties keep
+/// the report's order, so the text is as deterministic as the report.
+fn by_strength(a: &MatchEntry, b: &MatchEntry) -> Ordering {
+    let kind = |m: &MatchEntry| match m.algorithm {
+        algorithm if algorithm.is_digest() => 0,
+        Algorithm::Orb1 => 2,
+        _ => 1,
+    };
+    // distance / threshold, as a fraction; a threshold of 0 admits only distance 0.
+    let share = |m: &MatchEntry| (u64::from(m.distance), u64::from(m.threshold.max(1)));
+    let ((da, ta), (db, tb)) = (share(a), share(b));
+    let inliers = |m: &MatchEntry| m.keypoints.as_ref().map_or(0, |k| k.inliers);
+    kind(a)
+        .cmp(&kind(b))
+        .then((da * tb).cmp(&(db * ta)))
+        .then(b.algorithm.byte_len().cmp(&a.algorithm.byte_len()))
+        .then(inliers(b).cmp(&inliers(a)))
+}
+
+/// One match, as the text says it: what matched, by how much against what it needed, and
+/// which list entry.
+fn describe(m: &MatchEntry, options: &MatchOptions) -> String {
+    let mut out = match (&m.keypoints, m.algorithm) {
+        (Some(k), algorithm) => format!(
+            "{algorithm} inliers {} (needs {}), scale {}",
+            k.inliers,
+            verify::MIN_INLIERS,
+            k.scale
+        ),
+        (None, Algorithm::Orb1) => "orb1".to_string(),
+        (None, algorithm) if algorithm.is_digest() => format!("{algorithm} exact"),
+        (None, algorithm) => format!("{algorithm} d={}/{}", m.distance, m.threshold),
     };
     if let Some(orientation) = m.orientation.filter(|o| *o != "orig") {
         out.push_str(&format!(" ({orientation})"));
@@ -131,15 +214,27 @@ fn describe(m: &MatchEntry) -> String {
     if let Some(video) = &m.video {
         out.push_str(&format!(" at {}", ranges(&video.time_ranges)));
         if let (Some(query), Some(listed)) = (video.query_pct, video.listed_pct) {
-            out.push_str(&format!(" ({query}% of the video, {listed}% of the listed one)"));
+            let needs = &options.video;
+            let share = if needs.query_pct == needs.listed_pct {
+                format!("{}% of either", needs.query_pct)
+            } else {
+                format!(
+                    "{}% of the video or {}% of the listed one",
+                    needs.query_pct, needs.listed_pct
+                )
+            };
+            out.push_str(&format!(
+                " ({query}% of the video, {listed}% of the listed one; needs {share} and {} frames)",
+                needs.min_frames
+            ));
         }
     }
-    out.push_str(&format!(" list={}", m.list));
+    out.push_str(&format!(" list={}", printable(&m.list)));
     if let Some(id) = &m.id {
-        out.push_str(&format!(" id={id}"));
+        out.push_str(&format!(" id={}", printable(id)));
     }
     if let Some(label) = &m.label {
-        out.push_str(&format!(" label={label}"));
+        out.push_str(&format!(" label={}", printable(label)));
     }
     if m.suspicious {
         out.push_str(" SUSPICIOUS");
@@ -147,7 +242,162 @@ fn describe(m: &MatchEntry) -> String {
     out
 }
 
+/// A message (a decoder's above all) as one printable line: a Rust debug dump of a value
+/// (`ChunkType { type: …, critical: true }`) left out, every run of white space, line breaks
+/// included, made one space, and what [`printable`] escapes escaped. The one place a text
+/// report makes a message safe to print on a terminal.
+pub fn one_line(message: &str) -> String {
+    let mut kept = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((at, end)) = debug_dump(rest) {
+        kept.push_str(&rest[..at]);
+        rest = &rest[end..];
+    }
+    kept.push_str(rest);
+    let words: Vec<String> = kept.split_whitespace().map(printable).collect();
+    let line = words.join(" ").replace(" :", ":").replace(" ,", ",");
+    line.trim_end_matches([':', ',', ';', ' ']).to_string()
+}
+
+/// Where the first debug dump of a struct in `text` starts and ends: a capitalised name, ` {
+/// `, a field name and `:`, up to the brace that closes it.
+fn debug_dump(text: &str) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(found) = text[from..].find(" { ") {
+        let open = from + found;
+        let name_start =
+            text[..open].rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+        let name = &text[name_start..open];
+        let body = &text[open + 3..];
+        let field = body.split_once(':').map(|(field, _)| field);
+        let is_dump = name.starts_with(|c: char| c.is_ascii_uppercase())
+            && field.is_some_and(|f| {
+                !f.is_empty() && f.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            });
+        if is_dump {
+            let mut depth = 0;
+            for (i, c) in text[open + 1..].char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 1 => return Some((name_start, open + 1 + i + 1)),
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            // Unclosed: the rest of the message is the dump.
+            return Some((name_start, text.len()));
+        }
+        from = open + 3;
+    }
+    None
+}
+
+/// `text` with every character that would act on a terminal instead of showing escaped as
+/// Rust writes it (`\n`, `\u{1b}`): control characters, and the bidirectional overrides
+/// that make a name read differently from what it is. Paths, list names, ids and labels
+/// come from outside and may hold anything.
+pub fn printable(text: &str) -> String {
+    let acts =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.contains(acts) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| if acts(c) { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
 /// Time ranges as `4.0-7.0s;12.0-15.0s`.
 fn ranges(ranges: &[[f64; 2]]) -> String {
     ranges.iter().map(|[a, b]| format!("{a:.1}-{b:.1}s")).collect::<Vec<_>>().join(";")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::KeypointMatch;
+
+    #[test]
+    fn a_message_becomes_one_printable_line() {
+        let png = "Format error decoding Png: Unrecognized critical chunk: ChunkType { type: \
+                   \\u{9b}\\u{17}, critical: true, private: false }";
+        assert_eq!(one_line(png), "Format error decoding Png: Unrecognized critical chunk");
+        assert_eq!(
+            one_line("I/O errors Not enough bytes,\n expected 3971\r\n\tbut found 1960\n"),
+            "I/O errors Not enough bytes, expected 3971 but found 1960"
+        );
+        assert_eq!(one_line("a Dims { w: 1, h: { n: 2 } } b"), "a b");
+        assert_eq!(one_line("bad\u{1b}[2Jframe\u{9b}"), "bad\\u{1b}[2Jframe\\u{9b}");
+        // Braces that are not a dump stay.
+        assert_eq!(one_line("expected { or [ at 3"), "expected { or [ at 3");
+        assert_eq!(one_line("Frame { 3 of 4 }"), "Frame { 3 of 4 }");
+    }
+
+    #[test]
+    fn names_keep_their_spaces_and_lose_their_controls() {
+        assert_eq!(printable("a b/c.jpg"), "a b/c.jpg");
+        assert_eq!(printable("a\nb: FLAGGED"), "a\\nb: FLAGGED");
+        assert_eq!(printable("gpj.\u{202e}exe"), "gpj.\\u{202e}exe");
+    }
+
+    fn entry(algorithm: Algorithm, distance: u32, threshold: u32, inliers: usize) -> MatchEntry {
+        MatchEntry {
+            algorithm,
+            list: "l.csv".to_string(),
+            line: 2,
+            id: None,
+            label: None,
+            hash: String::new(),
+            distance,
+            threshold,
+            quality: None,
+            orientation: None,
+            suspicious: false,
+            keypoints: (algorithm == Algorithm::Orb1).then_some(KeypointMatch {
+                good_matches: inliers,
+                inliers,
+                scale: 1.0,
+                rotation: 0.0,
+                offset: [0.0; 2],
+            }),
+            video: None,
+            sources: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_strongest_evidence_comes_first() {
+        let matches = [
+            entry(Algorithm::Orb1, 0, 0, 40),
+            entry(Algorithm::Phash, 4, 8, 0),
+            entry(Algorithm::Orb1, 0, 0, 300),
+            entry(Algorithm::Pdq, 4, 8, 0),
+            entry(Algorithm::Pdq, 0, 0, 0),
+            entry(Algorithm::Md5, 0, 0, 0),
+            entry(Algorithm::Pdq, 10, 31, 0),
+            entry(Algorithm::Sha256, 0, 0, 0),
+        ];
+        let mut sorted: Vec<&MatchEntry> = matches.iter().collect();
+        sorted.sort_by(|a, b| by_strength(a, b));
+        let shown: Vec<String> = sorted
+            .iter()
+            .map(|m| match &m.keypoints {
+                Some(k) => format!("{} {}", m.algorithm, k.inliers),
+                None => format!("{} {}/{}", m.algorithm, m.distance, m.threshold),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "sha256 0/0",
+                "md5 0/0",
+                "pdq 0/0",
+                "pdq 10/31",
+                "pdq 4/8",
+                "phash 4/8",
+                "orb1 300",
+                "orb1 40"
+            ]
+        );
+    }
 }

@@ -11,7 +11,7 @@ mod formats;
 mod merge;
 mod redact;
 
-pub use formats::CSV_HEADER;
+pub use formats::{one_line, printable, CSV_HEADER};
 pub use merge::merge;
 pub use redact::PathKey;
 
