@@ -4,6 +4,7 @@ mod cli;
 
 use std::fs::File;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
@@ -242,6 +243,12 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
             config.report.as_ref().map_or(String::new(), |p| format!("; report: {}", p.display())),
         );
     }
+    if !config.quiet && std::io::stderr().is_terminal() {
+        let written = config.report.as_deref();
+        if let Some(step) = written.and_then(|path| next_step(config.format, path, s.flagged)) {
+            eprintln!("mediascreen: {step}");
+        }
+    }
     if scanned == 0 && s.errors == 0 {
         eprintln!("mediascreen: no files were scanned; check the paths given");
     }
@@ -253,6 +260,33 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         return Ok(ExitStatus::Interrupted);
     }
     Ok(ExitStatus::of(s.flagged as u64, s.errors as u64, scanned as u64))
+}
+
+/// For a person at the terminal: where the flagged files of the report just written to `path`
+/// are, and for the JSON forms the `jq` that lists them. Nothing when nothing matched, or when
+/// `path` is no file to open (`/dev/null`).
+fn next_step(format: ReportFormat, path: &Path, flagged: usize) -> Option<String> {
+    if flagged == 0 || !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let see = format!("{flagged} flagged: see {}", path.display());
+    let filter = match format {
+        ReportFormat::Json => "'.flagged[].path'",
+        ReportFormat::Jsonl => r#"'select(.status == "flagged") | .path'"#,
+        ReportFormat::Text | ReportFormat::Csv => return Some(see),
+    };
+    Some(format!("{see}, or list them with `jq -r {filter} {}`", shell_word(path)))
+}
+
+/// `path` as one shell word, quoted only when it has to be, so the command can be pasted.
+fn shell_word(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:=@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 fn run_report_merge(args: MergeArgs) -> Result<ExitStatus> {
@@ -725,4 +759,16 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
                 matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
             })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_quoted_for_the_shell_only_when_it_must_be() {
+        assert_eq!(shell_word(Path::new("out/report-1.json")), "out/report-1.json");
+        assert_eq!(shell_word(Path::new("my report.json")), "'my report.json'");
+        assert_eq!(shell_word(Path::new("it's.json")), r"'it'\''s.json'");
+    }
 }

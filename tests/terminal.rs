@@ -199,11 +199,17 @@ fn a_terminal_gets_json_when_a_report_or_a_format_is_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.json");
     let path = path.to_str().unwrap();
-    let (code, _) = pty::run(&["scan", file, "--list", DEMO, "--report", path, "-q"]);
+    let (code, bytes) = pty::run(&["scan", file, "--list", DEMO, "--report", path]);
     assert_eq!(code, 1);
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(path).unwrap()).expect("a JSON report");
     assert_eq!(report["summary"]["flagged"], 1);
+    // The person at the terminal is told where the flagged files are.
+    let shown = pty::screen(&bytes);
+    let step = format!(
+        "mediascreen: 1 flagged: see {path}, or list them with `jq -r '.flagged[].path' {path}`"
+    );
+    assert!(shown.contains(&step), "{shown:?}");
 }
 
 #[test]
