@@ -72,7 +72,7 @@ fn a_crop_of_a_listed_photo_is_flagged_by_its_keypoints() {
         "text",
     ]);
     let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.contains("orb1 inliers="), "{text}");
+    assert!(text.contains("orb1 inliers ") && text.contains(" (needs 12), scale "), "{text}");
 }
 
 #[test]
