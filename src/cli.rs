@@ -5,10 +5,11 @@
 //! file is scanned, so that a bad list stops the run with exit status 2.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
 use mediascreen::decode::video::VideoLimits;
@@ -16,7 +17,7 @@ use mediascreen::decode::{DecodeLimits, Decoders};
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
 use mediascreen::matcher::{MatchOptions, Matcher, VideoMatchOptions};
-use mediascreen::report::PathKey;
+use mediascreen::report::{self, PathKey};
 use mediascreen::scan::{HashOptions, ScanOptions};
 use mediascreen::walk::{Filter, Shard};
 
@@ -25,7 +26,9 @@ Exit status:
   0    every file was scanned and nothing matched
   1    at least one file matched a list (even if other files had errors)
   2    nothing matched, but some file could not be scanned; or a fatal error
-       (bad arguments, an unreadable or malformed list, a list with no entries)
+       (bad arguments, an unreadable or malformed list, a list with no entries,
+       a --report that would replace an input or a scanned file or cannot be
+       created)
   130  interrupted (Ctrl-C): the report is written, marked incomplete";
 
 const HASH_EXIT_CODES: &str = "\
@@ -636,6 +639,12 @@ pub struct ScanConfig {
 
 impl ScanConfig {
     pub fn from_args(args: ScanArgs) -> Result<ScanConfig> {
+        let paths = args.walk.paths()?;
+        let report = args.report.clone().filter(|p| p.as_os_str() != "-");
+        let leave_out = match &report {
+            Some(report) => check_report(report, &args.inputs(), &paths)?,
+            None => Vec::new(),
+        };
         let load = args.load.options();
         let stdin_lists = args.lists.iter().chain(&args.allow).filter(|p| is_stdin(p)).count();
         if stdin_lists + usize::from(args.walk.files_from.as_deref().is_some_and(is_stdin)) > 1 {
@@ -673,17 +682,18 @@ impl ScanConfig {
         }
         warn_thresholds(&args.matching.thresholds, &lists);
         let matcher = Matcher::with_allowlist(lists, allow, options);
-        let scan = ScanOptions {
+        let mut scan = ScanOptions {
             max_files: args.max_files,
             max_scan_size: args.max_scan_size,
             ..scan_options(&args.walk, &args.decode)?
         };
+        scan.filter.leave_out = leave_out;
         Ok(ScanConfig {
-            paths: args.walk.paths()?,
+            paths,
             scan,
             matcher,
             format: args.format.unwrap_or(default_format(args.report.is_some())),
-            report: args.report.filter(|p| p.as_os_str() != "-"),
+            report,
             quiet: args.quiet,
             redact: args
                 .redact_paths
@@ -703,6 +713,98 @@ fn default_format(report_given: bool) -> ReportFormat {
     } else {
         ReportFormat::Json
     }
+}
+
+impl ScanArgs {
+    /// The files a scan reads besides those it scans, each with its flag.
+    fn inputs(&self) -> Vec<(&'static str, &Path)> {
+        let lists = self.lists.iter().map(|p| ("--list", p.as_path()));
+        let allow = self.allow.iter().map(|p| ("--allow", p.as_path()));
+        let files_from = self.walk.files_from.as_deref().filter(|p| p.as_os_str() != "-");
+        let key = self.redact_key_file.as_deref();
+        lists
+            .chain(allow)
+            .chain(files_from.map(|p| ("--files-from", p)))
+            .chain(key.map(|p| ("--redact-key-file", p)))
+            .collect()
+    }
+}
+
+/// Refuses a `--report` that would replace what the scan reads (a list, an allowlist, the
+/// `--files-from` or key file, a file to scan), however it is named: another relative path,
+/// a symbolic or a hard link. A file inside a scanned folder is a file to scan; a new report
+/// there is written, but left out of the walk. Checks too that the report can be written
+/// (see [`report::check_destination`]). Returns the canonical paths the walk leaves out.
+fn check_report(
+    report: &Path,
+    inputs: &[(&str, &Path)],
+    roots: &[PathBuf],
+) -> Result<Vec<PathBuf>> {
+    let flag = format!("--report {}", report.display());
+    let files = report::check_destination(report).with_context(|| flag.clone())?;
+    let refuse = |what: String| anyhow!("{flag} is {what}: refusing to overwrite it");
+    for (input_flag, input) in inputs {
+        if same_file(report, input) {
+            return Err(refuse(format!("the {input_flag} {}", input.display())));
+        }
+    }
+    let target = canonical_location(&files.target).with_context(|| flag.clone())?;
+    let mut inside = None;
+    for root in roots {
+        let Ok(metadata) = fs::metadata(root) else { continue };
+        if metadata.is_file() && same_file(report, root) {
+            return Err(refuse(format!("a file to scan ({})", root.display())));
+        }
+        if metadata.is_dir() && fs::canonicalize(root).is_ok_and(|root| target.starts_with(root)) {
+            if fs::metadata(&files.target).is_ok_and(|m| m.is_file()) {
+                bail!(
+                    "{flag} is a file in the scanned folder {}: refusing to overwrite it (write \
+                     the report outside the folders scanned, or remove the file first)",
+                    root.display()
+                );
+            }
+            inside = inside.or(Some(root));
+        }
+    }
+    if let Some(root) = inside {
+        eprintln!(
+            "mediascreen: note: {flag} is inside the scanned folder {}: it is written there \
+             and left out of the scan",
+            root.display()
+        );
+    }
+    let mut leave_out = vec![target];
+    // Through links to a link, a streamed report is written where the last one points.
+    leave_out.extend(fs::canonicalize(report).ok());
+    if let Some(temporary) = &files.temporary {
+        leave_out.push(canonical_location(temporary)?);
+    }
+    Ok(leave_out)
+}
+
+/// The canonical path of `path`, which need not exist yet (its folder must).
+fn canonical_location(path: &Path) -> Result<PathBuf> {
+    let name = path.file_name().context("the path names no file")?;
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    Ok(fs::canonicalize(folder)?.join(name))
+}
+
+/// Whether `a` and `b` both exist and are one file, after links.
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let id = |path: &Path| fs::metadata(path).map(|m| (m.dev(), m.ino())).ok();
+    id(a).is_some_and(|a| id(b) == Some(a))
+}
+
+/// Whether `a` and `b` both exist and are one file, after links.
+#[cfg(not(unix))]
+fn same_file(a: &Path, b: &Path) -> bool {
+    let id = |path: &Path| fs::canonicalize(path).ok();
+    id(a).is_some_and(|a| id(b) == Some(a))
 }
 
 /// The `--redact-paths` key: the key file's bytes, or MEDIASCREEN_REDACT_KEY.

@@ -48,6 +48,9 @@ pub struct Filter {
     pub exclude: GlobSet,
     /// Only the paths of this shard.
     pub shard: Option<Shard>,
+    /// Files never yielded, by canonical path: a report being written inside a scanned
+    /// folder, which is output, not content to screen.
+    pub leave_out: Vec<PathBuf>,
 }
 
 /// One of `count` disjoint slices of a walk, `index` counted from 0: what one of `count`
@@ -115,8 +118,14 @@ impl PartialEq for Filter {
     /// Filters compare by depth and by how many globs they hold (`GlobSet` has no equality):
     /// enough for options structs to derive `PartialEq`.
     fn eq(&self, other: &Filter) -> bool {
-        (self.max_depth, self.include.len(), self.exclude.len(), self.shard)
-            == (other.max_depth, other.include.len(), other.exclude.len(), other.shard)
+        (self.max_depth, self.include.len(), self.exclude.len(), self.shard, &self.leave_out)
+            == (
+                other.max_depth,
+                other.include.len(),
+                other.exclude.len(),
+                other.shard,
+                &other.leave_out,
+            )
     }
 }
 
@@ -135,7 +144,13 @@ impl Filter {
             }
             builder.build().map_err(|e| e.to_string())
         };
-        Ok(Filter { max_depth, include: set(include)?, exclude: set(exclude)?, shard: None })
+        Ok(Filter {
+            max_depth,
+            include: set(include)?,
+            exclude: set(exclude)?,
+            shard: None,
+            leave_out: Vec::new(),
+        })
     }
 
     fn keeps(&self, root: &Path, path: &Path, is_dir: bool) -> bool {
@@ -190,6 +205,9 @@ pub fn walk(roots: &[PathBuf], follow_symlinks: bool, filter: &Filter) -> Vec<Ca
                 }
                 _ => candidate.path.clone(),
             };
+            if candidate.kind == CandidateKind::File && filter.leave_out.contains(&key) {
+                continue;
+            }
             // De-duplicated before sharding: every shard drops the same repeats.
             if seen.insert(key) && filter.shard.is_none_or(|s| s.takes(root, &candidate.path)) {
                 out.push(candidate);
@@ -319,6 +337,24 @@ mod tests {
             shard.takes(Path::new("/a"), Path::new("/a/x/y.jpg")),
             shard.takes(Path::new("b/c"), Path::new("b/c/x/y.jpg"))
         );
+    }
+
+    #[test]
+    fn files_left_out_are_not_walked_whatever_the_path_they_are_reached_by() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.jpg", "sub/report.json", "sub/z.jpg"] {
+            let p = dir.path().join(name);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"x").unwrap();
+        }
+        let report = fs::canonicalize(dir.path().join("sub/report.json")).unwrap();
+        let filter = Filter { leave_out: vec![report], ..Filter::default() };
+        let roots = vec![dir.path().join("sub/../."), dir.path().join("sub/./report.json")];
+        let found: Vec<_> = walk(&roots, false, &filter)
+            .into_iter()
+            .map(|c| c.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(found, ["a.jpg", "z.jpg"]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use redact::PathKey;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -716,32 +716,91 @@ pub fn write_json(value: &impl Serialize, path: Option<&Path>) -> std::io::Resul
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    // A link is written through, not replaced by a file.
-    let resolved;
-    let path = match std::fs::symlink_metadata(path) {
+/// The files that writing a report to a path creates or replaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportFiles {
+    /// The file written: the path given, or the target of the symbolic link it names.
+    pub target: PathBuf,
+    /// The file the report is written to first and then renamed over `target`; `None` when
+    /// `target` is a device or a FIFO, which is written into.
+    pub temporary: Option<PathBuf>,
+}
+
+/// Checks that a report can be written to `path` (see [`Report::write`]), so that a scan
+/// that cannot keep its results fails before it reads a file rather than after hours: the
+/// folder it goes in exists and takes a new file (one is created there and removed), and
+/// `path` is not a folder. Returns the files the writing will create or replace.
+pub fn check_destination(path: &Path) -> std::io::Result<ReportFiles> {
+    use std::io::ErrorKind::{InvalidInput, NotADirectory, NotFound};
+    let invalid = |message: String| std::io::Error::new(InvalidInput, message);
+    if path.as_os_str().as_encoded_bytes().ends_with(std::path::MAIN_SEPARATOR_STR.as_bytes()) {
+        return Err(invalid("names a folder".to_string()));
+    }
+    let target = link_target(path)?;
+    match std::fs::metadata(&target) {
+        Ok(m) if m.is_dir() => return Err(invalid("is a folder".to_string())),
+        Ok(m) if !m.is_file() => return Ok(ReportFiles { target, temporary: None }),
+        Ok(_) => {}
+        // Its folder is checked next, for a clearer message.
+        Err(e) if matches!(e.kind(), NotFound | NotADirectory) => {}
+        Err(e) => return Err(e),
+    }
+    let folder = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    match std::fs::metadata(folder) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(invalid(format!("{} is not a folder", folder.display()))),
+        Err(e) if e.kind() == NotFound => {
+            return Err(invalid(format!("there is no folder {}", folder.display())));
+        }
+        Err(e) => return Err(e),
+    }
+    let temporary = temporary_path(&target)?;
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary) {
+        Ok(_) => std::fs::remove_file(&temporary)?,
+        // Left by an earlier process of the same id: the write replaces it.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    Ok(ReportFiles { target, temporary: Some(temporary) })
+}
+
+/// The file a report given as `path` goes to: a link is written through, not replaced by a
+/// file.
+fn link_target(path: &Path) -> std::io::Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => {
             // The target need not exist yet, so it is read, not canonicalised.
             let parent = path.parent().unwrap_or(Path::new("."));
-            resolved = parent.join(std::fs::read_link(path)?);
-            resolved.as_path()
+            Ok(parent.join(std::fs::read_link(path)?))
         }
-        _ => path,
-    };
-    // `--report /dev/null`, `/dev/stdout` or a FIFO: a rename would put a file in its place.
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return std::fs::OpenOptions::new().write(true).open(path)?.write_all(bytes);
+        _ => Ok(path.to_path_buf()),
     }
-    let name = path.file_name().ok_or_else(|| {
+}
+
+/// The temporary file beside `target` that the report is written to before the rename.
+fn temporary_path(target: &Path) -> std::io::Result<PathBuf> {
+    let name = target.file_name().ok_or_else(|| {
         std::io::Error::new(std::io::ErrorKind::InvalidInput, "report path names no file")
     })?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
+    Ok(target.with_file_name(tmp_name))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let path = link_target(path)?;
+    // `--report /dev/null`, `/dev/stdout` or a FIFO: a rename would put a file in its place.
+    if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new().write(true).open(&path)?.write_all(bytes);
+    }
+    let tmp = temporary_path(&path)?;
     let result = std::fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
+        .and_then(|()| std::fs::rename(&tmp, &path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

@@ -1,0 +1,231 @@
+//! The exit status a gate relies on, and writes that never replace evidence (issue 22, "Exit
+//! status and writes: correctness"): a `--report` that is an input is refused before the
+//! scan; one that cannot be written fails before the first file is read. Each test asserts
+//! the status and what is on disk afterwards.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(path: &str) -> PathBuf {
+    root().join("fixtures").join(path)
+}
+
+/// The binary, run in `dir` so that paths can be given relative to it.
+fn mediascreen_in(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mediascreen"));
+    command.current_dir(dir);
+    command
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    mediascreen_in(dir).args(args).output().expect("the binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Every file under `dir` (links not followed) with its bytes; links as their target.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                stack.push(path);
+            } else if meta.is_symlink() {
+                let target = fs::read_link(&path).unwrap();
+                out.insert(path, target.into_os_string().into_encoded_bytes());
+            } else {
+                out.insert(path.clone(), fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// A scratch folder holding `ex2/` (edited copies of listed photographs: a scan flags them),
+/// `clean/` (photographs no list entry matches), the demo list as `l.csv`, an allowlist
+/// `allow.csv` and a `--files-from` list `files.txt`.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to) in [("screening/edited", "ex2"), ("screening/distinct", "clean")] {
+        fs::create_dir(dir.path().join(to)).unwrap();
+        for entry in fs::read_dir(fixture(from)).unwrap() {
+            let entry = entry.unwrap();
+            fs::copy(entry.path(), dir.path().join(to).join(entry.file_name())).unwrap();
+        }
+    }
+    fs::copy(root().join("hashlists/demo.csv"), dir.path().join("l.csv")).unwrap();
+    fs::write(dir.path().join("allow.csv"), "md5,00000000000000000000000000000001\n").unwrap();
+    fs::write(dir.path().join("files.txt"), "ex2/bridge-cropped.jpg\n").unwrap();
+    dir
+}
+
+#[test]
+fn a_report_that_is_an_input_or_a_scanned_file_is_refused_and_nothing_changes() {
+    let dir = workspace();
+    let d = dir.path();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("l.csv", d.join("link-to-list.csv")).unwrap();
+        std::os::unix::fs::symlink("ex2/bridge-cropped.jpg", d.join("link-to-photo.jpg")).unwrap();
+        fs::hard_link(d.join("l.csv"), d.join("hard-link-to-list.csv")).unwrap();
+    }
+    let absolute = |p: &str| d.join(p).to_str().unwrap().to_string();
+    let mut cases: Vec<(Vec<String>, String, &str)> = Vec::new();
+    let mut case = |args: &[&str], report: String, says: &'static str| {
+        cases.push((args.iter().map(|a| a.to_string()).collect(), report, says));
+    };
+    let folder = ["ex2", "--list", "l.csv"];
+    // The issue's case: a file inside the scanned folder (and flagged by the scan).
+    case(&folder, "ex2/bridge-cropped.jpg".into(), "scanned folder ex2");
+    case(&folder, "./ex2/../ex2/bridge-rotated-90.jpg".into(), "scanned folder ex2");
+    case(&folder, absolute("ex2/pen-small.webp"), "scanned folder ex2");
+    // A file given to scan, by another name.
+    let one = ["ex2/bridge-cropped.jpg", "--list", "l.csv"];
+    case(&one, "./ex2/bridge-cropped.jpg".into(), "a file to scan");
+    case(&one, absolute("ex2/bridge-cropped.jpg"), "a file to scan");
+    case(
+        &["./ex2/bridge-cropped.jpg", "--list", "l.csv"],
+        "ex2//bridge-cropped.jpg".into(),
+        "a file to scan",
+    );
+    // The list, the allowlist, the --files-from list, however named.
+    case(&folder, "l.csv".into(), "the --list l.csv");
+    case(&folder, "./l.csv".into(), "the --list l.csv");
+    case(&folder, "ex2/../l.csv".into(), "the --list l.csv");
+    case(&folder, absolute("l.csv"), "the --list l.csv");
+    case(&["ex2", "--list", "./ex2/../l.csv"], "l.csv".into(), "the --list");
+    case(&["ex2", "--list", &absolute("l.csv")], "l.csv".into(), "the --list");
+    case(&["ex2", "--list", "l.csv", "--allow", "allow.csv"], "./allow.csv".into(), "--allow");
+    case(&["--files-from", "files.txt", "--list", "l.csv"], "files.txt".into(), "--files-from");
+    #[cfg(unix)]
+    {
+        case(&folder, "link-to-list.csv".into(), "the --list l.csv");
+        case(&["ex2", "--list", "link-to-list.csv"], "l.csv".into(), "the --list");
+        case(&folder, "hard-link-to-list.csv".into(), "the --list l.csv");
+        case(&one, "link-to-photo.jpg".into(), "a file to scan");
+    }
+
+    let before = snapshot(d);
+    for (args, report, says) in &cases {
+        // The streamed formats create their file before the scan, JSON after it: both refused.
+        for format in ["json", "jsonl", "csv"] {
+            let output = mediascreen_in(d)
+                .arg("scan")
+                .args(args)
+                .args(["--report", report, "--format", format])
+                .output()
+                .unwrap();
+            let text = stderr(&output);
+            let what = format!("{args:?} --report {report} --format {format}");
+            assert_eq!(output.status.code(), Some(2), "{what}: {text}");
+            assert!(text.contains("refusing to overwrite"), "{what}: {text}");
+            assert!(text.contains(says), "{what}: {text}");
+            // Refused before the scan: no summary line, nothing on standard output.
+            assert!(!text.contains(" flagged, "), "{what}: {text}");
+            assert!(output.stdout.is_empty(), "{what}");
+            assert!(snapshot(d) == before, "{what}: the folder changed");
+        }
+    }
+}
+
+#[test]
+fn a_new_report_inside_the_scanned_folder_is_written_and_never_scanned() {
+    let dir = workspace();
+    let d = dir.path();
+    let photos = fs::read_dir(d.join("ex2")).unwrap().count() as u64;
+    for (format, name) in [("json", "report.json"), ("jsonl", "report.jsonl")] {
+        let report = format!("ex2/{name}");
+        let output =
+            run_in(d, &["scan", "ex2", "--list", "l.csv", "--report", &report, "--format", format]);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        assert!(text.contains("inside the scanned folder ex2"), "{text}");
+        let written = fs::read_to_string(d.join(&report)).unwrap();
+        assert!(!written.contains(name), "the report names itself: {written}");
+        let summary: Value = match format {
+            "json" => serde_json::from_str(&written).unwrap(),
+            _ => serde_json::from_str(written.lines().last().unwrap()).unwrap(),
+        };
+        assert_eq!(summary["summary"]["files"].as_u64(), Some(photos), "{summary}");
+        fs::remove_file(d.join(&report)).unwrap();
+        // No temporary file left beside it.
+        assert_eq!(fs::read_dir(d.join("ex2")).unwrap().count() as u64, photos);
+    }
+    // The same folder reached through `.`, and an absolute report path.
+    let report = d.join("ex2/report.json");
+    let output = mediascreen_in(&d.join("ex2"))
+        .args(["scan", ".", "--list", "../l.csv", "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("inside the scanned folder ."), "{}", stderr(&output));
+    let written: Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+    assert_eq!(written["summary"]["files"].as_u64(), Some(photos));
+
+    // Once written, it is a file in the scanned folder like any other: not replaced.
+    let before = fs::read(&report).unwrap();
+    let output = run_in(d, &["scan", "ex2", "--list", "l.csv", "--report", "ex2/report.json"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(fs::read(&report).unwrap(), before);
+}
+
+#[test]
+fn a_report_that_cannot_be_written_fails_before_the_scan_and_leaves_nothing() {
+    let dir = workspace();
+    let d = dir.path();
+    fs::create_dir(d.join("out")).unwrap();
+    let before = snapshot(d);
+    for (report, says) in [
+        ("/no/such/dir/r.json", "/no/such/dir"),
+        ("no-such-dir/r.json", "no-such-dir"),
+        ("out", "is a folder"),
+        ("out/", "folder"),
+        (".", "is a folder"),
+        ("l.csv/r.json", "not a folder"),
+    ] {
+        for format in ["json", "jsonl", "text"] {
+            let output = run_in(
+                d,
+                &["scan", "ex2", "--list", "l.csv", "--report", report, "--format", format],
+            );
+            let text = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "--report {report}: {text}");
+            assert!(text.contains(&format!("--report {report}")), "{text}");
+            assert!(text.contains(says), "--report {report}: {text}");
+            // Before the first file is read: no summary of a scan.
+            assert!(!text.contains(" flagged, "), "--report {report}: {text}");
+            assert!(snapshot(d) == before, "--report {report}: the folder changed");
+        }
+    }
+    // Under a read-only folder (meaningless as root, who writes anywhere).
+    #[cfg(unix)]
+    if !is_root() {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(d.join("out"), fs::Permissions::from_mode(0o555)).unwrap();
+        let output = run_in(d, &["scan", "ex2", "--list", "l.csv", "--report", "out/r.json"]);
+        fs::set_permissions(d.join("out"), fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(stderr(&output).contains("--report out/r.json"), "{}", stderr(&output));
+        assert!(snapshot(d) == before);
+    }
+}
+
+#[cfg(unix)]
+fn is_root() -> bool {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+}
