@@ -76,7 +76,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(status) => ExitCode::from(status as u8),
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        // Whoever reads the output (`| head`) stopped before its end, so a gate must not take
+        // what it read as the whole answer.
+        Err(err) if is_broken_pipe(&err) => {
+            eprintln!("mediascreen: error: {err:#}: the output was cut short (its reader stopped)");
+            ExitCode::from(ExitStatus::Error as u8)
+        }
         Err(err) => {
             eprintln!("mediascreen: error: {err:#}");
             ExitCode::from(ExitStatus::Error as u8)
@@ -334,8 +339,10 @@ fn interrupt_flag() -> &'static AtomicBool {
 
 fn run_hash(config: HashConfig) -> Result<ExitStatus> {
     let stop = interrupt_flag();
+    let destination = "writing the list to standard output";
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-    out.write_record(["algorithm", "hash", "id", "label", "quality", "timestamp"])?;
+    out.write_record(["algorithm", "hash", "id", "label", "quality", "timestamp"])
+        .context(destination)?;
     let (mut tally, mut write_error) = (HashTally::default(), None);
     // The content's SHA-256 is computed for its id even when its rows are not asked for.
     let mut computed = config.algorithms.clone();
@@ -464,9 +471,9 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
         },
     );
     if let Some(e) = write_error {
-        return Err(e.into());
+        return Err(anyhow::Error::new(e).context(destination));
     }
-    out.flush()?;
+    out.flush().context(destination)?;
     let interrupted = stop.load(Ordering::Relaxed);
     if !config.quiet && (tally.hashed() > 0 || interrupted) {
         eprintln!("mediascreen: {}", tally.summary(&config.algorithms));
@@ -751,7 +758,7 @@ fn run_list_check(args: CheckArgs) -> Result<ExitStatus> {
     Ok(if clean { ExitStatus::Clean } else { ExitStatus::Error })
 }
 
-/// `mediascreen hash … | head` must end quietly, as other Unix tools do.
+/// Whether `err` is a write to a pipe that nobody reads any more.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)

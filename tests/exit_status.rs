@@ -1,12 +1,14 @@
 //! The exit status a gate relies on, and writes that never replace evidence (issue 22, "Exit
 //! status and writes: correctness"): a `--report` that is an input is refused before the
-//! scan; one that cannot be written fails before the first file is read. Each test asserts
-//! the status and what is on disk afterwards.
+//! scan; one that cannot be written fails before the first file is read; a write error on
+//! standard output (a reader that stopped early) is exit 2. Each test asserts the status and
+//! what is on disk afterwards.
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -228,4 +230,71 @@ fn a_report_that_cannot_be_written_fails_before_the_scan_and_leaves_nothing() {
 fn is_root() -> bool {
     let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
     status.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+}
+
+/// Runs `args` in `dir` with standard output on a pipe, reads its first line, then closes
+/// the pipe as `| head -1` does, and returns the exit status and standard error.
+fn closing_the_pipe_after_one_line(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = mediascreen_in(dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    // The reader is gone now; stderr is read to the end by wait_with_output.
+    let output = child.wait_with_output().unwrap();
+    (output.status.code(), first, stderr(&output))
+}
+
+/// A folder whose report is far larger than a pipe holds (64 KiB): one listed photograph
+/// (flagged) and many long-named links (skipped by design: they leave the status alone).
+fn big_report_tree() -> tempfile::TempDir {
+    let dir = workspace();
+    let tree = dir.path().join("tree");
+    fs::create_dir(&tree).unwrap();
+    fs::copy(fixture("screening/edited/bridge-cropped.jpg"), tree.join("bridge.jpg")).unwrap();
+    for i in 0..1500 {
+        let name = format!("{i:04}-{}.jpg", "a-long-name-to-make-the-report-big".repeat(3));
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("bridge.jpg", tree.join(name)).unwrap();
+        #[cfg(not(unix))]
+        fs::write(tree.join(name), b"not a picture").unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_reader_that_stops_early_makes_the_status_2_never_0() {
+    let dir = big_report_tree();
+    let d = dir.path();
+    for format in ["json", "jsonl", "csv"] {
+        let args = ["scan", "tree", "--list", "l.csv", "--format", format];
+        // Read whole, the scan matched: 1.
+        let whole = run_in(d, &args);
+        assert_eq!(whole.status.code(), Some(1), "{format}: {}", stderr(&whole));
+        assert!(whole.stdout.len() > 1 << 17, "{format}: the output fits in a pipe");
+        let (status, first, text) = closing_the_pipe_after_one_line(d, &args);
+        assert!(!first.is_empty(), "{format}: nothing was written");
+        assert_eq!(status, Some(2), "{format}: {text}");
+        assert!(text.contains("standard output"), "{format}: {text}");
+        assert!(text.contains("cut short"), "{format}: {text}");
+    }
+
+    // `hash … | head -1`: many files, so that their rows outgrow the pipe.
+    let many = d.join("many");
+    fs::create_dir(&many).unwrap();
+    for i in 0..1000 {
+        let name = format!("{i:04}-{}.txt", "a-long-name-to-make-the-rows-long".repeat(3));
+        fs::write(many.join(name), i.to_string()).unwrap();
+    }
+    let args = ["hash", "many", "--algorithms", "md5,sha1,sha256"];
+    let whole = run_in(d, &args);
+    assert_eq!(whole.status.code(), Some(0), "{}", stderr(&whole));
+    assert!(whole.stdout.len() > 1 << 17);
+    let (status, first, text) = closing_the_pipe_after_one_line(d, &args);
+    assert!(first.starts_with("algorithm,hash"), "{first}");
+    assert_eq!(status, Some(2), "{text}");
+    assert!(text.contains("standard output") && text.contains("cut short"), "{text}");
 }

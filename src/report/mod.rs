@@ -710,9 +710,12 @@ pub fn write_json(value: &impl Serialize, path: Option<&Path>) -> std::io::Resul
     let mut json = serde_json::to_vec_pretty(value)?;
     json.push(b'\n');
     match path {
-        None => std::io::stdout().lock().write_all(&json),
-        Some(p) if p == Path::new("-") => std::io::stdout().lock().write_all(&json),
-        Some(p) => write_atomically(p, &json),
+        Some(p) if p != Path::new("-") => write_atomically(p, &json),
+        // Flushed here, not at exit, where a failed write would go unnoticed.
+        _ => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&json).and_then(|()| out.flush())
+        }
     }
 }
 
