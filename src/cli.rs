@@ -23,13 +23,14 @@ use mediascreen::walk::{Filter, Shard};
 
 const EXIT_CODES: &str = "\
 Exit status:
-  0    every file was scanned and nothing matched
+  0    every file was scanned and nothing matched (links, FIFOs, sockets and
+       devices are skipped by design and do not count)
   1    at least one file matched a list (even if other files had errors)
-  2    nothing matched, but some file could not be scanned; or standard output
-       could not be written (its reader stopped early); or a fatal error (bad
-       arguments, an unreadable or malformed list, a list with no entries, a
-       --report that would replace an input or a scanned file or cannot be
-       created)
+  2    nothing matched, but some file could not be scanned or was left out by
+       --max-files or --max-scan-size; or standard output could not be written
+       (its reader stopped early); or a fatal error (bad arguments, an unreadable
+       or malformed list, a list with no entries, a --report that would replace
+       an input or a scanned file or cannot be created)
   130  interrupted (Ctrl-C): the report is written, marked incomplete";
 
 const HASH_EXIT_CODES: &str = "\

@@ -43,12 +43,24 @@ enum ExitStatus {
     Interrupted = 130,
 }
 
+/// A scan's counts, as its report's `summary` gives them: what its exit status is decided by.
+struct Counts {
+    clean: u64,
+    flagged: u64,
+    errors: u64,
+    over_budget: u64,
+}
+
 impl ExitStatus {
-    /// The status a scan's counts call for (an interrupted scan aside).
-    fn of(flagged: u64, errors: u64, screened: u64) -> ExitStatus {
-        if flagged > 0 {
+    /// The status a scan's counts call for (an interrupted scan aside). A match outranks
+    /// everything. Otherwise a file not screened makes the scan incomplete: an error, or a
+    /// file left out by `--max-files` or `--max-scan-size`; links, FIFOs, sockets and devices
+    /// are skipped by design, never screened, and do not count. Nor may a scan that screened
+    /// nothing pass.
+    fn of(counts: &Counts) -> ExitStatus {
+        if counts.flagged > 0 {
             ExitStatus::Flagged
-        } else if errors > 0 || screened == 0 {
+        } else if counts.errors > 0 || counts.over_budget > 0 || counts.clean == 0 {
             ExitStatus::Error
         } else {
             ExitStatus::Clean
@@ -254,7 +266,22 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
             eprintln!("mediascreen: {step}");
         }
     }
-    if scanned == 0 && s.errors == 0 {
+    if s.over_budget > 0 {
+        let flags: Vec<String> = [
+            config.scan.max_files.map(|n| format!("--max-files ({n})")),
+            config.scan.max_scan_size.map(|n| format!("--max-scan-size ({n} bytes)")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let files = if s.over_budget == 1 { "file" } else { "files" };
+        eprintln!(
+            "mediascreen: warning: {} {files} left out by {}: not screened, so the scan is \
+             incomplete (they are under `skipped` in the report)",
+            s.over_budget,
+            flags.join(" and ")
+        );
+    } else if scanned == 0 && s.errors == 0 {
         eprintln!("mediascreen: no files were scanned; check the paths given");
     }
     if !report.complete {
@@ -264,7 +291,12 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         );
         return Ok(ExitStatus::Interrupted);
     }
-    Ok(ExitStatus::of(s.flagged as u64, s.errors as u64, scanned as u64))
+    Ok(ExitStatus::of(&Counts {
+        clean: s.clean as u64,
+        flagged: s.flagged as u64,
+        errors: s.errors as u64,
+        over_budget: s.over_budget as u64,
+    }))
 }
 
 /// For a person at the terminal: where the flagged files of the report just written to `path`
@@ -309,7 +341,12 @@ fn run_report_merge(args: MergeArgs) -> Result<ExitStatus> {
     if merged["complete"] != true {
         return Ok(ExitStatus::Error);
     }
-    Ok(ExitStatus::of(count("flagged"), count("errors"), count("clean") + count("flagged")))
+    Ok(ExitStatus::of(&Counts {
+        clean: count("clean"),
+        flagged: count("flagged"),
+        errors: count("errors"),
+        over_budget: count("over_budget"),
+    }))
 }
 
 /// One CSV record, quoted as needed, with its line end.
@@ -351,7 +388,9 @@ fn run_hash(config: HashConfig) -> Result<ExitStatus> {
     }
     let hash = |candidate: &Candidate| match &candidate.kind {
         CandidateKind::File => scan::hash_file(&candidate.path, &computed, &config.scan.hashing),
-        CandidateKind::Skip(reason) | CandidateKind::Error(reason) => Err(reason.clone()),
+        CandidateKind::Skip(reason)
+        | CandidateKind::OverBudget(reason)
+        | CandidateKind::Error(reason) => Err(reason.clone()),
     };
     // The first file written under each name or content id, to tell a repeat from a clash.
     let mut written: HashMap<String, PathBuf> = HashMap::new();

@@ -361,6 +361,9 @@ pub enum Outcome {
     Skipped {
         /// Why.
         reason: String,
+        /// Left out by `--max-files` or `--max-scan-size`: unlike a link or a FIFO, which a
+        /// scan never reads, a file it was asked to screen and did not.
+        over_budget: bool,
     },
 }
 
@@ -474,7 +477,7 @@ fn apply_budget(candidates: &mut [Candidate], options: &ScanOptions) {
         if options.max_files.is_some_and(|max| files > max) {
             let reason =
                 format!("not scanned: past --max-files ({})", options.max_files.unwrap_or(0));
-            candidate.kind = CandidateKind::Skip(reason);
+            candidate.kind = CandidateKind::OverBudget(reason);
             continue;
         }
         if let Some(max) = options.max_scan_size {
@@ -482,7 +485,7 @@ fn apply_budget(candidates: &mut [Candidate], options: &ScanOptions) {
             bytes += std::fs::metadata(&candidate.path).map_or(0, |m| m.len());
             if bytes > max {
                 let reason = format!("not scanned: past --max-scan-size ({max} bytes)");
-                candidate.kind = CandidateKind::Skip(reason);
+                candidate.kind = CandidateKind::OverBudget(reason);
             }
         }
     }
@@ -590,7 +593,12 @@ fn scan_one(
     options: &HashOptions,
 ) -> Outcome {
     match &candidate.kind {
-        CandidateKind::Skip(reason) => Outcome::Skipped { reason: reason.clone() },
+        CandidateKind::Skip(reason) => {
+            Outcome::Skipped { reason: reason.clone(), over_budget: false }
+        }
+        CandidateKind::OverBudget(reason) => {
+            Outcome::Skipped { reason: reason.clone(), over_budget: true }
+        }
         CandidateKind::Error(reason) => {
             Outcome::Error { stage: Stage::Walk, reason: reason.clone() }
         }

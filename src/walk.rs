@@ -33,6 +33,9 @@ pub enum CandidateKind {
     File,
     /// Deliberately not scanned, with the reason.
     Skip(String),
+    /// A regular file left out by the scan's budget (`--max-files`, `--max-scan-size`), with
+    /// the reason: never the walk's verdict, but not screened all the same.
+    OverBudget(String),
     /// Could not be listed or inspected, with the reason.
     Error(String),
 }

@@ -1,8 +1,8 @@
 //! The exit status a gate relies on, and writes that never replace evidence (issue 22, "Exit
 //! status and writes: correctness"): a `--report` that is an input is refused before the
 //! scan; one that cannot be written fails before the first file is read; a write error on
-//! standard output (a reader that stopped early) is exit 2. Each test asserts the status and
-//! what is on disk afterwards.
+//! standard output (a reader that stopped early) is exit 2; files a budget leaves out make
+//! the scan incomplete. Each test asserts the status and what is on disk afterwards.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -297,4 +297,95 @@ fn a_reader_that_stops_early_makes_the_status_2_never_0() {
     assert!(first.starts_with("algorithm,hash"), "{first}");
     assert_eq!(status, Some(2), "{text}");
     assert!(text.contains("standard output") && text.contains("cut short"), "{text}");
+}
+
+/// Runs a scan with the JSON report on standard output.
+fn scan_json(dir: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
+    let output = mediascreen_in(dir).arg("scan").args(args).output().unwrap();
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stderr(&output)));
+    (output.status.code(), report, stderr(&output))
+}
+
+#[test]
+fn files_a_budget_leaves_out_make_the_scan_incomplete_unless_something_matched() {
+    let dir = workspace();
+    let d = dir.path();
+    // `clean/` holds 8 photographs no entry matches.
+    let (status, report, text) = scan_json(d, &["clean", "--list", "l.csv"]);
+    assert_eq!(status, Some(0), "{text}");
+    assert_eq!(report["summary"]["over_budget"], 0);
+
+    let (status, report, text) = scan_json(d, &["clean", "--list", "l.csv", "--max-files", "3"]);
+    assert_eq!(status, Some(2), "{text}");
+    let s = &report["summary"];
+    assert_eq!((s["clean"].as_u64(), s["skipped"].as_u64()), (Some(3), Some(5)), "{s}");
+    assert_eq!(s["over_budget"].as_u64(), Some(5), "{s}");
+    assert_eq!(report["complete"], true);
+    assert!(text.contains("5 files left out by --max-files (3)"), "{text}");
+    let skipped = report["skipped"].as_array().unwrap();
+    assert!(skipped.iter().all(|f| f["reason"].as_str().unwrap().contains("--max-files")));
+
+    let (status, report, text) =
+        scan_json(d, &["clean", "--list", "l.csv", "--max-scan-size", "100K", "--quiet"]);
+    assert_eq!(status, Some(2), "{text}");
+    let left_out = report["summary"]["over_budget"].as_u64().unwrap();
+    assert!(left_out > 0 && report["summary"]["clean"].as_u64().unwrap() > 0, "{report}");
+    assert!(text.contains(&format!("{left_out} files left out by --max-scan-size")), "{text}");
+
+    // A budget nothing reaches leaves the status alone.
+    let (status, _, text) = scan_json(d, &["clean", "--list", "l.csv", "--max-files", "8"]);
+    assert_eq!(status, Some(0), "{text}");
+
+    // A match outranks what the budget left out.
+    let (status, report, text) = scan_json(d, &["ex2", "--list", "l.csv", "--max-files", "1"]);
+    assert_eq!(status, Some(1), "{text}");
+    assert_eq!(report["summary"]["flagged"], 1);
+    assert!(text.contains("left out by --max-files (1)"), "{text}");
+
+    // The summary line of --format jsonl carries the count too.
+    let output =
+        run_in(d, &["scan", "clean", "--list", "l.csv", "--max-files", "3", "--format", "jsonl"]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let summary: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["summary"]["over_budget"], 5, "{summary}");
+
+    // Merged shards keep the rule.
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let out = format!("shard-{k}.json");
+        let output = run_in(
+            d,
+            &[
+                "scan",
+                "clean",
+                "--list",
+                "l.csv",
+                "--shard",
+                &shard,
+                "--max-files",
+                "1",
+                "--report",
+                &out,
+            ],
+        );
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    }
+    let merged = run_in(d, &["report", "merge", "shard-0.json", "shard-1.json"]);
+    assert_eq!(merged.status.code(), Some(2), "{}", stderr(&merged));
+    let merged: Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(merged["summary"]["over_budget"], 6, "{merged}");
+}
+
+#[cfg(unix)]
+#[test]
+fn files_skipped_by_design_do_not_make_a_clean_scan_incomplete() {
+    let dir = workspace();
+    let d = dir.path();
+    std::os::unix::fs::symlink("astronaut.jpg", d.join("clean/link.jpg")).unwrap();
+    let (status, report, text) = scan_json(d, &["clean", "--list", "l.csv"]);
+    assert_eq!(status, Some(0), "{text}");
+    let s = &report["summary"];
+    assert_eq!((s["skipped"].as_u64(), s["over_budget"].as_u64()), (Some(1), Some(0)), "{s}");
 }

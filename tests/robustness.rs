@@ -385,29 +385,34 @@ fn ctrl_c_writes_the_report_marked_incomplete_and_exits_130() {
     assert_eq!(n("files"), n("clean") + n("flagged") + n("errors") + n("skipped"), "{s}");
 }
 
-/// Runs a scan of `fixtures/video` with `args` and returns the report.
-fn scan_videos(args: &[&str]) -> Value {
+/// Runs a scan of `fixtures/video` with `args` and returns its exit status and report.
+fn scan_videos(args: &[&str]) -> (Option<i32>, Value) {
     let output = mediascreen()
         .args(["scan", "fixtures/video", "--list", "hashlists/demo.csv"])
         .args(args)
         .output()
         .unwrap();
-    serde_json::from_slice(&output.stdout).unwrap()
+    (output.status.code(), serde_json::from_slice(&output.stdout).unwrap())
 }
 
 #[test]
 fn budgets_skip_the_rest_in_walk_order() {
-    let report = scan_videos(&["--max-files", "2"]);
+    // What the budget leaves out is not screened (`over_budget`); the match among the files
+    // screened outranks that (exit 1). tests/exit_status.rs has the unmatched case (exit 2).
+    let (code, report) = scan_videos(&["--max-files", "2"]);
     let s = &report["summary"];
     assert_eq!((s["files"].as_u64(), s["skipped"].as_u64()), (Some(8), Some(6)), "{s}");
+    assert_eq!(s["over_budget"].as_u64(), Some(6), "{s}");
+    assert_eq!(code, Some(1), "{s}");
     let skipped = report["skipped"].as_array().unwrap();
     assert!(skipped.iter().all(|e| e["reason"].as_str().unwrap().contains("--max-files")));
     assert_eq!(skipped[0]["path"], "fixtures/video/chair-clip.webm");
 
     // bridge-in-video.mp4 (194 KB) fits in 250K; with chair-clip.mp4 (101 KB) it would not.
-    let report = scan_videos(&["--max-scan-size", "250K"]);
+    let (code, report) = scan_videos(&["--max-scan-size", "250K"]);
     let s = &report["summary"];
-    assert_eq!(s["skipped"].as_u64(), Some(7), "{s}");
+    assert_eq!((s["skipped"].as_u64(), s["over_budget"].as_u64()), (Some(7), Some(7)), "{s}");
+    assert_eq!(code, Some(1), "{s}");
     assert!(report["skipped"][0]["reason"].as_str().unwrap().contains("--max-scan-size"));
 }
 

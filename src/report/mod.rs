@@ -35,7 +35,7 @@ const FILE_ARRAYS: [&str; 6] =
     ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// A complete scan report.
 #[derive(Debug, Serialize)]
@@ -201,6 +201,9 @@ pub struct Summary {
     pub errors: usize,
     /// Deliberately not screened.
     pub skipped: usize,
+    /// Of `skipped`, the files left out by `--max-files` or `--max-scan-size`: not screened,
+    /// so the scan did not cover every file it was given.
+    pub over_budget: usize,
     /// Bytes read from scanned files.
     pub bytes: u64,
     /// Matches suppressed by the allowlist (not part of the file counts).
@@ -579,7 +582,8 @@ impl Files {
             Outcome::Error { stage, reason } => {
                 self.errors.push(ErrorEntry { path, stage: stage.name(), reason: reason.clone() });
             }
-            Outcome::Skipped { reason } => {
+            Outcome::Skipped { reason, over_budget } => {
+                self.summary.over_budget += usize::from(*over_budget);
                 self.skipped.push(Skipped { path, reason: reason.clone() });
             }
         }
