@@ -65,7 +65,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Print how close two files are by every algorithm (and, for PDQ, at which rotation or
     /// mirror image); exit status 1 when they match under the scan's rules and thresholds,
-    /// 0 when they do not, 2 when a file cannot be hashed.
+    /// 0 when they do not, 2 when they do not and a file cannot be hashed as a picture or a
+    /// video (unreadable, corrupt, truncated, or neither), as a scan would count it.
     Compare(CompareArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on standard
     /// output, e.g. `mediascreen completions bash > /etc/bash_completion.d/mediascreen`.
@@ -852,6 +853,20 @@ pub struct CompareConfig {
 
 impl CompareConfig {
     pub fn from_args(args: CompareArgs) -> Result<CompareConfig> {
+        for path in [&args.a, &args.b] {
+            match fs::metadata(path) {
+                Ok(m) if m.is_dir() => bail!(
+                    "{}: is a folder; compare takes two files (scan walks folders)",
+                    path.display()
+                ),
+                Ok(m) if !m.is_file() => bail!(
+                    "{}: not a regular file (a FIFO, socket or device); compare reads files",
+                    path.display()
+                ),
+                // A missing file is named when it is read.
+                _ => {}
+            }
+        }
         Ok(CompareConfig {
             options: args.matching.options(&args.decode)?,
             hashing: args.decode.options()?,

@@ -678,22 +678,44 @@ impl HashTally {
 fn run_compare(config: CompareConfig) -> Result<ExitStatus> {
     let algorithms = Algorithm::ALL.into_iter().collect();
     let mut hashed = Vec::new();
+    let mut incomplete = false;
     for path in &config.files {
         let file = scan::hash_file(path, &algorithms, &config.hashing)
             .map_err(|reason| anyhow::anyhow!("{}: {reason}", path.display()))?;
-        if let Some(reason) = &file.perceptual_error {
-            eprintln!("mediascreen: warning: {}: {reason}", path.display());
+        // compare is asked how alike two files look: one with no perceptual hash cannot say,
+        // whereas a scan takes a file that is no picture or video as clean on its digests.
+        let reason = file.perceptual_error.clone().or_else(|| {
+            (file.hashes.pdq.is_none() && file.hashes.video.is_none()).then(|| {
+                format!(
+                    "not a picture or a video ({} by its content): only its digests were compared",
+                    file.media_type
+                )
+            })
+        });
+        if let Some(reason) = reason {
+            eprintln!("mediascreen: {}: {reason}", path.display());
+            incomplete = true;
         }
         hashed.push(file);
     }
+    let destination = "writing to standard output";
+    let mut out = std::io::stdout().lock();
     for ((name, path), file) in ["A", "B"].into_iter().zip(&config.files).zip(&hashed) {
-        println!("{name}: {} ({})", path.display(), file.media_type);
+        writeln!(out, "{name}: {} ({})", path.display(), file.media_type).context(destination)?;
     }
     let comparisons = compare(&hashed[0].hashes, &hashed[1].hashes, &config.options);
     for comparison in &comparisons {
-        println!("{comparison}");
+        writeln!(out, "{comparison}").context(destination)?;
     }
-    Ok(if comparisons.iter().any(|c| c.matched) { ExitStatus::Flagged } else { ExitStatus::Clean })
+    out.flush().context(destination)?;
+    // A match outranks an error, as in a scan.
+    Ok(if comparisons.iter().any(|c| c.matched) {
+        ExitStatus::Flagged
+    } else if incomplete {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Clean
+    })
 }
 
 /// The native-list rows of one hashed file, each with its algorithm: one per algorithm, one

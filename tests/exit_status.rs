@@ -2,7 +2,8 @@
 //! status and writes: correctness"): a `--report` that is an input is refused before the
 //! scan; one that cannot be written fails before the first file is read; a write error on
 //! standard output (a reader that stopped early) is exit 2; files a budget leaves out make
-//! the scan incomplete. Each test asserts the status and what is on disk afterwards.
+//! the scan incomplete; `compare` exits 2 when a file cannot be hashed as a picture or video.
+//! Each test asserts the status and what is on disk afterwards.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -388,4 +389,51 @@ fn files_skipped_by_design_do_not_make_a_clean_scan_incomplete() {
     assert_eq!(status, Some(0), "{text}");
     let s = &report["summary"];
     assert_eq!((s["skipped"].as_u64(), s["over_budget"].as_u64()), (Some(1), Some(0)), "{s}");
+}
+
+#[test]
+fn compare_exits_2_when_a_file_cannot_be_hashed_as_a_picture_or_video() {
+    let dir = workspace();
+    let d = dir.path();
+    fs::copy(fixture("bad/corrupt.jpg"), d.join("corrupt.jpg")).unwrap();
+    fs::write(d.join("notes.txt"), "not a picture\n").unwrap();
+    fs::write(d.join("notes-copy.txt"), "not a picture\n").unwrap();
+    let photo = "ex2/bridge-half-size.jpg";
+    let compare = |a: &str, b: &str| run_in(d, &["compare", a, b]);
+
+    let before = snapshot(d);
+    for (a, b, named) in [
+        (photo, "corrupt.jpg", "corrupt.jpg"),
+        ("corrupt.jpg", photo, "corrupt.jpg"),
+        (photo, "notes.txt", "notes.txt"),
+        ("notes.txt", photo, "notes.txt"),
+    ] {
+        let output = compare(a, b);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{a} {b}: {text}");
+        assert!(text.contains(named), "{a} {b}: {text}");
+        // The digests are still compared and shown.
+        let shown = String::from_utf8(output.stdout).unwrap();
+        assert!(shown.lines().any(|l| l.starts_with("sha256 ")), "{shown}");
+    }
+    let output = compare(photo, "notes.txt");
+    assert!(stderr(&output).contains("not a picture or a video"), "{}", stderr(&output));
+
+    // A match outranks the error, as in a scan: two identical text files are equal by digest.
+    let output = compare("notes.txt", "notes-copy.txt");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    // Two pictures that decode: 0 or 1, as before.
+    assert_eq!(compare(photo, "clean/astronaut.jpg").status.code(), Some(0));
+    assert_eq!(compare(photo, "ex2/bridge-rotated-90.jpg").status.code(), Some(1));
+
+    // A folder is named as one.
+    for (a, b) in [("ex2", photo), (photo, "clean"), (photo, "./clean/")] {
+        let output = compare(a, b);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(text.contains("is a folder"), "{text}");
+        assert!(!text.contains("changed during the scan"), "{text}");
+        assert!(output.stdout.is_empty());
+    }
+    assert!(snapshot(d) == before, "compare changed the folder");
 }
