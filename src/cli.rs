@@ -205,35 +205,35 @@ pub struct WalkArgs {
     pub paths: Vec<PathBuf>,
     /// Also read the paths listed in FILE (`-` for standard input), one per line, or
     /// separated by NUL bytes with `--null` (as `find -print0` writes them).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "What to scan")]
     pub files_from: Option<PathBuf>,
     /// The `--files-from` list is NUL-separated.
-    #[arg(long, short = '0', requires = "files_from")]
+    #[arg(long, short = '0', requires = "files_from", help_heading = "What to scan")]
     pub null: bool,
     /// Only files whose path below the folder given matches this glob (`*.jpg`,
     /// `photos/**`). Repeatable: any of them.
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", help_heading = "What to scan")]
     pub include: Vec<String>,
     /// Leave out files and folders whose path below the folder given matches this glob.
-    /// Repeatable. Left-out paths are not in the report at all.
-    #[arg(long, value_name = "GLOB")]
+    /// Repeatable. Left-out paths are not read, nor named anywhere.
+    #[arg(long, value_name = "GLOB", help_heading = "What to scan")]
     pub exclude: Vec<String>,
     /// Descend at most N levels into the folders given (1: their own files only).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "What to scan")]
     pub max_depth: Option<usize>,
-    /// Follow symbolic links (by default they are reported as skipped).
-    #[arg(long)]
+    /// Follow symbolic links (by default each is named as skipped).
+    #[arg(long, help_heading = "What to scan")]
     pub follow_symlinks: bool,
     /// Worker threads (default: one per CPU). Results do not depend on it.
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0, help_heading = "Performance")]
     pub threads: usize,
     /// Take only slice K (from 0) of N of the files, chosen by a stable hash of each path
     /// below its folder, so that N workers cover every file once without talking to each
-    /// other; merge their reports with `mediascreen report merge`. `auto/N` reads K from
+    /// other (`mediascreen report merge` joins scans' reports). `auto/N` reads K from
     /// the array-job index: JOB_COMPLETION_INDEX (Kubernetes Indexed Job),
     /// AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch) or SLURM_ARRAY_TASK_ID (Slurm, counted from
     /// SLURM_ARRAY_TASK_MIN).
-    #[arg(long, value_name = "K/N")]
+    #[arg(long, value_name = "K/N", help_heading = "What to scan")]
     pub shard: Option<String>,
 }
 
@@ -279,28 +279,28 @@ fn path_from_bytes(bytes: &[u8]) -> Result<PathBuf> {
 pub struct DecodeArgs {
     /// vPDQ sampling: hash one video frame per this many seconds (0 = every frame). Lists
     /// made at one interval match scans at another, less closely the further apart they are.
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, help_heading = "Performance")]
     pub vpdq_interval: f64,
-    /// Screen at most this much of each video; a longer one is reported as an error (its
-    /// first part still matched).
-    #[arg(long, value_name = "SECONDS", default_value_t = 3.0 * 3600.0)]
+    /// Read at most this much of each video; a longer one is an error (what came before
+    /// still counts).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0 * 3600.0, help_heading = "Limits")]
     pub max_video_seconds: f64,
-    /// Give up decoding a video after this many seconds of wall-clock time; it is reported
-    /// as an error (what was decoded still matched).
-    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    /// Give up decoding a video after this many seconds of wall-clock time; it is an error
+    /// (what was decoded still counts).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800, help_heading = "Limits")]
     pub file_timeout: u64,
-    /// Files larger than this (bytes; K, M, G suffixes) are not decoded: their digests are
-    /// still computed and matched, and a picture or video among them is reported as an error.
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    /// Files larger than this (bytes; K, M, G suffixes) are not decoded, only digested; a
+    /// picture or video among them is an error.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Limits")]
     pub max_file_size: u64,
     /// Pictures (and animation frames) of more pixels than this are not decoded and are
-    /// reported as errors: a decompression bomb is refused from its header.
-    #[arg(long, value_name = "N", default_value_t = 200_000_000)]
+    /// errors: a decompression bomb is refused from its header.
+    #[arg(long, value_name = "N", default_value_t = 200_000_000, help_heading = "Limits")]
     pub max_pixels: u64,
     /// Decode JPEG and WebP with the built-in Rust decoders even where the system has
     /// libjpeg-turbo and libwebp, which are otherwise used, being faster. The built-in
     /// decoders are memory-safe on hostile files and give the same pixels on every machine.
-    #[arg(long)]
+    #[arg(long, help_heading = "Performance")]
     pub builtin_decoders: bool,
 }
 
@@ -331,31 +331,42 @@ impl DecodeArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct ScanArgs {
+    /// A hash list to match against, in any supported format (detected; see
+    /// hashlists/README.md and docs/hashlist-format.md); `-` reads standard input. Repeatable.
+    #[arg(
+        short,
+        long = "list",
+        value_name = "FILE",
+        required = true,
+        help_heading = "Lists and matching"
+    )]
+    pub lists: Vec<PathBuf>,
+    #[command(flatten)]
+    pub load: LoadArgs,
     #[command(flatten)]
     pub walk: WalkArgs,
     #[command(flatten)]
     pub decode: DecodeArgs,
-    /// A hash list to match against, in any supported format (detected; see
-    /// hashlists/README.md and docs/hashlist-format.md); `-` reads standard input. Repeatable.
-    #[arg(short, long = "list", value_name = "FILE", required = true)]
-    pub lists: Vec<PathBuf>,
-    #[command(flatten)]
-    pub load: LoadArgs,
     /// An allowlist (any list format): a match is suppressed, and counted in the report,
     /// when the listed hash or the file's own hash is exactly in it. For known false
     /// positives. Repeatable.
-    #[arg(long = "allow", value_name = "FILE")]
+    #[arg(long = "allow", value_name = "FILE", help_heading = "Lists and matching")]
     pub allow: Vec<PathBuf>,
     /// Flood guard: a listed hash matching more than this many distinct contents (copies of
     /// one file count once)…
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = 50, help_heading = "Lists and matching")]
     pub flood_min_files: usize,
     /// …and more than this percentage of the files screened (clean or flagged) is reported as
     /// suspicious (its matches are kept, marked).
-    #[arg(long, value_name = "PERCENT", default_value_t = 5.0)]
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value_t = 5.0,
+        help_heading = "Lists and matching"
+    )]
     pub flood_percent: f64,
     /// Where to write the report; `-` for standard output (the default).
-    #[arg(short = 'o', long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE", help_heading = "Output")]
     pub report: Option<PathBuf>,
     /// The report's form: `json`, one document written when the scan ends (atomically, to a
     /// file); `jsonl`, one line per file streamed in walk order as each is decided, then a
@@ -364,28 +375,29 @@ pub struct ScanArgs {
     /// errors, the files too low in quality to match, a summary and what to do next; `csv`, a
     /// row per match and per other file. Default: `text` when standard output is a terminal and
     /// no `--report` is given; `json` otherwise (pipes, files, CI).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Output")]
     pub format: Option<ReportFormat>,
-    /// Scan at most this many files (in walk order); the rest are reported as skipped.
-    #[arg(long, value_name = "N")]
+    /// Scan at most this many files (in walk order); the rest are left out, named under
+    /// `skipped`, and make the scan incomplete (exit 2 unless something matched).
+    #[arg(long, value_name = "N", help_heading = "Limits")]
     pub max_files: Option<u64>,
     /// Stop scanning once the files scanned (in walk order) add up to this size (bytes; K, M,
-    /// G, T suffixes); the rest are reported as skipped.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    /// G, T suffixes); the rest are left out as with `--max-files`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Limits")]
     pub max_scan_size: Option<u64>,
     #[command(flatten)]
     pub matching: MatchArgs,
     /// Do not print the summary on standard error.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
     /// Replace every file path in the report, and the paths given in `settings.paths`, by
     /// `hmac-sha256:HEX`, keyed with the contents of `--redact-key-file` or of the
     /// environment variable MEDIASCREEN_REDACT_KEY, for reports that are shared. The key's
     /// holder finds a file again with `printf %s PATH | openssl dgst -sha256 -hmac KEY`.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub redact_paths: bool,
     /// The key for `--redact-paths` (the file's bytes, without a final newline).
-    #[arg(long, value_name = "FILE", requires = "redact_paths")]
+    #[arg(long, value_name = "FILE", requires = "redact_paths", help_heading = "Output")]
     pub redact_key_file: Option<PathBuf>,
 }
 
@@ -394,30 +406,40 @@ pub struct ScanArgs {
 pub struct MatchArgs {
     /// Inclusive Hamming threshold for a perceptual algorithm, e.g. `pdq=20` (defaults:
     /// pdq 31, phash/dhash/ahash 8). Repeatable.
-    #[arg(long = "threshold", value_name = "ALG=N", value_parser = parse_threshold)]
+    #[arg(long = "threshold", value_name = "ALG=N", value_parser = parse_threshold, help_heading = "Lists and matching")]
     pub thresholds: Vec<(Algorithm, u32)>,
     /// PDQ hashes below this quality (0-100) are not matched perceptually: they come from
     /// flat or tiny images and match unrelated ones.
-    #[arg(long, value_name = "Q", default_value_t = 50,
+    #[arg(help_heading = "Lists and matching", long, value_name = "Q", default_value_t = 50,
           value_parser = clap::value_parser!(u8).range(0..=100))]
     pub pdq_min_quality: u8,
     /// Match PDQ only as the image is stored, not its 7 rotated and mirrored variants.
-    #[arg(long)]
+    #[arg(long, help_heading = "Lists and matching")]
     pub no_rotations: bool,
     /// A scanned video matches a listed one when at least this percentage of its distinct
     /// frames match the listed video's (a clip cut from a listed video)…
-    #[arg(long, value_name = "PERCENT", default_value_t = 80.0)]
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value_t = 80.0,
+        help_heading = "Lists and matching"
+    )]
     pub vpdq_query_pct: f64,
     /// …or at least this percentage of the listed video's frames match it (a listed video
     /// padded into a longer one)…
-    #[arg(long, value_name = "PERCENT", default_value_t = 80.0)]
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value_t = 80.0,
+        help_heading = "Lists and matching"
+    )]
     pub vpdq_listed_pct: f64,
     /// …and at least this many distinct frames of it matched.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 3, help_heading = "Lists and matching")]
     pub vpdq_min_frames: usize,
     /// Video frames below this PDQ quality (0-100), scanned or listed, take no part in
     /// video matching.
-    #[arg(long, value_name = "Q", default_value_t = 50,
+    #[arg(help_heading = "Lists and matching", long, value_name = "Q", default_value_t = 50,
           value_parser = clap::value_parser!(u8).range(0..=100))]
     pub vpdq_min_quality: u8,
 }
@@ -466,16 +488,16 @@ pub enum ReportFormat {
 #[derive(Debug, ClapArgs)]
 pub struct LoadArgs {
     /// The lists' format, instead of detecting it (docs/hashlist-format.md describes each).
-    #[arg(long, value_name = "FORMAT", value_parser = list_format_parser())]
+    #[arg(long, value_name = "FORMAT", value_parser = list_format_parser(), help_heading = "Lists and matching")]
     pub list_format: Option<ListFormat>,
     /// The algorithm of list entries whose format does not name it (plain lists of 64-hex
     /// hashes, which may be SHA-256 or PDQ; ThreatExchange CSV named without a type).
-    #[arg(long, value_name = "ALG")]
+    #[arg(long, value_name = "ALG", help_heading = "Lists and matching")]
     pub list_algorithm: Option<Algorithm>,
     /// Stop with status 2 when a list entry is refused (degenerate hash, unsupported
     /// algorithm) instead of skipping it with a warning. Records their publisher withdrew,
     /// deleted or marked false positive are not refusals: they are never matched.
-    #[arg(long)]
+    #[arg(long, help_heading = "Lists and matching")]
     pub strict: bool,
 }
 
@@ -531,7 +553,7 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Where to write the merged report; `-` for standard output.
-    #[arg(short = 'o', long, value_name = "FILE", default_value = "-")]
+    #[arg(short = 'o', long, value_name = "FILE", default_value = "-", help_heading = "Output")]
     pub report: PathBuf,
 }
 
@@ -556,6 +578,7 @@ pub struct HashArgs {
     /// pdq, a video vpdq, an animated GIF or WebP both (its first frame and its frames), and
     /// every file md5, sha1 and sha256. A list given is taken as it is.
     #[arg(
+        help_heading = "Output",
         long,
         value_name = "LIST",
         value_delimiter = ',',
@@ -566,13 +589,13 @@ pub struct HashArgs {
     /// Each row's `id`, which scans report with every match. `sha256` keeps names and
     /// folders out of the list and out of the reports of scans against it, `--redact-paths`
     /// or not (a file identical to one already written is then not written again).
-    #[arg(long, value_enum, value_name = "FROM", default_value_t = IdFrom::Path)]
+    #[arg(long, value_enum, value_name = "FROM", default_value_t = IdFrom::Path, help_heading = "Output")]
     pub id_from: IdFrom,
     /// The `label` of every row (a category, a case, a source), reported with every match.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help_heading = "Output")]
     pub label: Option<String>,
     /// Do not print the summary on standard error.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
 }
 
