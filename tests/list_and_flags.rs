@@ -185,3 +185,25 @@ fn version_names_the_decoders_and_man_pages_cover_every_command() {
         assert!(script.contains(value), "completions lack {value}");
     }
 }
+
+#[test]
+fn the_text_report_says_what_a_budget_left_out() {
+    let output = mediascreen(
+        &[
+            "scan",
+            "fixtures/screening/distinct",
+            "--list",
+            "hashlists/demo.hdb",
+            "--format",
+            "text",
+            "--max-files",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2), "left out is not screened");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Left out by a budget (not screened): 6\n"), "{text}");
+    let next = text.lines().last().unwrap();
+    assert!(next.starts_with("Next: 6 left out by --max-files or --max-scan-size"), "{next}");
+}

@@ -139,6 +139,9 @@ impl Report {
         out.push_str(&format!("Clean: {}\n", s.clean));
         out.push_str(&format!("Errors: {}\n", s.errors));
         out.push_str(&format!("Skipped: {}\n", s.skipped));
+        if s.over_budget > 0 {
+            out.push_str(&format!("Left out by a budget (not screened): {}\n", s.over_budget));
+        }
         if !self.complete {
             out.push_str(&format!("Not scanned (interrupted): {}\n", s.not_scanned));
         }
@@ -157,6 +160,12 @@ impl Report {
         }
         if s.errors > 0 {
             steps.push(format!("{} not screened: see the ERROR lines above", s.errors));
+        }
+        if s.over_budget > 0 {
+            steps.push(format!(
+                "{} left out by --max-files or --max-scan-size: not screened, raise the limit",
+                s.over_budget
+            ));
         }
         if !self.complete {
             steps.push(format!("{} not scanned (interrupted): run the scan again", s.not_scanned));
