@@ -5,36 +5,14 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod run;
+use run::{code, mediascreen, mediascreen_with, root, stderr};
+
 const DEMO: &str = "hashlists/demo.csv";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn mediascreen(args: &[&str]) -> Output {
-    mediascreen_with(args, &[])
-}
-
-fn mediascreen_with(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediascreen"))
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
 
 /// For a run whose outcome must not depend on whether ffmpeg is installed: the program finds
 /// none where this names it.
 const NO_FFMPEG: (&str, &str) = ("MEDIASCREEN_FFMPEG", "/nonexistent/ffmpeg");
-
-fn code(output: &Output) -> i32 {
-    output.status.code().expect("exited normally")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// Runs a scan with the report on standard output and returns (exit code, report).
 fn scan(args: &[&str]) -> (i32, Value, Output) {

@@ -3,9 +3,12 @@
 //! labels of the list written, which must load as a list and flag what it should.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
+
+mod run;
+use run::{code, mediascreen, root, stderr, stdout};
 
 const PICTURE: &str = "fixtures/screening/edited/bridge-half-size.jpg";
 const VIDEO: &str = "fixtures/video/chair-clip.mp4";
@@ -14,30 +17,6 @@ const EDITED_VIDEO: &str = "fixtures/video/chair-reencoded.mp4";
 const ANIMATION: &str = "fixtures/video/testsrc-10fps.webp";
 const TEXT: &str = "fixtures/screening/exact/not-a-photo.jpg";
 const HEADER: &str = "algorithm,hash,id,label,quality,timestamp";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn mediascreen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediascreen"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
-
-fn code(output: &Output) -> i32 {
-    output.status.code().expect("exited normally")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
-}
 
 /// The data rows of a `hash` run's output, split into fields (no field here needs quoting).
 fn rows(output: &Output) -> Vec<Vec<String>> {

@@ -2,11 +2,13 @@
 //! refusals that `hashlists/README.md` describes, and scans with them find the real matches.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use mediascreen::hash::Algorithm::{self, *};
 use mediascreen::hashlist::{HashList, ListFormat, LoadOptions, Removal};
 use serde_json::Value;
+
+mod run;
+use run::mediascreen;
 
 fn list_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("hashlists").join(name)
@@ -14,14 +16,6 @@ fn list_path(name: &str) -> PathBuf {
 
 fn load(name: &str, options: &LoadOptions) -> mediascreen::error::Result<HashList> {
     HashList::load(&list_path(name), options)
-}
-
-fn mediascreen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediascreen"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
 }
 
 /// Scans `fixtures/screening` with the list and extra flags; returns (exit code, report).

@@ -4,25 +4,12 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn mediascreen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediascreen"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
-}
+mod run;
+use run::{mediascreen, stdout};
 
 fn fail(what: &str, output: &Output) -> ! {
     panic!("{what}: {:?}\n{}", output.status, String::from_utf8_lossy(&output.stderr))

@@ -1,26 +1,10 @@
 //! The text report as a person meets it: on a terminal, where the progress bar shares the
 //! screen with the result lines, and in a pipe or a log.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod run;
+use run::{mediascreen, root, stdout};
 
 const DEMO: &str = "hashlists/demo.csv";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn mediascreen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediascreen"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("the output is UTF-8")
-}
 
 /// A scan whose text report has flagged files, an error and many files, so that the bar is
 /// drawn between result lines. WebM needs ffmpeg, which a fresh machine may not have: left

@@ -1,0 +1,42 @@
+//! Running the built binary as the end-to-end tests do: from the project root, with its
+//! output captured, and reading the outcome back. Each test file uses a part of this, hence
+//! the `allow`: a helper one file leaves unused is not dead.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The project root, where the fixtures and lists are.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `mediascreen ARGS` from the project root, with `env` set.
+pub fn mediascreen_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mediascreen"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root())
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs `mediascreen ARGS` from the project root.
+pub fn mediascreen(args: &[&str]) -> Output {
+    mediascreen_with(args, &[])
+}
+
+/// The exit status of a run that was not killed.
+pub fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+/// What a run printed on standard output, which must be UTF-8.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("the output is UTF-8")
+}
+
+/// What a run printed on standard error.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
