@@ -218,6 +218,10 @@ pub struct WalkArgs {
     /// Repeatable. Left-out paths are not read, nor named anywhere.
     #[arg(long, value_name = "GLOB", help_heading = "What to scan")]
     pub exclude: Vec<String>,
+    /// `--include` and `--exclude` globs match letters of either case (`*.jpg` takes
+    /// `IMG_0001.JPG`); by default they are case-sensitive.
+    #[arg(long, help_heading = "What to scan")]
+    pub glob_case_insensitive: bool,
     /// Descend at most N levels into the folders given (1: their own files only).
     #[arg(long, value_name = "N", help_heading = "What to scan")]
     pub max_depth: Option<usize>,
@@ -661,6 +665,10 @@ pub struct ScanConfig {
     pub quiet: bool,
     /// The key paths are redacted with, if they are.
     pub redact: Option<PathKey>,
+    /// The `--include` globs, for the warning when they matched nothing.
+    pub include: Vec<String>,
+    /// Whether the globs ignore case.
+    pub glob_case_insensitive: bool,
 }
 
 impl ScanConfig {
@@ -721,6 +729,8 @@ impl ScanConfig {
             format: args.format.unwrap_or(default_format(args.report.is_some())),
             report,
             quiet: args.quiet,
+            include: args.walk.include.clone(),
+            glob_case_insensitive: args.walk.glob_case_insensitive,
             redact: args
                 .redact_paths
                 .then(|| redaction_key(args.redact_key_file.as_deref()))
@@ -1080,7 +1090,7 @@ fn scan_options(walk: &WalkArgs, decode: &DecodeArgs) -> Result<ScanOptions> {
         threads: walk.threads,
         filter: Filter {
             shard,
-            ..Filter::new(walk.max_depth, &walk.include, &walk.exclude)
+            ..Filter::new(walk.max_depth, &walk.include, &walk.exclude, walk.glob_case_insensitive)
                 .map_err(anyhow::Error::msg)?
         },
         hashing: decode.options()?,

@@ -283,6 +283,13 @@ fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
         );
     } else if scanned == 0 && s.errors == 0 {
         eprintln!("mediascreen: no files were scanned; check the paths given");
+        if !config.include.is_empty() && !config.glob_case_insensitive {
+            eprintln!(
+                "mediascreen: warning: no file matched --include {}: globs are case-sensitive \
+                 (IMG_0001.JPG is not *.jpg); --glob-case-insensitive ignores case",
+                config.include.join(", --include ")
+            );
+        }
     }
     if !report.complete {
         eprintln!(

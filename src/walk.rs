@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
@@ -134,16 +134,19 @@ impl PartialEq for Filter {
 
 impl Filter {
     /// Builds the glob sets of `--include` and `--exclude` (`*` crosses folder separators, as
-    /// in ripgrep's `--glob`; `**/` is also understood).
+    /// in ripgrep's `--glob`; `**/` is also understood), matching letters of either case when
+    /// `ignore_case` (`--glob-case-insensitive`: cameras write `.JPG`, phones `.jpg`).
     pub fn new(
         max_depth: Option<usize>,
         include: &[String],
         exclude: &[String],
+        ignore_case: bool,
     ) -> Result<Filter, String> {
         let set = |globs: &[String]| -> Result<GlobSet, String> {
             let mut builder = GlobSetBuilder::new();
             for glob in globs {
-                builder.add(Glob::new(glob).map_err(|e| format!("bad glob {glob:?}: {e}"))?);
+                let parsed = GlobBuilder::new(glob).case_insensitive(ignore_case).build();
+                builder.add(parsed.map_err(|e| format!("bad glob {glob:?}: {e}"))?);
             }
             builder.build().map_err(|e| e.to_string())
         };
@@ -299,11 +302,15 @@ mod tests {
                 .collect()
         };
         let globs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let jpegs = Filter::new(None, &globs(&["*.jpg"]), &globs(&["cache"])).unwrap();
+        let jpegs = Filter::new(None, &globs(&["*.jpg"]), &globs(&["cache"]), false).unwrap();
         assert_eq!(names(&jpegs), ["a.jpg", "sub/c.jpg", "sub/deeper/d.jpg"]);
-        let shallow = Filter::new(Some(2), &[], &globs(&["**/deeper", "*.txt"])).unwrap();
+        let shallow = Filter::new(Some(2), &[], &globs(&["**/deeper", "*.txt"]), false).unwrap();
         assert_eq!(names(&shallow), ["a.jpg", "cache/e.jpg", "sub/c.jpg"]);
-        assert!(Filter::new(None, &globs(&["a[.jpg"]), &[]).is_err());
+        assert!(Filter::new(None, &globs(&["a[.jpg"]), &[], false).is_err());
+        let upper = Filter::new(None, &globs(&["*.JPG"]), &[], true).unwrap();
+        assert!(upper.include.is_match("a/b.jpg") && upper.include.is_match("c.Jpg"));
+        let exact = Filter::new(None, &globs(&["*.JPG"]), &[], false).unwrap();
+        assert!(!exact.include.is_match("a/b.jpg"));
     }
 
     #[test]

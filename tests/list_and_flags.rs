@@ -207,3 +207,16 @@ fn the_text_report_says_what_a_budget_left_out() {
     let next = text.lines().last().unwrap();
     assert!(next.starts_with("Next: 6 left out by --max-files or --max-scan-size"), "{next}");
 }
+
+#[test]
+fn an_include_glob_of_the_wrong_case_is_warned_about_and_can_ignore_case() {
+    let args = ["scan", "fixtures/screening", "--list", "hashlists/demo.hdb", "--include", "*.JPG"];
+    let output = mediascreen(&args, None);
+    assert_eq!(output.status.code(), Some(2), "nothing screened");
+    assert!(stderr(&output)
+        .contains("warning: no file matched --include *.JPG: globs are case-sensitive"));
+    let output = mediascreen(&[&args[..], &["--glob-case-insensitive"]].concat(), None);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["files"], 18);
+}
