@@ -9,17 +9,29 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
 use mediascreen::decode::video::VideoLimits;
 use mediascreen::decode::{DecodeLimits, Decoders};
 use mediascreen::hash::Algorithm;
-use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
+use mediascreen::hashlist::{ListFormat, LoadOptions};
 use mediascreen::matcher::{MatchOptions, Matcher, VideoMatchOptions};
-use mediascreen::report::{self, PathKey};
+use mediascreen::report::PathKey;
 use mediascreen::scan::{HashOptions, ScanOptions};
-use mediascreen::walk::{Filter, Shard};
+use mediascreen::walk::Filter;
+
+mod help;
+mod lists;
+mod parse;
+mod report_path;
+
+pub use help::{command, run_man};
+use help::{list_format_parser, AlgorithmParser};
+use lists::{is_stdin, load_list, warn_low_quality, warn_refused, warn_thresholds};
+pub use lists::{read_list, removed_summary};
+use parse::{parse_shard, parse_size, parse_threshold};
+use report_path::check_report;
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -82,119 +94,6 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
-}
-
-/// The ENVIRONMENT and EXAMPLES sections of the manual pages (roff).
-const MAN_SECTIONS: &str = r#".SH ENVIRONMENT
-.TP
-\fBMEDIASCREEN_FFMPEG\fR
-The ffmpeg program to decode videos with (ffprobe is looked for beside it); by default
-ffmpeg and ffprobe are looked for on PATH. Without them, videos other than H.264 in MP4 are
-errors, never clean.
-.TP
-\fBMEDIASCREEN_REDACT_KEY\fR
-The key of \fB--redact-paths\fR when \fB--redact-key-file\fR is not given.
-.TP
-\fBJOB_COMPLETION_INDEX\fR, \fBAWS_BATCH_JOB_ARRAY_INDEX\fR, \fBSLURM_ARRAY_TASK_ID\fR
-The shard number of \fB--shard auto/N\fR, tried in this order (\fBSLURM_ARRAY_TASK_MIN\fR is
-subtracted from Slurm's).
-.SH EXAMPLES
-.TP
-Scan a chat export against a list, report for a person and as JSON:
-\fBmediascreen scan ~/export --list known-bad.csv --format text\fR
-.br
-\fBmediascreen scan ~/export --list known-bad.csv --report report.json\fR
-.TP
-Check a list before trusting a clean scan against it:
-\fBmediascreen list check known-bad.csv\fR
-.TP
-Build a list from confirmed files, ids that do not reveal their names:
-\fBmediascreen hash confirmed/ --id-from sha256 > confirmed.csv\fR
-.TP
-A gate in CI (exit status 0 only when every file was screened and nothing matched):
-\fBmediascreen scan upload/ --list list.csv --report report.json || exit 1\fR
-.SH SEE ALSO
-docs/report-format.md and docs/hashlist-format.md in mediascreen's sources.
-"#;
-
-/// The command line as clap sees it, with `--version` naming the decoders found on this
-/// machine (as `rg --version` names its features); found only when asked, as finding ffmpeg
-/// runs it.
-pub fn command() -> clap::Command {
-    let command = <Args as clap::CommandFactory>::command();
-    let asks_version = std::env::args_os().skip(1).any(|a| a == "--version" || a == "-V");
-    if !asks_version {
-        return command;
-    }
-    let decoders = Decoders::PreferSystem;
-    let video = mediascreen::decode::video::ffmpeg_version()
-        .unwrap_or_else(|| "none found (H.264 in MP4 only, built-in; install ffmpeg)".into());
-    command.long_version(format!(
-        "{}\ndecoders: jpeg {}; webp {}; video {}",
-        env!("CARGO_PKG_VERSION"),
-        decoders.jpeg(),
-        decoders.webp(),
-        video
-    ))
-}
-
-/// Writes the manual page of `command` (named `name`), with the sections every page shares.
-fn write_man(command: clap::Command, name: &str, out: &mut dyn std::io::Write) -> Result<()> {
-    let man = clap_mangen::Man::new(command.display_name(name.to_string()).name(name.to_string()));
-    man.render(out)?;
-    out.write_all(MAN_SECTIONS.as_bytes())?;
-    Ok(())
-}
-
-/// `mediascreen man`: the main page on standard output, or every page into `dir`.
-pub fn run_man(dir: Option<&std::path::Path>) -> Result<()> {
-    let mut command = command().disable_help_subcommand(true);
-    command.build();
-    let Some(dir) = dir else {
-        return write_man(command, "mediascreen", &mut std::io::stdout().lock());
-    };
-    let mut pages = vec![("mediascreen".to_string(), command.clone())];
-    for sub in command.get_subcommands() {
-        let nested: Vec<_> = sub.get_subcommands().cloned().collect();
-        pages.push((format!("mediascreen-{}", sub.get_name()), sub.clone()));
-        for inner in nested {
-            pages.push((format!("mediascreen-{}-{}", sub.get_name(), inner.get_name()), inner));
-        }
-    }
-    for (name, page) in pages {
-        let path = dir.join(format!("{name}.1"));
-        let mut file = std::fs::File::create(&path)
-            .with_context(|| format!("--dir: writing {}", path.display()))?;
-        write_man(page, &name, &mut file)?;
-    }
-    Ok(())
-}
-
-/// `--algorithms` values: any spelling [`Algorithm`] accepts, the canonical names offered by
-/// `--help` and shell completions.
-#[derive(Clone, Copy)]
-struct AlgorithmParser;
-
-impl clap::builder::TypedValueParser for AlgorithmParser {
-    type Value = Algorithm;
-
-    fn parse_ref(
-        &self,
-        _command: &clap::Command,
-        _arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> std::result::Result<Algorithm, clap::Error> {
-        let text = value.to_string_lossy();
-        text.parse()
-            .map_err(|e| clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")))
-    }
-
-    fn possible_values(
-        &self,
-    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        let names = Algorithm::ALL.into_iter().map(|a| clap::builder::PossibleValue::new(a.name()));
-        Some(Box::new(names))
-    }
 }
 
 /// Flags shared by every command that walks files.
@@ -516,13 +415,6 @@ impl LoadArgs {
     }
 }
 
-/// `--list-format`'s values, from the one table of formats, so `--help` names every one.
-fn list_format_parser() -> impl clap::builder::TypedValueParser<Value = ListFormat> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(ListFormat::ALL.map(ListFormat::name))
-        .map(|name| name.parse::<ListFormat>().expect("every possible value is a format"))
-}
-
 #[derive(Debug, ClapArgs)]
 pub struct ListArgs {
     #[command(subcommand)]
@@ -612,46 +504,6 @@ pub enum IdFrom {
     Name,
     /// The hex SHA-256 of the file's content.
     Sha256,
-}
-
-/// A byte count, with an optional binary K, M, G or T suffix (`1G` = 2^30 bytes).
-fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let (digits, shift) = match text.char_indices().last() {
-        Some((at, unit)) if unit.is_ascii_alphabetic() => {
-            let shift = match unit.to_ascii_uppercase() {
-                'K' => 10,
-                'M' => 20,
-                'G' => 30,
-                'T' => 40,
-                _ => return Err(format!("unknown size suffix in {text:?} (K, M, G or T)")),
-            };
-            (&text[..at], shift)
-        }
-        _ => (text, 0),
-    };
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(1 << shift))
-        .ok_or_else(|| format!("expected a size such as 500M or 2G, found {text:?}"))
-}
-
-fn parse_threshold(text: &str) -> Result<(Algorithm, u32), String> {
-    let (name, value) =
-        text.split_once('=').ok_or_else(|| format!("expected ALG=N, found {text:?}"))?;
-    let algorithm: Algorithm = name.parse().map_err(|e| format!("{e}"))?;
-    if algorithm.is_digest() {
-        return Err(format!("{algorithm} is matched exactly and takes no threshold"));
-    }
-    if !algorithm.is_perceptual() {
-        return Err(format!("{algorithm} is matched by keypoints and takes no threshold"));
-    }
-    let bits = algorithm.byte_len() as u32 * 8;
-    match value.trim().parse::<u32>() {
-        Ok(n) if n <= bits => Ok((algorithm, n)),
-        _ => Err(format!("{algorithm} threshold must be a whole number from 0 to {bits}")),
-    }
 }
 
 /// Everything a scan needs, resolved and validated.
@@ -766,83 +618,6 @@ impl ScanArgs {
     }
 }
 
-/// Refuses a `--report` that would replace what the scan reads (a list, an allowlist, the
-/// `--files-from` or key file, a file to scan), however it is named: another relative path,
-/// a symbolic or a hard link. A file inside a scanned folder is a file to scan; a new report
-/// there is written, but left out of the walk. Checks too that the report can be written
-/// (see [`report::check_destination`]). Returns the canonical paths the walk leaves out.
-fn check_report(
-    report: &Path,
-    inputs: &[(&str, &Path)],
-    roots: &[PathBuf],
-) -> Result<Vec<PathBuf>> {
-    let flag = format!("--report {}", report.display());
-    let files = report::check_destination(report).with_context(|| flag.clone())?;
-    let refuse = |what: String| anyhow!("{flag} is {what}: refusing to overwrite it");
-    for (input_flag, input) in inputs {
-        if same_file(report, input) {
-            return Err(refuse(format!("the {input_flag} {}", input.display())));
-        }
-    }
-    let target = canonical_location(&files.target).with_context(|| flag.clone())?;
-    let mut inside = None;
-    for root in roots {
-        let Ok(metadata) = fs::metadata(root) else { continue };
-        if metadata.is_file() && same_file(report, root) {
-            return Err(refuse(format!("a file to scan ({})", root.display())));
-        }
-        if metadata.is_dir() && fs::canonicalize(root).is_ok_and(|root| target.starts_with(root)) {
-            if fs::metadata(&files.target).is_ok_and(|m| m.is_file()) {
-                bail!(
-                    "{flag} is a file in the scanned folder {}: refusing to overwrite it (write \
-                     the report outside the folders scanned, or remove the file first)",
-                    root.display()
-                );
-            }
-            inside = inside.or(Some(root));
-        }
-    }
-    if let Some(root) = inside {
-        eprintln!(
-            "mediascreen: note: {flag} is inside the scanned folder {}: it is written there \
-             and left out of the scan",
-            root.display()
-        );
-    }
-    let mut leave_out = vec![target];
-    // Through links to a link, a streamed report is written where the last one points.
-    leave_out.extend(fs::canonicalize(report).ok());
-    if let Some(temporary) = &files.temporary {
-        leave_out.push(canonical_location(temporary)?);
-    }
-    Ok(leave_out)
-}
-
-/// The canonical path of `path`, which need not exist yet (its folder must).
-fn canonical_location(path: &Path) -> Result<PathBuf> {
-    let name = path.file_name().context("the path names no file")?;
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    Ok(fs::canonicalize(folder)?.join(name))
-}
-
-/// Whether `a` and `b` both exist and are one file, after links.
-#[cfg(unix)]
-fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let id = |path: &Path| fs::metadata(path).map(|m| (m.dev(), m.ino())).ok();
-    id(a).is_some_and(|a| id(b) == Some(a))
-}
-
-/// Whether `a` and `b` both exist and are one file, after links.
-#[cfg(not(unix))]
-fn same_file(a: &Path, b: &Path) -> bool {
-    let id = |path: &Path| fs::canonicalize(path).ok();
-    id(a).is_some_and(|a| id(b) == Some(a))
-}
-
 /// The `--redact-paths` key: the key file's bytes, or MEDIASCREEN_REDACT_KEY.
 fn redaction_key(file: Option<&std::path::Path>) -> Result<PathKey> {
     let key = match file {
@@ -936,147 +711,6 @@ impl HashConfig {
             quiet: args.quiet,
         })
     }
-}
-
-/// Refused entries are not fatal, but an operator must hear of them: a list that loses most
-/// of its entries to hygiene is a list problem worth knowing before trusting a clean scan.
-fn warn_refused(list: &HashList) {
-    const SHOWN: usize = 20;
-    for refusal in list.refused.iter().take(SHOWN) {
-        eprintln!(
-            "mediascreen: warning: {}:{}: entry skipped: {}",
-            list.path.display(),
-            refusal.line,
-            refusal.reason
-        );
-    }
-    if list.refused.len() > SHOWN {
-        eprintln!(
-            "mediascreen: warning: {}: {} more entries skipped (counted in the report)",
-            list.path.display(),
-            list.refused.len() - SHOWN
-        );
-    }
-    if !list.removed.is_empty() {
-        eprintln!(
-            "mediascreen: note: {}: {} records not matched: their publisher {} them \
-             (`mediascreen list check` lists them)",
-            list.path.display(),
-            list.removed.len(),
-            removed_summary(list)
-        );
-    }
-}
-
-/// A `--threshold` that cannot do what its user meant is said so, not silently applied.
-fn warn_thresholds(thresholds: &[(Algorithm, u32)], lists: &[HashList]) {
-    for &(algorithm, threshold) in thresholds {
-        let warn = |why: String| {
-            eprintln!("mediascreen: warning: --threshold {algorithm}={threshold}: {why}")
-        };
-        if !lists.iter().any(|list| list.counts().contains_key(&algorithm)) {
-            warn(format!("no list holds {algorithm} entries, so it changes nothing"));
-        }
-        let bits = algorithm.byte_len() as u32 * 8;
-        if threshold > bits / 4 {
-            warn(format!(
-                "more than a quarter of the hash's {bits} bits: unrelated pictures match at \
-                 that distance (the default is {})",
-                algorithm.default_threshold()
-            ));
-        }
-        let probed = mediascreen::index::Index::max_probed_threshold(algorithm);
-        if threshold > probed {
-            warn(format!(
-                "past {probed}, every file is compared with every listed hash, which is slow \
-                 on a big list"
-            ));
-        }
-    }
-}
-
-/// `-` as a path: standard input.
-fn is_stdin(path: &std::path::Path) -> bool {
-    path.as_os_str() == "-"
-}
-
-/// Loads the list `flag` names, its errors naming the flag, so a person knows which argument
-/// to fix.
-fn load_list(flag: &str, path: &std::path::Path, options: &LoadOptions) -> Result<HashList> {
-    read_list(path, options).map_err(|error| anyhow::anyhow!("{flag} {error}"))
-}
-
-/// Loads the list at `path`, or from standard input when it is `-`.
-pub fn read_list(
-    path: &std::path::Path,
-    options: &LoadOptions,
-) -> mediascreen::error::Result<HashList> {
-    if !is_stdin(path) {
-        return HashList::load(path, options);
-    }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
-        .map_err(|error| mediascreen::error::Error::Io { path: path.to_path_buf(), error })?;
-    HashList::from_bytes(path, &bytes, options)
-}
-
-/// PDQ entries whose recorded quality is under the gate can never match (see
-/// `matcher::rule`); a list that holds them must not look fuller than it is.
-fn warn_low_quality(list: &HashList, min_quality: u8) {
-    let entries = &list.entries;
-    let low = (0..entries.len())
-        .filter(|&row| entries.algorithms()[row] == Algorithm::Pdq)
-        .filter(|&row| entries.quality(row).is_some_and(|q| q < min_quality))
-        .count();
-    if low > 0 {
-        eprintln!(
-            "mediascreen: warning: {}: {low} pdq entries record a quality under \
-             --pdq-min-quality {min_quality}: they cannot match",
-            list.path.display()
-        );
-    }
-}
-
-/// `1 withdrawn, 2 deleted`: what a list's publisher took back, by kind.
-pub fn removed_summary(list: &HashList) -> String {
-    let counts = list.removed_counts();
-    let parts: Vec<String> = counts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
-    parts.join(", ")
-}
-
-/// The array-job index variables `--shard auto/N` reads, in the order they are tried.
-const SHARD_INDEX_VARIABLES: [&str; 3] =
-    ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "SLURM_ARRAY_TASK_ID"];
-
-/// `--shard K/N`, or `auto/N` with K from the first array-job variable set in `env`.
-fn parse_shard(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Shard> {
-    let Some(count) = text.strip_prefix("auto/") else {
-        return text.parse().map_err(|e| anyhow::anyhow!("--shard {e}"));
-    };
-    let Some((name, value)) =
-        SHARD_INDEX_VARIABLES.iter().find_map(|&name| Some((name, env(name)?)))
-    else {
-        bail!(
-            "--shard {text}: none of {} is set; give the shard number instead of auto",
-            SHARD_INDEX_VARIABLES.join(", ")
-        );
-    };
-    let number = |name: &str, value: &str| -> Result<u32> {
-        value.trim().parse().with_context(|| format!("{name}={value:?} is not a shard number"))
-    };
-    let mut index = number(name, &value)?;
-    // Slurm numbers array tasks as the job asked (`--array=1-7`): count from the first.
-    if name == "SLURM_ARRAY_TASK_ID" {
-        if let Some(min) = env("SLURM_ARRAY_TASK_MIN") {
-            index =
-                index.checked_sub(number("SLURM_ARRAY_TASK_MIN", &min)?).with_context(|| {
-                    format!("SLURM_ARRAY_TASK_ID={value} is below SLURM_ARRAY_TASK_MIN={min}")
-                })?;
-        }
-    }
-    format!("{index}/{count}")
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--shard {text} with {name}={value}: {e}"))
 }
 
 fn scan_options(walk: &WalkArgs, decode: &DecodeArgs) -> Result<ScanOptions> {
