@@ -27,12 +27,8 @@ pub fn run_hash(config: HashConfig) -> Result<ExitStatus> {
     if config.id_from == IdFrom::Sha256 {
         computed.insert(Algorithm::Sha256);
     }
-    let hash = |candidate: &Candidate| match &candidate.kind {
-        CandidateKind::File => scan::hash_file(&candidate.path, &computed, &config.scan.hashing),
-        CandidateKind::Skip(reason)
-        | CandidateKind::OverBudget(reason)
-        | CandidateKind::Error(reason) => Err(reason.clone()),
-    };
+    let hash =
+        |candidate: &Candidate| scan::hash_candidate(candidate, &computed, &config.scan.hashing);
     // The first file written under each name or content id, to tell a repeat from a clash.
     let mut written: HashMap<String, PathBuf> = HashMap::new();
     // Rows go out as each file is done, in walk order, so a long run can be piped onwards.

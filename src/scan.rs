@@ -27,7 +27,7 @@ use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
 use crate::hash::{classic, orb1, Algorithm, FileHashes, HashValue};
 use crate::matcher::{Flood, MatchResult, Matcher};
 use crate::sniff::sniff;
-use crate::walk::{walk, Candidate, CandidateKind, Filter};
+use crate::walk::{special_kind, walk, Candidate, CandidateKind, FileId, Filter};
 
 /// How files are found and read.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -116,14 +116,46 @@ pub struct HashedFile {
 
 /// Reads `path` once and computes `algorithms` from those bytes. A video is decoded, and its
 /// sampled frames hashed, only when vPDQ is asked for. A file over
-/// [`HashOptions::max_file_size`] is streamed through the digests and not decoded.
+/// [`HashOptions::max_file_size`] is streamed through the digests and not decoded. A link at
+/// `path` is followed (the caller named it); a file the walk found goes through
+/// [`hash_candidate`] instead.
 pub fn hash_file(
     path: &Path,
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
 ) -> Result<HashedFile, String> {
-    let mut file = open_regular(path)?;
-    let size = file.metadata().map_err(|e| e.to_string())?.len();
+    let (file, size) = open_regular(path, None)?;
+    hash_opened(file, size, path, algorithms, options)
+}
+
+/// [`hash_file`] for a file the walk found: what is read is the file the walk saw at the path
+/// ([`Candidate::id`]), never a link, FIFO or other file put there since, which is an error
+/// ("changed during the scan"). A candidate the walk did not take as a file is `Err` with the
+/// walk's reason.
+pub fn hash_candidate(
+    candidate: &Candidate,
+    algorithms: &BTreeSet<Algorithm>,
+    options: &HashOptions,
+) -> Result<HashedFile, String> {
+    match &candidate.kind {
+        CandidateKind::File => {
+            let (file, size) = open_regular(&candidate.path, candidate.id.as_ref())?;
+            hash_opened(file, size, &candidate.path, algorithms, options)
+        }
+        CandidateKind::Skip(reason)
+        | CandidateKind::OverBudget(reason)
+        | CandidateKind::Error(reason) => Err(reason.clone()),
+    }
+}
+
+/// [`hash_file`] of an opened file that `fstat` said was `size` bytes, found at `path`.
+fn hash_opened(
+    mut file: File,
+    size: u64,
+    path: &Path,
+    algorithms: &BTreeSet<Algorithm>,
+    options: &HashOptions,
+) -> Result<HashedFile, String> {
     let mut digester = Digester::new(algorithms.iter().copied());
     if size > options.max_file_size {
         return stream_digests(&mut file, algorithms, digester, options.max_file_size);
@@ -197,20 +229,62 @@ pub fn hash_file(
     Ok(HashedFile { media_type: sniffed.media_type, hashes, perceptual_error })
 }
 
-/// Opens `path` for reading if it is still a regular file. The walk saw one, but the tree may
-/// change under a scan: opening a FIFO put in its place would block for ever, so the open does
-/// not wait, and what was opened is checked before anything is read.
-fn open_regular(path: &Path) -> Result<File, String> {
+/// Opens `path` for reading if it is a regular file, and says how big `fstat` says it is.
+///
+/// The walk saw a regular file there (`walked`, when it came from the walk), but the tree may
+/// change under a scan: the open never waits (a FIFO put in its place would block for ever),
+/// never follows a link the walk did not follow, and what was opened must be the file the walk
+/// saw, else the tree changed during the scan and the file is an error.
+fn open_regular(path: &Path, walked: Option<&FileId>) -> Result<(File, u64), String> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let file = options.open(path).map_err(|e| e.to_string())?;
+    {
+        let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY;
+        if walked.is_some_and(|id| !id.through_link) {
+            flags |= libc::O_NOFOLLOW;
+        }
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, flags);
+    }
+    let file = options.open(path).map_err(|e| open_error(path, &e, walked))?;
     let metadata = file.metadata().map_err(|e| e.to_string())?;
     if !metadata.is_file() {
-        return Err("no longer a regular file (changed during the scan?)".to_string());
+        return Err(match walked {
+            Some(_) => changed_to(path, metadata.file_type()),
+            None => format!("not a regular file ({})", special_kind(path, metadata.file_type())),
+        });
     }
-    Ok(file)
+    #[cfg(unix)]
+    if let Some(id) = walked {
+        use std::os::unix::fs::MetadataExt;
+        if (metadata.dev(), metadata.ino()) != (id.dev, id.ino) {
+            return Err("changed during the scan: another file is at this path now (renamed \
+                        or linked over the one walked)"
+                .to_string());
+        }
+    }
+    Ok((file, metadata.len()))
+}
+
+/// Why `path` could not be opened. Where the walk found a regular file, a link (which the
+/// open does not follow) or a socket (which cannot be opened) there now is a change.
+fn open_error(path: &Path, error: &std::io::Error, walked: Option<&FileId>) -> String {
+    let now = walked.and_then(|_| std::fs::symlink_metadata(path).ok());
+    match (now.map(|m| m.file_type()), walked) {
+        (Some(now), Some(id)) if now.is_symlink() && !id.through_link => {
+            "changed during the scan: now a symbolic link (not followed without \
+             --follow-symlinks)"
+                .to_string()
+        }
+        (Some(now), Some(_)) if !now.is_file() && !now.is_symlink() => changed_to(path, now),
+        _ => error.to_string(),
+    }
+}
+
+/// The reason for a path the walk found a regular file at and that is now of `file_type`.
+fn changed_to(path: &Path, file_type: std::fs::FileType) -> String {
+    let kind = special_kind(path, file_type);
+    format!("changed during the scan: now a {kind}, not the regular file walked")
 }
 
 /// The image hashes among `algorithms`.
@@ -586,7 +660,9 @@ pub fn scan_streaming(
     Scan { files, floods, not_scanned }
 }
 
-fn scan_one(
+/// Scans one candidate of a walk against `matcher` (what [`scan`] does with each):
+/// its outcome, computing `algorithms` (see [`computed_algorithms`]).
+pub fn scan_one(
     candidate: &Candidate,
     algorithms: &BTreeSet<Algorithm>,
     matcher: &Matcher,
@@ -602,7 +678,7 @@ fn scan_one(
         CandidateKind::Error(reason) => {
             Outcome::Error { stage: Stage::Walk, reason: reason.clone() }
         }
-        CandidateKind::File => match hash_file(&candidate.path, algorithms, options) {
+        CandidateKind::File => match hash_candidate(candidate, algorithms, options) {
             Err(reason) => Outcome::Error { stage: Stage::Read, reason },
             Ok(file) => Outcome::Scanned {
                 size: file.hashes.size,
@@ -625,16 +701,20 @@ mod tests {
         let file = |name: String, size: usize| {
             let path = dir.path().join(name);
             std::fs::write(&path, vec![0u8; size]).unwrap();
-            Candidate { path, kind: CandidateKind::File }
+            Candidate { path, kind: CandidateKind::File, id: None }
         };
         let mut candidates: Vec<Candidate> =
             (0..10).map(|i| file(format!("early{i}"), 10 * i)).collect();
         candidates.extend((10..FINAL_FILES).map(|i| file(format!("late{i}"), 1)));
         candidates.extend([
             file("a".into(), 10),
-            Candidate { path: dir.path().join("gone"), kind: CandidateKind::File },
+            Candidate { path: dir.path().join("gone"), kind: CandidateKind::File, id: None },
             file("b".into(), 300),
-            Candidate { path: dir.path().join("c"), kind: CandidateKind::Skip("link".into()) },
+            Candidate {
+                path: dir.path().join("c"),
+                kind: CandidateKind::Skip("link".into()),
+                id: None,
+            },
             file("d".into(), 10),
             file("e".into(), 2000),
         ]);

@@ -24,6 +24,22 @@ pub struct Candidate {
     pub path: PathBuf,
     /// What to do with it.
     pub kind: CandidateKind,
+    /// For a file to read, which file the walk found at the path: the scan reads that file
+    /// or reports that the tree changed. `None` where the platform has no file identity.
+    pub id: Option<FileId>,
+}
+
+/// Which file the walk found at a path. The tree can change between the walk and the read
+/// (a file renamed over, replaced by a link or a FIFO); what is opened must be this file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileId {
+    /// The device the file is on (`st_dev`).
+    pub dev: u64,
+    /// Its inode number (`st_ino`).
+    pub ino: u64,
+    /// Whether the path is a symbolic link the walk followed (`--follow-symlinks`): only
+    /// then may the scan's open follow a link at the path.
+    pub through_link: bool,
 }
 
 /// The walk's verdict on a path.
@@ -193,14 +209,16 @@ pub fn walk(roots: &[PathBuf], follow_symlinks: bool, filter: &Filter) -> Vec<Ca
                     if entry.file_type().is_dir() {
                         continue;
                     }
-                    Candidate {
-                        kind: classify(entry.path(), entry.file_type()),
-                        path: entry.into_path(),
-                    }
+                    let (kind, id) = match classify(entry.path(), entry.file_type()) {
+                        CandidateKind::File => identify(&entry),
+                        other => (other, None),
+                    };
+                    Candidate { kind, id, path: entry.into_path() }
                 }
                 Err(err) => Candidate {
                     path: err.path().unwrap_or(root).to_path_buf(),
                     kind: CandidateKind::Error(walk_error_reason(&err)),
+                    id: None,
                 },
             };
             // Canonical paths catch the same file named twice (`a/` and `a/x.jpg`, or `./a`).
@@ -236,10 +254,37 @@ fn classify(path: &Path, file_type: fs::FileType) -> CandidateKind {
     CandidateKind::Skip(format!("not a regular file ({})", special_kind(path, file_type)))
 }
 
+/// A regular file's [`FileId`], from the same metadata the open will be checked against
+/// (the link's target when the walk follows links). A file that is gone or no longer regular
+/// by now is decided here, as the walk would have.
 #[cfg(unix)]
-fn special_kind(_path: &Path, file_type: fs::FileType) -> &'static str {
+fn identify(entry: &walkdir::DirEntry) -> (CandidateKind, Option<FileId>) {
+    use std::os::unix::fs::MetadataExt;
+    match entry.metadata() {
+        Ok(metadata) if metadata.is_file() => {
+            let through_link = entry.path_is_symlink();
+            (
+                CandidateKind::File,
+                Some(FileId { dev: metadata.dev(), ino: metadata.ino(), through_link }),
+            )
+        }
+        Ok(metadata) => (classify(entry.path(), metadata.file_type()), None),
+        Err(err) => (CandidateKind::Error(walk_error_reason(&err)), None),
+    }
+}
+
+#[cfg(not(unix))]
+fn identify(_entry: &walkdir::DirEntry) -> (CandidateKind, Option<FileId>) {
+    (CandidateKind::File, None)
+}
+
+/// What a file that is not regular is, in a reason.
+#[cfg(unix)]
+pub(crate) fn special_kind(_path: &Path, file_type: fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
-    if file_type.is_fifo() {
+    if file_type.is_dir() {
+        "directory"
+    } else if file_type.is_fifo() {
         "fifo"
     } else if file_type.is_socket() {
         "socket"
@@ -252,9 +297,14 @@ fn special_kind(_path: &Path, file_type: fs::FileType) -> &'static str {
     }
 }
 
+/// What a file that is not regular is, in a reason.
 #[cfg(not(unix))]
-fn special_kind(_path: &Path, _file_type: fs::FileType) -> &'static str {
-    "unknown type"
+pub(crate) fn special_kind(_path: &Path, file_type: fs::FileType) -> &'static str {
+    if file_type.is_dir() {
+        "directory"
+    } else {
+        "unknown type"
+    }
 }
 
 fn walk_error_reason(err: &walkdir::Error) -> String {

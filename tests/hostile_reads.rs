@@ -1,0 +1,248 @@
+//! Reads and races (issue 23): what is read is the file the walk found, not a link, a FIFO or
+//! another file put at its path since.
+//!
+//! Races are made deterministic without hooks: the library walks (`walk::walk`), the test
+//! changes the tree, then the library scans what was walked (`scan::scan_one`), as a scan does
+//! with a tree that changes under it.
+
+#![cfg(unix)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use mediascreen::hashlist::HashList;
+use mediascreen::matcher::{MatchOptions, Matcher};
+use mediascreen::scan::{self, HashOptions, Outcome, Stage, Status};
+use mediascreen::walk::{walk, Candidate, CandidateKind, Filter};
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A photograph `hashlists/demo.csv` lists.
+fn listed_photo() -> PathBuf {
+    root().join("fixtures/conformance/pdq/images/reg-test-input/dih/bridge-1-original.jpg")
+}
+
+/// A photograph the demo list does not list.
+fn unlisted_photo() -> PathBuf {
+    root().join("fixtures/conformance/pdq/images/misc-images/wee.jpg")
+}
+
+fn mediascreen() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mediascreen"));
+    command.current_dir(root());
+    command
+}
+
+fn demo_matcher() -> Matcher {
+    let list = HashList::load(&root().join("hashlists/demo.csv"), &Default::default()).unwrap();
+    Matcher::new(vec![list], MatchOptions::default())
+}
+
+/// The walk's candidates under `dir`, by file name.
+fn walked(dir: &Path, follow_symlinks: bool) -> BTreeMap<String, Candidate> {
+    walk(&[dir.to_path_buf()], follow_symlinks, &Filter::default())
+        .into_iter()
+        .map(|c| (c.path.file_name().unwrap().to_string_lossy().into_owned(), c))
+        .collect()
+}
+
+/// Scans one walked candidate on a thread, failing if it takes longer than `limit` (a FIFO
+/// opened for reading would block for ever).
+fn scan_within(candidate: &Candidate, matcher: &Arc<Matcher>, limit: Duration) -> Outcome {
+    let (send, receive) = mpsc::channel();
+    let (candidate, matcher) = (candidate.clone(), Arc::clone(matcher));
+    std::thread::spawn(move || {
+        let algorithms = scan::computed_algorithms(&matcher);
+        let outcome = scan::scan_one(&candidate, &algorithms, &matcher, &HashOptions::default());
+        let _ = send.send(outcome);
+    });
+    receive.recv_timeout(limit).expect("the scan of one file blocked")
+}
+
+/// The stage and reason of an error outcome; fails on any other.
+fn error_of(outcome: &Outcome) -> (Stage, &str) {
+    assert_eq!(outcome.status(), Status::Error, "{}", describe(outcome));
+    match outcome {
+        Outcome::Error { stage, reason } => (*stage, reason),
+        other => panic!("not an error: {}", describe(other)),
+    }
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Scanned { result, perceptual_error, size, .. } => format!(
+            "scanned, {size} bytes, {} matches, perceptual error {perceptual_error:?}",
+            result.matches.len()
+        ),
+        Outcome::Error { stage, reason } => format!("error ({}) {reason}", stage.name()),
+        Outcome::Skipped { reason } => format!("skipped: {reason}"),
+    }
+}
+
+/// Waits for `child` at most `limit`, polling its peak resident memory; kills it and fails
+/// past the limit.
+fn wait_measuring(mut child: Child, limit: Duration) -> (std::process::Output, u64) {
+    let started = Instant::now();
+    let mut peak_kib = 0;
+    loop {
+        if let Ok(status) = fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:"));
+            if let Some(kib) = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            {
+                peak_kib = peak_kib.max(kib);
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            return (child.wait_with_output().unwrap(), peak_kib);
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("the scan ran past {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Each report line of a `--format jsonl` scan, by file name: status and reason.
+fn outcomes(jsonl: &[u8]) -> BTreeMap<String, (String, String)> {
+    let text = String::from_utf8_lossy(jsonl);
+    text.lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect(l))
+        .filter(|v| v["type"] == "file")
+        .map(|v| {
+            let name = v["path"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+            let why = v["reason"].as_str().or(v["perceptual_error"].as_str()).unwrap_or("");
+            let stage = v["stage"].as_str().map(|s| format!("({s}) ")).unwrap_or_default();
+            (name, (v["status"].as_str().unwrap().to_string(), format!("{stage}{why}")))
+        })
+        .collect()
+}
+
+// Bullet 2: what is opened is the file the walk found.
+
+#[test]
+fn a_file_replaced_by_a_link_after_the_walk_is_an_error_and_the_link_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    fs::create_dir(&tree).unwrap();
+    for name in ["to-listed.jpg", "to-environ.jpg", "kept.jpg"] {
+        fs::copy(unlisted_photo(), tree.join(name)).unwrap();
+    }
+    let candidates = walked(&tree, false);
+    assert!(candidates.values().all(|c| c.kind == CandidateKind::File && c.id.is_some()));
+    // After the walk: links to a listed photograph outside the tree and to the process's
+    // environment take two files' places.
+    for (name, target) in
+        [("to-listed.jpg", listed_photo()), ("to-environ.jpg", PathBuf::from("/proc/self/environ"))]
+    {
+        fs::remove_file(tree.join(name)).unwrap();
+        std::os::unix::fs::symlink(target, tree.join(name)).unwrap();
+    }
+    let matcher = Arc::new(demo_matcher());
+    for name in ["to-listed.jpg", "to-environ.jpg"] {
+        let outcome = scan_within(&candidates[name], &matcher, Duration::from_secs(60));
+        let (stage, reason) = error_of(&outcome);
+        assert_eq!(stage, Stage::Read, "{name}");
+        assert!(reason.starts_with("changed during the scan: now a symbolic link"), "{reason}");
+    }
+    // The file nobody touched is scanned as ever.
+    let kept = scan_within(&candidates["kept.jpg"], &matcher, Duration::from_secs(60));
+    assert_eq!(kept.status(), Status::Clean, "{}", describe(&kept));
+}
+
+#[test]
+fn another_file_at_the_walked_path_is_an_error_followed_links_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    fs::create_dir(&tree).unwrap();
+    let outside = dir.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    fs::copy(unlisted_photo(), tree.join("renamed-over.jpg")).unwrap();
+    fs::copy(unlisted_photo(), outside.join("first.jpg")).unwrap();
+    fs::copy(listed_photo(), outside.join("second.jpg")).unwrap();
+    std::os::unix::fs::symlink(outside.join("first.jpg"), tree.join("link.jpg")).unwrap();
+
+    let plain = walked(&tree, false);
+    let followed = walked(&tree, true);
+    assert!(followed["link.jpg"].id.is_some_and(|id| id.through_link));
+    // A listed photograph renamed over a walked file; the followed link pointed elsewhere.
+    fs::copy(listed_photo(), dir.path().join("incoming.jpg")).unwrap();
+    fs::rename(dir.path().join("incoming.jpg"), tree.join("renamed-over.jpg")).unwrap();
+    fs::remove_file(tree.join("link.jpg")).unwrap();
+    std::os::unix::fs::symlink(outside.join("second.jpg"), tree.join("link.jpg")).unwrap();
+
+    let matcher = Arc::new(demo_matcher());
+    for candidate in
+        [&plain["renamed-over.jpg"], &followed["renamed-over.jpg"], &followed["link.jpg"]]
+    {
+        let outcome = scan_within(candidate, &matcher, Duration::from_secs(60));
+        let (stage, reason) = error_of(&outcome);
+        assert_eq!(stage, Stage::Read);
+        assert!(
+            reason.starts_with("changed during the scan: another file is at this path now"),
+            "{}: {reason}",
+            candidate.path.display()
+        );
+    }
+    // Walked afresh, the tree as it is now scans as it should: the listed photograph flags.
+    let now = walked(&tree, true);
+    let outcome = scan_within(&now["link.jpg"], &matcher, Duration::from_secs(60));
+    assert_eq!(outcome.status(), Status::Flagged, "{}", describe(&outcome));
+}
+
+// Bullet 5: FIFOs and sockets the walk sees are skipped; swapped in after it, errors.
+
+#[test]
+fn a_fifo_or_socket_swapped_in_after_the_walk_is_an_error_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path();
+    for name in ["fifo.jpg", "socket.jpg"] {
+        fs::copy(unlisted_photo(), tree.join(name)).unwrap();
+    }
+    let candidates = walked(tree, false);
+    for name in ["fifo.jpg", "socket.jpg"] {
+        fs::remove_file(tree.join(name)).unwrap();
+    }
+    let made = Command::new("mkfifo").arg(tree.join("fifo.jpg")).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let _socket = std::os::unix::net::UnixListener::bind(tree.join("socket.jpg")).unwrap();
+
+    let matcher = Arc::new(demo_matcher());
+    for (name, kind) in [("fifo.jpg", "fifo"), ("socket.jpg", "socket")] {
+        let outcome = scan_within(&candidates[name], &matcher, Duration::from_secs(10));
+        let (stage, reason) = error_of(&outcome);
+        assert_eq!(stage, Stage::Read, "{name}");
+        assert!(reason.starts_with("changed during the scan: "), "{name}: {reason}");
+        assert!(reason.contains(kind), "{name}: {reason}");
+    }
+}
+
+#[test]
+fn a_fifo_the_walk_sees_is_skipped_and_never_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path();
+    fs::copy(unlisted_photo(), tree.join("photo.jpg")).unwrap();
+    let made = Command::new("mkfifo").arg(tree.join("fifo.jpg")).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let child = mediascreen()
+        .args(["scan", "--list", "hashlists/demo.csv", "--format", "jsonl"])
+        .arg(tree)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (output, _) = wait_measuring(child, Duration::from_secs(60));
+    let outcomes = outcomes(&output.stdout);
+    // Skipped is not an error: the photograph was screened and is clean.
+    assert_eq!(output.status.code(), Some(0), "{outcomes:?}");
+    assert_eq!(outcomes["fifo.jpg"].0, "skipped");
+    assert!(outcomes["fifo.jpg"].1.contains("fifo"), "{:?}", outcomes["fifo.jpg"]);
+    assert_eq!(outcomes["photo.jpg"].0, "clean");
+}
