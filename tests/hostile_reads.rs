@@ -1,19 +1,23 @@
-//! Reads and races (issue 23): what is read is the file the walk found, not a link, a FIFO or
-//! another file put at its path since.
+//! Reads and races (issue 23): what is read is bounded by what the file said it was, never a
+//! pseudo file system's endless data; what is read is the file the walk found, not a link, a
+//! FIFO or another file put at its path since.
 //!
 //! Races are made deterministic without hooks: the library walks (`walk::walk`), the test
 //! changes the tree, then the library scans what was walked (`scan::scan_one`), as a scan does
-//! with a tree that changes under it.
+//! with a tree that changes under it. A growing file cannot be staged that way; it is grown
+//! for real, and what must hold whatever the timing is checked.
 
 #![cfg(unix)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::HashList;
 use mediascreen::matcher::{MatchOptions, Matcher};
 use mediascreen::scan::{self, HashOptions, Outcome, Stage, Status};
@@ -123,6 +127,112 @@ fn outcomes(jsonl: &[u8]) -> BTreeMap<String, (String, String)> {
             (name, (v["status"].as_str().unwrap().to_string(), format!("{stage}{why}")))
         })
         .collect()
+}
+
+// Bullet 1: reads bounded by the size at open; pseudo file systems refused.
+
+#[cfg(target_os = "linux")]
+#[test]
+fn followed_links_into_proc_and_sys_end_promptly_as_errors_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path();
+    // /proc/self/pagemap says 0 bytes and yields 8 bytes per page of the address space
+    // (terabytes); /proc/self/environ is the scanning process's environment.
+    std::os::unix::fs::symlink("/proc/self/pagemap", tree.join("pagemap.jpg")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/environ", tree.join("environ.jpg")).unwrap();
+    let sys = ["/sys/kernel/address_bits", "/sys/kernel/uevent_seqnum", "/sys/power/state"]
+        .into_iter()
+        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file()));
+    if let Some(sys) = sys {
+        std::os::unix::fs::symlink(sys, tree.join("sys.jpg")).unwrap();
+    }
+    std::os::unix::fs::symlink("/dev/zero", tree.join("zero.jpg")).unwrap();
+    fs::copy(unlisted_photo(), tree.join("photo.jpg")).unwrap();
+
+    // Over --max-file-size too: the stream of digests is bounded the same way.
+    for max_file_size in ["1G", "1"] {
+        let child = mediascreen()
+            .args(["scan", "--list", "hashlists/demo.csv", "--follow-symlinks", "--threads", "2"])
+            .args(["--format", "jsonl", "--max-file-size", max_file_size])
+            .arg(tree)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (output, peak_kib) = wait_measuring(child, Duration::from_secs(60));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let outcomes = outcomes(&output.stdout);
+        println!("--max-file-size {max_file_size}: peak RSS {} MiB, {outcomes:?}", peak_kib / 1024);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+        let mut pseudo = vec!["pagemap.jpg", "environ.jpg"];
+        pseudo.extend(sys.map(|_| "sys.jpg"));
+        for name in pseudo {
+            let (status, reason) = &outcomes[name];
+            assert_eq!(status, "error", "{name}: {reason}");
+            assert!(reason.starts_with("(read) on "), "{name}: {reason}");
+            assert!(reason.contains("a pseudo file system"), "{name}: {reason}");
+        }
+        // A device the walk sees is never opened.
+        let (status, reason) = &outcomes["zero.jpg"];
+        assert_eq!(status, "skipped", "{reason}");
+        assert!(reason.contains("character device"), "{reason}");
+        let expected_photo = if max_file_size == "1" { "error" } else { "clean" };
+        assert_eq!(outcomes["photo.jpg"].0, expected_photo, "{:?}", outcomes["photo.jpg"]);
+    }
+}
+
+/// A file that grows while it is read is an error, never truncated to what `stat` said and
+/// called clean, nor read on without end. Whether a write lands between the open and the end
+/// of the read is up to the scheduler, so this reads until it sees one (it does within a few
+/// tries); every read that raced no write must have read exactly the file.
+#[test]
+fn a_file_growing_while_read_is_an_error_not_read_without_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("growing.bin");
+    const START: u64 = 4 << 20;
+    const CAP: u64 = 16 << 20;
+    fs::write(&path, vec![7u8; START as usize]).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (path, stop) = (path.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut file = fs::OpenOptions::new().append(true).open(&path).unwrap();
+            let chunk = vec![9u8; 64 << 10];
+            while !stop.load(Ordering::Relaxed) {
+                if file.metadata().unwrap().len() >= CAP {
+                    file.set_len(START).unwrap();
+                }
+                file.write_all(&chunk).unwrap();
+            }
+        })
+    };
+    let algorithms = BTreeSet::from([Algorithm::Sha256]);
+    let mut seen = BTreeMap::new();
+    for attempt in 0..400 {
+        // Held in memory, and streamed (over --max-file-size), in turn.
+        let max_file_size = if attempt % 2 == 0 { 1 << 30 } else { 1 << 20 };
+        let options = HashOptions { max_file_size, ..HashOptions::default() };
+        match scan::hash_file(&path, &algorithms, &options) {
+            Ok(file) => assert!(file.hashes.size <= CAP + (64 << 10), "{}", file.hashes.size),
+            Err(reason) => {
+                assert!(reason.starts_with("changed during the scan: "), "{reason}");
+                let kind = if reason.contains("grew") { "grew" } else { "shrank" };
+                seen.entry((kind, max_file_size)).or_insert(reason);
+            }
+        }
+        if [1 << 30, 1 << 20].iter().all(|&max| seen.contains_key(&("grew", max))) {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    println!("{seen:#?}");
+    for max in [1 << 30, 1 << 20] {
+        let reason = seen.get(&("grew", max)).expect("no read overlapped a write");
+        assert!(reason.contains("it grew past the"), "{reason}");
+    }
 }
 
 // Bullet 2: what is opened is the file the walk found.
