@@ -125,7 +125,7 @@ pub fn hash_file(
     options: &HashOptions,
 ) -> Result<HashedFile, String> {
     let (file, size) = open_regular(path, None)?;
-    hash_opened(file, size, path, algorithms, options)
+    hash_opened(file, size, algorithms, options)
 }
 
 /// [`hash_file`] for a file the walk found: what is read is the file the walk saw at the path
@@ -140,7 +140,7 @@ pub fn hash_candidate(
     match &candidate.kind {
         CandidateKind::File => {
             let (file, size) = open_regular(&candidate.path, candidate.id.as_ref())?;
-            hash_opened(file, size, &candidate.path, algorithms, options)
+            hash_opened(file, size, algorithms, options)
         }
         CandidateKind::Skip(reason)
         | CandidateKind::OverBudget(reason)
@@ -154,7 +154,6 @@ pub fn hash_candidate(
 fn hash_opened(
     mut file: File,
     size: u64,
-    path: &Path,
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
 ) -> Result<HashedFile, String> {
@@ -180,15 +179,13 @@ fn hash_opened(
         })
     };
     if algorithms.contains(&Algorithm::Vpdq) && (is_video || is_animation()) {
-        let (bytes, path, media_type) =
-            (Arc::clone(&bytes), path.to_path_buf(), sniffed.media_type);
+        let (bytes, media_type) = (Arc::clone(&bytes), sniffed.media_type);
         let video_options = options.clone();
         let timeout = options.video.timeout;
         // The decoders stop themselves at the time limit with what they have; this only
         // catches one stuck inside a single frame, so it waits a little longer.
-        let hashed = within(timeout + VIDEO_GRACE, move || {
-            hash_video(&bytes, &path, media_type, &video_options)
-        });
+        let hashed =
+            within(timeout + VIDEO_GRACE, move || hash_video(&bytes, media_type, &video_options));
         (hashes.video, perceptual_error) = match hashed {
             Some(Ok(hashed)) => hashed,
             Some(Err(panic)) => (None, Some(panic)),
@@ -429,7 +426,6 @@ fn stream_digests(
 /// video could be decoded at all, and why they are not the whole video, if they are not.
 fn hash_video(
     bytes: &[u8],
-    path: &Path,
     media_type: &str,
     options: &HashOptions,
 ) -> (Option<VideoHash>, Option<String>) {
@@ -438,7 +434,7 @@ fn hash_video(
     let step = |fps| vpdq::frame_step(seconds_per_hash, fps);
     let ffmpeg = Ffmpeg::detected();
     let decoded =
-        decode_video(ffmpeg, bytes, path, media_type, &options.video, &step, &mut |frame, rgb| {
+        decode_video(ffmpeg, bytes, media_type, &options.video, &step, &mut |frame, rgb| {
             let features = PdqFeatures::from_image(rgb);
             let (hash, quality) = (features.hash(), features.quality());
             // The frame rate, and so the timestamp, is known once decoding is done.

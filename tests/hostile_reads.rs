@@ -1,11 +1,11 @@
 //! Reads and races (issue 23): what is read is bounded by what the file said it was, never a
 //! pseudo file system's endless data; what is read is the file the walk found, not a link, a
-//! FIFO or another file put at its path since.
+//! FIFO or another file put at its path since; ffmpeg decodes the bytes that were digested.
 //!
 //! Races are made deterministic without hooks: the library walks (`walk::walk`), the test
 //! changes the tree, then the library scans what was walked (`scan::scan_one`), as a scan does
-//! with a tree that changes under it. A growing file cannot be staged that way; it is grown
-//! for real, and what must hold whatever the timing is checked.
+//! with a tree that changes under it. The ffmpeg race and a growing file cannot be staged that
+//! way; they are run for real, and what must hold whatever the timing is checked.
 
 #![cfg(unix)]
 
@@ -355,4 +355,68 @@ fn a_fifo_the_walk_sees_is_skipped_and_never_opened() {
     assert_eq!(outcomes["fifo.jpg"].0, "skipped");
     assert!(outcomes["fifo.jpg"].1.contains("fifo"), "{:?}", outcomes["fifo.jpg"]);
     assert_eq!(outcomes["photo.jpg"].0, "clean");
+}
+
+// Bullet 3: ffmpeg decodes the bytes that were read and digested.
+
+/// Two videos only ffmpeg decodes take turns at one path, renamed into place as fast as the
+/// scan reads it: each time, the vPDQ frames must be those of the video whose SHA-256 the
+/// read gave. (ffmpeg opening the path after the read gave one video's digests and the
+/// other's frames in about 1 of 6 reads.)
+#[test]
+#[ignore = "needs ffmpeg"]
+fn ffmpeg_decodes_the_bytes_that_were_digested_while_files_are_swapped() {
+    mediascreen::decode::video::Ffmpeg::detected().expect("ffmpeg and ffprobe");
+    let dir = tempfile::tempdir().unwrap();
+    let videos = ["video/pattern-sd-grey-bar-vp9.webm", "video/chair-clip.webm"]
+        .map(|name| fs::read(root().join("fixtures").join(name)).unwrap());
+    let algorithms = BTreeSet::from([Algorithm::Sha256, Algorithm::Vpdq]);
+    let options = HashOptions::default();
+    // Each video's frames, hashed alone.
+    let mut frames_of = BTreeMap::new();
+    for (i, bytes) in videos.iter().enumerate() {
+        let path = dir.path().join(format!("alone-{i}.webm"));
+        fs::write(&path, bytes).unwrap();
+        let file = scan::hash_file(&path, &algorithms, &options).unwrap();
+        assert_eq!(file.perceptual_error, None);
+        let frames: Vec<_> =
+            file.hashes.video.unwrap().frames.iter().map(|f| f.hash.clone()).collect();
+        assert!(!frames.is_empty());
+        frames_of.insert(file.hashes.values[&Algorithm::Sha256].clone(), frames);
+    }
+    assert_eq!(frames_of.len(), 2);
+
+    let target = dir.path().join("swapped.webm");
+    fs::write(&target, &videos[0]).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (dir, target, stop) = (dir.path().to_path_buf(), target.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            for turn in 0usize.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let incoming = dir.join("incoming.webm");
+                fs::write(&incoming, &videos[turn % 2]).unwrap();
+                fs::rename(&incoming, &target).unwrap();
+                std::thread::sleep(Duration::from_millis(3));
+            }
+        })
+    };
+    let started = Instant::now();
+    let (mut reads, mut read) = (0, BTreeSet::new());
+    while reads < 24 && started.elapsed() < Duration::from_secs(120) {
+        let file = scan::hash_file(&target, &algorithms, &options).unwrap();
+        let sha256 = &file.hashes.values[&Algorithm::Sha256];
+        let frames: Vec<_> =
+            file.hashes.video.unwrap().frames.iter().map(|f| f.hash.clone()).collect();
+        assert_eq!(Some(&frames), frames_of.get(sha256), "read {reads}: frames of another file");
+        read.insert(sha256.clone());
+        reads += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    println!("{reads} reads in {:?}", started.elapsed());
+    assert!(reads >= 4, "only {reads} reads");
+    assert_eq!(read.len(), 2, "the swaps never showed: one video read every time");
 }

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{check_video, distances, expected_frames, fixture, hash_frames, MATCH_DISTANCE};
@@ -26,7 +25,8 @@ fn ffmpeg() -> &'static Ffmpeg {
 fn check_through_ffmpeg(name: &str) {
     let ffmpeg = ffmpeg();
     check_video(name, |path, on_frame| {
-        decode_ffmpeg(ffmpeg, path, &VideoLimits::default(), &|_| 1, on_frame)
+        let bytes = std::fs::read(path).unwrap();
+        decode_ffmpeg(ffmpeg, &bytes, &VideoLimits::default(), &|_| 1, on_frame)
     });
 }
 
@@ -64,7 +64,7 @@ fn vp9_webm_is_close_to_the_reference() {
     let path = fixture(WEBM);
     let bytes = std::fs::read(&path).unwrap();
     let (decoded, hashed) = hash_frames(WEBM, |on_frame| {
-        decode_video(ffmpeg, &bytes, &path, "video/webm", &VideoLimits::default(), &|_| 1, on_frame)
+        decode_video(ffmpeg, &bytes, "video/webm", &VideoLimits::default(), &|_| 1, on_frame)
     });
     assert_eq!(decoded.incomplete, None);
     let info = decoded.info;
@@ -94,16 +94,16 @@ fn vp9_webm_is_close_to_the_reference() {
 #[ignore = "needs ffmpeg"]
 fn sampling_and_length_limit_keep_decode_order_numbers() {
     let ffmpeg = ffmpeg();
-    let path = fixture("conformance/videos/doorknob-hd-no-bar.mp4");
+    let bytes = std::fs::read(fixture("conformance/videos/doorknob-hd-no-bar.mp4")).unwrap();
     let mut seen = Vec::new();
     let decoded =
-        decode_ffmpeg(ffmpeg, &path, &VideoLimits::default(), &|_| 10, &mut |n, _| seen.push(n))
+        decode_ffmpeg(ffmpeg, &bytes, &VideoLimits::default(), &|_| 10, &mut |n, _| seen.push(n))
             .unwrap();
     assert_eq!(seen, (0..decoded.info.frames).step_by(10).collect::<Vec<_>>());
 
     let limits = VideoLimits { max_seconds: 1.0, ..VideoLimits::default() };
     let mut seen = 0;
-    let decoded = decode_ffmpeg(ffmpeg, &path, &limits, &|_| 1, &mut |_, _| seen += 1).unwrap();
+    let decoded = decode_ffmpeg(ffmpeg, &bytes, &limits, &|_| 1, &mut |_, _| seen += 1).unwrap();
     let reason = decoded.incomplete.expect("a 1 s limit stops a longer video");
     assert!(reason.contains("--max-video-seconds"), "{reason}");
     assert_eq!(seen as f64, decoded.info.fps.ceil());
@@ -112,20 +112,18 @@ fn sampling_and_length_limit_keep_decode_order_numbers() {
 #[test]
 fn without_ffmpeg_the_reason_says_what_to_install() {
     assert_eq!(Ffmpeg::at("/nonexistent/ffmpeg"), None);
-    let decode = |path: &Path, media_type: &str, bytes: &[u8]| {
-        decode_video(None, bytes, path, media_type, &VideoLimits::default(), &|_| 1, &mut |_, _| {})
+    let decode = |media_type: &str, bytes: &[u8]| {
+        decode_video(None, bytes, media_type, &VideoLimits::default(), &|_| 1, &mut |_, _| {})
     };
-    let path = fixture(WEBM);
-    let error = decode(&path, "video/webm", &std::fs::read(&path).unwrap()).unwrap_err();
+    let error = decode("video/webm", &std::fs::read(fixture(WEBM)).unwrap()).unwrap_err();
     println!("{error}");
     assert!(error.contains("video/webm (vp9)"), "{error}");
     assert!(error.contains("install ffmpeg"), "{error}");
 
     // H.264 MP4 needs no ffmpeg; what the in-process decoder cannot read keeps its reason.
-    let path = fixture("conformance/videos/test-padded-dimensions.mp4");
-    let bytes = std::fs::read(&path).unwrap();
-    assert_eq!(decode(&path, "video/mp4", &bytes).unwrap().incomplete, None);
-    let error = decode(&path, "video/mp4", &bytes[..1000]).unwrap_err();
+    let bytes = std::fs::read(fixture("conformance/videos/test-padded-dimensions.mp4")).unwrap();
+    assert_eq!(decode("video/mp4", &bytes).unwrap().incomplete, None);
+    let error = decode("video/mp4", &bytes[..1000]).unwrap_err();
     println!("{error}");
     assert!(error.contains("MP4") && error.contains("installing ffmpeg may decode it"), "{error}");
 }
@@ -135,14 +133,11 @@ fn without_ffmpeg_the_reason_says_what_to_install() {
 fn truncated_webm_ends_early_without_hanging() {
     let ffmpeg = ffmpeg();
     let bytes = std::fs::read(fixture(WEBM)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     for (cut, name) in [(bytes.len() / 2, "half.webm"), (100, "header.webm")] {
-        let path = dir.path().join(name);
-        std::fs::write(&path, &bytes[..cut]).unwrap();
         let mut frames = 0;
-        match decode_ffmpeg(ffmpeg, &path, &VideoLimits::default(), &|_| 1, &mut |_, _| frames += 1)
-        {
+        let cut = &bytes[..cut];
+        match decode_ffmpeg(ffmpeg, cut, &VideoLimits::default(), &|_| 1, &mut |_, _| frames += 1) {
             Ok(Decoded { incomplete, .. }) => {
                 println!("{name}: {frames} frames, incomplete: {incomplete:?}");
                 assert!(incomplete.is_some() && frames < 120, "{name}: {frames} frames");
@@ -161,8 +156,8 @@ fn truncated_webm_ends_early_without_hanging() {
 fn time_limit_kills_ffmpeg_and_leaves_no_zombie() {
     let ffmpeg = ffmpeg();
     let limits = VideoLimits { timeout: Duration::ZERO, ..VideoLimits::default() };
-    let path = fixture("conformance/videos/doorknob-hd-no-bar.mp4");
-    let reason = match decode_ffmpeg(ffmpeg, &path, &limits, &|_| 1, &mut |_, _| {}) {
+    let bytes = std::fs::read(fixture("conformance/videos/doorknob-hd-no-bar.mp4")).unwrap();
+    let reason = match decode_ffmpeg(ffmpeg, &bytes, &limits, &|_| 1, &mut |_, _| {}) {
         Ok(decoded) => decoded.incomplete.expect("a zero time limit stops decoding"),
         Err(reason) => reason,
     };

@@ -6,13 +6,13 @@
 //! passed through in decode order, RGB24 by swscale's area filter at native size. Also owns
 //! keeping a child process on a leash: killed when the time limit passes or the caller stops
 //! early, always reaped, its stderr drained so it cannot block. Must not hash, and must never
-//! write anything to disk: the file is read by ffmpeg from its path (MP4s with the index at
-//! the end need seeking), and frames come back through a pipe.
+//! write anything to disk: ffmpeg reads the bytes mediascreen already read, never the file's
+//! path, which may name another file by now ([`Input`]), and frames come back through a pipe.
 
-use std::ffi::OsString;
-use std::io::{self, Read};
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::{self, JoinHandle};
@@ -107,8 +107,9 @@ fn first_line_of_version(program: &Path) -> Option<String> {
     (!line.is_empty()).then(|| line.to_string())
 }
 
-/// Decodes the first video stream of the file at `path` with `ffmpeg`, handing every
-/// `step(fps)`-th frame to `on_frame` as RGB8, frames numbered from 0 in decode order.
+/// Decodes the first video stream of the file whose bytes are `bytes` with `ffmpeg`, handing
+/// every `step(fps)`-th frame to `on_frame` as RGB8, frames numbered from 0 in decode order.
+/// ffprobe and ffmpeg read those bytes ([`Input`]), so what is decoded is what was digested.
 ///
 /// The rate is the stream's `avg_frame_rate`, or `r_frame_rate` when that is unknown, as the
 /// vPDQ reference takes it. `Err` means no frame could be decoded; a stream that breaks or
@@ -117,13 +118,23 @@ fn first_line_of_version(program: &Path) -> Option<String> {
 /// which keeps the frames aligned in the pipe.
 pub fn decode_ffmpeg(
     ffmpeg: &Ffmpeg,
-    path: &Path,
+    bytes: &[u8],
+    limits: &VideoLimits,
+    step: Step<'_>,
+    on_frame: &mut dyn FnMut(u64, &RgbImage),
+) -> Result<Decoded, String> {
+    decode_input(ffmpeg, &Input::new(bytes), limits, step, on_frame)
+}
+
+fn decode_input(
+    ffmpeg: &Ffmpeg,
+    input: &Input,
     limits: &VideoLimits,
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
 ) -> Result<Decoded, String> {
     let deadline = limits.deadline();
-    let stream = probe(ffmpeg, path, &deadline)?;
+    let stream = probe(ffmpeg, input, &deadline)?;
     let (width, height) = (stream.width, stream.height);
     let frame_bytes = frame_bytes(width, height, limits)?;
     let step = step(stream.fps).max(1);
@@ -136,10 +147,10 @@ pub fn decode_ffmpeg(
         // last one wanted even when its timestamps do not start at zero.
         command.arg("-t").arg((limits.max_seconds + 1.0).to_string());
     }
-    command.arg("-i").arg(file_url(path));
+    command.args(["-i", input.url()]);
     command.args(["-map", "0:v:0", ffmpeg.passthrough_option(), "passthrough"]);
     command.args(["-sws_flags", "area", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]);
-    let mut child = Supervised::spawn(command, &deadline)?;
+    let mut child = Supervised::spawn(command, input, &deadline)?;
 
     let mut rgb = RgbImage::new(width, height);
     let mut frames = 0u64;
@@ -204,13 +215,86 @@ fn frame_bytes(width: u32, height: u32, limits: &VideoLimits) -> Result<usize, S
     usize::try_from(bytes).map_err(|_| too_large())
 }
 
-/// `path` as an ffmpeg input that is always a file: a name starting with `-` is not an
-/// option and one containing `:` is not a protocol. Built as an `OsString` so that names
-/// which are not UTF-8 still work.
-fn file_url(path: &Path) -> OsString {
-    let mut url = OsString::from("file:");
-    url.push(path.as_os_str());
-    url
+/// The bytes ffprobe and ffmpeg read: the file as mediascreen read it once, for its digests
+/// too. Its path is never handed over: the file there may have been replaced since (a swap
+/// that would give one file's digests and another's frames).
+enum Input {
+    /// A sealed in-memory file holding the bytes (Linux): each child gets it as its standard
+    /// input and opens it afresh through `/proc/self/fd/0`, so that it can seek (an MP4's
+    /// index may sit at its end). Sealed, nothing can change the bytes, a child included.
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+    Memory(File),
+    /// The bytes, written to each child's standard input: where there are no in-memory
+    /// files. A pipe cannot seek, so an MP4 with its index at the end fails (an error, never
+    /// clean).
+    Pipe(Arc<[u8]>),
+}
+
+impl Input {
+    /// One copy of `bytes` for the children, held while they run.
+    fn new(bytes: &[u8]) -> Input {
+        // Without /proc (some containers) a child could not open its standard input afresh.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if Path::new("/proc/self/fd").is_dir() {
+            if let Ok(file) = sealed_memory_file(bytes) {
+                return Input::Memory(file);
+            }
+        }
+        Input::Pipe(Arc::from(bytes))
+    }
+
+    /// The input as ffmpeg and ffprobe name it.
+    fn url(&self) -> &'static str {
+        match self {
+            Input::Memory(_) => MEMORY_URL,
+            Input::Pipe(_) => "pipe:0",
+        }
+    }
+
+    /// A child's standard input.
+    fn stdin(&self) -> io::Result<Stdio> {
+        Ok(match self {
+            Input::Memory(file) => Stdio::from(file.try_clone()?),
+            Input::Pipe(_) => Stdio::piped(),
+        })
+    }
+
+    /// Writes the bytes into a spawned child's standard input when it is a pipe, on a thread
+    /// that ends when they are written or the child stops reading (exits or is killed).
+    fn feed(&self, stdin: Option<ChildStdin>) {
+        if let (Input::Pipe(bytes), Some(mut stdin)) = (self, stdin) {
+            let bytes = Arc::clone(bytes);
+            thread::spawn(move || {
+                let _ = stdin.write_all(&bytes);
+            });
+        }
+    }
+}
+
+/// How a child opens [`Input::Memory`]: its standard input, reopened (not read from where
+/// it is), which is what makes it seekable on its own.
+const MEMORY_URL: &str = "file:/proc/self/fd/0";
+
+/// A memfd holding `bytes`, sealed against any change.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn sealed_memory_file(bytes: &[u8]) -> io::Result<File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let flags = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
+    // SAFETY: a NUL-terminated name and flags `memfd_create` knows; it returns a new
+    // descriptor or -1.
+    let fd = unsafe { libc::memfd_create(c"mediascreen-video".as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a new descriptor that nothing else owns.
+    let mut file = unsafe { File::from_raw_fd(fd) };
+    file.write_all(bytes)?;
+    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+    // SAFETY: `fcntl` on a descriptor `file` owns, with an integer argument.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(file)
 }
 
 /// Fills `buffer` from `reader` as far as it goes, returning how much was read: less than its
@@ -237,12 +321,12 @@ struct Stream {
     duration_s: f64,
 }
 
-fn probe(ffmpeg: &Ffmpeg, path: &Path, deadline: &Deadline) -> Result<Stream, String> {
+fn probe(ffmpeg: &Ffmpeg, input: &Input, deadline: &Deadline) -> Result<Stream, String> {
     let mut command = Command::new(&ffmpeg.ffprobe);
     command.args(["-v", "error", "-select_streams", "v:0", "-show_entries"]);
     command.arg("stream=codec_name,width,height,avg_frame_rate,r_frame_rate:format=duration");
-    command.args(["-of", "json"]).arg(file_url(path));
-    let mut child = Supervised::spawn(command, deadline)?;
+    command.args(["-of", "json", input.url()]);
+    let mut child = Supervised::spawn(command, input, deadline)?;
     let mut json = Vec::new();
     // The answer is a few hundred bytes; a megabyte means something is wrong.
     const ENOUGH: u64 = 1 << 20;
@@ -330,7 +414,7 @@ impl Outcome {
     fn error(&self) -> Option<String> {
         let text = String::from_utf8_lossy(&self.stderr);
         if let Some(line) = text.lines().map(str::trim).find(|line| !line.is_empty()) {
-            return Some(without_address(line));
+            return Some(without_input(&without_address(line)));
         }
         match self.status {
             Some(status) if status.success() => None,
@@ -351,15 +435,31 @@ fn without_address(line: &str) -> String {
     line.to_string()
 }
 
+/// `line` without the input's name in front (`file:/proc/self/fd/0: Invalid data…`), which
+/// says nothing about the file the user knows.
+fn without_input(line: &str) -> String {
+    [MEMORY_URL, "pipe:0"]
+        .iter()
+        .find_map(|url| line.strip_prefix(url)?.strip_prefix(": "))
+        .unwrap_or(line)
+        .to_string()
+}
+
 impl Supervised {
-    fn spawn(mut command: Command, deadline: &Deadline) -> Result<Supervised, String> {
+    fn spawn(
+        mut command: Command,
+        input: &Input,
+        deadline: &Deadline,
+    ) -> Result<Supervised, String> {
         let program = Path::new(command.get_program()).display().to_string();
+        let cannot_run = |e: io::Error| format!("cannot run {program}: {e}");
         let mut child = command
-            .stdin(Stdio::null())
+            .stdin(input.stdin().map_err(cannot_run)?)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot run {program}: {e}"))?;
+            .map_err(cannot_run)?;
+        input.feed(child.stdin.take());
         let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
             unreachable!("both pipes were requested");
         };
@@ -461,8 +561,35 @@ mod tests {
     }
 
     #[test]
-    fn paths_become_file_urls() {
-        assert_eq!(file_url(Path::new("-i x:y.webm")), OsString::from("file:-i x:y.webm"));
+    #[ignore = "needs ffmpeg"]
+    fn a_pipe_serves_where_there_is_no_memory_file() {
+        let ffmpeg = Ffmpeg::detected().expect("ffmpeg and ffprobe");
+        let path =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/video/pattern-sd-grey-bar-vp9.webm");
+        let bytes = std::fs::read(path).unwrap();
+        let limits = VideoLimits::default();
+        let mut frames = [Vec::new(), Vec::new()];
+        let inputs = [Input::new(&bytes), Input::Pipe(Arc::from(&bytes[..]))];
+        #[cfg(target_os = "linux")]
+        assert!(matches!(inputs[0], Input::Memory(_)), "Linux has in-memory files");
+        for (input, frames) in inputs.iter().zip(&mut frames) {
+            let decoded = decode_input(ffmpeg, input, &limits, &|_| 1, &mut |n, rgb| {
+                frames.push((n, rgb.as_raw().iter().map(|&b| u64::from(b)).sum::<u64>()));
+            })
+            .unwrap();
+            assert_eq!((decoded.info.frames, decoded.incomplete), (120, None));
+        }
+        assert_eq!(frames[0], frames[1]);
+    }
+
+    #[test]
+    fn error_lines_lose_the_input_name() {
+        assert_eq!(
+            without_input("file:/proc/self/fd/0: Invalid data found when processing input"),
+            "Invalid data found when processing input"
+        );
+        assert_eq!(without_input("pipe:0: End of file"), "End of file");
+        assert_eq!(without_input("[vp9] corrupt frame"), "[vp9] corrupt frame");
     }
 
     #[test]

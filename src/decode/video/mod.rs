@@ -12,7 +12,6 @@ pub mod animation;
 pub mod ffmpeg;
 pub mod h264;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use image::{ImageFormat, RgbImage};
@@ -130,8 +129,8 @@ impl Deadline {
     }
 }
 
-/// Decodes the video in `bytes`, sniffed as `media_type`, read from `path`, handing every
-/// `step(fps)`-th frame to `on_frame` as RGB8. Animated GIF and WebP count as video. What is
+/// Decodes the video in `bytes`, sniffed as `media_type`, handing every `step(fps)`-th frame
+/// to `on_frame` as RGB8. Animated GIF and WebP count as video. What is
 /// not decoded in-process goes to `ffmpeg` (usually [`Ffmpeg::detected`]); with `None`, as
 /// when none is installed, such a video is an error.
 ///
@@ -141,7 +140,6 @@ impl Deadline {
 pub fn decode_video(
     ffmpeg: Option<&Ffmpeg>,
     bytes: &[u8],
-    path: &Path,
     media_type: &str,
     limits: &VideoLimits,
     step: Step<'_>,
@@ -158,7 +156,7 @@ pub fn decode_video(
                 decoded => return decoded,
             };
             match ffmpeg {
-                Some(ffmpeg) => decode_ffmpeg(ffmpeg, path, limits, step, on_frame)
+                Some(ffmpeg) => decode_ffmpeg(ffmpeg, bytes, limits, step, on_frame)
                     .map_err(|e| format!("{reason}; ffmpeg: {e}")),
                 None => Err(format!("{reason}; installing ffmpeg may decode it")),
             }
@@ -166,7 +164,7 @@ pub fn decode_video(
         "image/gif" => decode_animation(bytes, ImageFormat::Gif, limits, step, on_frame),
         "image/webp" => decode_animation(bytes, ImageFormat::WebP, limits, step, on_frame),
         video if video.starts_with("video/") => match ffmpeg {
-            Some(ffmpeg) => decode_ffmpeg(ffmpeg, path, limits, step, on_frame),
+            Some(ffmpeg) => decode_ffmpeg(ffmpeg, bytes, limits, step, on_frame),
             None => Err(format!(
                 "{} cannot be decoded in-process; install ffmpeg to screen it",
                 describe(bytes, video)
