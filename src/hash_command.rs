@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use anyhow::{Context, Result};
 
 use mediascreen::hash::Algorithm;
+use mediascreen::report::printable;
 use mediascreen::scan::{self, HashedFile};
 use mediascreen::walk::{Candidate, CandidateKind};
 
@@ -40,16 +41,18 @@ pub fn run_hash(config: HashConfig) -> Result<ExitStatus> {
         hash,
         walked,
         |candidate, outcome| {
-            let path = candidate.path.to_string_lossy();
+            let raw = candidate.path.to_string_lossy();
+            // Names come from outside: on stderr, escaped as the JSON escapes them.
+            let path = printable(&raw);
             let file = match outcome {
                 Some(Ok(file)) => file,
                 Some(Err(reason)) => {
                     // As in a scan, a path skipped by the walk is named but is no error.
                     if let CandidateKind::Skip(_) = candidate.kind {
-                        eprintln!("mediascreen: {path}: skipped: {reason}");
+                        eprintln!("mediascreen: {path}: skipped: {}", printable(&reason));
                         tally.skipped += 1;
                     } else {
-                        eprintln!("mediascreen: {path}: {reason}");
+                        eprintln!("mediascreen: {path}: {}", printable(&reason));
                         tally.errors += 1;
                     }
                     return;
@@ -61,11 +64,11 @@ pub fn run_hash(config: HashConfig) -> Result<ExitStatus> {
                 }
             };
             let id = match config.id_from {
-                IdFrom::Path => path.to_string(),
+                IdFrom::Path => raw.to_string(),
                 IdFrom::Name => candidate
                     .path
                     .file_name()
-                    .map_or_else(|| path.to_string(), |name| name.to_string_lossy().into_owned()),
+                    .map_or_else(|| raw.to_string(), |name| name.to_string_lossy().into_owned()),
                 IdFrom::Sha256 => match file.hashes.values.get(&Algorithm::Sha256) {
                     Some(sha256) => sha256.to_hex(),
                     None => {
@@ -91,7 +94,7 @@ pub fn run_hash(config: HashConfig) -> Result<ExitStatus> {
                 .map(|a| a.name())
                 .collect();
             if let Some(reason) = &file.perceptual_error {
-                eprintln!("mediascreen: {path}: {reason}");
+                eprintln!("mediascreen: {path}: {}", printable(reason));
                 tally.errors += 1;
             } else if !missing.is_empty() {
                 eprintln!(
@@ -128,7 +131,7 @@ pub fn run_hash(config: HashConfig) -> Result<ExitStatus> {
                         "mediascreen: warning: {path}: id {id:?} is also {}'s: reports cannot \
                          tell them apart, and vpdq rows sharing an id are read as one video \
                          (--id-from path or sha256 keeps ids apart)",
-                        first.display()
+                        printable(&first.to_string_lossy())
                     ),
                     None => {
                         written.insert(id, candidate.path.clone());

@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{ListFormat, LoadOptions};
 use mediascreen::matcher::compare::compare;
-use mediascreen::report::{self, Files, PathKey, Report, ReportContext, CSV_HEADER};
+use mediascreen::report::{self, printable, Files, PathKey, Report, ReportContext, CSV_HEADER};
 use mediascreen::scan;
 
 use cli::{read_list, removed_summary};
@@ -382,8 +382,9 @@ fn run_compare(config: CompareConfig) -> Result<ExitStatus> {
     let mut hashed = Vec::new();
     let mut incomplete = false;
     for path in &config.files {
+        let name = path.to_string_lossy();
         let file = scan::hash_file(path, &algorithms, &config.hashing)
-            .map_err(|reason| anyhow::anyhow!("{}: {reason}", path.display()))?;
+            .map_err(|reason| anyhow::anyhow!("{}: {}", printable(&name), printable(&reason)))?;
         // compare is asked how alike two files look: one with no perceptual hash cannot say,
         // whereas a scan takes a file that is no picture or video as clean on its digests.
         let reason = file.perceptual_error.clone().or_else(|| {
@@ -395,7 +396,7 @@ fn run_compare(config: CompareConfig) -> Result<ExitStatus> {
             })
         });
         if let Some(reason) = reason {
-            eprintln!("mediascreen: {}: {reason}", path.display());
+            eprintln!("mediascreen: {}: {}", printable(&name), printable(&reason));
             incomplete = true;
         }
         hashed.push(file);
@@ -403,7 +404,8 @@ fn run_compare(config: CompareConfig) -> Result<ExitStatus> {
     let destination = "writing to standard output";
     let mut out = std::io::stdout().lock();
     for ((name, path), file) in ["A", "B"].into_iter().zip(&config.files).zip(&hashed) {
-        writeln!(out, "{name}: {} ({})", path.display(), file.media_type).context(destination)?;
+        let path = printable(&path.to_string_lossy()).into_owned();
+        writeln!(out, "{name}: {path} ({})", file.media_type).context(destination)?;
     }
     let comparisons = compare(&hashed[0].hashes, &hashed[1].hashes, &config.options);
     for comparison in &comparisons {

@@ -1,6 +1,7 @@
 //! Reads and races (issue 23): what is read is bounded by what the file said it was, never a
 //! pseudo file system's endless data; what is read is the file the walk found, not a link, a
-//! FIFO or another file put at its path since; ffmpeg decodes the bytes that were digested.
+//! FIFO or another file put at its path since; ffmpeg decodes the bytes that were digested; a
+//! file name cannot forge a line of the text report or drive the terminal.
 //!
 //! Races are made deterministic without hooks: the library walks (`walk::walk`), the test
 //! changes the tree, then the library scans what was walked (`scan::scan_one`), as a scan does
@@ -419,4 +420,53 @@ fn ffmpeg_decodes_the_bytes_that_were_digested_while_files_are_swapped() {
     println!("{reads} reads in {:?}", started.elapsed());
     assert!(reads >= 4, "only {reads} reads");
     assert_eq!(read.len(), 2, "the swaps never showed: one video read every time");
+}
+
+// Bullet 4: names cannot forge lines or drive the terminal.
+
+#[test]
+fn text_output_escapes_newlines_carriage_returns_and_escapes_in_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path();
+    let forged = "a\nb.jpg: FLAGGED pdq d=0 list=forged\r\u{1b}[2K";
+    fs::copy(listed_photo(), tree.join(forged)).unwrap();
+    let broken = "broken\n\u{1b}]0;title\u{7}.jpg";
+    fs::write(tree.join(broken), &fs::read(listed_photo()).unwrap()[..2000]).unwrap();
+    let output = mediascreen()
+        .args(["scan", "--list", "hashlists/demo.csv", "--format", "text"])
+        .arg(tree)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    print!("{stdout}");
+    assert!(!stdout.contains(['\r', '\u{1b}', '\u{7}']), "{stdout:?}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let flagged: Vec<&&str> = lines.iter().filter(|l| l.contains(": FLAGGED ")).collect();
+    assert_eq!(flagged.len(), 1, "{lines:#?}");
+    assert!(
+        flagged[0].contains("a\\nb.jpg: FLAGGED pdq d=0 list=forged\\r\\u001b[2K: FLAGGED pdq"),
+        "{}",
+        flagged[0]
+    );
+    // The truncated picture's error line: one line, its name escaped.
+    let errors: Vec<&&str> = lines.iter().filter(|l| l.contains(": ERROR (")).collect();
+    assert_eq!(errors.len(), 1, "{lines:#?}");
+    assert!(
+        errors[0].contains("broken\\n\\u001b]0;title\\u0007.jpg: ERROR (decode)"),
+        "{}",
+        errors[0]
+    );
+    assert!(lines.contains(&"Flagged: 1") && lines.contains(&"Errors: 1"), "{lines:#?}");
+
+    // `hash` names a file it could not hash on stderr the same way.
+    let output = mediascreen()
+        .args(["hash", "--algorithms", "pdq"])
+        .arg(tree.join(broken))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains(['\u{1b}', '\u{7}']), "{stderr:?}");
+    assert!(stderr.contains("broken\\n\\u001b]0;title\\u0007.jpg: "), "{stderr}");
 }

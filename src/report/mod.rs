@@ -9,10 +9,12 @@
 
 mod formats;
 mod merge;
+mod printable;
 mod redact;
 
-pub use formats::{one_line, printable, CSV_HEADER};
+pub use formats::{one_line, CSV_HEADER};
 pub use merge::merge;
+pub use printable::printable;
 pub use redact::PathKey;
 
 use std::collections::BTreeMap;
