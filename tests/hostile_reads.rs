@@ -87,7 +87,7 @@ fn describe(outcome: &Outcome) -> String {
             result.matches.len()
         ),
         Outcome::Error { stage, reason } => format!("error ({}) {reason}", stage.name()),
-        Outcome::Skipped { reason } => format!("skipped: {reason}"),
+        Outcome::Skipped { reason, .. } => format!("skipped: {reason}"),
     }
 }
 
