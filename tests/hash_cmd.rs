@@ -311,8 +311,9 @@ fn a_name_with_a_line_break_is_no_id_but_its_content_is() {
     let text = stderr(&output);
     assert!(
         text.starts_with(&format!(
-            "mediascreen: {odd}: its name holds a line break, which a list id cannot \
-             (--id-from sha256 names it by its content)\n"
+            "mediascreen: {}: its name holds a line break, which a list id cannot \
+             (--id-from sha256 names it by its content)\n",
+            odd.replace('\n', "\\n")
         )),
         "{text}"
     );
