@@ -550,6 +550,55 @@ mod tests {
         assert!(HashList::from_bytes(Path::new("e"), b"", &Default::default()).is_err());
     }
 
+    /// Pieces of every format's syntax, for text that reaches past the first check.
+    const PIECES: [&str; 30] = [
+        "pdq ",
+        "vpdq [\"",
+        "video_md5 ",
+        "url ",
+        "md5",
+        "sha256",
+        "'Sample Data' ",
+        "\"It's\" ",
+        "POSITIVE_CLASS ",
+        "NEGATIVE_CLASS",
+        "DISPUTED",
+        "false_positive",
+        "\\",
+        "\n",
+        "  ",
+        " *",
+        ":",
+        ":*:",
+        ":73:",
+        ",",
+        "\"",
+        "[",
+        "]",
+        "(",
+        ") = ",
+        "#",
+        "ad5148579e2a0886849021264351a52a",
+        "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",
+        "signal_type,signal_str,collab,category,tags\n",
+        "algorithm,hash,id,label,quality,timestamp\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Every parser, forced or detected, on text made of list syntax: an error at worst,
+        /// never a panic (the fuzz targets go further).
+        #[test]
+        fn no_parser_panics_on_list_like_text(
+            pieces in proptest::collection::vec(proptest::sample::select(&PIECES[..]), 0..40),
+            pick in 0..=ListFormat::ALL.len(),
+        ) {
+            let format = ListFormat::ALL.get(pick).copied();
+            let options = LoadOptions { format, allowlist: true, ..LoadOptions::default() };
+            let _ = HashList::from_bytes(Path::new("list"), pieces.concat().as_bytes(), &options);
+        }
+    }
+
     #[test]
     fn formats_have_unique_names_that_parse() {
         for format in ListFormat::ALL {
