@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -24,6 +24,9 @@ use mediascreen::matcher::{MatchOptions, Matcher};
 use mediascreen::scan::{self, HashOptions, Outcome, Stage, Status};
 use mediascreen::walk::{walk, Candidate, CandidateKind, Filter};
 use serde_json::Value;
+
+mod run;
+use run::wait_measuring;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -88,30 +91,6 @@ fn describe(outcome: &Outcome) -> String {
         ),
         Outcome::Error { stage, reason } => format!("error ({}) {reason}", stage.name()),
         Outcome::Skipped { reason, .. } => format!("skipped: {reason}"),
-    }
-}
-
-/// Waits for `child` at most `limit`, polling its peak resident memory; kills it and fails
-/// past the limit.
-fn wait_measuring(mut child: Child, limit: Duration) -> (std::process::Output, u64) {
-    let started = Instant::now();
-    let mut peak_kib = 0;
-    loop {
-        if let Ok(status) = fs::read_to_string(format!("/proc/{}/status", child.id())) {
-            let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:"));
-            if let Some(kib) = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            {
-                peak_kib = peak_kib.max(kib);
-            }
-        }
-        if child.try_wait().unwrap().is_some() {
-            return (child.wait_with_output().unwrap(), peak_kib);
-        }
-        if started.elapsed() > limit {
-            child.kill().unwrap();
-            panic!("the scan ran past {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

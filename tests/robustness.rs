@@ -12,10 +12,13 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
+
+mod run;
+use run::wait_measuring;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,30 +50,6 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<(Vec<u8>, SystemTime)>> {
         }
     }
     out
-}
-
-/// Waits for `child` at most `limit`, polling its peak resident memory (Linux); kills it and
-/// fails past the limit.
-fn wait_measuring(mut child: Child, limit: Duration) -> (std::process::Output, u64) {
-    let started = Instant::now();
-    let mut peak_kib = 0;
-    loop {
-        if let Ok(status) = fs::read_to_string(format!("/proc/{}/status", child.id())) {
-            let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:"));
-            if let Some(kib) = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            {
-                peak_kib = peak_kib.max(kib);
-            }
-        }
-        if child.try_wait().unwrap().is_some() {
-            return (child.wait_with_output().unwrap(), peak_kib);
-        }
-        if started.elapsed() > limit {
-            child.kill().unwrap();
-            panic!("the scan hung past {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// A GIF of `frames` 1x1 frames with no delay: long to decode, tiny on disk.

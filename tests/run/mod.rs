@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
 
 /// The project root, where the fixtures and lists are.
 pub fn root() -> &'static Path {
@@ -39,4 +40,28 @@ pub fn stdout(output: &Output) -> String {
 /// What a run printed on standard error.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Waits for `child` at most `limit`, polling its peak resident memory (Linux's `VmHWM`, in
+/// KiB); kills it and fails past the limit.
+pub fn wait_measuring(mut child: Child, limit: Duration) -> (Output, u64) {
+    let started = Instant::now();
+    let mut peak_kib = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:"));
+            if let Some(kib) = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            {
+                peak_kib = peak_kib.max(kib);
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            return (child.wait_with_output().unwrap(), peak_kib);
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("the run went on past {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
