@@ -19,7 +19,8 @@ use image::ImageFormat;
 
 use crate::decode::video::{decode_video, is_animated, Ffmpeg, VideoLimits};
 use crate::decode::{
-    decode_rgb, jpeg_truncation, panic_text, room_for, timed_out, within, Decoders,
+    decode_rgb, jpeg_truncation, panic_text, png_ancillary_bomb, room_for, timed_out, within,
+    Decoders,
 };
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
@@ -209,6 +210,10 @@ fn hash_opened(
                         // outranks the error. Unmatched, the file is not reported clean.
                         if format == ImageFormat::Jpeg {
                             perceptual_error = perceptual_error.or_else(|| jpeg_truncation(&bytes));
+                        }
+                        if format == ImageFormat::Png {
+                            perceptual_error = perceptual_error
+                                .or_else(|| png_ancillary_bomb(&bytes).map(|(_, reason)| reason));
                         }
                     }
                     Err(reason) => perceptual_error = perceptual_error.or(Some(reason)),

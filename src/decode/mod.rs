@@ -7,16 +7,19 @@
 //! full-size pixels as stored (EXIF orientation ignored, as the reference does), and lists
 //! are made the same way.
 
-use std::io::Cursor;
+use std::io::{BufRead, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use image::{ImageFormat, ImageReader, Limits, RgbImage};
 
+mod ancillary;
 pub mod system;
 pub mod video;
 
+pub use ancillary::png_ancillary_bomb;
+use ancillary::readable;
 use system::SystemDecoders;
 
 /// Bounds on what one decode may allocate.
@@ -108,23 +111,35 @@ pub fn decode_rgb(
         {
             return Ok(rgb);
         }
-        let reader = || {
-            let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-            reader.limits(limits.image_limits());
-            reader
-        };
-        // The header alone says how big the picture claims to be.
-        let (width, height) = reader().into_dimensions().map_err(|e| e.to_string())?;
-        limits.check_pixels(width, height)?;
-        let image = reader().decode().map_err(|e| e.to_string().trim_end().to_string())?;
-        if image.width() == 0 || image.height() == 0 {
-            return Err("image has no pixels".to_string());
-        }
-        Ok(into_rgb8(image))
+        // A PNG whose metadata would inflate past its cap is read without it
+        // ([`ancillary`]); `hash_file` reports it.
+        let source = readable(bytes, format);
+        decode_builtin(|| source.clone(), format, limits)
     };
     // A panicking codec is a bug in a dependency, but a hostile file must not take the
     // whole scan down with it.
     catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| Err(panic_reason(&*panic)))
+}
+
+/// The picture `source()` reads, decoded by the built-in decoder for `format`.
+fn decode_builtin<R: BufRead + Seek>(
+    source: impl Fn() -> R,
+    format: ImageFormat,
+    limits: DecodeLimits,
+) -> Result<RgbImage, String> {
+    let reader = || {
+        let mut reader = ImageReader::with_format(source(), format);
+        reader.limits(limits.image_limits());
+        reader
+    };
+    // The header alone says how big the picture claims to be.
+    let (width, height) = reader().into_dimensions().map_err(|e| e.to_string())?;
+    limits.check_pixels(width, height)?;
+    let image = reader().decode().map_err(|e| e.to_string().trim_end().to_string())?;
+    if image.width() == 0 || image.height() == 0 {
+        return Err("image has no pixels".to_string());
+    }
+    Ok(into_rgb8(image))
 }
 
 /// `image` as RGB8: grey replicated to the three channels, alpha dropped. The 8-bit layouts,
@@ -167,7 +182,7 @@ pub struct PixelRoom(u64);
 /// decoding limits bound it); one whose header does not parse reserves nothing, as it will
 /// not decode either.
 pub fn room_for(bytes: &[u8], format: ImageFormat) -> PixelRoom {
-    let pixels = ImageReader::with_format(Cursor::new(bytes), format)
+    let pixels = ImageReader::with_format(readable(bytes, format), format)
         .into_dimensions()
         .map_or(0, |(width, height)| u64::from(width) * u64::from(height));
     reserve(pixels, PIXELS_PER_THREAD * rayon::current_num_threads() as u64)
@@ -319,6 +334,7 @@ pub fn jpeg_truncation(bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Cursor;
 
     #[test]
     fn corrupt_and_truncated_images_are_errors() {
