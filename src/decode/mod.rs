@@ -7,7 +7,7 @@
 //! full-size pixels as stored (EXIF orientation ignored, as the reference does), and lists
 //! are made the same way.
 
-use std::io::{BufRead, Seek};
+use std::io::{BufRead, Cursor, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
@@ -135,6 +135,10 @@ fn decode_builtin<R: BufRead + Seek>(
     // The header alone says how big the picture claims to be.
     let (width, height) = reader().into_dimensions().map_err(|e| e.to_string())?;
     limits.check_pixels(width, height)?;
+    if format == ImageFormat::Gif {
+        // The screen's size is in the header, but a frame can be larger than the screen.
+        video::animation::check_gif_frames(&mut source(), &limits, Some(1))?;
+    }
     let image = reader().decode().map_err(|e| e.to_string().trim_end().to_string())?;
     if image.width() == 0 || image.height() == 0 {
         return Err("image has no pixels".to_string());
@@ -169,8 +173,28 @@ fn into_rgb8(image: image::DynamicImage) -> RgbImage {
 /// past 300 MB, where one at a time stays near 160.
 const PIXELS_PER_THREAD: u64 = 12_000_000;
 
+/// The bytes a pixel of room stands for: what decoding and hashing a picture takes at most
+/// per pixel of it (RGBA as decoded, RGB, grey for the classic hashes; see docs/memory.md).
+/// Decoders that hold more than one picture (an animation's canvas and frames, a video
+/// decoder's reference frames) reserve their bytes in these units.
+pub const ROOM_BYTES_PER_PIXEL: u64 = 12;
+
 /// Pixels held under [`PixelRoom`]s across the process, and the wait for room.
 static PIXELS_HELD: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
+
+thread_local! {
+    /// The worker threads of the scan this thread decodes for, when it is a [`within`]
+    /// helper rather than a worker of the scan's pool.
+    static POOL_THREADS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The worker threads of the scan the current thread works for.
+fn pool_threads() -> usize {
+    match POOL_THREADS.get() {
+        0 => rayon::current_num_threads(),
+        threads => threads,
+    }
+}
 
 /// Room reserved for one picture's pixels, given back when dropped.
 #[must_use = "the room is given back when this is dropped"]
@@ -180,12 +204,39 @@ pub struct PixelRoom(u64);
 /// [`PIXELS_PER_THREAD`] times the threads of the current rayon pool in all, and reserves its
 /// pixels until the returned room is dropped. A picture alone always fits, however large (the
 /// decoding limits bound it); one whose header does not parse reserves nothing, as it will
-/// not decode either.
+/// not decode either. A GIF's first frame, which can be larger than its screen, counts too.
 pub fn room_for(bytes: &[u8], format: ImageFormat) -> PixelRoom {
-    let pixels = ImageReader::with_format(readable(bytes, format), format)
+    let mut pixels = ImageReader::with_format(readable(bytes, format), format)
         .into_dimensions()
         .map_or(0, |(width, height)| u64::from(width) * u64::from(height));
-    reserve(pixels, PIXELS_PER_THREAD * rayon::current_num_threads() as u64)
+    if format == ImageFormat::Gif && pixels > 0 {
+        pixels +=
+            video::animation::gif_frames(Cursor::new(bytes), Some(1)).map_or(0, |gif| gif.largest);
+    }
+    reserve(pixels, PIXELS_PER_THREAD * pool_threads() as u64)
+}
+
+/// Room for a decoder that holds about `bytes` at once (`what` names what it decodes, for the
+/// error), waited for as [`room_for`] waits. `Err` when that is more than the largest picture
+/// `limits` allow would take (or a thread's share, if more), which no wait makes fit: the
+/// memory a scan takes stays within its budget (docs/memory.md) whatever the input.
+pub(crate) fn room_for_decoder(
+    bytes: u64,
+    limits: &DecodeLimits,
+    what: impl FnOnce() -> String,
+) -> Result<PixelRoom, String> {
+    let pixels = bytes.div_ceil(ROOM_BYTES_PER_PIXEL);
+    let allowed = limits.max_pixels.max(PIXELS_PER_THREAD);
+    if pixels > allowed {
+        return Err(format!(
+            "{} takes about {} MB to decode, over the {} MB that the largest picture \
+             --max-pixels allows would take: not decoded",
+            what(),
+            bytes >> 20,
+            (allowed * ROOM_BYTES_PER_PIXEL) >> 20
+        ));
+    }
+    Ok(reserve(pixels, PIXELS_PER_THREAD * pool_threads() as u64))
 }
 
 /// Waits until `pixels` more fit under `limit` (or nothing else is held), and holds them.
@@ -197,6 +248,13 @@ fn reserve(pixels: u64, limit: u64) -> PixelRoom {
     }
     *held += pixels;
     PixelRoom(pixels)
+}
+
+impl PixelRoom {
+    /// The pixels reserved.
+    pub fn pixels(&self) -> u64 {
+        self.0
+    }
 }
 
 impl Drop for PixelRoom {
@@ -228,7 +286,9 @@ pub fn within<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<Result<T, String>> {
     let (sender, receiver) = mpsc::channel();
+    let threads = pool_threads();
     let job: Job = Box::new(move || {
+        POOL_THREADS.set(threads);
         let result = catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_reason(&*p));
         // The receiver is gone only if the time ran out: nobody wants the result then.
         let _ = sender.send(result);
@@ -437,6 +497,28 @@ mod tests {
         let jpeg = include_bytes!("../../fixtures/screening/distinct/coffee.jpg");
         assert_eq!(room_for(jpeg, ImageFormat::Jpeg).0, 512 * 341);
         assert_eq!(room_for(b"not a picture", ImageFormat::Png).0, 0);
+    }
+
+    #[test]
+    fn decoders_reserve_their_bytes_and_no_more_than_the_largest_picture_takes() {
+        let limits = DecodeLimits { max_pixels: 20_000_000, ..DecodeLimits::default() };
+        let room = room_for_decoder(12 * 1_000_000 + 1, &limits, || "x".to_string()).unwrap();
+        assert_eq!(room.pixels(), 1_000_001);
+        drop(room);
+        let error = room_for_decoder(12 * 20_000_001, &limits, || "a video".to_string());
+        let error = error.err().unwrap();
+        assert!(error.starts_with("a video takes about 228 MB") && error.contains("--max-pixels"));
+        // Under a small --max-pixels, a thread's share is still allowed.
+        let small = DecodeLimits { max_pixels: 1000, ..DecodeLimits::default() };
+        assert!(room_for_decoder(12 * PIXELS_PER_THREAD, &small, String::new).is_ok());
+        assert!(room_for_decoder(12 * PIXELS_PER_THREAD + 12, &small, String::new).is_err());
+    }
+
+    #[test]
+    fn helper_threads_count_the_threads_of_the_pool_they_work_for() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let seen = pool.install(|| within(Duration::from_secs(5), pool_threads));
+        assert_eq!(seen, Some(Ok(3)));
     }
 
     #[test]

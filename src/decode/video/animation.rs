@@ -4,15 +4,15 @@
 //! handing over its composited full-canvas frames as RGB8, numbered and limited like any other
 //! video's. Must not hash; the first frame as a still image is the image decoder's business.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use image::codecs::gif::GifDecoder;
 use image::codecs::webp::WebPDecoder;
-use image::{AnimationDecoder, DynamicImage, Frames, ImageDecoder, ImageFormat, RgbImage};
+use image::{AnimationDecoder, Frames, ImageDecoder, ImageFormat, RgbImage, RgbaImage};
 
 use super::{Decoded, Step, VideoInfo, VideoLimits};
-use crate::decode::panic_reason;
+use crate::decode::{panic_reason, room_for_decoder, DecodeLimits};
 
 /// GIF delays are in hundredths of a second; browsers and ffmpeg play those under this as
 /// [`GIF_DEFAULT_DELAY`], since many GIFs say 0 and mean "as the viewer likes".
@@ -23,7 +23,7 @@ const GIF_DEFAULT_DELAY: u16 = 10;
 /// frame, or a WebP flagged as animated. Cheap: no picture is decoded.
 pub fn is_animated(bytes: &[u8], format: ImageFormat) -> bool {
     let run = || match format {
-        ImageFormat::Gif => gif_frames(bytes, Some(2)).is_ok_and(|(frames, _)| frames > 1),
+        ImageFormat::Gif => gif_frames(Cursor::new(bytes), Some(2)).is_ok_and(|gif| gif.count > 1),
         ImageFormat::WebP => image_webp::WebPDecoder::new(Cursor::new(bytes))
             .is_ok_and(|decoder| decoder.is_animated()),
         _ => false,
@@ -49,6 +49,11 @@ pub fn decode_animation(
     let (animation, (width, height)) =
         catch_unwind(AssertUnwindSafe(|| open(bytes, format, limits)))
             .unwrap_or_else(|panic| Err(panic_reason(&*panic)))?;
+    // Held until the last frame is done: the canvas is as big as a picture of its size, and
+    // an animation waits for room beside the others as a picture does.
+    let _room = room_for_decoder(animation.bytes, &limits.image, || {
+        format!("a {width}x{height} animation")
+    })?;
     let duration_s = animation.duration_ms as f64 / 1000.0;
     let fps = if duration_s > 0.0 { animation.frames as f64 / duration_s } else { 0.0 };
     let step = step(fps).max(1);
@@ -63,8 +68,7 @@ pub fn decode_animation(
             deadline.check(frames)?;
             let frame = frame.map_err(|e| format!("frame {frames}: {e}"))?;
             if frames.is_multiple_of(step) {
-                let rgb = DynamicImage::ImageRgba8(frame.into_buffer()).into_rgb8();
-                on_frame(frames, &rgb);
+                on_frame(frames, &rgba_into_rgb(frame.into_buffer()));
             }
             frames += 1;
         }
@@ -80,11 +84,27 @@ pub fn decode_animation(
     Ok(Decoded { info, incomplete })
 }
 
-/// An animation ready to decode, with what its headers say about its length.
+/// `rgba` as RGB8 in its own buffer, alpha dropped: a second buffer the size of a canvas
+/// would be a third of the memory the animation takes.
+fn rgba_into_rgb(rgba: RgbaImage) -> RgbImage {
+    let (width, height) = rgba.dimensions();
+    let mut raw = rgba.into_raw();
+    for pixel in 0..raw.len() / 4 {
+        raw.copy_within(pixel * 4..pixel * 4 + 3, pixel * 3);
+    }
+    raw.truncate(raw.len() / 4 * 3);
+    RgbImage::from_raw(width, height, raw).expect("three bytes a pixel")
+}
+
+/// An animation ready to decode, with what its headers say about its length and about what
+/// decoding it takes.
 struct Animation<'a> {
     decoder: Frames<'a>,
     frames: u64,
     duration_ms: u64,
+    /// The bytes its decoder holds at once: the canvas, the frame being drawn on it and the
+    /// frame handed over, four bytes a pixel each.
+    bytes: u64,
 }
 
 fn open<'a>(
@@ -92,26 +112,29 @@ fn open<'a>(
     format: ImageFormat,
     limits: &VideoLimits,
 ) -> Result<(Animation<'a>, (u32, u32)), String> {
-    let (decoder, frames, duration_ms, dimensions) = match format {
+    let (decoder, frames, duration_ms, dimensions, largest_frame) = match format {
         ImageFormat::Gif => {
-            let (frames, duration_ms) = gif_frames(bytes, None)?;
+            let gif = check_gif_frames(Cursor::new(bytes), &limits.image, None)?;
             let mut decoder = GifDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
             let dimensions = check_canvas(&mut decoder, limits)?;
-            (decoder.into_frames(), frames, duration_ms, dimensions)
+            (decoder.into_frames(), gif.count, gif.duration_ms, dimensions, gif.largest)
         }
         ImageFormat::WebP => {
             let mut decoder = WebPDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
             let dimensions = check_canvas(&mut decoder, limits)?;
             // `WebPDecoder` derefs to nothing, so the counts come from a second, header-only
-            // parse.
+            // parse. A WebP frame lies within the canvas.
             let header =
                 image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
             let frames = u64::from(header.num_frames()).max(1);
-            (decoder.into_frames(), frames, header.loop_duration(), dimensions)
+            let canvas = u64::from(dimensions.0) * u64::from(dimensions.1);
+            (decoder.into_frames(), frames, header.loop_duration(), dimensions, canvas)
         }
         other => return Err(format!("{other:?} is not an animation format")),
     };
-    Ok((Animation { decoder, frames, duration_ms }, dimensions))
+    let canvas = u64::from(dimensions.0) * u64::from(dimensions.1);
+    let bytes = 4 * (2 * canvas + largest_frame);
+    Ok((Animation { decoder, frames, duration_ms, bytes }, dimensions))
 }
 
 /// The canvas size, once it is known to be within the limits: every frame is composited onto
@@ -129,29 +152,60 @@ fn check_canvas(
     Ok((width, height))
 }
 
-/// The number of frames of a GIF, stopping after `at_most` if given, and their total play
-/// time in milliseconds, read without decompressing any picture.
-fn gif_frames(bytes: &[u8], at_most: Option<u64>) -> Result<(u64, u64), String> {
+/// What the frame headers of a GIF say.
+pub(crate) struct GifFrames {
+    /// Frames read.
+    pub count: u64,
+    /// Their total play time.
+    pub duration_ms: u64,
+    /// The pixels of the largest: a frame may be larger than the logical screen, and is
+    /// decoded at its own size.
+    pub largest: u64,
+}
+
+/// The frames of the GIF `reader` reads, stopping after `at_most` if given, read without
+/// decompressing any picture, once each is known to be within `limits` by its own size.
+pub(crate) fn check_gif_frames(
+    reader: impl Read,
+    limits: &DecodeLimits,
+    at_most: Option<u64>,
+) -> Result<GifFrames, String> {
     let mut options = gif::DecodeOptions::new();
     options.skip_frame_decoding(true);
-    let mut decoder = options.read_info(Cursor::new(bytes)).map_err(|e| e.to_string())?;
-    let (mut frames, mut duration_ms) = (0u64, 0u64);
+    let mut decoder = options.read_info(reader).map_err(|e| e.to_string())?;
+    let mut gif = GifFrames { count: 0, duration_ms: 0, largest: 0 };
     while let Some(frame) = decoder.next_frame_info().map_err(|e| e.to_string())? {
+        let (width, height) = (u32::from(frame.width), u32::from(frame.height));
+        limits.check_pixels(width, height).map_err(|e| format!("frame {}: {e}", gif.count))?;
+        if u64::from(width) * u64::from(height) * 4 > limits.max_alloc {
+            return Err(format!(
+                "frame {}: {width}x{height} exceeds the decoding limits",
+                gif.count
+            ));
+        }
+        gif.largest = gif.largest.max(u64::from(width) * u64::from(height));
         let delay = if frame.delay < GIF_MIN_DELAY { GIF_DEFAULT_DELAY } else { frame.delay };
-        duration_ms += u64::from(delay) * 10;
-        frames += 1;
-        if Some(frames) == at_most {
+        gif.duration_ms += u64::from(delay) * 10;
+        gif.count += 1;
+        if Some(gif.count) == at_most {
             break;
         }
     }
-    Ok((frames, duration_ms))
+    Ok(gif)
+}
+
+/// [`check_gif_frames`] with no limits but the format's own.
+pub(crate) fn gif_frames(reader: impl Read, at_most: Option<u64>) -> Result<GifFrames, String> {
+    let unlimited =
+        DecodeLimits { max_dimension: u32::MAX, max_alloc: u64::MAX, max_pixels: u64::MAX };
+    check_gif_frames(reader, &unlimited, at_most)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use image::codecs::gif::GifEncoder;
-    use image::{Delay, Frame, Rgba, RgbaImage};
+    use image::{Delay, Frame, Rgba};
 
     /// A GIF of `delays_ms.len()` frames, frame `i` a flat grey of `i * 40` (wrapping).
     fn gif(delays_ms: &[u32]) -> Vec<u8> {
@@ -170,8 +224,10 @@ mod tests {
     #[test]
     fn gif_frames_are_counted_and_short_delays_count_as_100_ms() {
         let bytes = gif(&[100, 100, 0, 10, 200]);
-        assert_eq!(gif_frames(&bytes, None), Ok((5, 100 + 100 + 100 + 100 + 200)));
-        assert_eq!(gif_frames(&bytes, Some(2)), Ok((2, 200)));
+        let all = gif_frames(Cursor::new(&bytes), None).unwrap();
+        assert_eq!((all.count, all.duration_ms, all.largest), (5, 100 + 100 + 100 + 100 + 200, 48));
+        let two = gif_frames(Cursor::new(&bytes), Some(2)).unwrap();
+        assert_eq!((two.count, two.duration_ms), (2, 200));
         assert!(is_animated(&bytes, ImageFormat::Gif));
         assert!(!is_animated(&gif(&[100]), ImageFormat::Gif));
         assert!(!is_animated(&bytes[..20], ImageFormat::Gif));
@@ -216,6 +272,54 @@ mod tests {
         assert_eq!(seen.iter().map(|(n, _)| *n).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
         // The pattern's counter moves every frame.
         assert!(seen.windows(2).all(|pair| pair[0].1 != pair[1].1));
+    }
+
+    /// A GIF with a `screen` the size given, holding one all-black frame of `frame`.
+    fn gif_with_frame(screen: (u16, u16), frame: (u16, u16)) -> Vec<u8> {
+        let mut out = Vec::new();
+        let palette = [0, 0, 0, 255, 255, 255];
+        let mut encoder = gif::Encoder::new(&mut out, screen.0, screen.1, &palette).unwrap();
+        let pixels = usize::from(frame.0) * usize::from(frame.1);
+        let frame = gif::Frame {
+            width: frame.0,
+            height: frame.1,
+            buffer: vec![0; pixels].into(),
+            ..gif::Frame::default()
+        };
+        encoder.write_frame(&frame).unwrap();
+        encoder.write_frame(&frame).unwrap();
+        drop(encoder);
+        out
+    }
+
+    #[test]
+    fn a_frame_larger_than_the_screen_counts_by_its_own_size() {
+        let bytes = gif_with_frame((4, 4), (40, 30));
+        let limits = DecodeLimits { max_pixels: 1000, ..DecodeLimits::default() };
+        let error = check_gif_frames(Cursor::new(&bytes), &limits, None).err().unwrap();
+        assert!(error.contains("frame 0: 40x30") && error.contains("--max-pixels"), "{error}");
+        let video = VideoLimits { image: limits, ..VideoLimits::default() };
+        let error = decode_animation(&bytes, ImageFormat::Gif, &video, &|_| 1, &mut |_, _| {});
+        assert!(error.unwrap_err().contains("frame 0: 40x30"));
+        let still = crate::decode::decode_rgb(
+            &bytes,
+            ImageFormat::Gif,
+            limits,
+            crate::decode::Decoders::BuiltinOnly,
+        );
+        assert!(still.unwrap_err().contains("frame 0: 40x30"));
+        // Within the limits it decodes, at the screen's size.
+        let enough = DecodeLimits { max_pixels: 1200, ..DecodeLimits::default() };
+        assert_eq!(check_gif_frames(Cursor::new(&bytes), &enough, None).unwrap().largest, 1200);
+        // The picture's room counts the frame as well as the screen.
+        assert_eq!(crate::decode::room_for(&bytes, ImageFormat::Gif).pixels(), 16 + 1200);
+    }
+
+    #[test]
+    fn rgba_frames_become_rgb_in_their_own_buffer() {
+        let rgba = RgbaImage::from_fn(5, 3, |x, y| Rgba([x as u8, y as u8, 7, 9 * x as u8]));
+        let expected = image::DynamicImage::ImageRgba8(rgba.clone()).into_rgb8();
+        assert_eq!(rgba_into_rgb(rgba), expected);
     }
 
     #[test]
