@@ -73,14 +73,21 @@ pub(super) struct Signal<'a> {
 /// True if `line` has the shape of a line of this format (for detection).
 pub(super) fn is_signal_line(line: &str) -> bool {
     let (first, rest) = split_word(line);
-    let is_name = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    let is_hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
     if rest.is_empty() {
         return false;
     }
     SIGNAL_TYPES.contains(&first)
-        || (is_name(first) && is_hex(split_word(rest).0))
+        || (is_type_name(first) && is_hex(split_word(rest).0))
         || (is_hex(first) && typeless_tail(rest))
+}
+
+/// A word that can be a signal type's name (`video_md5`, `pdq-ocr`).
+fn is_type_name(word: &str) -> bool {
+    word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn is_hex(word: &str) -> bool {
+    !word.is_empty() && word.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// True if what follows a hash is `dataset -P`'s metadata, so the hash had no type before it.
@@ -96,11 +103,9 @@ fn split_word(text: &str) -> (&str, &str) {
 
 fn item(flag: Option<Algorithm>, line: &str, number: u64) -> std::result::Result<Item, String> {
     let (first, rest) = split_word(line);
-    let is_name = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    let (signal_type, rest) = if first.chars().all(|c| c.is_ascii_hexdigit()) && typeless_tail(rest)
-    {
+    let (signal_type, rest) = if is_hex(first) && typeless_tail(rest) {
         (None, line)
-    } else if rest.is_empty() || !is_name(first) {
+    } else if rest.is_empty() || !is_type_name(first) {
         return Err(format!(
             "expected `<signal_type> <signal>`, found {line:?} (a list of bare hashes is \
              --list-format plain)"
