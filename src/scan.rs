@@ -19,7 +19,7 @@ use image::ImageFormat;
 
 use crate::decode::video::{decode_video, is_animated, Ffmpeg, VideoLimits};
 use crate::decode::{
-    decode_rgb, jpeg_truncation, panic_text, png_ancillary_bomb, room_for, timed_out, within,
+    decode_picture, jpeg_truncation, panic_text, png_ancillary_bomb, room_for, timed_out, within,
     Decoders,
 };
 use crate::hash::digest::Digester;
@@ -200,14 +200,15 @@ fn hash_opened(
                 let (shared, limits) = (Arc::clone(&bytes), options.video.image);
                 let (timeout, decoders) = (options.video.timeout, options.decoders);
                 let decoded =
-                    within(timeout, move || decode_rgb(&shared, format, limits, decoders))
+                    within(timeout, move || decode_picture(&shared, format, limits, decoders))
                         .unwrap_or_else(|| Err(timed_out(timeout)))
                         .and_then(|decoded| decoded);
                 match decoded {
-                    Ok(rgb) => {
-                        perceptual_hashes(&rgb, &image_algorithms, &mut hashes);
-                        // Hashed all the same: a cut-off copy can still match, and a match
-                        // outranks the error. Unmatched, the file is not reported clean.
+                    Ok(picture) => {
+                        perceptual_hashes(&picture.rgb, &image_algorithms, &mut hashes);
+                        // Hashed all the same: a cut-off or corrupt copy can still match, and
+                        // a match outranks the error. Unmatched, the file is not reported
+                        // clean.
                         if format == ImageFormat::Jpeg {
                             perceptual_error = perceptual_error.or_else(|| jpeg_truncation(&bytes));
                         }
@@ -215,6 +216,7 @@ fn hash_opened(
                             perceptual_error = perceptual_error
                                 .or_else(|| png_ancillary_bomb(&bytes).map(|(_, reason)| reason));
                         }
+                        perceptual_error = perceptual_error.or(picture.damage);
                     }
                     Err(reason) => perceptual_error = perceptual_error.or(Some(reason)),
                 }

@@ -95,38 +95,60 @@ impl Decoders {
     }
 }
 
+/// A decoded picture, and why its pixels are not all the file's, if they are not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Picture {
+    /// The pixels, as RGB8.
+    pub rgb: RgbImage,
+    /// The damage the decoder went on past, if any: a JPEG whose entropy-coded data is
+    /// corrupt or cut short decodes "successfully", the missing part filled in. The pixels
+    /// are still worth matching; the file is not clean.
+    pub damage: Option<String>,
+}
+
 /// Decodes `bytes`, already sniffed as `format`, to RGB8, with the system library `decoders`
 /// allow for the format if it takes the file, else with the built-in decoder. Alpha is dropped
 /// without compositing and wider samples are narrowed, as the reference tools' RGB conversion
-/// does. Animated formats yield their first frame.
-pub fn decode_rgb(
+/// does. Animated formats yield their first frame. A picture decoded past damage is `Ok`,
+/// [`Picture::damage`] saying what the decoder reported.
+pub fn decode_picture(
     bytes: &[u8],
     format: ImageFormat,
     limits: DecodeLimits,
     decoders: Decoders,
-) -> Result<RgbImage, String> {
-    let run = || -> Result<RgbImage, String> {
-        if let Some(rgb) =
+) -> Result<Picture, String> {
+    let run = || -> Result<Picture, String> {
+        if format == ImageFormat::Jpeg {
+            if let Some(reason) = jpeg_data_shortfall(bytes) {
+                return Err(reason);
+            }
+        }
+        if let Some((rgb, warning)) =
             decoders.system().and_then(|system| system.decode(bytes, format, &limits))
         {
-            return Ok(rgb);
+            let damage = warning.map(|warning| {
+                format!("corrupt JPEG data (libjpeg-turbo: {warning}): hashed what decoded")
+            });
+            return Ok(Picture { rgb, damage });
         }
         // A PNG whose metadata would inflate past its cap is read without it
         // ([`ancillary`]); `hash_file` reports it.
         let source = readable(bytes, format);
-        decode_builtin(|| source.clone(), format, limits)
+        decode_builtin(|| source.clone(), bytes, format, limits)
     };
     // A panicking codec is a bug in a dependency, but a hostile file must not take the
     // whole scan down with it.
     catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| Err(panic_reason(&*panic)))
 }
 
-/// The picture `source()` reads, decoded by the built-in decoder for `format`.
+/// The picture `source()` reads (`bytes`, as stored), decoded by the built-in decoder for
+/// `format`.
 fn decode_builtin<R: BufRead + Seek>(
     source: impl Fn() -> R,
+    bytes: &[u8],
     format: ImageFormat,
     limits: DecodeLimits,
-) -> Result<RgbImage, String> {
+) -> Result<Picture, String> {
     let reader = || {
         let mut reader = ImageReader::with_format(source(), format);
         reader.limits(limits.image_limits());
@@ -139,18 +161,80 @@ fn decode_builtin<R: BufRead + Seek>(
         // The screen's size is in the header, but a frame can be larger than the screen.
         video::animation::check_gif_frames(&mut source(), &limits, Some(1))?;
     }
+    // zune-jpeg, under `image`, goes on past corrupt entropy-coded data and fills in the
+    // rest; in strict mode it stops there instead, with the reason. Strict first, then
+    // (only for a damaged file) the lenient decode for what can still be matched.
+    let damage = match format {
+        ImageFormat::Jpeg => match strict_jpeg(bytes, &limits) {
+            Ok(rgb) => return Ok(Picture { rgb, damage: None }),
+            Err(reason) => Some(format!("corrupt JPEG data ({reason}): hashed what decoded")),
+        },
+        _ => None,
+    };
     let image = reader().decode().map_err(|e| e.to_string().trim_end().to_string())?;
     if image.width() == 0 || image.height() == 0 {
         return Err("image has no pixels".to_string());
     }
-    Ok(into_rgb8(image))
+    Ok(Picture { rgb: into_rgb8(image), damage })
+}
+
+/// [`decode_picture`]'s pixels, damaged or not.
+pub fn decode_rgb(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: DecodeLimits,
+    decoders: Decoders,
+) -> Result<RgbImage, String> {
+    decode_picture(bytes, format, limits, decoders).map(|picture| picture.rgb)
+}
+
+/// A JPEG decoded by zune-jpeg as `image` decodes it (same output layout, so the same
+/// pixels), but with its entropy-coded data read strictly: `Err` with zune-jpeg's reason at
+/// the first corrupt code, unexpected marker or premature end of the data, where `image`'s
+/// lenient decode would fill the rest in. Headers are read leniently, as `image` does, so that
+/// padding between segments, which harms no pixel, is not taken for damage.
+fn strict_jpeg(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage, String> {
+    use zune_core::bytestream::ZCursor;
+    use zune_core::colorspace::ColorSpace;
+    use zune_core::options::DecoderOptions;
+    let options = DecoderOptions::default()
+        .set_strict_mode(false)
+        .set_max_width(limits.max_dimension as usize)
+        .set_max_height(limits.max_dimension as usize);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    // zune-jpeg writes its messages as Rust debug strings, quoted.
+    let reason =
+        |e: zune_jpeg::errors::DecodeErrors| e.to_string().trim().trim_matches('"').to_string();
+    decoder.decode_headers().map_err(reason)?;
+    let input = decoder.input_colorspace().ok_or("no colour space")?;
+    // `image`'s choice: these four as they are, anything else (YCbCr, CMYK…) as RGB.
+    let output = match input {
+        ColorSpace::RGB | ColorSpace::RGBA | ColorSpace::Luma | ColorSpace::LumaA => input,
+        _ => ColorSpace::RGB,
+    };
+    decoder.set_options(decoder.options().jpeg_set_out_colorspace(output).set_strict_mode(true));
+    let (width, height) = decoder.dimensions().ok_or("no dimensions")?;
+    let size = (width as u64) * (height as u64) * output.num_components() as u64;
+    if size > limits.max_alloc || width == 0 || height == 0 {
+        return Err(format!("{width}x{height} cannot be decoded within the limits"));
+    }
+    let mut raw = vec![0u8; size as usize];
+    decoder.decode_into(&mut raw).map_err(reason)?;
+    let (width, height) = (width as u32, height as u32);
+    let image = match output {
+        ColorSpace::RGB => RgbImage::from_raw(width, height, raw).map(image::DynamicImage::from),
+        ColorSpace::RGBA => image::RgbaImage::from_raw(width, height, raw).map(Into::into),
+        ColorSpace::Luma => image::GrayImage::from_raw(width, height, raw).map(Into::into),
+        _ => image::GrayAlphaImage::from_raw(width, height, raw).map(Into::into),
+    };
+    image.map(into_rgb8).ok_or_else(|| "decoded buffer of the wrong size".to_string())
 }
 
 /// `image` as RGB8: grey replicated to the three channels, alpha dropped. The 8-bit layouts,
 /// which are nearly every picture, are converted here because `image`'s own conversion goes
 /// through f32 colour arithmetic pixel by pixel (2 % of a corpus hash) to the same bytes;
 /// wider samples are left to it.
-fn into_rgb8(image: image::DynamicImage) -> RgbImage {
+pub(crate) fn into_rgb8(image: image::DynamicImage) -> RgbImage {
     use image::DynamicImage::{ImageLuma8, ImageLumaA8, ImageRgb8, ImageRgba8};
     let (width, height) = (image.width(), image.height());
     let convert = |raw: &[u8], channels: usize, pixel: fn(&[u8]) -> [u8; 3]| {
@@ -349,9 +433,47 @@ pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 /// Why a JPEG that decoded is nonetheless incomplete, if it is: JPEG decoders fill a
 /// truncated image's missing rows with grey instead of failing, so a cut-off file would
 /// otherwise pass as a whole, screened picture. Walks the marker segments to the end of the
-/// entropy-coded data and looks for the end-of-image marker.
+/// entropy-coded data and looks for the end-of-image marker; and, as one can be appended to a
+/// cut file, checks [`jpeg_data_shortfall`] too.
 pub fn jpeg_truncation(bytes: &[u8]) -> Option<String> {
     const TRUNCATED: &str = "truncated JPEG (no end-of-image marker): hashed the part that decoded";
+    let layout = jpeg_layout(bytes);
+    if !layout.ended {
+        return Some(TRUNCATED.to_string());
+    }
+    jpeg_data_shortfall(bytes)
+}
+
+/// Why a JPEG cannot hold the picture its header declares, if it cannot: in every
+/// Huffman-coded JPEG each 8x8 block of each component codes its DC coefficient in at least
+/// one bit, so a picture of more blocks than its entropy-coded data has bits is cut short (a
+/// header declaring 8000x8000 pixels followed by a kilobyte). zune-jpeg fills such a picture
+/// in without a word, even in strict mode; it is refused before any pixel is allocated.
+pub fn jpeg_data_shortfall(bytes: &[u8]) -> Option<String> {
+    let layout = jpeg_layout(bytes);
+    let (width, height, blocks) = layout.frame?;
+    let data = layout.data;
+    (data.saturating_mul(8) < blocks).then(|| {
+        format!(
+            "truncated JPEG: {data} bytes of picture data cannot hold the {blocks} blocks of a \
+             {width}x{height} picture"
+        )
+    })
+}
+
+/// What [`jpeg_layout`] finds.
+struct JpegLayout {
+    /// Whether the segments lead to an end-of-image marker.
+    ended: bool,
+    /// Width, height and 8x8 blocks of the first Huffman-coded frame.
+    frame: Option<(u32, u32, u64)>,
+    /// Bytes of entropy-coded data in the scans walked.
+    data: u64,
+}
+
+/// Walks a JPEG's marker segments, and its scans' entropy-coded data, as far as they go.
+fn jpeg_layout(bytes: &[u8]) -> JpegLayout {
+    let mut layout = JpegLayout { ended: false, frame: None, data: 0 };
     let mut at = 2; // after SOI
     loop {
         // Fill bytes (0xFF) may precede a marker.
@@ -359,36 +481,71 @@ pub fn jpeg_truncation(bytes: &[u8]) -> Option<String> {
             at += 1;
         }
         let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) else {
-            return Some(TRUNCATED.to_string());
+            return layout;
         };
         at += 2;
         match marker {
-            0xD9 => return None,
+            0xD9 => {
+                layout.ended = true;
+                return layout;
+            }
             // Standalone markers carry no length.
             0x01 | 0xD0..=0xD8 => continue,
             _ => {}
         }
         let length = match (bytes.get(at), bytes.get(at + 1)) {
             (Some(&high), Some(&low)) => usize::from(high) << 8 | usize::from(low),
-            _ => return Some(TRUNCATED.to_string()),
+            _ => return layout,
         };
+        // Baseline, extended and progressive Huffman frames; the first one counts.
+        if matches!(marker, 0xC0..=0xC2) && layout.frame.is_none() {
+            layout.frame = bytes.get(at + 2..at + length.max(2)).and_then(frame_blocks);
+        }
         at += length;
         if marker == 0xDA {
             // Entropy-coded data runs to the next marker that is not a stuffed byte (FF 00)
             // or a restart marker (FF D0-D7).
+            let start = at;
             loop {
                 let Some(ff) = bytes.get(at..).and_then(|rest| memchr::memchr(0xFF, rest)) else {
-                    return Some(TRUNCATED.to_string());
+                    return layout;
                 };
                 at += ff;
                 match bytes.get(at + 1) {
                     Some(&next) if next != 0x00 && !(0xD0..=0xD7).contains(&next) => break,
                     Some(_) => at += 1,
-                    None => return Some(TRUNCATED.to_string()),
+                    None => return layout,
                 }
             }
+            layout.data += at.saturating_sub(start) as u64;
         }
     }
+}
+
+/// The width, height and number of 8x8 blocks (all components) of a frame header's payload
+/// (after its length), if it is well formed.
+fn frame_blocks(header: &[u8]) -> Option<(u32, u32, u64)> {
+    let height = u32::from(u16::from_be_bytes([*header.get(1)?, *header.get(2)?]));
+    let width = u32::from(u16::from_be_bytes([*header.get(3)?, *header.get(4)?]));
+    let count = usize::from(*header.get(5)?);
+    let sampling: Vec<(u32, u32)> = header
+        .get(6..6 + 3 * count)?
+        .chunks_exact(3)
+        .map(|component| (u32::from(component[1] >> 4), u32::from(component[1] & 15)))
+        .collect();
+    let h_max = sampling.iter().map(|s| s.0).max()?.max(1);
+    let v_max = sampling.iter().map(|s| s.1).max()?.max(1);
+    // A component's blocks as a non-interleaved scan codes them (no MCU padding, so never
+    // more than an interleaved scan).
+    let blocks = sampling
+        .iter()
+        .map(|&(h, v)| {
+            let columns = (u64::from(width) * u64::from(h)).div_ceil(u64::from(h_max));
+            let rows = (u64::from(height) * u64::from(v)).div_ceil(u64::from(v_max));
+            columns.div_ceil(8) * rows.div_ceil(8)
+        })
+        .sum();
+    Some((width, height, blocks))
 }
 
 #[cfg(test)]
@@ -451,6 +608,45 @@ mod tests {
         assert_eq!(builtin(&whole[..whole.len() - 2]).as_ref(), Ok(&pixels));
         // Cut inside its headers, there is no picture to give.
         assert!(builtin(&whole[..100]).is_err());
+    }
+
+    /// Every fixture JPEG, by content, with its file name.
+    fn fixture_jpegs() -> Vec<(String, Vec<u8>)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut found: Vec<_> = walkdir::WalkDir::new(root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_type().is_file())
+            .map(|entry| {
+                let name = entry.path().file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(entry.path()).unwrap())
+            })
+            .filter(|(_, bytes)| image::guess_format(bytes).ok() == Some(ImageFormat::Jpeg))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn strict_jpeg_decoding_gives_images_pixels_and_refuses_only_damaged_files() {
+        let limits = DecodeLimits::default();
+        let (mut decoded, mut refused) = (0, Vec::new());
+        for (name, bytes) in fixture_jpegs() {
+            let lenient = image::load_from_memory_with_format(&bytes, ImageFormat::Jpeg)
+                .map(into_rgb8)
+                .map_err(|e| e.to_string());
+            match strict_jpeg(&bytes, &limits) {
+                Ok(rgb) => {
+                    assert_eq!(Ok(rgb), lenient, "{name}");
+                    decoded += 1;
+                }
+                Err(_) => refused.push(name),
+            }
+        }
+        // Photographs, progressive, CMYK, greyscale, odd sampling: all as `image` decodes
+        // them; the two broken fixtures (which `image` refuses too) not.
+        assert!(decoded >= 40, "only {decoded} fixture JPEGs decoded");
+        assert_eq!(refused, ["corrupt.jpg", "truncated.jpg"]);
     }
 
     #[test]

@@ -11,10 +11,12 @@
 //! Must not: be needed, or decide what a file is. Every refusal (library absent, a CMYK JPEG,
 //! an animated WebP, a fatal decoding error, a picture over the limits) is `None`, and the
 //! caller decodes with the built-in decoder: a file the built-in decoders accept is never lost
-//! to a C library's stricter reading, and errors read the same on every machine.
+//! to a C library's stricter reading, and errors read the same on every machine. A JPEG that
+//! libjpeg-turbo decodes with a warning (corrupt or cut-off entropy-coded data, which it fills
+//! in) is not refused: its pixels come back with the warning, which the scan reports.
 
 use std::cell::RefCell;
-use std::ffi::{c_int, c_ulong, c_void};
+use std::ffi::{c_char, c_int, c_ulong, c_void, CStr};
 use std::sync::OnceLock;
 
 use image::{ImageFormat, RgbImage};
@@ -47,16 +49,17 @@ impl SystemDecoders {
         self.webp.as_ref().map(|webp| webp.name.as_str())
     }
 
-    /// `bytes` decoded by a system library, or `None` for the built-in decoder to take over.
+    /// `bytes` decoded by a system library, with the warning it gave if it decoded past
+    /// damage, or `None` for the built-in decoder to take over.
     pub(crate) fn decode(
         &self,
         bytes: &[u8],
         format: ImageFormat,
         limits: &DecodeLimits,
-    ) -> Option<RgbImage> {
+    ) -> Option<(RgbImage, Option<String>)> {
         match format {
             ImageFormat::Jpeg => self.jpeg.as_ref()?.decode(bytes, limits),
-            ImageFormat::WebP => self.webp.as_ref()?.decode(bytes, limits),
+            ImageFormat::WebP => Some((self.webp.as_ref()?.decode(bytes, limits)?, None)),
             _ => None,
         }
     }
@@ -128,6 +131,8 @@ struct TurboJpeg {
         c_int,
     ) -> c_int,
     error_code: unsafe extern "C" fn(Handle) -> c_int,
+    /// `tjGetErrorStr2`, from libjpeg-turbo 2.0 on.
+    error_text: Option<unsafe extern "C" fn(Handle) -> *const c_char>,
     destroy: unsafe extern "C" fn(Handle) -> c_int,
 }
 
@@ -170,12 +175,13 @@ impl TurboJpeg {
                 header: function(library, "tjDecompressHeader3")?,
                 decompress: function(library, "tjDecompress2")?,
                 error_code: function(library, "tjGetErrorCode")?,
+                error_text: function(library, "tjGetErrorStr2"),
                 destroy: function(library, "tjDestroy")?,
             })
         }
     }
 
-    fn decode(&self, bytes: &[u8], limits: &DecodeLimits) -> Option<RgbImage> {
+    fn decode(&self, bytes: &[u8], limits: &DecodeLimits) -> Option<(RgbImage, Option<String>)> {
         DECOMPRESSOR.with_borrow_mut(|decompressor| {
             let handle = match decompressor {
                 Some(decompressor) => decompressor.handle,
@@ -198,7 +204,12 @@ impl TurboJpeg {
         })
     }
 
-    fn decompress(&self, handle: Handle, bytes: &[u8], limits: &DecodeLimits) -> Option<RgbImage> {
+    fn decompress(
+        &self,
+        handle: Handle,
+        bytes: &[u8],
+        limits: &DecodeLimits,
+    ) -> Option<(RgbImage, Option<String>)> {
         let length = c_ulong::try_from(bytes.len()).ok()?;
         let (mut width, mut height, mut subsampling, mut colorspace) = (0, 0, 0, 0);
         // SAFETY: `bytes` is valid for `length` bytes, and the four outputs are valid ints.
@@ -232,13 +243,29 @@ impl TurboJpeg {
                 TJFLAG_LIMITSCANS,
             )
         };
-        // A warning (corrupt data, a premature end) still delivers the picture, as the
-        // built-in decoder does; the caller checks truncation by itself.
-        // SAFETY: a valid handle.
-        if status != 0 && unsafe { (self.error_code)(handle) } != TJERR_WARNING {
-            return None;
-        }
-        RgbImage::from_raw(width as u32, height as u32, rgb)
+        // A warning (corrupt data, a premature end) still delivers the picture, the damage
+        // filled in: the pixels are hashed, and the warning is why the file is not clean.
+        let warning = if status == 0 {
+            None
+        } else {
+            // SAFETY: a valid handle.
+            if unsafe { (self.error_code)(handle) } != TJERR_WARNING {
+                return None;
+            }
+            Some(self.error_text(handle))
+        };
+        Some((RgbImage::from_raw(width as u32, height as u32, rgb)?, warning))
+    }
+
+    /// The message of the last error or warning on `handle`.
+    fn error_text(&self, handle: Handle) -> String {
+        // SAFETY: a valid handle; the text is the handle's (or, for a global error, the
+        // library's) NUL-terminated buffer, copied before the handle is used again.
+        let text = self.error_text.map(|text| unsafe { text(handle) }).filter(|t| !t.is_null());
+        text.map_or_else(
+            || "corrupt JPEG data".to_string(),
+            |text| unsafe { CStr::from_ptr(text) }.to_string_lossy().trim().to_string(),
+        )
     }
 }
 
@@ -342,7 +369,8 @@ mod tests {
         for (path, bytes) in fixtures(ImageFormat::WebP) {
             let builtin = decode_rgb(&bytes, ImageFormat::WebP, limits, Decoders::BuiltinOnly);
             match system.decode(&bytes, ImageFormat::WebP, &limits) {
-                Some(rgb) => {
+                Some((rgb, warning)) => {
+                    assert_eq!(warning, None, "{}", path.display());
                     assert_eq!(Ok(rgb), builtin, "{}", path.display());
                     decoded.push(name(&path));
                 }
@@ -366,7 +394,7 @@ mod tests {
         let (mut decoded, mut refused) = (0, Vec::new());
         for (path, bytes) in fixtures(ImageFormat::Jpeg) {
             let builtin = decode_rgb(&bytes, ImageFormat::Jpeg, limits, Decoders::BuiltinOnly);
-            let Some(rgb) = decoders.decode(&bytes, ImageFormat::Jpeg, &limits) else {
+            let Some((rgb, _warning)) = decoders.decode(&bytes, ImageFormat::Jpeg, &limits) else {
                 refused.push(name(&path));
                 continue;
             };
@@ -403,15 +431,16 @@ mod tests {
             ..DecodeLimits::default()
         };
         assert!(system.decode(&jpeg, ImageFormat::Jpeg, &few).is_none(), "{}", path.display());
-        // Cut off inside its entropy-coded data, a JPEG still decodes (with a warning), its
-        // missing rows flat grey.
+        // Cut off inside its entropy-coded data, a JPEG still decodes, its missing rows flat
+        // grey, with the warning that says so.
         let cut = system.decode(
             &jpeg[..jpeg.len() * 6 / 10],
             ImageFormat::Jpeg,
             &DecodeLimits::default(),
         );
-        let cut = cut.expect("a cut-off JPEG decodes");
+        let (cut, warning) = cut.expect("a cut-off JPEG decodes");
         assert!(cut.rows().next_back().unwrap().all(|pixel| pixel.0 == [128; 3]));
+        assert_eq!(warning.as_deref(), Some("Premature end of JPEG file"));
         let narrow = DecodeLimits { max_dimension: width.min(height) - 1, ..few };
         for (bytes, format, limits) in [
             (&jpeg[..], ImageFormat::Jpeg, few),
