@@ -27,7 +27,7 @@ use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
 use crate::hash::{classic, orb1, Algorithm, FileHashes, HashValue};
 use crate::matcher::{Flood, MatchResult, Matcher};
-use crate::sniff::sniff;
+use crate::sniff::{missing_decoder, sniff};
 use crate::walk::{special_kind, walk, Candidate, CandidateKind, FileId, Filter};
 
 /// How files are found and read.
@@ -173,25 +173,40 @@ fn hash_opened(
     let image_algorithms = image_algorithms(algorithms);
     let mut perceptual_error = None;
     let is_video = sniffed.media_type.starts_with("video/");
-    // An animated GIF or WebP is a picture (its first frame) and a video (all its frames).
+    // An animated GIF, WebP or PNG is a picture (its first frame) and a video (all its
+    // frames); so is a multi-page TIFF (its first page, and all its pages).
     let is_animation = || {
         sniffed.image_format.is_some_and(|f| {
-            matches!(f, ImageFormat::Gif | ImageFormat::WebP) && is_animated(&bytes, f)
+            matches!(f, ImageFormat::Gif | ImageFormat::WebP | ImageFormat::Png | ImageFormat::Tiff)
+                && is_animated(&bytes, f)
         })
     };
-    if algorithms.contains(&Algorithm::Vpdq) && (is_video || is_animation()) {
+    // A picture only ffmpeg reads (PCX, PSD…) is decoded as a video: its first frame is the
+    // picture, hashed as any other; all its frames are its video.
+    let ffmpeg_picture = sniffed.is_ffmpeg_picture();
+    let vpdq = algorithms.contains(&Algorithm::Vpdq);
+    let keep_first = ffmpeg_picture && !image_algorithms.is_empty();
+    if (vpdq && (is_video || ffmpeg_picture || is_animation())) || keep_first {
         let (bytes, media_type) = (Arc::clone(&bytes), sniffed.media_type);
         let video_options = options.clone();
         let timeout = options.video.timeout;
         // The decoders stop themselves at the time limit with what they have; this only
         // catches one stuck inside a single frame, so it waits a little longer.
-        let hashed =
-            within(timeout + VIDEO_GRACE, move || hash_video(&bytes, media_type, &video_options));
-        (hashes.video, perceptual_error) = match hashed {
+        let hashed = within(timeout + VIDEO_GRACE, move || {
+            hash_video(&bytes, media_type, &video_options, keep_first)
+        });
+        let first;
+        (hashes.video, perceptual_error, first) = match hashed {
             Some(Ok(hashed)) => hashed,
-            Some(Err(panic)) => (None, Some(panic)),
-            None => (None, Some(timed_out(timeout))),
+            Some(Err(panic)) => (None, Some(panic), None),
+            None => (None, Some(timed_out(timeout)), None),
         };
+        if !vpdq {
+            hashes.video = None;
+        }
+        if let Some(first) = first {
+            perceptual_hashes(&first, &image_algorithms, &mut hashes);
+        }
     }
     if !image_algorithms.is_empty() && !is_video {
         match sniffed.image_format {
@@ -221,9 +236,14 @@ fn hash_opened(
                     Err(reason) => perceptual_error = perceptual_error.or(Some(reason)),
                 }
             }
+            // Decoded above, through ffmpeg.
+            None if ffmpeg_picture => {}
             None if sniffed.is_visual_media() => {
+                let decoder = missing_decoder(sniffed.media_type)
+                    .unwrap_or("a decoder mediascreen does not have");
                 perceptual_error = Some(format!(
-                    "{} cannot be decoded yet, so only exact digests were matched",
+                    "{} cannot be decoded here ({decoder} would decode it), so only exact \
+                     digests were matched",
                     sniffed.media_type
                 ));
             }
@@ -430,14 +450,23 @@ fn stream_digests(
 }
 
 /// Decodes a video and hashes its sampled frames with PDQ. Returns the frames hashed, if the
-/// video could be decoded at all, and why they are not the whole video, if they are not.
+/// video could be decoded at all, why they are not the whole video, if they are not, and,
+/// when `keep_first`, its first frame.
 fn hash_video(
     bytes: &[u8],
     media_type: &str,
     options: &HashOptions,
-) -> (Option<VideoHash>, Option<String>) {
-    let seconds_per_hash = options.seconds_per_hash;
+    keep_first: bool,
+) -> (Option<VideoHash>, Option<String>, Option<image::RgbImage>) {
+    // A video's frames are sampled, as the vPDQ reference samples them. An animation (GIF,
+    // WebP, APNG), a TIFF's pages or a picture ffmpeg reads has every frame hashed: each is a
+    // picture on its own for as long as it shows, however short (sampled one a second, a
+    // listed picture shown for 100 ms between two samples would never be seen), and they are
+    // few and small next to a video's.
+    let every_frame = !media_type.starts_with("video/");
+    let seconds_per_hash = if every_frame { 0.0 } else { options.seconds_per_hash };
     let mut frames = Vec::new();
+    let mut first = None;
     let step = |fps| vpdq::frame_step(seconds_per_hash, fps);
     let ffmpeg = Ffmpeg::detected();
     let decoded =
@@ -446,10 +475,13 @@ fn hash_video(
             let (hash, quality) = (features.hash(), features.quality());
             // The frame rate, and so the timestamp, is known once decoding is done.
             frames.push(VpdqFrame { hash, quality, frame, timestamp: 0.0 });
+            if keep_first && frame == 0 {
+                first = Some(rgb.clone());
+            }
         });
     let decoded = match decoded {
         Ok(decoded) => decoded,
-        Err(reason) => return (None, Some(reason)),
+        Err(reason) => return (None, Some(reason), None),
     };
     let fps = decoded.info.fps;
     for frame in &mut frames {
@@ -458,7 +490,7 @@ fn hash_video(
     let error = decoded
         .incomplete
         .or_else(|| frames.is_empty().then(|| "the video has no decodable frames".to_string()));
-    (Some(VideoHash { frames, fps, seconds_per_hash }), error)
+    (Some(VideoHash { frames, fps, seconds_per_hash }), error, first)
 }
 
 fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &mut FileHashes) {

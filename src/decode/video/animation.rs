@@ -1,18 +1,24 @@
-//! Animated GIF and WebP decoded as video, so that their frames can be hashed with vPDQ.
+//! Animated GIF, WebP and PNG (APNG) decoded as video, so that their frames can be hashed
+//! with vPDQ and matched against listed videos and pictures; and the pages of a multi-page
+//! TIFF, handed over the same way so that every page is screened.
 //!
 //! Owns telling an animation from a still picture, the frame rate an animation plays at, and
 //! handing over its composited full-canvas frames as RGB8, numbered and limited like any other
 //! video's. Must not hash; the first frame as a still image is the image decoder's business.
 
-use std::io::{Cursor, Read};
+use std::io::{BufRead, Cursor, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use image::codecs::gif::GifDecoder;
+use image::codecs::png::PngDecoder;
+use image::codecs::tiff::TiffDecoder;
 use image::codecs::webp::WebPDecoder;
-use image::{AnimationDecoder, Frames, ImageDecoder, ImageFormat, RgbImage, RgbaImage};
+use image::{
+    AnimationDecoder, DynamicImage, Frames, ImageDecoder, ImageFormat, RgbImage, RgbaImage,
+};
 
 use super::{Decoded, Step, VideoInfo, VideoLimits};
-use crate::decode::{panic_reason, room_for_decoder, DecodeLimits};
+use crate::decode::{into_rgb8, panic_reason, room_for_decoder, DecodeLimits};
 
 /// GIF delays are in hundredths of a second; browsers and ffmpeg play those under this as
 /// [`GIF_DEFAULT_DELAY`], since many GIFs say 0 and mean "as the viewer likes".
@@ -20,12 +26,15 @@ const GIF_MIN_DELAY: u16 = 2;
 const GIF_DEFAULT_DELAY: u16 = 10;
 
 /// Returns true if `bytes`, sniffed as `format`, are an animation: a GIF of more than one
-/// frame, or a WebP flagged as animated. Cheap: no picture is decoded.
+/// frame, a WebP flagged as animated, a PNG with an animation control chunk (APNG), or a
+/// TIFF of more than one page. Cheap: no picture is decoded.
 pub fn is_animated(bytes: &[u8], format: ImageFormat) -> bool {
     let run = || match format {
         ImageFormat::Gif => gif_frames(Cursor::new(bytes), Some(2)).is_ok_and(|gif| gif.count > 1),
         ImageFormat::WebP => image_webp::WebPDecoder::new(Cursor::new(bytes))
             .is_ok_and(|decoder| decoder.is_animated()),
+        ImageFormat::Png => apng_timing(bytes).is_some(),
+        ImageFormat::Tiff => TiffPages::new(bytes).is_some_and(|pages| pages.count() > 1),
         _ => false,
     };
     catch_unwind(run).unwrap_or(false)
@@ -130,6 +139,15 @@ fn open<'a>(
             let canvas = u64::from(dimensions.0) * u64::from(dimensions.1);
             (decoder.into_frames(), frames, header.loop_duration(), dimensions, canvas)
         }
+        ImageFormat::Png => {
+            let (frames, duration_ms) = apng_timing(bytes).ok_or("not an animated PNG")?;
+            let mut decoder = PngDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+            let dimensions = check_canvas(&mut decoder, limits)?;
+            let frames_of = decoder.apng().map_err(|e| e.to_string())?.into_frames();
+            // The png crate refuses a frame that does not lie within the canvas.
+            let canvas = u64::from(dimensions.0) * u64::from(dimensions.1);
+            (frames_of, frames.max(1), duration_ms, dimensions, canvas)
+        }
         other => return Err(format!("{other:?} is not an animation format")),
     };
     let canvas = u64::from(dimensions.0) * u64::from(dimensions.1);
@@ -199,6 +217,223 @@ pub(crate) fn gif_frames(reader: impl Read, at_most: Option<u64>) -> Result<GifF
     let unlimited =
         DecodeLimits { max_dimension: u32::MAX, max_alloc: u64::MAX, max_pixels: u64::MAX };
     check_gif_frames(reader, &unlimited, at_most)
+}
+
+/// An APNG's frame count (its animation control chunk's) and total play time in
+/// milliseconds (its frame control chunks' delays, read as browsers read them: a zero
+/// denominator is hundredths, delays under 20 ms are 100 ms, as for GIF); `None` for a PNG
+/// that is no animation (no animation control chunk before the picture data). Reads chunk
+/// headers only.
+fn apng_timing(bytes: &[u8]) -> Option<(u64, u64)> {
+    let mut at = 8usize; // after the signature
+    let mut frames = None;
+    let (mut delays, mut duration_ms) = (0u64, 0u64);
+    while let Some(header) = bytes.get(at..at.checked_add(8)?) {
+        let length = u32::from_be_bytes(header[..4].try_into().ok()?) as usize;
+        let data = bytes.get(at + 8..(at + 8).checked_add(length)?);
+        match (&header[4..8], data) {
+            (b"acTL", Some(data)) if frames.is_none() => {
+                frames = Some(u64::from(u32::from_be_bytes(data.get(..4)?.try_into().ok()?)));
+            }
+            (b"IDAT", _) if frames.is_none() => return None,
+            (b"fcTL", Some(data)) if frames.is_some_and(|frames| delays < frames) => {
+                let field =
+                    |at: usize| data.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+                let (numerator, denominator) = (field(20)?, field(22)?);
+                let denominator = if denominator == 0 { 100 } else { denominator };
+                let ms = u64::from(numerator) * 1000 / u64::from(denominator);
+                duration_ms += if ms < u64::from(GIF_MIN_DELAY) * 10 {
+                    u64::from(GIF_DEFAULT_DELAY) * 10
+                } else {
+                    ms
+                };
+                delays += 1;
+            }
+            (b"IEND", _) => break,
+            _ => {}
+        }
+        at = at.checked_add(12)?.checked_add(length)?;
+    }
+    Some((frames?, duration_ms))
+}
+
+/// Decodes every page of the TIFF (or BigTIFF) in `bytes`, in file order, handing each to
+/// `on_frame` as RGB8, numbered from 0. A multi-page TIFF is screened as an animation of its
+/// pages: every page is hashed, whatever the sampling step (pages are few, and each is a
+/// picture of its own), and matched against listed pictures and videos as video frames are.
+/// A page a second is the frame rate, so that a page's timestamp is its number.
+///
+/// `Err` means no page could be decoded; a page that cannot be decoded (or is over the
+/// limits) makes the result [`Decoded::incomplete`], and the pages after it are still decoded.
+pub fn decode_pages(
+    bytes: &[u8],
+    limits: &VideoLimits,
+    on_frame: &mut dyn FnMut(u64, &RgbImage),
+) -> Result<Decoded, String> {
+    const FPS: f64 = 1.0;
+    let deadline = limits.deadline();
+    let pages = TiffPages::new(bytes).ok_or("not a TIFF")?;
+    let last = limits.last_frame(FPS);
+    let (mut page, mut first_error) = (0u64, None);
+    let mut dimensions = None;
+    for offset in pages {
+        if page > last {
+            first_error = first_error.or_else(|| Some(limits.too_long(page)));
+            break;
+        }
+        if let Err(reason) = deadline.check(page) {
+            first_error = first_error.or(Some(reason));
+            break;
+        }
+        let run = || decode_page(bytes, offset, limits);
+        match catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|p| Err(panic_reason(&*p))) {
+            Ok(rgb) => {
+                dimensions.get_or_insert(rgb.dimensions());
+                on_frame(page, &rgb);
+            }
+            Err(reason) => {
+                first_error = first_error.or_else(|| Some(format!("page {page}: {reason}")))
+            }
+        }
+        page += 1;
+    }
+    let Some((width, height)) = dimensions else {
+        return Err(first_error.unwrap_or_else(|| "the TIFF has no pages".to_string()));
+    };
+    let info = VideoInfo { width, height, fps: FPS, duration_s: page as f64 / FPS, frames: page };
+    Ok(Decoded { info, incomplete: first_error })
+}
+
+/// The page whose image file directory is at `offset`, decoded by `image`'s TIFF decoder as
+/// if it were the first.
+fn decode_page(bytes: &[u8], offset: u64, limits: &VideoLimits) -> Result<RgbImage, String> {
+    let reader = FirstPage::new(bytes, offset).ok_or("not a TIFF")?;
+    let mut decoder = TiffDecoder::new(reader).map_err(|e| e.to_string())?;
+    decoder.set_limits(limits.image.image_limits()).map_err(|e| e.to_string())?;
+    let (width, height) = decoder.dimensions();
+    limits.image.check_pixels(width, height)?;
+    let image = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
+    Ok(into_rgb8(image))
+}
+
+/// The offsets of a TIFF's image file directories, one a page, read from the chain that
+/// starts in the header (classic TIFF and BigTIFF, either byte order). Stops at the end of
+/// the chain, at a directory that lies outside the file, or where the chain loops back.
+struct TiffPages<'a> {
+    bytes: &'a [u8],
+    little: bool,
+    big: bool,
+    next: u64,
+    seen: std::collections::HashSet<u64>,
+}
+
+impl<'a> TiffPages<'a> {
+    fn new(bytes: &'a [u8]) -> Option<TiffPages<'a>> {
+        let little = match bytes.get(..2)? {
+            b"II" => true,
+            b"MM" => false,
+            _ => return None,
+        };
+        let mut pages = TiffPages { bytes, little, big: false, next: 0, seen: Default::default() };
+        pages.big = match pages.number(2, 2)? {
+            42 => false,
+            43 => true,
+            _ => return None,
+        };
+        pages.next = if pages.big { pages.number(8, 8)? } else { pages.number(4, 4)? };
+        Some(pages)
+    }
+
+    /// The unsigned number of `size` bytes at `at`, in the file's byte order.
+    fn number(&self, at: u64, size: usize) -> Option<u64> {
+        let at = usize::try_from(at).ok()?;
+        let field = self.bytes.get(at..at.checked_add(size)?)?;
+        let fold = |n: u64, &b: &u8| n << 8 | u64::from(b);
+        Some(if self.little {
+            field.iter().rev().fold(0, fold)
+        } else {
+            field.iter().fold(0, fold)
+        })
+    }
+}
+
+impl Iterator for TiffPages<'_> {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        let at = self.next;
+        if at == 0 || !self.seen.insert(at) {
+            return None;
+        }
+        let (count_size, entry_size, offset_size) = if self.big { (8, 20, 8) } else { (2, 12, 4) };
+        let count = self.number(at, count_size)?;
+        let link = count.checked_mul(entry_size)?.checked_add(at + count_size as u64)?;
+        // A directory without a readable link to the next is the last.
+        self.next = self.number(link, offset_size).unwrap_or(0);
+        Some(at)
+    }
+}
+
+/// The bytes of a TIFF with the header's first-directory offset pointing at another page's
+/// directory, read without copying the file: what `image`'s decoder, which decodes the first
+/// page only, reads to decode that page.
+struct FirstPage<'a> {
+    bytes: &'a [u8],
+    header: [u8; 16],
+    header_len: usize,
+    at: usize,
+}
+
+impl<'a> FirstPage<'a> {
+    fn new(bytes: &'a [u8], offset: u64) -> Option<FirstPage<'a>> {
+        let pages = TiffPages::new(bytes)?;
+        let (header_len, offset_at) = if pages.big { (16, 8) } else { (8, 4) };
+        let mut header = [0u8; 16];
+        header[..header_len].copy_from_slice(bytes.get(..header_len)?);
+        let size = header_len - offset_at;
+        let value = if pages.big { offset } else { u64::from(u32::try_from(offset).ok()?) };
+        let encoded = if pages.little { value.to_le_bytes() } else { value.to_be_bytes() };
+        let encoded = if pages.little { &encoded[..size] } else { &encoded[8 - size..] };
+        header[offset_at..header_len].copy_from_slice(encoded);
+        Some(FirstPage { bytes, header, header_len, at: 0 })
+    }
+}
+
+impl BufRead for FirstPage<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        Ok(if self.at < self.header_len {
+            &self.header[self.at..self.header_len]
+        } else {
+            self.bytes.get(self.at..).unwrap_or_default()
+        })
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.at = self.at.saturating_add(amount);
+    }
+}
+
+impl Read for FirstPage<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl Seek for FirstPage<'_> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let at = match to {
+            SeekFrom::Start(at) => Some(at),
+            SeekFrom::End(delta) => (self.bytes.len() as u64).checked_add_signed(delta),
+            SeekFrom::Current(delta) => (self.at as u64).checked_add_signed(delta),
+        };
+        let invalid = || std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range");
+        self.at = usize::try_from(at.ok_or_else(invalid)?).map_err(|_| invalid())?;
+        Ok(self.at as u64)
+    }
 }
 
 #[cfg(test)]

@@ -123,18 +123,32 @@ pub fn decode_ffmpeg(
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
 ) -> Result<Decoded, String> {
-    decode_input(ffmpeg, &Input::new(bytes), limits, step, on_frame)
+    decode_ffmpeg_as(ffmpeg, bytes, None, limits, step, on_frame)
+}
+
+/// [`decode_ffmpeg`], the bytes read by the demuxer `format` (ffmpeg's `-f`) when given rather
+/// than the one ffmpeg's probing picks.
+pub fn decode_ffmpeg_as(
+    ffmpeg: &Ffmpeg,
+    bytes: &[u8],
+    format: Option<&str>,
+    limits: &VideoLimits,
+    step: Step<'_>,
+    on_frame: &mut dyn FnMut(u64, &RgbImage),
+) -> Result<Decoded, String> {
+    decode_input(ffmpeg, &Input::new(bytes), format, limits, step, on_frame)
 }
 
 fn decode_input(
     ffmpeg: &Ffmpeg,
     input: &Input,
+    format: Option<&str>,
     limits: &VideoLimits,
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
 ) -> Result<Decoded, String> {
     let deadline = limits.deadline();
-    let stream = probe(ffmpeg, input, &deadline)?;
+    let stream = probe(ffmpeg, input, format, &deadline)?;
     let (width, height) = (stream.width, stream.height);
     let frame_bytes = frame_bytes(width, height, limits)?;
     let step = step(stream.fps).max(1);
@@ -146,6 +160,9 @@ fn decode_input(
         // A second beyond the limit, so that a longer video shows itself by a frame past the
         // last one wanted even when its timestamps do not start at zero.
         command.arg("-t").arg((limits.max_seconds + 1.0).to_string());
+    }
+    if let Some(format) = format {
+        command.args(["-f", format]);
     }
     command.args(["-i", input.url()]);
     command.args(["-map", "0:v:0", ffmpeg.passthrough_option(), "passthrough"]);
@@ -318,13 +335,22 @@ struct Stream {
     width: u32,
     height: u32,
     fps: f64,
+    /// The file's duration (of its longest stream).
     duration_s: f64,
 }
 
-fn probe(ffmpeg: &Ffmpeg, input: &Input, deadline: &Deadline) -> Result<Stream, String> {
+fn probe(
+    ffmpeg: &Ffmpeg,
+    input: &Input,
+    format: Option<&str>,
+    deadline: &Deadline,
+) -> Result<Stream, String> {
     let mut command = Command::new(&ffmpeg.ffprobe);
     command.args(["-v", "error", "-select_streams", "v:0", "-show_entries"]);
     command.arg("stream=codec_name,width,height,avg_frame_rate,r_frame_rate:format=duration");
+    if let Some(format) = format {
+        command.args(["-f", format]);
+    }
     command.args(["-of", "json", input.url()]);
     let mut child = Supervised::spawn(command, input, deadline)?;
     let mut json = Vec::new();
@@ -573,7 +599,7 @@ mod tests {
         #[cfg(target_os = "linux")]
         assert!(matches!(inputs[0], Input::Memory(_)), "Linux has in-memory files");
         for (input, frames) in inputs.iter().zip(&mut frames) {
-            let decoded = decode_input(ffmpeg, input, &limits, &|_| 1, &mut |n, rgb| {
+            let decoded = decode_input(ffmpeg, input, None, &limits, &|_| 1, &mut |n, rgb| {
                 frames.push((n, rgb.as_raw().iter().map(|&b| u64::from(b)).sum::<u64>()));
             })
             .unwrap();

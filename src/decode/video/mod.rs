@@ -1,6 +1,8 @@
-//! Video decoding of untrusted bytes: H.264 in MP4/MOV in-process ([`h264`]), animated GIF
-//! and WebP through the image decoders ([`animation`]), everything else, and MP4/MOV the
-//! in-process decoder cannot handle, through an `ffmpeg` found at run time ([`ffmpeg`]).
+//! Video decoding of untrusted bytes: H.264 in MP4/MOV in-process ([`h264`]), animated GIF,
+//! WebP and PNG, and the pages of a multi-page TIFF, through the image decoders
+//! ([`animation`]), everything else (and the pictures only ffmpeg reads, as one-frame videos),
+//! and MP4/MOV the in-process decoder cannot handle, through an `ffmpeg` found at run time
+//! ([`ffmpeg`]).
 //!
 //! Owns choosing the decoder for a sniffed video, numbering frames from 0 in decode order,
 //! the frame rate the vPDQ reference would see, converting only the sampled frames to RGB8,
@@ -17,8 +19,8 @@ use std::time::{Duration, Instant};
 use image::{ImageFormat, RgbImage};
 
 use super::DecodeLimits;
-pub use animation::{decode_animation, is_animated};
-pub use ffmpeg::{decode_ffmpeg, ffmpeg_version, Ffmpeg};
+pub use animation::{decode_animation, decode_pages, is_animated};
+pub use ffmpeg::{decode_ffmpeg, decode_ffmpeg_as, ffmpeg_version, Ffmpeg};
 pub use h264::decode_h264_mp4;
 
 /// What a decoded video turned out to be.
@@ -130,9 +132,10 @@ impl Deadline {
 }
 
 /// Decodes the video in `bytes`, sniffed as `media_type`, handing every `step(fps)`-th frame
-/// to `on_frame` as RGB8. Animated GIF and WebP count as video. What is
-/// not decoded in-process goes to `ffmpeg` (usually [`Ffmpeg::detected`]); with `None`, as
-/// when none is installed, such a video is an error.
+/// to `on_frame` as RGB8. Animated GIF, WebP and PNG count as video, and so does a TIFF (every
+/// page, whatever the step). What is not decoded in-process goes to `ffmpeg` (usually
+/// [`Ffmpeg::detected`]), read by the demuxer [`crate::sniff`] names for its type; with
+/// `None`, as when none is installed, such a video is an error.
 ///
 /// `Err` means nothing could be decoded, with the reason (for a codec mediascreen cannot
 /// decode in-process when `ffmpeg` is missing, the reason says so and that installing it
@@ -163,13 +166,21 @@ pub fn decode_video(
         }
         "image/gif" => decode_animation(bytes, ImageFormat::Gif, limits, step, on_frame),
         "image/webp" => decode_animation(bytes, ImageFormat::WebP, limits, step, on_frame),
-        video if video.starts_with("video/") => match ffmpeg {
-            Some(ffmpeg) => decode_ffmpeg(ffmpeg, bytes, limits, step, on_frame),
-            None => Err(format!(
-                "{} cannot be decoded in-process; install ffmpeg to screen it",
-                describe(bytes, video)
-            )),
-        },
+        "image/png" => decode_animation(bytes, ImageFormat::Png, limits, step, on_frame),
+        "image/tiff" => decode_pages(bytes, limits, on_frame),
+        // Videos, and the pictures only ffmpeg reads (their first frame is the picture).
+        media if media.starts_with("video/") || crate::sniff::ffmpeg_format(media).is_some() => {
+            match ffmpeg {
+                Some(ffmpeg) => {
+                    let format = crate::sniff::ffmpeg_format(media);
+                    decode_ffmpeg_as(ffmpeg, bytes, format, limits, step, on_frame)
+                }
+                None => Err(format!(
+                    "{} cannot be decoded in-process; install ffmpeg to screen it",
+                    describe(bytes, media)
+                )),
+            }
+        }
         other => Err(format!("{other} is not a video")),
     }
 }
