@@ -508,13 +508,18 @@ fn jpeg_layout(bytes: &[u8]) -> JpegLayout {
             let start = at;
             loop {
                 let Some(ff) = bytes.get(at..).and_then(|rest| memchr::memchr(0xFF, rest)) else {
+                    // Cut off inside the data: all of it to the end counts.
+                    layout.data += bytes.len().saturating_sub(start) as u64;
                     return layout;
                 };
                 at += ff;
                 match bytes.get(at + 1) {
                     Some(&next) if next != 0x00 && !(0xD0..=0xD7).contains(&next) => break,
                     Some(_) => at += 1,
-                    None => return layout,
+                    None => {
+                        layout.data += bytes.len().saturating_sub(start) as u64;
+                        return layout;
+                    }
                 }
             }
             layout.data += at.saturating_sub(start) as u64;
