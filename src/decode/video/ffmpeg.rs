@@ -21,7 +21,7 @@ use std::time::Duration;
 use image::RgbImage;
 use serde::Deserialize;
 
-use super::{Deadline, Decoded, Step, VideoInfo, VideoLimits};
+use super::{short_of_declared, Deadline, Decoded, Step, VideoInfo, VideoLimits};
 
 /// Environment variable naming the ffmpeg binary to use instead of the one on `PATH`.
 const FFMPEG_VARIABLE: &str = "MEDIASCREEN_FFMPEG";
@@ -128,6 +128,10 @@ pub fn decode_ffmpeg(
 
 /// [`decode_ffmpeg`], the bytes read by the demuxer `format` (ffmpeg's `-f`) when given rather
 /// than the one ffmpeg's probing picks.
+///
+/// A video that decodes to far fewer frames than its container declares is
+/// [`Decoded::incomplete`] ("decoded 1 of 210 frames…", see [`short_of_declared`]), as is one
+/// ffmpeg complains about.
 pub fn decode_ffmpeg_as(
     ffmpeg: &Ffmpeg,
     bytes: &[u8],
@@ -209,6 +213,16 @@ fn decode_input(
             (stream.duration_s > limits.max_seconds + 1.0).then(|| limits.too_long(frames))
         })
     };
+    // Frames lost without a word: a damaged index or stream that ffmpeg decodes a little of
+    // and calls done.
+    let incomplete = incomplete.or_else(|| {
+        let wanted = |declared: u64| declared.min(last.saturating_add(1));
+        match (stream.frames, stream.estimated_frames) {
+            (Some(declared), _) => short_of_declared(frames, wanted(declared), true),
+            (None, Some(estimate)) => short_of_declared(frames, wanted(estimate as u64), false),
+            (None, None) => None,
+        }
+    });
     if frames == 0 {
         return Err(incomplete.unwrap_or_else(|| "ffmpeg decoded no frames".to_string()));
     }
@@ -337,6 +351,14 @@ struct Stream {
     fps: f64,
     /// The file's duration (of its longest stream).
     duration_s: f64,
+    /// The video stream's frame count, where the container declares one (MP4 and MOV count
+    /// their samples, AVI its frames).
+    frames: Option<u64>,
+    /// The stream's own duration times its average frame rate, where the container gives
+    /// both (an MPEG-TS does). Not the file's duration, which an audio track can outlast the
+    /// video by, nor the nominal rate of a stream whose average is unknown (Theora and VP8
+    /// encoders skip repeated frames, so their streams hold fewer than the nominal rate).
+    estimated_frames: Option<f64>,
 }
 
 fn probe(
@@ -347,7 +369,10 @@ fn probe(
 ) -> Result<Stream, String> {
     let mut command = Command::new(&ffmpeg.ffprobe);
     command.args(["-v", "error", "-select_streams", "v:0", "-show_entries"]);
-    command.arg("stream=codec_name,width,height,avg_frame_rate,r_frame_rate:format=duration");
+    command.arg(
+        "stream=codec_name,width,height,avg_frame_rate,r_frame_rate,duration,nb_frames\
+         :format=duration",
+    );
     if let Some(format) = format {
         command.args(["-f", format]);
     }
@@ -382,6 +407,8 @@ fn parse_probe(json: &[u8]) -> Result<Stream, String> {
         height: Option<u32>,
         avg_frame_rate: Option<String>,
         r_frame_rate: Option<String>,
+        duration: Option<String>,
+        nb_frames: Option<String>,
     }
     #[derive(Deserialize)]
     struct Format {
@@ -394,17 +421,15 @@ fn parse_probe(json: &[u8]) -> Result<Stream, String> {
         let codec = stream.codec_name.as_deref().unwrap_or("unknown");
         return Err(format!("the video stream ({codec}) has no picture size"));
     };
-    let fps = [stream.avg_frame_rate, stream.r_frame_rate]
-        .iter()
-        .flatten()
-        .find_map(|rate| rational(rate))
-        .unwrap_or(0.0);
-    let duration_s = output
-        .format
-        .and_then(|format| format.duration?.parse::<f64>().ok())
-        .filter(|duration| duration.is_finite() && *duration > 0.0)
-        .unwrap_or(0.0);
-    Ok(Stream { width, height, fps, duration_s })
+    let average = stream.avg_frame_rate.as_deref().and_then(rational);
+    let fps = average.or_else(|| stream.r_frame_rate.as_deref().and_then(rational)).unwrap_or(0.0);
+    let seconds = |text: Option<String>| {
+        text?.parse::<f64>().ok().filter(|duration| duration.is_finite() && *duration > 0.0)
+    };
+    let duration_s = seconds(output.format.and_then(|format| format.duration)).unwrap_or(0.0);
+    let estimated_frames = seconds(stream.duration).zip(average).map(|(s, rate)| s * rate);
+    let frames = stream.nb_frames.and_then(|n| n.parse::<u64>().ok()).filter(|&n| n > 0);
+    Ok(Stream { width, height, fps, duration_s, frames, estimated_frames })
 }
 
 /// A positive frame rate written as ffmpeg does, `30000/1001`; `None` for `0/0`.
@@ -566,7 +591,12 @@ mod tests {
             "format": {"duration": "6.891000"}}"#;
         let stream = parse_probe(json).unwrap();
         assert_eq!((stream.width, stream.height, stream.duration_s), (480, 720, 6.891));
+        assert_eq!((stream.frames, stream.estimated_frames), (None, None));
         assert!((stream.fps - 29.97).abs() < 0.001, "{}", stream.fps);
+        let counted = br#"{"streams": [{"width": 2, "height": 2, "avg_frame_rate": "30/1",
+            "duration": "7.000000", "nb_frames": "210"}]}"#;
+        let stream = parse_probe(counted).unwrap();
+        assert_eq!((stream.frames, stream.estimated_frames), (Some(210), Some(210.0)));
         let unknown_average = br#"{"streams": [{"width": 2, "height": 2,
             "avg_frame_rate": "0/0", "r_frame_rate": "25/1"}], "format": {}}"#;
         let stream = parse_probe(unknown_average).unwrap();

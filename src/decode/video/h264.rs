@@ -14,7 +14,7 @@ use openh264::formats::YUVSource;
 use openh264::OpenH264API;
 use re_mp4::{Avc1Box, Mp4, StsdBoxContent, Track, TrackKind};
 
-use super::{Decoded, Step, VideoInfo, VideoLimits};
+use super::{short_of_declared, Decoded, Step, VideoInfo, VideoLimits};
 use crate::decode::panic_reason;
 
 /// Start code that separates NAL units in an Annex-B stream.
@@ -75,7 +75,13 @@ pub fn decode_h264_mp4(
     let incomplete =
         catch_unwind(AssertUnwindSafe(|| decode(bytes, track, avc1, limits, &mut sink)))
             .unwrap_or_else(|panic| Err(panic_reason(&*panic)))
-            .err();
+            .err()
+            .or_else(|| {
+                // Every sample decoded without an error, yet pictures may not have come out
+                // of them (openh264 passes over what it cannot decode).
+                let declared = (track.samples.len() as u64).min(sink.last.saturating_add(1));
+                short_of_declared(sink.next, declared, true)
+            });
     if let Some((width, height)) = sink.dimensions {
         (info.width, info.height) = (width, height);
     }

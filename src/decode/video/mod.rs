@@ -101,6 +101,29 @@ impl VideoLimits {
     }
 }
 
+/// Why a video that decoded `decoded` frames where its container declares `declared` is
+/// incomplete, if it is: damage that a decoder passes over without a word (a corrupt sample
+/// table, a stream that stops decoding) shows only as frames missing. `exact` when the
+/// container counts its frames (an MP4's samples), and a healthy decode then delivers them
+/// all: fewer than 90 % is damage, the tenth left for what legitimately goes (an edit list
+/// trimming an encoder's priming frames, a last incomplete group of pictures). Otherwise the
+/// count is an estimate (duration times average frame rate, off for variable-rate video and
+/// for a file whose audio outlasts its video), and only fewer than half is taken for damage.
+pub(crate) fn short_of_declared(decoded: u64, declared: u64, exact: bool) -> Option<String> {
+    let short = if exact {
+        decoded.saturating_mul(10) < declared.saturating_mul(9)
+    } else {
+        decoded.saturating_mul(2) < declared
+    };
+    short.then(|| {
+        let declared = if exact { format!("{declared}") } else { format!("about {declared}") };
+        format!(
+            "decoded {decoded} of {declared} frames the container declares: the rest are \
+             damaged or unreadable; screened what decoded"
+        )
+    })
+}
+
 /// When a video's decoding must give up.
 pub(crate) struct Deadline {
     at: Instant,
@@ -216,6 +239,19 @@ fn matroska_codec(bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_far_short_of_the_declared_count_are_damage() {
+        assert_eq!(short_of_declared(210, 210, true), None);
+        assert_eq!(short_of_declared(189, 210, true), None);
+        let short = short_of_declared(1, 210, true).unwrap();
+        assert!(short.starts_with("decoded 1 of 210 frames"), "{short}");
+        assert!(short_of_declared(188, 210, true).is_some());
+        // An estimate leaves room for variable frame rates: only under half is damage.
+        assert_eq!(short_of_declared(110, 210, false), None);
+        assert!(short_of_declared(100, 210, false).unwrap().contains("about 210"));
+        assert_eq!(short_of_declared(0, 0, true), None);
+    }
 
     #[test]
     fn matroska_codec_ids_are_named() {
