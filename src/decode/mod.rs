@@ -15,6 +15,7 @@ use std::time::Duration;
 use image::{ImageFormat, ImageReader, Limits, RgbImage};
 
 mod ancillary;
+mod entropy;
 pub mod system;
 pub mod video;
 
@@ -163,10 +164,16 @@ fn decode_builtin<R: BufRead + Seek>(
     }
     // zune-jpeg, under `image`, goes on past corrupt entropy-coded data and fills in the
     // rest; in strict mode it stops there instead, with the reason. Strict first, then
-    // (only for a damaged file) the lenient decode for what can still be matched.
+    // (only for a damaged file) the lenient decode for what can still be matched. Even
+    // strict, it takes a marker inside the data for its end (a cut file with an
+    // end-of-image marker appended): [`entropy`] counts the MCUs the data holds.
     let damage = match format {
         ImageFormat::Jpeg => match strict_jpeg(bytes, &limits) {
-            Ok(rgb) => return Ok(Picture { rgb, damage: None }),
+            Ok(rgb) => {
+                let damage = entropy::entropy_damage(bytes)
+                    .map(|damage| format!("{damage}: hashed what decoded"));
+                return Ok(Picture { rgb, damage });
+            }
             Err(reason) => Some(format!("corrupt JPEG data ({reason}): hashed what decoded")),
         },
         _ => None,
@@ -652,6 +659,48 @@ mod tests {
         // them; the two broken fixtures (which `image` refuses too) not.
         assert!(decoded >= 40, "only {decoded} fixture JPEGs decoded");
         assert_eq!(refused, ["corrupt.jpg", "truncated.jpg"]);
+    }
+
+    #[test]
+    fn picture_data_cut_short_behind_an_end_marker_is_found() {
+        let (mut checked, mut cut_found) = (0, 0);
+        for (name, bytes) in fixture_jpegs() {
+            if image::load_from_memory_with_format(&bytes, ImageFormat::Jpeg).is_err() {
+                continue;
+            }
+            // Whole files, baseline, progressive, with restart intervals: nothing to report.
+            assert_eq!(entropy::entropy_damage(&bytes), None, "{name}");
+            checked += 1;
+            let (data_start, data_end) = {
+                let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+                (sos, bytes.len() - 2)
+            };
+            if data_end - data_start < 3000 {
+                continue;
+            }
+            // Cut in the middle of the (first) scan, an end-of-image marker appended.
+            let cut = [&bytes[..(data_start + data_end) / 2], &[0xFF, 0xD9][..]].concat();
+            let damage = entropy::entropy_damage(&cut);
+            let progressive = bytes.windows(2).any(|w| w == [0xFF, 0xC2]);
+            if !progressive {
+                let damage = damage.as_deref().unwrap_or_else(|| panic!("{name}: cut not found"));
+                assert!(damage.starts_with("truncated JPEG"), "{name}: {damage}");
+            }
+            cut_found += usize::from(damage.is_some());
+        }
+        assert!(checked >= 40, "only {checked} fixture JPEGs checked");
+        assert!(cut_found >= 20, "only {cut_found} cuts found");
+        // And as the scan sees it, through the built-in decoder.
+        let whole = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/screening/distinct/coffee.jpg"),
+        )
+        .unwrap();
+        let cut = [&whole[..whole.len() / 3], &[0xFF, 0xD9][..]].concat();
+        let limits = DecodeLimits::default();
+        let picture = decode_picture(&cut, ImageFormat::Jpeg, limits, Decoders::BuiltinOnly);
+        let damage = picture.unwrap().damage.unwrap();
+        assert!(damage.contains("picture data ends after"), "{damage}");
     }
 
     #[test]
