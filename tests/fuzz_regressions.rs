@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use image::ImageFormat;
 use mediascreen::decode::video::{
-    decode_animation, decode_h264_mp4, is_animated, Decoded, VideoLimits,
+    decode_animation, decode_h264_mp4, decode_pages, is_animated, Decoded, VideoLimits,
 };
 use mediascreen::decode::{decode_rgb, jpeg_truncation, within, DecodeLimits, Decoders};
 use mediascreen::hashlist::{HashList, ListFormat, LoadOptions};
@@ -70,13 +70,17 @@ fn replay(target: &str, bytes: &[u8]) -> Vec<String> {
                 }
             }
         }
-        "animation" => {
-            if let Some(format @ (ImageFormat::Gif | ImageFormat::WebP)) = sniff(bytes).image_format
-            {
+        "animation" => match sniff(bytes).image_format {
+            Some(format @ (ImageFormat::Gif | ImageFormat::WebP | ImageFormat::Png)) => {
                 let _ = is_animated(bytes, format);
                 video(decode_animation(bytes, format, &video_limits(), &|_| 1, &mut |_, _| {}));
             }
-        }
+            Some(ImageFormat::Tiff) => {
+                let _ = is_animated(bytes, ImageFormat::Tiff);
+                video(decode_pages(bytes, &video_limits(), &mut |_, _| {}));
+            }
+            _ => {}
+        },
         "h264" => {
             video(decode_h264_mp4(bytes, &video_limits(), &|_| 1, &mut |_, _| {}));
         }

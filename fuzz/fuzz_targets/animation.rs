@@ -1,11 +1,12 @@
-//! Animated GIF and WebP decoded as video by [`decode_animation`], with the limits short.
+//! Animated GIF, WebP and PNG (APNG) decoded as video by [`decode_animation`], and a TIFF's
+//! pages by [`decode_pages`], with the limits short.
 #![no_main]
 
 use std::time::Duration;
 
 use image::ImageFormat;
 use libfuzzer_sys::fuzz_target;
-use mediascreen::decode::video::{decode_animation, is_animated, VideoLimits};
+use mediascreen::decode::video::{decode_animation, decode_pages, is_animated, VideoLimits};
 use mediascreen::decode::DecodeLimits;
 use mediascreen::sniff::sniff;
 
@@ -18,7 +19,9 @@ fuzz_target!(
     },
     |data: &[u8]| {
         let format = match sniff(data).image_format {
-            Some(format @ (ImageFormat::Gif | ImageFormat::WebP)) => format,
+            Some(
+                format @ (ImageFormat::Gif | ImageFormat::WebP | ImageFormat::Png | ImageFormat::Tiff),
+            ) => format,
             _ => return,
         };
         let _ = is_animated(data, format);
@@ -28,6 +31,10 @@ fuzz_target!(
             image: DecodeLimits { max_dimension: 4096, max_alloc: 64 << 20, ..DecodeLimits::default() },
         };
         // Every frame converted, as a step of 1 (the most work a caller can ask for).
-        let _ = decode_animation(data, format, &limits, &|_| 1, &mut |_, _| {});
+        if format == ImageFormat::Tiff {
+            let _ = decode_pages(data, &limits, &mut |_, _| {});
+        } else {
+            let _ = decode_animation(data, format, &limits, &|_| 1, &mut |_, _| {});
+        }
     }
 );
