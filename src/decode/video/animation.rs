@@ -34,7 +34,7 @@ pub fn is_animated(bytes: &[u8], format: ImageFormat) -> bool {
         ImageFormat::WebP => image_webp::WebPDecoder::new(Cursor::new(bytes))
             .is_ok_and(|decoder| decoder.is_animated()),
         ImageFormat::Png => apng_timing(bytes).is_some(),
-        ImageFormat::Tiff => TiffPages::new(bytes).is_some_and(|pages| pages.count() > 1),
+        ImageFormat::Tiff => TiffPages::new(bytes).is_some_and(|pages| pages.take(2).count() > 1),
         _ => false,
     };
     catch_unwind(run).unwrap_or(false)
@@ -555,6 +555,63 @@ mod tests {
         let rgba = RgbaImage::from_fn(5, 3, |x, y| Rgba([x as u8, y as u8, 7, 9 * x as u8]));
         let expected = image::DynamicImage::ImageRgba8(rgba.clone()).into_rgb8();
         assert_eq!(rgba_into_rgb(rgba), expected);
+    }
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+    }
+
+    #[test]
+    fn apng_frames_are_counted_and_timed_from_their_chunks() {
+        let apng = fixture("fixtures/formats/bridge-second-frame.png");
+        // Pillow's default delay is 0, which plays as 100 ms.
+        assert_eq!(apng_timing(&apng), Some((2, 200)));
+        assert!(is_animated(&apng, ImageFormat::Png));
+        assert_eq!(apng_timing(&fixture("fuzz/seeds/animation/three-frames.apng")), Some((3, 300)));
+        let still = fixture("fuzz/seeds/images/tiny.png");
+        assert_eq!(apng_timing(&still), None);
+        assert!(!is_animated(&still, ImageFormat::Png));
+        let (decoded, seen) = decode(&apng, ImageFormat::Png, 1);
+        assert_eq!((decoded.info.frames, decoded.info.fps), (2, 10.0));
+        assert_eq!((seen.len(), seen[1].1.dimensions()), (2, (128, 80)));
+        assert_ne!(seen[0].1, seen[1].1);
+    }
+
+    #[test]
+    fn every_page_of_a_tiff_is_a_frame() {
+        let two = fixture("fixtures/formats/bridge-second-page.tif");
+        assert_eq!(TiffPages::new(&two).unwrap().count(), 2);
+        assert!(is_animated(&two, ImageFormat::Tiff));
+        let big = fixture("fixtures/formats/bridge-bigtiff.tif");
+        assert_eq!(TiffPages::new(&big).unwrap().count(), 1);
+        assert!(!is_animated(&big, ImageFormat::Tiff));
+        let mut pages = Vec::new();
+        let decoded =
+            decode_pages(&two, &VideoLimits::default(), &mut |n, rgb| pages.push((n, rgb.clone())))
+                .unwrap();
+        assert_eq!(decoded.incomplete, None);
+        assert_eq!((decoded.info.frames, decoded.info.fps), (2, 1.0));
+        assert_eq!(pages.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [0, 1]);
+        assert_ne!(pages[0].1, pages[1].1);
+        // The second page, decoded as if it were the first, is what `image` gives for a TIFF
+        // of that page alone: the header is all that differs.
+        let first = crate::decode::decode_rgb(
+            &two,
+            ImageFormat::Tiff,
+            Default::default(),
+            crate::decode::Decoders::BuiltinOnly,
+        )
+        .unwrap();
+        assert_eq!(pages[0].1, first);
+        // A directory chain that loops back ends where it loops.
+        let mut looped = two.clone();
+        let first_ifd = u32::from_le_bytes(looped[4..8].try_into().unwrap()) as usize;
+        let entries = u16::from_le_bytes([looped[first_ifd], looped[first_ifd + 1]]) as usize;
+        let link = first_ifd + 2 + 12 * entries;
+        looped[link..link + 4].copy_from_slice(&(first_ifd as u32).to_le_bytes());
+        assert_eq!(TiffPages::new(&looped).unwrap().count(), 1);
+        assert!(TiffPages::new(b"II*\0").is_none());
+        assert!(TiffPages::new(b"GIF89a").is_none());
     }
 
     #[test]
