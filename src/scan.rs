@@ -459,22 +459,36 @@ fn hash_video(
     keep_first: bool,
 ) -> (Option<VideoHash>, Option<String>, Option<image::RgbImage>) {
     // A video's frames are sampled, as the vPDQ reference samples them. An animation (GIF,
-    // WebP, APNG), a TIFF's pages or a picture ffmpeg reads has every frame hashed: each is a
-    // picture on its own for as long as it shows, however short (sampled one a second, a
-    // listed picture shown for 100 ms between two samples would never be seen), and they are
-    // few and small next to a video's.
+    // WebP, APNG), a TIFF's pages or a picture ffmpeg reads has the frames between the samples
+    // hashed too: each is a picture on its own for as long as it shows, however short (a
+    // listed picture shown for 100 ms between two samples would never be seen otherwise),
+    // and they are few and small next to a video's. They are matched against listed
+    // pictures only: comparisons of videos keep to the samples, as the lists were made.
     let every_frame = !media_type.starts_with("video/");
-    let seconds_per_hash = if every_frame { 0.0 } else { options.seconds_per_hash };
-    let mut frames = Vec::new();
+    let seconds_per_hash = options.seconds_per_hash;
+    let (mut frames, mut between) = (Vec::new(), Vec::new());
     let mut first = None;
-    let step = |fps| vpdq::frame_step(seconds_per_hash, fps);
+    let sampled = std::cell::Cell::new(1);
+    let step = |fps| {
+        sampled.set(vpdq::frame_step(seconds_per_hash, fps));
+        if every_frame {
+            1
+        } else {
+            sampled.get()
+        }
+    };
     let ffmpeg = Ffmpeg::detected();
     let decoded =
         decode_video(ffmpeg, bytes, media_type, &options.video, &step, &mut |frame, rgb| {
             let features = PdqFeatures::from_image(rgb);
             let (hash, quality) = (features.hash(), features.quality());
             // The frame rate, and so the timestamp, is known once decoding is done.
-            frames.push(VpdqFrame { hash, quality, frame, timestamp: 0.0 });
+            let hashed = VpdqFrame { hash, quality, frame, timestamp: 0.0 };
+            if frame.is_multiple_of(sampled.get()) {
+                frames.push(hashed);
+            } else {
+                between.push(hashed);
+            }
             if keep_first && frame == 0 {
                 first = Some(rgb.clone());
             }
@@ -484,13 +498,13 @@ fn hash_video(
         Err(reason) => return (None, Some(reason), None),
     };
     let fps = decoded.info.fps;
-    for frame in &mut frames {
+    for frame in frames.iter_mut().chain(&mut between) {
         frame.timestamp = vpdq::timestamp(frame.frame, fps);
     }
     let error = decoded
         .incomplete
         .or_else(|| frames.is_empty().then(|| "the video has no decodable frames".to_string()));
-    (Some(VideoHash { frames, fps, seconds_per_hash }), error, first)
+    (Some(VideoHash { frames, fps, seconds_per_hash, between }), error, first)
 }
 
 fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &mut FileHashes) {

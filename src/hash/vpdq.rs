@@ -77,9 +77,31 @@ pub struct VideoHash {
     pub fps: f64,
     /// The sampling interval asked for (0 = every frame).
     pub seconds_per_hash: f64,
+    /// The frames between the samples, hashed too where every frame counts on its own (an
+    /// animation's, shown for as long as its delay says, however short): matched against
+    /// listed pictures, never in a comparison of videos, which the samples alone make.
+    /// Empty for a video.
+    pub between: Vec<VpdqFrame>,
 }
 
 impl VideoHash {
+    /// Every hashed frame, the samples and those [`VideoHash::between`] them, in frame order.
+    pub fn every_frame(&self) -> std::borrow::Cow<'_, [VpdqFrame]> {
+        if self.between.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.frames);
+        }
+        let mut every: Vec<VpdqFrame> = self.frames.iter().chain(&self.between).cloned().collect();
+        every.sort_by_key(|frame| frame.frame);
+        std::borrow::Cow::Owned(every)
+    }
+
+    /// [`VideoHash::time_ranges`] for the frames at indices `matched` of `every` (which is
+    /// [`VideoHash::every_frame`]).
+    pub fn every_frame_ranges(&self, every: &[VpdqFrame], matched: &[usize]) -> Vec<(f64, f64)> {
+        let sampled = if self.between.is_empty() { self.seconds_per_hash } else { 0.0 };
+        time_ranges(every, matched, default_gap(sampled, self.fps))
+    }
+
     /// The stretches of this video covered by the frames at indices `matched`, bridging the
     /// gap [`default_gap`] gives for how it was sampled.
     pub fn time_ranges(&self, matched: &[usize]) -> Vec<(f64, f64)> {
@@ -622,6 +644,29 @@ mod tests {
         assert_eq!(super::units(&per_second, 1.0), [0, 1, 2, 3, 4]);
         let untimed = [frame(0.0), ([1, 0, 0, 0], None)];
         assert_eq!(super::units(&untimed, 1.0), [0, 1]);
+    }
+
+    #[test]
+    fn every_frame_merges_the_samples_and_the_frames_between_in_order() {
+        let frame = |n: u64| VpdqFrame {
+            hash: HashValue::from_hex(Algorithm::Pdq, &format!("{n:064x}")).unwrap(),
+            quality: 100,
+            frame: n,
+            timestamp: n as f64 / 10.0,
+        };
+        let mut video = VideoHash {
+            frames: vec![frame(0), frame(10)],
+            fps: 10.0,
+            seconds_per_hash: 1.0,
+            between: Vec::new(),
+        };
+        assert!(matches!(video.every_frame(), std::borrow::Cow::Borrowed(_)));
+        video.between = vec![frame(1), frame(2), frame(11)];
+        let every = video.every_frame();
+        assert_eq!(every.iter().map(|f| f.frame).collect::<Vec<_>>(), [0, 1, 2, 10, 11]);
+        // Frames hashed one by one: a gap of 2.5 frames, not 2.5 samples, splits a stretch.
+        assert_eq!(video.every_frame_ranges(&every, &[1, 2]), [(0.1, 0.2)]);
+        assert_eq!(video.every_frame_ranges(&every, &[1, 4]), [(0.1, 0.1), (1.1, 1.1)]);
     }
 
     #[test]

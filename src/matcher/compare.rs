@@ -195,11 +195,13 @@ fn pdq(
             Measure::Distance { distance, threshold, orientation: Some(orientation), qualities };
         return Some((measure, matched));
     }
-    let (picture, frames, video_is_a) = match (&a.pdq, &b.video, &a.video, &b.pdq) {
-        (Some(picture), Some(video), _, _) => (picture, &video.frames, false),
-        (_, _, Some(video), Some(picture)) => (picture, &video.frames, true),
+    let (picture, video, video_is_a) = match (&a.pdq, &b.video, &a.video, &b.pdq) {
+        (Some(picture), Some(video), _, _) => (picture, video, false),
+        (_, _, Some(video), Some(picture)) => (picture, video, true),
         _ => return None,
     };
+    // Every frame hashed: for an animation, those between the samples too.
+    let frames = video.every_frame();
     let hash = picture.hash();
     // As the scan does: frames the gate lets through, the closest, of equals the best.
     let closest: &VpdqFrame = frames

@@ -260,7 +260,7 @@ mod tests {
             timestamp: n as f64,
         };
         let video = |frames: Vec<VpdqFrame>| FileHashes {
-            video: Some(VideoHash { frames, fps: 1.0, seconds_per_hash: 1.0 }),
+            video: Some(VideoHash { frames, fps: 1.0, seconds_per_hash: 1.0, between: Vec::new() }),
             ..FileHashes::default()
         };
         let faint_video = video(vec![frame(&faint, 0), frame(&faint, 1)]);
@@ -316,7 +316,12 @@ mod tests {
             .map(|f| ("vpdq", f.hash.clone(), Some(f.quality), Some(f.timestamp)))
             .collect();
         let listed_file = FileHashes {
-            video: Some(VideoHash { frames: listed.clone(), fps: 1.0, seconds_per_hash: 1.0 }),
+            video: Some(VideoHash {
+                frames: listed.clone(),
+                fps: 1.0,
+                seconds_per_hash: 1.0,
+                between: Vec::new(),
+            }),
             ..FileHashes::default()
         };
         // Clips of the listed video of every length, padded with unrelated frames.
@@ -333,7 +338,12 @@ mod tests {
                     (frame.frame, frame.timestamp) = (n as u64, n as f64);
                 }
                 let scanned = FileHashes {
-                    video: Some(VideoHash { frames, fps: 1.0, seconds_per_hash: 1.0 }),
+                    video: Some(VideoHash {
+                        frames,
+                        fps: 1.0,
+                        seconds_per_hash: 1.0,
+                        between: Vec::new(),
+                    }),
                     ..FileHashes::default()
                 };
                 for min_quality in [0, 50] {

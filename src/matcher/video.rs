@@ -86,8 +86,10 @@ impl Matcher {
     fn match_frames_to_images(&self, video: &VideoHash, offer: &mut impl FnMut(Match)) {
         let threshold = self.options.threshold(Algorithm::Pdq);
         // A still scene repeats one hash for many frames: search each distinct hash once.
+        // Every frame hashed: for an animation, those between the samples too.
+        let every = video.every_frame();
         let mut frames_of: BTreeMap<&HashValue, Vec<usize>> = BTreeMap::new();
-        for (i, frame) in video.frames.iter().enumerate() {
+        for (i, frame) in every.iter().enumerate() {
             if self.options.pdq_quality_passes(Some(frame.quality)) {
                 frames_of.entry(&frame.hash).or_default().push(i);
             }
@@ -95,7 +97,7 @@ impl Matcher {
         // Per listed hash: the closest frame's distance and quality, and every frame in reach.
         let mut found: BTreeMap<HashValue, (u32, u8, Vec<usize>, Vec<EntryRef>)> = BTreeMap::new();
         for (hash, frames) in frames_of {
-            let quality = video.frames[frames[0]].quality;
+            let quality = every[frames[0]].quality;
             for hit in self.index.within(Algorithm::Pdq, hash, threshold) {
                 let Some(sources) = self.pdq_sources(hit.sources, hit.distance, quality) else {
                     continue;
@@ -120,7 +122,7 @@ impl Matcher {
                 suspicious: false,
                 video: Some(VideoEvidence {
                     comparison: None,
-                    time_ranges: video.time_ranges(&frames),
+                    time_ranges: video.every_frame_ranges(&every, &frames),
                 }),
                 keypoints: None,
             });
