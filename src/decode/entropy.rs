@@ -20,15 +20,33 @@ struct Table {
     /// For each length, the symbol index of its first code, minus that code.
     offset: [i32; 17],
     symbols: Vec<u8>,
+    /// The codes of up to [`FAST_BITS`] bits, by the next [`FAST_BITS`] bits of data: the
+    /// code's length and symbol (`length << 8 | symbol`), 0 for a longer code.
+    fast: Vec<u16>,
 }
+
+/// Bits looked up at once: most codes of a photograph's tables are this short.
+const FAST_BITS: u32 = 9;
 
 impl Table {
     fn new(counts: &[u8], symbols: &[u8]) -> Table {
         let (mut max_code, mut offset) = ([-1i32; 17], [0i32; 17]);
+        let mut fast = vec![0u16; 1 << FAST_BITS];
         let (mut code, mut index) = (0i32, 0i32);
         for length in 1..=16 {
             let count = i32::from(counts[length - 1]);
             offset[length] = index - code;
+            if length as u32 <= FAST_BITS {
+                for (n, i) in (code..code + count).zip(index..) {
+                    let Some(&symbol) = symbols.get(i as usize) else { break };
+                    let spread = FAST_BITS - length as u32;
+                    let first = (n as usize) << spread;
+                    let entry = (length as u16) << 8 | u16::from(symbol);
+                    if let Some(slots) = fast.get_mut(first..first + (1 << spread)) {
+                        slots.fill(entry);
+                    }
+                }
+            }
             code += count;
             index += count;
             if count > 0 {
@@ -36,7 +54,7 @@ impl Table {
             }
             code <<= 1;
         }
-        Table { max_code, offset, symbols: symbols.to_vec() }
+        Table { max_code, offset, symbols: symbols.to_vec(), fast }
     }
 }
 
@@ -115,6 +133,15 @@ impl<'a> Bits<'a> {
 
     fn symbol(&mut self, table: &Table) -> Result<u8, Stop> {
         self.fill();
+        let entry = table.fast[(self.buffer >> (64 - FAST_BITS)) as usize];
+        if entry != 0 {
+            let length = u32::from(entry >> 8);
+            if length > self.count {
+                return Err(Stop::Ended);
+            }
+            self.skip(length)?;
+            return Ok(entry as u8);
+        }
         let peek = (self.buffer >> 48) as i32;
         for length in 1..=16u32 {
             let code = peek >> (16 - length);
