@@ -308,3 +308,21 @@ fn a_video_that_decodes_to_a_fraction_of_its_frames_is_an_error() {
     let line = status(&lines, "one-of-210.mp4");
     assert_eq!((line.status.as_str(), line.why.as_str()), ("flagged", ""));
 }
+
+#[test]
+fn a_picture_type_nothing_here_decodes_is_an_error_naming_what_would() {
+    let dir = tempfile::tempdir().unwrap();
+    // The ftyp boxes of a HEIF and an AVIF photograph, and a bare JPEG XL codestream.
+    fs::write(dir.path().join("photo.heic"), b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").unwrap();
+    fs::write(dir.path().join("photo.avif"), b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf").unwrap();
+    fs::write(dir.path().join("photo.jxl"), b"\xff\x0a\xfa\x7f\x01\x90\x08\x06\x01\0").unwrap();
+    let (code, lines) = scan(&[dir.path().to_path_buf()], &[], &[]);
+    assert_eq!(code, 2);
+    for (name, decoder) in
+        [("photo.heic", "libheif"), ("photo.avif", "libavif"), ("photo.jxl", "libjxl")]
+    {
+        let line = status(&lines, name);
+        assert_eq!(line.status, "error", "{name}: {}", line.why);
+        assert!(line.why.contains(decoder), "{name}: {}", line.why);
+    }
+}
