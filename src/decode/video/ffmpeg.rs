@@ -5,9 +5,11 @@
 //! so that its frames match the vPDQ reference's libav decode: no autorotation, every frame
 //! passed through in decode order, RGB24 by swscale's area filter at native size. Also owns
 //! keeping a child process on a leash: killed when the time limit passes or the caller stops
-//! early, always reaped, its stderr drained so it cannot block. Must not hash, and must never
-//! write anything to disk: ffmpeg reads the bytes mediascreen already read, never the file's
-//! path, which may name another file by now ([`Input`]), and frames come back through a pipe.
+//! early, always reaped, its stderr drained so it cannot block, its memory limited to what its
+//! room in the scan's budget allows (one decoding thread, `RLIMIT_DATA`). Must not hash, and
+//! must never write anything to disk: ffmpeg reads the bytes mediascreen already read, never
+//! the file's path, which may name another file by now ([`Input`]), and frames come back
+//! through a pipe.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -22,6 +24,7 @@ use image::RgbImage;
 use serde::Deserialize;
 
 use super::{short_of_declared, Deadline, Decoded, Step, VideoInfo, VideoLimits};
+use crate::decode::room_for_decoder;
 
 /// Environment variable naming the ffmpeg binary to use instead of the one on `PATH`.
 const FFMPEG_VARIABLE: &str = "MEDIASCREEN_FFMPEG";
@@ -152,13 +155,20 @@ fn decode_input(
     on_frame: &mut dyn FnMut(u64, &RgbImage),
 ) -> Result<Decoded, String> {
     let deadline = limits.deadline();
-    let stream = probe(ffmpeg, input, format, &deadline)?;
+    let stream = probe(ffmpeg, input, format, limits, &deadline)?;
     let (width, height) = (stream.width, stream.height);
     let frame_bytes = frame_bytes(width, height, limits)?;
     let step = step(stream.fps).max(1);
     let last = limits.last_frame(stream.fps);
+    // ffmpeg's frames count against the scan's memory as pictures do: it waits for room for
+    // them, and may not take more.
+    let decoder_bytes = decoder_bytes(width, height, &stream.pix_fmt);
+    let _room = room_for_decoder(decoder_bytes + frame_bytes as u64, &limits.image, || {
+        format!("a {width}x{height} {} video", stream.pix_fmt)
+    })?;
 
     let mut command = Command::new(&ffmpeg.ffmpeg);
+    limit_data(&mut command, FFMPEG_BASE_DATA + decoder_bytes);
     command.args(["-nostdin", "-v", "error", "-noautorotate"]);
     if limits.max_seconds.is_finite() {
         // A second beyond the limit, so that a longer video shows itself by a frame past the
@@ -168,7 +178,9 @@ fn decode_input(
     if let Some(format) = format {
         command.args(["-f", format]);
     }
-    command.args(["-i", input.url()]);
+    // One decoding thread: frame threading keeps frames in flight per thread (16 of them on
+    // a large machine), beyond what the room above allows for.
+    command.args(["-threads", "1", "-i", input.url()]);
     command.args(["-map", "0:v:0", ffmpeg.passthrough_option(), "passthrough"]);
     command.args(["-sws_flags", "area", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]);
     let mut child = Supervised::spawn(command, input, &deadline)?;
@@ -328,6 +340,98 @@ fn sealed_memory_file(bytes: &[u8]) -> io::Result<File> {
     Ok(file)
 }
 
+/// The data (heap and other private memory) an ffmpeg or ffprobe process takes before it
+/// decodes anything: its libraries' state, its threads' stacks, its buffers for input.
+const FFMPEG_BASE_DATA: u64 = 128 << 20;
+
+/// The data ffprobe may take besides [`FFMPEG_BASE_DATA`]: it decodes a frame or two to find
+/// out what the stream is, and a frame is not known to be within the limits before then.
+/// Enough for a frame of 8K video; a larger one fails to decode and is refused by its size.
+const PROBE_DATA: u64 = 144_000_000;
+
+/// What ffmpeg holds to decode `width` x `height` frames stored as `pix_fmt`, past its
+/// [`FFMPEG_BASE_DATA`]: up to 24 decoded frames (reference frames, the frames in flight
+/// between the decoder, the filters and the output; 4K H.264 took 34 bytes a pixel, or
+/// 23 frames of 1.5 bytes a pixel), and the RGB frames being converted and written.
+fn decoder_bytes(width: u32, height: u32, pix_fmt: &str) -> u64 {
+    let pixels = u64::from(width) * u64::from(height);
+    let frame = (pixels as f64 * frame_bytes_per_pixel(pix_fmt)).ceil() as u64;
+    24 * frame + 8 * pixels
+}
+
+/// Bytes a pixel of one decoded frame stored as `pix_fmt` (ffmpeg's names: `yuv420p`,
+/// `yuv422p10le`, `nv12`, `rgb48be`, `gbrapf32le`…): the samples a pixel has after chroma
+/// subsampling, times the bytes a sample takes. A name not recognised counts as four 16-bit
+/// samples, the most a common format has.
+fn frame_bytes_per_pixel(pix_fmt: &str) -> f64 {
+    let name = pix_fmt.trim_end_matches("le").trim_end_matches("be");
+    let has = |parts: &[&str]| parts.iter().any(|part| name.contains(part));
+    let starts = |parts: &[&str]| parts.iter().any(|part| name.starts_with(part));
+    // The semi-planar and packed YUV formats are named by their layout, not their depth.
+    let (samples, depth) = match name {
+        "nv12" | "nv21" => (1.5, 1.0),
+        "nv16" | "yuyv422" | "uyvy422" | "yvyu422" => (2.0, 1.0),
+        "nv24" | "nv42" => (3.0, 1.0),
+        _ if starts(&["p01"]) => (1.5, 2.0),
+        _ if starts(&["p21", "y21", "nv20"]) => (2.0, 2.0),
+        _ if starts(&["p41"]) => (3.0, 2.0),
+        _ => {
+            let samples = if has(&["420", "411", "410"]) {
+                1.5
+            } else if has(&["422", "440"]) || starts(&["ya"]) {
+                2.0
+            } else if starts(&["gray", "mono", "pal8"]) {
+                1.0
+            } else if has(&["444", "rgb", "bgr", "gbr", "xyz", "vuy", "ayuv"]) {
+                // With alpha, or a padding byte (`rgb0`, `0bgr`).
+                if has(&["a", "0rgb", "0bgr", "rgb0", "bgr0"]) {
+                    4.0
+                } else {
+                    3.0
+                }
+            } else {
+                return 8.0;
+            };
+            let bits = name.rsplit(|c: char| !c.is_ascii_digit()).next().unwrap_or_default();
+            let depth = if has(&["f32"]) {
+                4.0
+            } else if has(&["f16"]) || matches!(bits, "9" | "10" | "12" | "14" | "16" | "48" | "64")
+            {
+                2.0
+            } else {
+                1.0
+            };
+            (samples, depth)
+        }
+    };
+    samples * depth
+}
+
+/// Has `command`'s process refused data (heap and other private writable memory) past
+/// `bytes`: whatever the file makes its decoder allocate, it then fails instead of taking
+/// the machine's memory.
+fn limit_data(command: &mut Command, bytes: u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let limit =
+            libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
+        // SAFETY: runs in the child between fork and exec, where only async-signal-safe
+        // functions may be called: setrlimit is one, and nothing is allocated.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setrlimit(libc::RLIMIT_DATA, &limit) == 0 {
+                    Ok(())
+                } else {
+                    Err(io::Error::last_os_error())
+                }
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (command, bytes);
+}
+
 /// Fills `buffer` from `reader` as far as it goes, returning how much was read: less than its
 /// length only at the end of the stream.
 fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
@@ -348,6 +452,8 @@ fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
 struct Stream {
     width: u32,
     height: u32,
+    /// How decoded frames are stored (`yuv420p`), empty when ffprobe does not say.
+    pix_fmt: String,
     fps: f64,
     /// The file's duration (of its longest stream).
     duration_s: f64,
@@ -361,16 +467,21 @@ struct Stream {
     estimated_frames: Option<f64>,
 }
 
+/// What ffprobe says about the first video stream of `input` (read by the demuxer `format`
+/// when given), once its frames are known to be within `limits`.
 fn probe(
     ffmpeg: &Ffmpeg,
     input: &Input,
     format: Option<&str>,
+    limits: &VideoLimits,
     deadline: &Deadline,
 ) -> Result<Stream, String> {
+    let _room = room_for_decoder(PROBE_DATA, &limits.image, || "probing a video".to_string())?;
     let mut command = Command::new(&ffmpeg.ffprobe);
+    limit_data(&mut command, FFMPEG_BASE_DATA + PROBE_DATA);
     command.args(["-v", "error", "-select_streams", "v:0", "-show_entries"]);
     command.arg(
-        "stream=codec_name,width,height,avg_frame_rate,r_frame_rate,duration,nb_frames\
+        "stream=codec_name,width,height,pix_fmt,avg_frame_rate,r_frame_rate,duration,nb_frames\
          :format=duration",
     );
     if let Some(format) = format {
@@ -386,11 +497,17 @@ fn probe(
     if outcome.timed_out {
         return Err(deadline.reason(0));
     }
+    // A frame over the limits is refused for its size, which ffprobe gives even when it
+    // could not decode the frame within its memory.
+    let parsed = parse_probe(&json);
+    if let Ok(stream) = &parsed {
+        limits.image.check_pixels(stream.width, stream.height)?;
+    }
     if let Some(error) = outcome.error() {
         return Err(format!("ffprobe: {error}"));
     }
     read.map_err(|e| format!("reading ffprobe's output: {e}"))?;
-    parse_probe(&json)
+    parsed
 }
 
 fn parse_probe(json: &[u8]) -> Result<Stream, String> {
@@ -405,6 +522,7 @@ fn parse_probe(json: &[u8]) -> Result<Stream, String> {
         codec_name: Option<String>,
         width: Option<u32>,
         height: Option<u32>,
+        pix_fmt: Option<String>,
         avg_frame_rate: Option<String>,
         r_frame_rate: Option<String>,
         duration: Option<String>,
@@ -429,7 +547,8 @@ fn parse_probe(json: &[u8]) -> Result<Stream, String> {
     let duration_s = seconds(output.format.and_then(|format| format.duration)).unwrap_or(0.0);
     let estimated_frames = seconds(stream.duration).zip(average).map(|(s, rate)| s * rate);
     let frames = stream.nb_frames.and_then(|n| n.parse::<u64>().ok()).filter(|&n| n > 0);
-    Ok(Stream { width, height, fps, duration_s, frames, estimated_frames })
+    let pix_fmt = stream.pix_fmt.unwrap_or_default();
+    Ok(Stream { width, height, pix_fmt, fps, duration_s, frames, estimated_frames })
 }
 
 /// A positive frame rate written as ffmpeg does, `30000/1001`; `None` for `0/0`.
@@ -667,6 +786,38 @@ mod tests {
         assert_eq!(with("ffmpeg version 4.4.2-0ubuntu0.22.04.1").passthrough_option(), "-vsync");
         assert_eq!(with("ffmpeg version 5.1.9-0+deb12u1").passthrough_option(), "-fps_mode");
         assert_eq!(with("ffmpeg version N-113000-g1234").passthrough_option(), "-fps_mode");
+    }
+
+    #[test]
+    fn frames_take_the_bytes_their_pixel_format_stores() {
+        let cases = [
+            ("yuv420p", 1.5),
+            ("yuvj420p", 1.5),
+            ("yuv420p10le", 3.0),
+            ("nv12", 1.5),
+            ("p010le", 3.0),
+            ("yuv422p10le", 4.0),
+            ("yuyv422", 2.0),
+            ("yuv444p", 3.0),
+            ("yuv444p12be", 6.0),
+            ("yuva444p", 4.0),
+            ("gbrp", 3.0),
+            ("gbrapf32le", 16.0),
+            ("rgb24", 3.0),
+            ("bgr0", 4.0),
+            ("rgba64be", 8.0),
+            ("rgb48le", 6.0),
+            ("gray", 1.0),
+            ("gray16le", 2.0),
+            ("pal8", 1.0),
+            ("", 8.0),
+            ("something new", 8.0),
+        ];
+        for (pix_fmt, bytes) in cases {
+            assert_eq!(frame_bytes_per_pixel(pix_fmt), bytes, "{pix_fmt}");
+        }
+        // 4K H.264 took 34 bytes a pixel in ffmpeg 5.1, single-threaded.
+        assert_eq!(decoder_bytes(3840, 2160, "yuv420p") / (3840 * 2160), 44);
     }
 
     #[test]
