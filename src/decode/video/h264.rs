@@ -15,7 +15,7 @@ use openh264::OpenH264API;
 use re_mp4::{Avc1Box, Mp4, StsdBoxContent, Track, TrackKind};
 
 use super::{short_of_declared, Decoded, Step, VideoInfo, VideoLimits};
-use crate::decode::panic_reason;
+use crate::decode::{panic_reason, room_for_decoder};
 
 /// Start code that separates NAL units in an Annex-B stream.
 const START_CODE: [u8; 4] = [0, 0, 0, 1];
@@ -53,6 +53,21 @@ pub fn decode_h264_mp4(
             .and_then(|clamped| read(&clamped).map_err(|_| error))
     })?;
     let (track, avc1) = h264_track(&mp4)?;
+    // openh264 allocates its frames by the parameter sets' picture size, which the container
+    // need not agree with: that size must be within the limits before anything is decoded,
+    // and the decoder's frames wait for room as pictures do.
+    let (width, height) = avc1
+        .avcc
+        .sequence_parameter_sets
+        .iter()
+        .filter_map(|sps| sps_dimensions(&sps.bytes))
+        .reduce(|(w, h), (sw, sh)| (w.max(sw), h.max(sh)))
+        .unwrap_or((track.width.into(), track.height.into()));
+    limits.image.check_pixels(width, height)?;
+    let pixels = u64::from(width) * u64::from(height);
+    let _room = room_for_decoder(pixels * DECODER_BYTES_PER_PIXEL, &limits.image, || {
+        format!("a {width}x{height} H.264 video")
+    })?;
     let duration_s =
         if track.timescale == 0 { 0.0 } else { track.duration as f64 / track.timescale as f64 };
     let fps = average_frame_rate(track, &mp4);
@@ -73,7 +88,7 @@ pub fn decode_h264_mp4(
     };
     // A hostile file must cost one error, not the whole scan, even if a dependency panics.
     let incomplete =
-        catch_unwind(AssertUnwindSafe(|| decode(bytes, track, avc1, limits, &mut sink)))
+        catch_unwind(AssertUnwindSafe(|| decode(bytes, track, avc1, limits, pixels, &mut sink)))
             .unwrap_or_else(|panic| Err(panic_reason(&*panic)))
             .err()
             .or_else(|| {
@@ -89,11 +104,17 @@ pub fn decode_h264_mp4(
     Ok(Decoded { info, incomplete })
 }
 
+/// What decoding H.264 takes a pixel: openh264 keeps up to 16 reference frames and a few
+/// more of 1.5 bytes a pixel (4K took 23 bytes a pixel), and one frame is converted to RGB.
+const DECODER_BYTES_PER_PIXEL: u64 = 30;
+
+/// Decodes the samples of `track`, whose parameter sets allow pictures of up to `pixels`.
 fn decode(
     bytes: &[u8],
     track: &Track,
     avc1: &Avc1Box,
     limits: &VideoLimits,
+    pixels: u64,
     sink: &mut FrameSink<'_>,
 ) -> Result<(), String> {
     let deadline = limits.deadline();
@@ -119,6 +140,12 @@ fn decode(
         deadline.check(sink.next)?;
         let data = sample_bytes(bytes, sample.offset, sample.size)
             .ok_or_else(|| format!("sample {index} lies outside the file (truncated?)"))?;
+        if let Some((width, height)) = larger_picture(data, length_size, pixels) {
+            return Err(format!(
+                "sample {index}: a parameter set in the stream makes the picture {width}x{height}, \
+                 larger than its header said: not decoded"
+            ));
+        }
         packet.clear();
         let prefix = if sample.is_sync { &parameter_sets[..] } else { &[] };
         to_annex_b(data, length_size, prefix, &mut packet)
@@ -139,6 +166,140 @@ fn decode(
         sink.push(picture);
     }
     Ok(())
+}
+
+/// The picture size of a sequence parameter set among the NAL units of `sample` (each after
+/// a `length_size`-byte length) that is more than `pixels`, if one is.
+fn larger_picture(sample: &[u8], length_size: usize, pixels: u64) -> Option<(u32, u32)> {
+    let mut rest = sample;
+    while let Some((prefix, tail)) = rest.split_at_checked(length_size) {
+        let length = prefix.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        let (nal, tail) = tail.split_at_checked(length)?;
+        if nal.first().is_some_and(|header| header & 0x1f == 7) {
+            let size = sps_dimensions(nal).filter(|&(w, h)| u64::from(w) * u64::from(h) > pixels);
+            if size.is_some() {
+                return size;
+            }
+        }
+        rest = tail;
+    }
+    None
+}
+
+/// The picture size an H.264 sequence parameter set declares (the NAL unit, header byte
+/// included), after cropping: the decoder allocates it rounded up to whole macroblocks.
+/// `None` if it cannot be read.
+fn sps_dimensions(nal: &[u8]) -> Option<(u32, u32)> {
+    // The payload without its emulation prevention bytes (00 00 03 stands for 00 00).
+    let mut payload = Vec::with_capacity(nal.len());
+    let mut zeros = 0;
+    for &byte in nal.get(1..)? {
+        if zeros >= 2 && byte == 3 {
+            zeros = 0;
+            continue;
+        }
+        zeros = if byte == 0 { zeros + 1 } else { 0 };
+        payload.push(byte);
+    }
+    let mut bits = Bits { bytes: &payload, at: 0 };
+    let profile = bits.read(8)?;
+    bits.read(16)?; // constraint flags, level
+    bits.exp_golomb()?; // seq_parameter_set_id
+    let mut chroma_format = 1; // 4:2:0 unless said otherwise
+    if matches!(profile, 100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135) {
+        chroma_format = bits.exp_golomb()?;
+        if chroma_format == 3 {
+            bits.read(1)?; // separate_colour_plane_flag
+        }
+        bits.exp_golomb()?; // bit_depth_luma_minus8
+        bits.exp_golomb()?; // bit_depth_chroma_minus8
+        bits.read(1)?; // qpprime_y_zero_transform_bypass_flag
+        if bits.read(1)? == 1 {
+            for list in 0..if chroma_format == 3 { 12 } else { 8 } {
+                if bits.read(1)? == 1 {
+                    // A scaling list: deltas until one makes the next scale 0.
+                    let (mut last, mut next) = (8i64, 8i64);
+                    for _ in 0..if list < 6 { 16 } else { 64 } {
+                        if next != 0 {
+                            next = (last + bits.signed_exp_golomb()?).rem_euclid(256);
+                        }
+                        last = if next == 0 { last } else { next };
+                    }
+                }
+            }
+        }
+    }
+    bits.exp_golomb()?; // log2_max_frame_num_minus4
+    match bits.exp_golomb()? {
+        0 => {
+            bits.exp_golomb()?; // log2_max_pic_order_cnt_lsb_minus4
+        }
+        1 => {
+            bits.read(1)?; // delta_pic_order_always_zero_flag
+            bits.signed_exp_golomb()?; // offset_for_non_ref_pic
+            bits.signed_exp_golomb()?; // offset_for_top_to_bottom_field
+            for _ in 0..bits.exp_golomb()?.min(256) {
+                bits.signed_exp_golomb()?;
+            }
+        }
+        _ => {}
+    }
+    bits.exp_golomb()?; // max_num_ref_frames
+    bits.read(1)?; // gaps_in_frame_num_value_allowed_flag
+    let width = (bits.exp_golomb()? + 1).checked_mul(16)?;
+    let map_units = bits.exp_golomb()? + 1;
+    let fields = 2 - bits.read(1)?; // 1 when frame_mbs_only_flag
+    let height = map_units.checked_mul(16 * fields)?;
+    if fields == 2 {
+        bits.read(1)?; // mb_adaptive_frame_field_flag
+    }
+    bits.read(1)?; // direct_8x8_inference_flag
+    let (mut crop_x, mut crop_y) = (0, 0);
+    if bits.read(1)? == 1 {
+        // In chroma samples: two luma samples each way in 4:2:0, across in 4:2:2.
+        let unit_x = if matches!(chroma_format, 1 | 2) { 2 } else { 1 };
+        let unit_y = if chroma_format == 1 { 2 } else { 1 } * fields;
+        crop_x = (bits.exp_golomb()? + bits.exp_golomb()?).saturating_mul(unit_x);
+        crop_y = (bits.exp_golomb()? + bits.exp_golomb()?).saturating_mul(unit_y);
+    }
+    let (width, height) = (width.checked_sub(crop_x)?, height.checked_sub(crop_y)?);
+    Some((u32::try_from(width).ok()?, u32::try_from(height).ok()?))
+}
+
+/// Bits read from the most significant down, as H.264 writes them.
+struct Bits<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Bits<'_> {
+    fn read(&mut self, count: u32) -> Option<u64> {
+        let mut value = 0u64;
+        for _ in 0..count {
+            let byte = self.bytes.get(self.at / 8)?;
+            value = value << 1 | u64::from(byte >> (7 - self.at % 8) & 1);
+            self.at += 1;
+        }
+        Some(value)
+    }
+
+    /// An unsigned Exp-Golomb code, `ue(v)`.
+    fn exp_golomb(&mut self) -> Option<u64> {
+        let mut zeros = 0;
+        while self.read(1)? == 0 {
+            zeros += 1;
+            if zeros > 32 {
+                return None;
+            }
+        }
+        Some((1u64 << zeros) - 1 + self.read(zeros)?)
+    }
+
+    /// A signed Exp-Golomb code, `se(v)`.
+    fn signed_exp_golomb(&mut self) -> Option<i64> {
+        let code = i64::try_from(self.exp_golomb()?).ok()?;
+        Some(if code % 2 == 1 { (code + 1) / 2 } else { -(code / 2) })
+    }
 }
 
 /// The frame rate ffmpeg reports as `avg_frame_rate` for an MP4 track, which the vPDQ
@@ -479,6 +640,47 @@ mod tests {
         assert!(check(&table(b"stsz", &[0, 512, u32::MAX])).is_some());
         assert_eq!(check(&table(b"stsz", &[0, 512, 4])), None);
         assert_eq!(check(&table(b"free", &[u32::MAX, u32::MAX])), None);
+    }
+
+    #[test]
+    fn parameter_sets_give_the_picture_size_the_decoder_allocates() {
+        // x264's, baseline profile, 16000x14000.
+        let huge = hex("6742c03eda003e8006d7b011000003000100000300020f08042a");
+        assert_eq!(sps_dimensions(&huge), Some((16000, 14000)));
+        // High profile (chroma format and depth fields), emulation prevention bytes, 240x360
+        // coded as 240x368 and cropped.
+        let high = hex("6764000dacd983c2ff970110000003001000000303c0f14299a0");
+        assert_eq!(sps_dimensions(&high), Some((240, 360)));
+        assert_eq!(sps_dimensions(&high[..4]), None);
+        assert_eq!(sps_dimensions(&[]), None);
+        // In a sample, after a 4-byte length: found when larger than what was allowed for.
+        let mut sample = (huge.len() as u32).to_be_bytes().to_vec();
+        sample.extend_from_slice(&huge);
+        sample.extend_from_slice(&[0, 0, 0, 2, 0x65, 0x88]);
+        assert_eq!(larger_picture(&sample, 4, 240 * 360), Some((16000, 14000)));
+        assert_eq!(larger_picture(&sample, 4, 16000 * 14000), None);
+        let limits = VideoLimits {
+            image: crate::decode::DecodeLimits { max_pixels: 1_000_000, ..Default::default() },
+            ..VideoLimits::default()
+        };
+        let fixture = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/video/chair-clip.mp4"),
+        )
+        .unwrap();
+        assert!(decode_h264_mp4(&fixture, &limits, &|_| 1, &mut |_, _| {}).is_ok());
+        let few = VideoLimits {
+            image: crate::decode::DecodeLimits { max_pixels: 240 * 360 - 1, ..Default::default() },
+            ..VideoLimits::default()
+        };
+        let error = decode_h264_mp4(&fixture, &few, &|_| 1, &mut |_, _| {}).unwrap_err();
+        assert!(error.contains("240x360") && error.contains("--max-pixels"), "{error}");
+    }
+
+    fn hex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     #[test]
