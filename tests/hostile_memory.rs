@@ -24,7 +24,7 @@ const MIB: u64 = 1 << 20;
 /// `threads` workers with `--max-pixels max_pixels`: the process and its list, a worker's file
 /// and an ffmpeg child per worker, and 12 bytes for each pixel of room.
 fn budget(threads: u64, max_pixels: u64) -> u64 {
-    64 * MIB + threads * 64 * MIB + 12 * max_pixels.max(12_000_000 * threads)
+    96 * MIB + threads * 64 * MIB + 12 * max_pixels.max(12_000_000 * threads)
 }
 
 /// What a scan reported and the most memory it held.

@@ -196,8 +196,9 @@ pub struct DecodeArgs {
     /// picture or video among them is an error.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Limits")]
     pub max_file_size: u64,
-    /// Pictures (and animation frames) of more pixels than this are not decoded and are
-    /// errors: a decompression bomb is refused from its header.
+    /// Pictures, animation canvases and frames, and video frames of more pixels than this are
+    /// not decoded and are errors: a decompression bomb is refused from its header. It also
+    /// sets the memory budget (docs/memory.md).
     #[arg(long, value_name = "N", default_value_t = 200_000_000, help_heading = "Limits")]
     pub max_pixels: u64,
     /// Decode JPEG and WebP with the built-in Rust decoders even where the system has

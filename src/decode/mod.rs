@@ -320,7 +320,7 @@ pub(crate) fn room_for_decoder(
     let allowed = limits.max_pixels.max(PIXELS_PER_THREAD);
     if pixels > allowed {
         return Err(format!(
-            "{} takes about {} MB to decode, over the {} MB that the largest picture \
+            "{} takes about {} MiB to decode, over the {} MiB that the largest picture \
              --max-pixels allows would take: not decoded",
             what(),
             bytes >> 20,
@@ -757,7 +757,7 @@ mod tests {
         drop(room);
         let error = room_for_decoder(12 * 20_000_001, &limits, || "a video".to_string());
         let error = error.err().unwrap();
-        assert!(error.starts_with("a video takes about 228 MB") && error.contains("--max-pixels"));
+        assert!(error.starts_with("a video takes about 228 MiB") && error.contains("--max-pixels"));
         // Under a small --max-pixels, a thread's share is still allowed.
         let small = DecodeLimits { max_pixels: 1000, ..DecodeLimits::default() };
         assert!(room_for_decoder(12 * PIXELS_PER_THREAD, &small, String::new).is_ok());
