@@ -1,7 +1,7 @@
 //! mediascreen screens media files against lists of hashes of known-bad content.
 //!
 //! The pipeline, one module per stage: [`walk`] finds files in a stable order, [`scan`]
-//! reads each once and drives [`sniff`] (type by magic bytes), [`decode`] (pixels under
+//! reads each once (opened and read by `read`) and drives [`sniff`] (type by magic bytes), [`decode`] (pixels under
 //! limits) and [`hash`] (MD5/SHA-1/SHA-256, PDQ, pHash/dHash/aHash); [`hashlist`] loads lists,
 //! [`index`] answers exact and Hamming lookups, [`matcher`] applies thresholds and
 //! orientations, and [`report`] writes the JSON report. The `mediascreen` binary is a thin
@@ -29,6 +29,7 @@ pub mod hash;
 pub mod hashlist;
 pub mod index;
 pub mod matcher;
+mod read;
 pub mod report;
 pub mod scan;
 pub mod sniff;

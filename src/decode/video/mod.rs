@@ -11,6 +11,7 @@
 //! frame rate, and hashes what it is handed. Nothing is ever written to disk.
 
 pub mod animation;
+mod child;
 pub mod ffmpeg;
 pub mod h264;
 
