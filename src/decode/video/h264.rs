@@ -449,8 +449,9 @@ fn unreadable_child(bytes: &[u8], mut at: usize, end: usize) -> Option<(usize, &
             return Some((at, reason));
         }
         // Where re_mp4 starts reading a container's children: after a full box's version and
-        // flags (`meta`, when present), after the sample description's count (`stsd`), after
-        // a sample entry's fixed fields (`avc1`: 78 bytes, `mp4a`: 28, 16 more in version 1).
+        // flags (`meta`, when present), after the entry count of a sample description or data
+        // reference (`stsd`, `dref`), after a sample entry's fixed fields (`avc1`: 78 bytes,
+        // `mp4a`: 28, 16 more in version 1).
         let children = match &header.kind {
             b"moov" | b"trak" | b"mdia" | b"minf" | b"stbl" | b"dinf" | b"mvex" | b"moof"
             | b"traf" | b"udta" | b"ilst" | b"wave" => Some(body),
@@ -459,7 +460,9 @@ fn unreadable_child(bytes: &[u8], mut at: usize, end: usize) -> Option<(usize, &
                 Some([.., b'h', b'd', b'l', b'r']) => Some(body),
                 _ => None,
             },
-            b"stsd" => Some(body + 8),
+            // re_mp4 reads as many data references as the count says, stepping back on one of
+            // size 0: four billion steps in place.
+            b"stsd" | b"dref" => Some(body + 8),
             b"avc1" | b"avc3" => Some(body + 78),
             b"mp4a" => match bytes.get(body + 8..body + 10) {
                 Some([0, 1]) => Some(body + 44),
