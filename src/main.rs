@@ -65,6 +65,15 @@ impl ExitStatus {
 }
 
 fn main() -> ExitCode {
+    // A decoder that panics on a hostile file is caught, and the file reported as an error
+    // with the panic's message; the default hook would print it on stderr too, with a
+    // backtrace, as if mediascreen had crashed.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() != Some(mediascreen::decode::DECODE_THREAD) {
+            default_hook(info);
+        }
+    }));
     let args = match Args::from_arg_matches(&cli::command().get_matches()) {
         Ok(args) => args,
         Err(err) => err.exit(),

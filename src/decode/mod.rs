@@ -365,11 +365,15 @@ pub fn within<T: Send + 'static>(
     result
 }
 
+/// The name of the threads [`within`] runs work on. Every panic there is caught and becomes
+/// the file's error, so a program may keep its panic hook quiet for them.
+pub const DECODE_THREAD: &str = "mediascreen-decode";
+
 /// Starts a helper thread that runs jobs until its queue is closed.
 fn spawn_helper() -> Result<mpsc::Sender<Job>, String> {
     let (jobs, queue) = mpsc::channel::<Job>();
     std::thread::Builder::new()
-        .name("mediascreen-decode".to_string())
+        .name(DECODE_THREAD.to_string())
         .spawn(move || queue.into_iter().for_each(|job| job()))
         .map_err(|e| format!("cannot start a decoding thread: {e}"))?;
     Ok(jobs)
