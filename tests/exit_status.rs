@@ -9,31 +9,20 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod run;
+use run::{command_in, report, root, stderr};
 
 fn fixture(path: &str) -> PathBuf {
     root().join("fixtures").join(path)
 }
 
-/// The binary, run in `dir` so that paths can be given relative to it.
-fn mediascreen_in(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mediascreen"));
-    command.current_dir(dir);
-    command
-}
-
+/// Runs the binary in `dir`, so that paths can be given relative to it.
 fn run_in(dir: &Path, args: &[&str]) -> Output {
-    mediascreen_in(dir).args(args).output().expect("the binary runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    command_in(dir).args(args).output().expect("the binary runs")
 }
 
 /// Every file under `dir` (links not followed) with its bytes; links as their target.
@@ -125,7 +114,7 @@ fn a_report_that_is_an_input_or_a_scanned_file_is_refused_and_nothing_changes() 
     for (args, report, says) in &cases {
         // The streamed formats create their file before the scan, JSON after it: both refused.
         for format in ["json", "jsonl", "csv"] {
-            let output = mediascreen_in(d)
+            let output = command_in(d)
                 .arg("scan")
                 .args(args)
                 .args(["--report", report, "--format", format])
@@ -169,7 +158,7 @@ fn a_new_report_inside_the_scanned_folder_is_written_and_never_scanned() {
     }
     // The same folder reached through `.`, and an absolute report path.
     let report = d.join("ex2/report.json");
-    let output = mediascreen_in(&d.join("ex2"))
+    let output = command_in(&d.join("ex2"))
         .args(["scan", ".", "--list", "../l.csv", "--report"])
         .arg(&report)
         .output()
@@ -236,12 +225,8 @@ fn is_root() -> bool {
 /// Runs `args` in `dir` with standard output on a pipe, reads its first line, then closes
 /// the pipe as `| head -1` does, and returns the exit status and standard error.
 fn closing_the_pipe_after_one_line(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = mediascreen_in(dir)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        command_in(dir).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
     // The reader is gone now; stderr is read to the end by wait_with_output.
@@ -302,10 +287,8 @@ fn a_reader_that_stops_early_makes_the_status_2_never_0() {
 
 /// Runs a scan with the JSON report on standard output.
 fn scan_json(dir: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
-    let output = mediascreen_in(dir).arg("scan").args(args).output().unwrap();
-    let report = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stderr(&output)));
-    (output.status.code(), report, stderr(&output))
+    let output = command_in(dir).arg("scan").args(args).output().unwrap();
+    (output.status.code(), report(&output), stderr(&output))
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::process::Output;
 use serde_json::Value;
 
 mod run;
-use run::{code, mediascreen, root, stderr, stdout};
+use run::{algorithms, code, flagged, mediascreen, report, root, stderr, stdout};
 
 const PICTURE: &str = "fixtures/screening/edited/bridge-half-size.jpg";
 const VIDEO: &str = "fixtures/video/chair-clip.mp4";
@@ -47,13 +47,7 @@ fn sha256_hex(path: &str) -> String {
 fn scan(paths: &[&str], list: &Path, flags: &[&str]) -> (i32, Value) {
     let list = list.to_str().unwrap();
     let output = mediascreen(&[&["scan"], paths, &["--list", list, "--quiet"], flags].concat());
-    let report = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not a report ({e}): {}", stderr(&output)));
-    (code(&output), report)
-}
-
-fn flagged<'a>(report: &'a Value, path: &str) -> Option<&'a Value> {
-    report["flagged"].as_array().unwrap().iter().find(|f| f["path"] == path)
+    (code(&output), report(&output))
 }
 
 fn write_list(dir: &Path, output: &Output) -> std::path::PathBuf {
@@ -354,4 +348,30 @@ fn help_documents_the_defaults_ids_and_exit_status() {
     for text in ["[default: pdq,vpdq,md5,sha1,sha256]", "--id-from", "--label", "Exit status:"] {
         assert!(help.contains(text), "{text} missing:\n{help}");
     }
+}
+
+#[test]
+fn hash_output_is_a_valid_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mediascreen(&[
+        "hash",
+        "fixtures/screening/edited/bridge-half-size.jpg",
+        "fixtures/screening/edited/q1050-resized.png",
+        "--algorithms",
+        "pdq,phash,dhash,ahash,md5,sha1,sha256",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("algorithm,hash,id,label,quality,timestamp\n"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 2 * 7, "{text}");
+    let list = write_list(dir.path(), &output);
+
+    let (code, report) = scan(&["fixtures/screening/edited"], &list, &[]);
+    assert_eq!(code, 1);
+    let entry = flagged(&report, "fixtures/screening/edited/bridge-half-size.jpg").unwrap();
+    let algorithms = algorithms(entry);
+    for algorithm in ["pdq", "phash", "dhash", "ahash", "md5", "sha1", "sha256"] {
+        assert!(algorithms.contains(&algorithm), "{algorithm} missing: {entry}");
+    }
+    assert!(entry["matches"].as_array().unwrap().iter().all(|m| m["distance"] == 0));
 }

@@ -8,7 +8,7 @@ use mediascreen::hashlist::{HashList, ListFormat, LoadOptions, Removal};
 use serde_json::Value;
 
 mod run;
-use run::mediascreen;
+use run::{code, mediascreen, report};
 
 fn list_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("hashlists").join(name)
@@ -22,10 +22,7 @@ fn load(name: &str, options: &LoadOptions) -> mediascreen::error::Result<HashLis
 fn scan(list: &str, flags: &[&str]) -> (i32, Value) {
     let list = format!("hashlists/{list}");
     let output = mediascreen(&[&["scan", "fixtures/screening", "--list", &list], flags].concat());
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("report is JSON ({e}); stderr: {}", String::from_utf8_lossy(&output.stderr))
-    });
-    (output.status.code().expect("exited normally"), report)
+    (code(&output), report(&output))
 }
 
 /// The flagged files (relative to `fixtures/screening/`) with each one's (algorithm, id).

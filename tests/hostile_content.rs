@@ -14,9 +14,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod run;
+use run::{command_in, root};
 
 fn fixture(path: &str) -> PathBuf {
     root().join("fixtures").join(path)
@@ -33,8 +32,7 @@ struct Line {
 /// Scans `paths` against the demo list with `args`, returning the exit status and each file's
 /// line by file name.
 fn scan(paths: &[PathBuf], args: &[&str], env: &[(&str, &str)]) -> (i32, BTreeMap<String, Line>) {
-    let output = Command::new(env!("CARGO_BIN_EXE_mediascreen"))
-        .current_dir(root())
+    let output = command_in(root())
         .args(["scan", "--list", "hashlists/demo.csv", "--format", "jsonl"])
         .args(args)
         .args(paths)

@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod run;
+use run::{command_in, root};
+
 const MIB: u64 = 1 << 20;
 
 /// The budget of docs/memory.md for a scan of files of a few MB against a small list, on
@@ -70,8 +73,7 @@ impl Scan {
 /// polled, and the kernel's account of the process and its reaped children at the end.
 #[allow(clippy::zombie_processes, reason = "reaped by wait4, which also gives its peak memory")]
 fn run_scan(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Scan {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mediascreen"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut child = command_in(root())
         .args(["scan", "--list", "hashlists/demo.csv", "--format", "jsonl"])
         .args(args)
         .arg(dir)

@@ -26,11 +26,7 @@ use mediascreen::walk::{walk, Candidate, CandidateKind, Filter};
 use serde_json::Value;
 
 mod run;
-use run::wait_measuring;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use run::{command_in, root, wait_measuring};
 
 /// A photograph `hashlists/demo.csv` lists.
 fn listed_photo() -> PathBuf {
@@ -40,12 +36,6 @@ fn listed_photo() -> PathBuf {
 /// A photograph the demo list does not list.
 fn unlisted_photo() -> PathBuf {
     root().join("fixtures/conformance/pdq/images/misc-images/wee.jpg")
-}
-
-fn mediascreen() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mediascreen"));
-    command.current_dir(root());
-    command
 }
 
 fn demo_matcher() -> Matcher {
@@ -131,7 +121,7 @@ fn followed_links_into_proc_and_sys_end_promptly_as_errors_in_bounded_memory() {
 
     // Over --max-file-size too: the stream of digests is bounded the same way.
     for max_file_size in ["1G", "1"] {
-        let child = mediascreen()
+        let child = command_in(root())
             .args(["scan", "--list", "hashlists/demo.csv", "--follow-symlinks", "--threads", "2"])
             .args(["--format", "jsonl", "--max-file-size", max_file_size])
             .arg(tree)
@@ -321,7 +311,7 @@ fn a_fifo_the_walk_sees_is_skipped_and_never_opened() {
     fs::copy(unlisted_photo(), tree.join("photo.jpg")).unwrap();
     let made = Command::new("mkfifo").arg(tree.join("fifo.jpg")).status().unwrap();
     assert!(made.success(), "mkfifo");
-    let child = mediascreen()
+    let child = command_in(root())
         .args(["scan", "--list", "hashlists/demo.csv", "--format", "jsonl"])
         .arg(tree)
         .stdout(Stdio::piped())
@@ -411,7 +401,7 @@ fn text_output_escapes_newlines_carriage_returns_and_escapes_in_names() {
     fs::copy(listed_photo(), tree.join(forged)).unwrap();
     let broken = "broken\n\u{1b}]0;title\u{7}.jpg";
     fs::write(tree.join(broken), &fs::read(listed_photo()).unwrap()[..2000]).unwrap();
-    let output = mediascreen()
+    let output = command_in(root())
         .args(["scan", "--list", "hashlists/demo.csv", "--format", "text"])
         .arg(tree)
         .output()
@@ -439,7 +429,7 @@ fn text_output_escapes_newlines_carriage_returns_and_escapes_in_names() {
     assert!(lines.contains(&"Flagged: 1") && lines.contains(&"Errors: 1"), "{lines:#?}");
 
     // `hash` names a file it could not hash on stderr the same way.
-    let output = mediascreen()
+    let output = command_in(root())
         .args(["hash", "--algorithms", "pdq"])
         .arg(tree.join(broken))
         .output()

@@ -1,34 +1,16 @@
 //! What a person is told about the lists and flags they pass: errors that name the flag and
 //! say what the file is, warnings for settings that cannot do what was meant, and a flood
-//! guard that does not mistake a much-forwarded photo for a bad list entry.
-
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+//! guard that does not mistake a much-forwarded photo for a bad list entry; and the shell
+//! completions and manual made from the flag definitions.
 
 use serde_json::Value;
 
-fn mediascreen(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mediascreen"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    if let Some(bytes) = stdin {
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), bytes).unwrap();
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+mod run;
+use run::{code, mediascreen, mediascreen_fed, root, stderr};
 
 /// Runs a scan of `fixtures/screening` that must stop before scanning; its one error line.
 fn refused(args: &[&str]) -> String {
-    let output = mediascreen(&[&["scan", "fixtures/screening"], args].concat(), None);
+    let output = mediascreen(&[&["scan", "fixtures/screening"], args].concat());
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(output.stdout.is_empty(), "nothing is reported");
     let text = stderr(&output);
@@ -72,14 +54,13 @@ fn list_errors_name_the_flag_and_say_what_the_file_is() {
 
 #[test]
 fn a_list_can_come_from_standard_input() {
-    let list =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("hashlists/demo.hdb")).unwrap();
-    let output = mediascreen(&["scan", "fixtures/screening", "--list", "-"], Some(&list));
+    let list = std::fs::read(root().join("hashlists/demo.hdb")).unwrap();
+    let output = mediascreen_fed(&["scan", "fixtures/screening", "--list", "-"], &list);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["lists"][0]["path"], "-");
     assert_eq!(report["summary"]["flagged"], 2);
-    let output = mediascreen(&["list", "check", "-"], Some(&list));
+    let output = mediascreen_fed(&["list", "check", "-"], &list);
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("-: hdb, 2 entries"));
     assert!(refused(&["--list", "-", "--allow", "-"])
@@ -88,19 +69,16 @@ fn a_list_can_come_from_standard_input() {
 
 #[test]
 fn flags_that_cannot_do_what_was_meant_are_warned_about() {
-    let output = mediascreen(
-        &[
-            "scan",
-            "fixtures/screening",
-            "--list",
-            "hashlists/demo.hdb",
-            "--threshold",
-            "phash=4",
-            "--threshold",
-            "pdq=70",
-        ],
-        None,
-    );
+    let output = mediascreen(&[
+        "scan",
+        "fixtures/screening",
+        "--list",
+        "hashlists/demo.hdb",
+        "--threshold",
+        "phash=4",
+        "--threshold",
+        "pdq=70",
+    ]);
     let text = stderr(&output);
     assert!(text.contains("warning: --threshold phash=4: no list holds phash entries"), "{text}");
     assert!(
@@ -121,18 +99,17 @@ fn flags_that_cannot_do_what_was_meant_are_warned_about() {
 #[test]
 fn a_photo_forwarded_many_times_is_one_content_to_the_flood_guard() {
     let dir = tempfile::tempdir().unwrap();
-    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/screening/exact/q0291.jpg");
+    let photo = root().join("fixtures/screening/exact/q0291.jpg");
     for i in 0..6 {
         std::fs::copy(&photo, dir.path().join(format!("forwarded-{i}.jpg"))).unwrap();
     }
-    let other =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/screening/distinct/coffee.jpg");
+    let other = root().join("fixtures/screening/distinct/coffee.jpg");
     std::fs::copy(other, dir.path().join("coffee.jpg")).unwrap();
     let flood = ["--flood-min-files", "2", "--flood-percent", "10"];
     let args =
         [&["scan", dir.path().to_str().unwrap(), "--list", "hashlists/demo.hdb"][..], &flood]
             .concat();
-    let output = mediascreen(&args, None);
+    let output = mediascreen(&args);
     assert_eq!(output.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["summary"]["flagged"], 6);
@@ -146,7 +123,7 @@ fn a_photo_forwarded_many_times_is_one_content_to_the_flood_guard() {
 
 #[test]
 fn version_names_the_decoders_and_man_pages_cover_every_command() {
-    let output = mediascreen(&["--version"], None);
+    let output = mediascreen(&["--version"]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         text.starts_with(&format!("mediascreen {}\ndecoders: jpeg ", env!("CARGO_PKG_VERSION"))),
@@ -155,7 +132,7 @@ fn version_names_the_decoders_and_man_pages_cover_every_command() {
     assert!(text.contains("; webp ") && text.contains("; video "), "{text}");
 
     let dir = tempfile::tempdir().unwrap();
-    let output = mediascreen(&["man", "--dir", dir.path().to_str().unwrap()], None);
+    let output = mediascreen(&["man", "--dir", dir.path().to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     for page in [
         "mediascreen",
@@ -179,7 +156,7 @@ fn version_names_the_decoders_and_man_pages_cover_every_command() {
     }
 
     // Completions offer the values of --list-format, --algorithms and --format.
-    let output = mediascreen(&["completions", "bash"], None);
+    let output = mediascreen(&["completions", "bash"]);
     let script = String::from_utf8_lossy(&output.stdout);
     for value in ["te-dataset", "vpdq-text", "orb1", "sha256", "jsonl"] {
         assert!(script.contains(value), "completions lack {value}");
@@ -188,19 +165,16 @@ fn version_names_the_decoders_and_man_pages_cover_every_command() {
 
 #[test]
 fn the_text_report_says_what_a_budget_left_out() {
-    let output = mediascreen(
-        &[
-            "scan",
-            "fixtures/screening/distinct",
-            "--list",
-            "hashlists/demo.hdb",
-            "--format",
-            "text",
-            "--max-files",
-            "2",
-        ],
-        None,
-    );
+    let output = mediascreen(&[
+        "scan",
+        "fixtures/screening/distinct",
+        "--list",
+        "hashlists/demo.hdb",
+        "--format",
+        "text",
+        "--max-files",
+        "2",
+    ]);
     assert_eq!(output.status.code(), Some(2), "left out is not screened");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("Left out by a budget (not screened): 6\n"), "{text}");
@@ -211,12 +185,27 @@ fn the_text_report_says_what_a_budget_left_out() {
 #[test]
 fn an_include_glob_of_the_wrong_case_is_warned_about_and_can_ignore_case() {
     let args = ["scan", "fixtures/screening", "--list", "hashlists/demo.hdb", "--include", "*.JPG"];
-    let output = mediascreen(&args, None);
+    let output = mediascreen(&args);
     assert_eq!(output.status.code(), Some(2), "nothing screened");
     assert!(stderr(&output)
         .contains("warning: no file matched --include *.JPG: globs are case-sensitive"));
-    let output = mediascreen(&[&args[..], &["--glob-case-insensitive"]].concat(), None);
+    let output = mediascreen(&[&args[..], &["--glob-case-insensitive"]].concat());
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["summary"]["files"], 18);
+}
+
+#[test]
+fn completions_and_the_manual_come_from_the_flag_definitions() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = mediascreen(&["completions", shell]);
+        assert_eq!(code(&output), 0, "{shell}: {}", stderr(&output));
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(script.contains("vpdq-interval") && script.contains("max-file-size"), "{shell}");
+    }
+    let output = mediascreen(&["man"]);
+    assert_eq!(code(&output), 0);
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(page.starts_with(".ie") && page.contains(".TH mediascreen 1"), "{}", &page[..200]);
+    assert!(mediascreen(&["completions", "tcsh"]).status.code() == Some(2));
 }

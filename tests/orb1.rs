@@ -1,22 +1,17 @@
 //! orb1 end to end: a list made by `mediascreen hash --algorithms orb1` flags a crop made at
 //! test time, with the keypoint evidence, and says which images had too few keypoints.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-const BRIDGE: &str = "fixtures/conformance/pdq/images/reg-test-input/dih/bridge-1-original.jpg";
+mod run;
+use run::{mediascreen, root};
 
-fn run(args: &[&str]) -> Output {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    Command::new(env!("CARGO_BIN_EXE_mediascreen")).args(args).current_dir(root).output().unwrap()
-}
+const BRIDGE: &str = "fixtures/conformance/pdq/images/reg-test-input/dih/bridge-1-original.jpg";
 
 #[test]
 fn a_crop_of_a_listed_photo_is_flagged_by_its_keypoints() {
     let dir = tempfile::tempdir().unwrap();
-    let hashed = run(&["hash", "--algorithms", "orb1", BRIDGE]);
+    let hashed = mediascreen(&["hash", "--algorithms", "orb1", BRIDGE]);
     assert!(hashed.status.success(), "{}", String::from_utf8_lossy(&hashed.stderr));
     let list = dir.path().join("list.csv");
     std::fs::write(&list, &hashed.stdout).unwrap();
@@ -27,16 +22,16 @@ fn a_crop_of_a_listed_photo_is_flagged_by_its_keypoints() {
     let scanned = dir.path().join("scanned");
     std::fs::create_dir(&scanned).unwrap();
     // 60 % of the width and 70 % of the height, off-centre, re-encoded as JPEG.
-    let photo = image::open(Path::new(env!("CARGO_MANIFEST_DIR")).join(BRIDGE)).unwrap();
+    let photo = image::open(root().join(BRIDGE)).unwrap();
     photo.crop_imm(480, 200, 960, 703).to_rgb8().save(scanned.join("crop.jpg")).unwrap();
     image::RgbImage::from_pixel(300, 200, image::Rgb([200, 40, 40]))
         .save(scanned.join("flat.png"))
         .unwrap();
     let other = "fixtures/screening/distinct/chelsea.jpg";
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(other), scanned.join("cat.jpg"))
-        .unwrap();
+    std::fs::copy(root().join(other), scanned.join("cat.jpg")).unwrap();
 
-    let output = run(&["scan", scanned.to_str().unwrap(), "--list", list.to_str().unwrap()]);
+    let output =
+        mediascreen(&["scan", scanned.to_str().unwrap(), "--list", list.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let flagged = report["flagged"].as_array().unwrap();
@@ -63,7 +58,7 @@ fn a_crop_of_a_listed_photo_is_flagged_by_its_keypoints() {
     assert_eq!(few[0]["keypoints"], 0);
 
     // The text form says what the match rests on.
-    let text = run(&[
+    let text = mediascreen(&[
         "scan",
         scanned.to_str().unwrap(),
         "--list",
@@ -77,13 +72,14 @@ fn a_crop_of_a_listed_photo_is_flagged_by_its_keypoints() {
 
 #[test]
 fn orb1_takes_no_threshold_and_bad_signatures_name_their_line() {
-    let refused = run(&["scan", "fixtures/screening", "--list", "x.csv", "--threshold", "orb1=3"]);
+    let refused =
+        mediascreen(&["scan", "fixtures/screening", "--list", "x.csv", "--threshold", "orb1=3"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("takes no threshold"));
     let dir = tempfile::tempdir().unwrap();
     let list = dir.path().join("bad.csv");
     std::fs::write(&list, "algorithm,hash\norb1,T1JCAQ==\n").unwrap();
-    let output = run(&["scan", "fixtures/screening", "--list", list.to_str().unwrap()]);
+    let output = mediascreen(&["scan", "fixtures/screening", "--list", list.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("bad.csv:2: bad orb1 signature"));
 }

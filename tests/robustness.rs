@@ -18,17 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 
 mod run;
-use run::wait_measuring;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn mediascreen() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mediascreen"));
-    command.current_dir(root());
-    command
-}
+use run::{command_in, report, root, wait_measuring, BINARY};
 
 /// Every entry under `dir` (not following links), with a regular file's bytes and mtime.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<(Vec<u8>, SystemTime)>> {
@@ -146,7 +136,7 @@ fn unreadable_files_and_folders_are_errors_with_the_reason() {
     fs::set_permissions(&closed, fs::Permissions::from_mode(0o000)).unwrap();
 
     // As root every file is readable, so the scan runs as nobody (util-linux's setpriv).
-    let binary = env!("CARGO_BIN_EXE_mediascreen");
+    let binary = BINARY;
     let mut command = if is_root() {
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups", binary]);
@@ -185,7 +175,7 @@ fn hostile_inputs_each_end_as_expected_and_the_tree_is_untouched() {
     let before = snapshot(&tree.path);
     let report_dir = tempfile::tempdir().unwrap();
     let report_path = report_dir.path().join("report.json");
-    let child = mediascreen()
+    let child = command_in(root())
         .args(["scan", "--list", "hashlists/demo.csv", "--follow-symlinks", "--file-timeout", "60"])
         // A line per file, clean ones included: a file the scan lost is then missing, not
         // taken for clean.
@@ -300,7 +290,7 @@ fn hex(bytes: &[u8]) -> String {
 fn a_killed_jsonl_scan_leaves_whole_lines() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("scan.jsonl");
-    let mut child = mediascreen()
+    let mut child = command_in(root())
         .args(["scan", "fixtures/", "--list", "hashlists/demo.csv", "--format", "jsonl", "-j", "1"])
         .arg("--report")
         .arg(&out)
@@ -322,7 +312,7 @@ fn a_killed_jsonl_scan_leaves_whole_lines() {
     assert!(lines.iter().all(|l| l["type"] == "file"), "the summary line came though killed");
 
     // A whole run ends with the summary, whose counts cover the file lines.
-    let output = mediascreen()
+    let output = command_in(root())
         .args(["scan", "fixtures/video", "--list", "hashlists/demo.csv", "--format", "jsonl"])
         .output()
         .unwrap();
@@ -344,7 +334,7 @@ fn a_killed_jsonl_scan_leaves_whole_lines() {
 fn ctrl_c_writes_the_report_marked_incomplete_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.json");
-    let child = mediascreen()
+    let child = command_in(root())
         .args(["scan", "fixtures/", "--list", "hashlists/demo.csv", "-j", "1"])
         .arg("--report")
         .arg(&out)
@@ -366,12 +356,12 @@ fn ctrl_c_writes_the_report_marked_incomplete_and_exits_130() {
 
 /// Runs a scan of `fixtures/video` with `args` and returns its exit status and report.
 fn scan_videos(args: &[&str]) -> (Option<i32>, Value) {
-    let output = mediascreen()
+    let output = command_in(root())
         .args(["scan", "fixtures/video", "--list", "hashlists/demo.csv"])
         .args(args)
         .output()
         .unwrap();
-    (output.status.code(), serde_json::from_slice(&output.stdout).unwrap())
+    (output.status.code(), report(&output))
 }
 
 #[test]
@@ -401,14 +391,14 @@ fn files_over_the_size_limit_are_matched_by_digest_only() {
     let list = dir.path().join("padded-md5.txt");
     // The padded video's MD5, as a plain list: it must still match although not decoded.
     let bytes = fs::read(root().join("fixtures/video/chair-padded.mp4")).unwrap();
-    let output = mediascreen()
+    let output = command_in(root())
         .args(["hash", "--algorithms", "md5", "fixtures/video/chair-padded.mp4"])
         .output()
         .unwrap();
     let row = String::from_utf8(output.stdout).unwrap();
     let md5 = row.lines().nth(1).unwrap().split(',').nth(1).unwrap().to_string();
     fs::write(&list, format!("{md5}\n")).unwrap();
-    let output = mediascreen()
+    let output = command_in(root())
         .args(["scan", "fixtures/video", "--list", "hashlists/demo.csv", "--max-file-size", "300K"])
         .arg("--list")
         .arg(&list)

@@ -2,12 +2,13 @@
 //! `report merge` and `--redact-paths`.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use mediascreen::report::PathKey;
 use serde_json::Value;
 
-const DEMO: &str = "hashlists/demo.csv";
+mod run;
+use run::{mediascreen_with, DEMO};
 
 /// Two roots (their order matters to the merge), and a flood guard low enough to fire, so
 /// that the merge has to recount it.
@@ -22,21 +23,6 @@ const SCAN: [&str; 9] = [
     "--flood-percent",
     "10",
 ];
-
-fn mediascreen(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediascreen"))
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}); stderr: {}", String::from_utf8_lossy(&output.stderr))
-    })
-}
 
 /// The exit status `docs/ci.md` gives a scan that reports `report`: 1 when anything
 /// matched, else 2 when a file could not be screened or none was, else 0.
@@ -61,9 +47,9 @@ fn timeless(mut report: Value) -> String {
 
 #[test]
 fn sharded_scans_merge_into_the_unsharded_report() {
-    let whole = mediascreen(&[&SCAN[..], &["-q"]].concat(), &[]);
+    let whole = mediascreen_with(&[&SCAN[..], &["-q"]].concat(), &[]);
     assert_eq!(whole.status.code(), Some(1));
-    let whole = json(&whole);
+    let whole = run::report(&whole);
     assert!(!whole["suspicious"].as_array().unwrap().is_empty(), "the flood guard fires");
     assert!(whole["settings"].get("shard").is_none());
     let dir = tempfile::tempdir().unwrap();
@@ -77,8 +63,10 @@ fn sharded_scans_merge_into_the_unsharded_report() {
             let shard = format!("{index}/{count}");
             let report = dir.path().join(format!("shard-{index}-of-{count}.json"));
             let report = report.to_str().unwrap().to_string();
-            let output =
-                mediascreen(&[&SCAN[..], &["-q", "--shard", &shard, "-o", &report]].concat(), &[]);
+            let output = mediascreen_with(
+                &[&SCAN[..], &["-q", "--shard", &shard, "-o", &report]].concat(),
+                &[],
+            );
             let part: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
             assert_eq!(status_of(&part), status, "{shard}: {}", part["summary"]);
             assert_eq!(output.status.code(), Some(status), "{shard}: {output:?}");
@@ -89,24 +77,24 @@ fn sharded_scans_merge_into_the_unsharded_report() {
         assert_eq!(files, whole["summary"]["files"].as_u64().unwrap(), "{count} shards");
         // Given in any order.
         reports.reverse();
-        let merged = mediascreen(
+        let merged = mediascreen_with(
             &[&["report", "merge"][..], &reports.iter().map(String::as_str).collect::<Vec<_>>()]
                 .concat(),
             &[],
         );
         assert_eq!(merged.status.code(), Some(1), "flagged, as the scan: {merged:?}");
-        assert_eq!(timeless(json(&merged)), timeless(whole.clone()), "{count} shards");
+        assert_eq!(timeless(run::report(&merged)), timeless(whole.clone()), "{count} shards");
     }
 }
 
 #[test]
 fn the_shard_number_comes_from_the_array_job() {
     let scan = |shard: &str, env: &[(&str, &str)]| -> String {
-        let output = mediascreen(
+        let output = mediascreen_with(
             &["scan", "fixtures/screening", "--list", DEMO, "-q", "--shard", shard],
             env,
         );
-        timeless(json(&output))
+        timeless(run::report(&output))
     };
     let second = scan("1/3", &[]);
     assert_eq!(scan("auto/3", &[("JOB_COMPLETION_INDEX", "1")]), second);
@@ -116,11 +104,11 @@ fn the_shard_number_comes_from_the_array_job() {
         second
     );
     let unset =
-        mediascreen(&["scan", "fixtures/screening", "--list", DEMO, "--shard", "auto/3"], &[]);
+        mediascreen_with(&["scan", "fixtures/screening", "--list", DEMO, "--shard", "auto/3"], &[]);
     assert_eq!(unset.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unset.stderr).contains("JOB_COMPLETION_INDEX"));
     let beyond =
-        mediascreen(&["scan", "fixtures/screening", "--list", DEMO, "--shard", "3/3"], &[]);
+        mediascreen_with(&["scan", "fixtures/screening", "--list", DEMO, "--shard", "3/3"], &[]);
     assert_eq!(beyond.status.code(), Some(2));
 }
 
@@ -131,7 +119,7 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
         let name = format!("{}-{}.json", shard.replace('/', "of"), list.replace('/', "-"));
         let path = dir.path().join(name);
         let path = path.to_str().unwrap().to_string();
-        mediascreen(
+        mediascreen_with(
             &["scan", "fixtures/screening", "--list", list, "-q", "--shard", shard, "-o", &path],
             &[],
         );
@@ -144,7 +132,7 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
         (vec![&a, &a], "given twice"),
         (vec![&a, &other], "lists differ"),
     ] {
-        let output = mediascreen(
+        let output = mediascreen_with(
             &[&["report", "merge"][..], &reports.iter().map(|s| s.as_str()).collect::<Vec<_>>()]
                 .concat(),
             &[],
@@ -154,7 +142,8 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
         assert!(String::from_utf8_lossy(&output.stderr).contains(why), "{why}: {output:?}");
     }
     let merged = dir.path().join("merged.json");
-    let output = mediascreen(&["report", "merge", &a, &b, "-o", merged.to_str().unwrap()], &[]);
+    let output =
+        mediascreen_with(&["report", "merge", &a, &b, "-o", merged.to_str().unwrap()], &[]);
     assert_eq!(output.status.code(), Some(1));
     assert!(std::fs::read(&merged).unwrap().starts_with(b"{"));
 }
@@ -163,7 +152,7 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
 fn redacted_reports_carry_no_path() {
     let key = "correct horse battery staple";
     let scan = |format: &str| -> Output {
-        mediascreen(
+        mediascreen_with(
             &[
                 "scan",
                 "fixtures/screening",
@@ -185,7 +174,7 @@ fn redacted_reports_carry_no_path() {
         assert!(!text.contains("fixtures"), "{format} names a path:\n{text}");
         assert!(text.contains("hmac-sha256:"), "{format}");
     }
-    let report = json(&scan("json"));
+    let report = run::report(&scan("json"));
     assert_eq!(report["settings"]["path_redaction"], "hmac-sha256");
     let key = PathKey::new(key.as_bytes()).unwrap();
     let rotated = key.redact(Path::new("fixtures/screening/edited/bridge-rotated-90.jpg"));
@@ -197,7 +186,7 @@ fn redacted_reports_carry_no_path() {
     );
 
     let keyless =
-        mediascreen(&["scan", "fixtures/screening", "--list", DEMO, "--redact-paths"], &[]);
+        mediascreen_with(&["scan", "fixtures/screening", "--list", DEMO, "--redact-paths"], &[]);
     assert_eq!(keyless.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&keyless.stderr).contains("needs a key"));
 }

@@ -2,9 +2,7 @@
 //! screen with the result lines, and in a pipe or a log.
 
 mod run;
-use run::{mediascreen, root, stdout};
-
-const DEMO: &str = "hashlists/demo.csv";
+use run::{command_in, mediascreen, root, stderr, stdout, BINARY, DEMO};
 
 /// A scan whose text report has flagged files, an error and many files, so that the bar is
 /// drawn between result lines. WebM needs ffmpeg, which a fresh machine may not have: left
@@ -16,9 +14,9 @@ const SCAN: [&str; 7] =
 mod pty {
     use std::io::Read;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
 
-    use super::root;
+    use super::{command_in, root};
 
     /// Runs the binary with standard output and standard error on one pseudo-terminal, as
     /// from a shell, and returns its exit status and every byte it wrote there. openpty, not
@@ -41,10 +39,9 @@ mod pty {
             // SAFETY: setting a flag on a descriptor this function owns.
             unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
         }
-        let mut command = Command::new(env!("CARGO_BIN_EXE_mediascreen"));
+        let mut command = command_in(dir);
         command
             .args(args)
-            .current_dir(dir)
             .env("TERM", "xterm")
             .stdin(Stdio::null())
             .stdout(Stdio::from(slave.try_clone().unwrap()))
@@ -274,4 +271,32 @@ fn the_text_report_shows_every_match_with_its_threshold_strongest_first() {
          `jq -r '.flagged[].path' report.json` lists the flagged files.",
         "{text}"
     );
+}
+
+#[test]
+fn the_progress_bar_shows_on_a_terminal_only() {
+    // util-linux's `script` runs the scan on a pseudo-terminal.
+    let command = format!(
+        // WebM needs ffmpeg, which a fresh machine may not have: left out, the counts are fixed.
+        "{} scan fixtures/video --exclude '*.webm' --list {DEMO} --report /dev/null",
+        BINARY
+    );
+    let on_tty = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(root())
+        .output()
+        .expect("util-linux script runs");
+    let shown = String::from_utf8_lossy(&on_tty.stdout);
+    assert!(shown.contains("6/6 files") && shown.contains("4 flagged"), "{shown}");
+    // Not a terminal, or --quiet: no bar, and only the summary line.
+    let piped = mediascreen(&["scan", "fixtures/video", "--list", DEMO, "--report", "/dev/null"]);
+    let text = stderr(&piped);
+    assert!(!text.contains("8/8") && !text.contains('\r'), "{text}");
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let quiet = std::process::Command::new("script")
+        .args(["-qec", &format!("{command} --quiet"), "/dev/null"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&quiet.stdout).trim().is_empty());
 }

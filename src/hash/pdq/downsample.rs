@@ -1,0 +1,267 @@
+//! PDQ's downsampling: RGB8 pixels to the 64x64 luma image the DCT is taken of, with the
+//! reference's "Jarosz" tent filter, and the runtime choice of the AVX2 build of it.
+//!
+//! Owns: luma conversion, the filter's window size, where the 64 samples are taken, the
+//! streaming of rows through both blurs ([`downsample`]), and the CPU feature dispatch
+//! ([`downsample_rgb`]).
+//!
+//! Must not: hold the image whole, or do any f32 operation the reference does not, in another
+//! order: the box filter itself is [`super::box_filter`]'s, and what is computed from the 64x64
+//! image is [`super`]'s.
+
+use super::box_filter::{
+    box_filter_lanes, lanes_to_rows, rows_to_lanes, ColumnBox, Lanes, Reach, LANES,
+};
+use super::DOWNSAMPLED;
+
+// ITU-R BT.601 luma weights. The reference declares them as `float` initialised from double
+// literals; for these three values that rounds to the same f32 as the literals below.
+const LUMA_FROM_R: f32 = 0.299;
+const LUMA_FROM_G: f32 = 0.587;
+const LUMA_FROM_B: f32 = 0.114;
+
+/// [`downsample`] of RGB8 pixels, compiled for AVX2 where the CPU has it: the x86-64
+/// baseline that release builds target has no 256-bit vectors and no byte shuffles, which the
+/// luma conversion and the blur's 8-lane sums are compiled to with it. Both builds perform the
+/// same f32 operations, so the result is the same.
+pub(super) fn downsample_rgb(
+    width: usize,
+    height: usize,
+    rgb: &[u8],
+) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { downsample_rgb_avx2(width, height, rgb) };
+    }
+    downsample_rgb_inlined(width, height, rgb)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn downsample_rgb_avx2(
+    width: usize,
+    height: usize,
+    rgb: &[u8],
+) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
+    downsample_rgb_inlined(width, height, rgb)
+}
+
+// Everything [`downsample_rgb`] runs, here and in `box_filter`, is `#[inline(always)]`, down
+// to the smallest helper, so that each of its builds gets its own copy compiled for its
+// instruction set: a function left out of line would be compiled once, for the baseline.
+
+#[inline(always)]
+fn downsample_rgb_inlined(
+    width: usize,
+    height: usize,
+    rgb: &[u8],
+) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
+    let stride = width * 3;
+    downsample(width, height, |rows, luma| {
+        let rows = rgb[rows.start * stride..rows.end * stride].chunks_exact(stride);
+        for (row, out) in rows.zip(luma.chunks_exact_mut(width)) {
+            luma_from_rgb(row, out);
+        }
+    })
+}
+
+/// Per-pixel luma in f32 of a row of RGB8 pixels, with the reference's operand order:
+/// `(r + g) + b`, each term the channel times its weight.
+#[inline(always)]
+pub(super) fn luma_from_rgb(rgb: &[u8], out: &mut [f32]) {
+    for (out, pixel) in out.iter_mut().zip(rgb.chunks_exact(3)) {
+        *out = LUMA_FROM_R * f32::from(pixel[0])
+            + LUMA_FROM_G * f32::from(pixel[1])
+            + LUMA_FROM_B * f32::from(pixel[2]);
+    }
+}
+
+/// Box-filter window for shrinking `len` samples to 64: half of `len / 64`, rounded up, because
+/// two passes of the box together reach as far as one window of `len / 64`.
+fn jarosz_window(len: usize) -> usize {
+    // The reference's integer formula `(len + 2 * 64 - 1) / (2 * 64)`.
+    len.div_ceil(2 * DOWNSAMPLED)
+}
+/// Where the 64 samples along a side of `len` pixels are taken: the centres of a 64-cell grid.
+/// The index is computed in f64 and truncated, as in the reference; integer arithmetic would
+/// round differently.
+#[inline(always)]
+fn sample_positions(len: usize) -> [usize; DOWNSAMPLED] {
+    std::array::from_fn(|i| ((i as f64 + 0.5) * len as f64 / DOWNSAMPLED as f64) as usize)
+}
+
+/// Blurs a `width` x `height` luma image with the reference's "Jarosz" tent filter (twice: a
+/// box along every row, then a box along every column) and samples it down to 64x64.
+///
+/// The image is never held whole, in f32 or at all: `fill(rows, luma)` writes the luma of
+/// image rows `rows` (at most [`LANES`] of them) to `luma`, row-major (`luma[k * width + x]`
+/// for column x of row `rows.start + k`), and rows stream through both passes, which keep only
+/// the rows their column windows span. The second pass is computed only where it is sampled.
+/// An input that is already 64x64 is used as is: the reference skips the blur there, and the
+/// blur would not be a no-op even with its window of 1, because the running sum rounds.
+#[inline(always)]
+fn downsample(
+    width: usize,
+    height: usize,
+    mut fill: impl FnMut(std::ops::Range<usize>, &mut [f32]),
+) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
+    let blocks = (0..height).step_by(LANES).map(|start| start..(start + LANES).min(height));
+    let mut luma = vec![0.0f32; LANES * width];
+    if width == DOWNSAMPLED && height == DOWNSAMPLED {
+        let mut out = [[0.0f32; DOWNSAMPLED]; DOWNSAMPLED];
+        for rows in blocks {
+            fill(rows.clone(), &mut luma);
+            for (out, row) in out[rows].iter_mut().zip(luma.chunks_exact(width)) {
+                out.copy_from_slice(row);
+            }
+        }
+        return out;
+    }
+    let row_reach = Reach::new(jarosz_window(width), width);
+    let column_window = jarosz_window(height);
+    let mut block = vec![[0.0f32; LANES]; width];
+    let mut filtered = vec![[0.0f32; LANES]; width];
+    let mut first = ColumnBox::new(width, column_window, height);
+    let mut second = SecondPass::new(width, height, row_reach, column_window);
+    for rows in blocks {
+        fill(rows.clone(), &mut luma);
+        rows_to_lanes(&luma, &mut block);
+        box_filter_lanes(&block, &row_reach, |o, sum| {
+            let count = row_reach.count(o);
+            filtered[o] = sum.map(|s| s / count);
+        });
+        lanes_to_rows(&filtered, first.next_block());
+        for _ in rows {
+            if let Some(o) = first.add_row() {
+                second.take(&first, o);
+            }
+        }
+    }
+    while let Some(o) = first.drain_row() {
+        second.take(&first, o);
+    }
+    second.finish()
+}
+
+/// The second blur (rows, then columns) of [`downsample`], fed the first blur's rows in order
+/// and computed only for the 64 sampled columns (the row pass still sums every sample: its
+/// running sum's rounding depends on them all).
+struct SecondPass {
+    width: usize,
+    row_reach: Reach,
+    sample_columns: [usize; DOWNSAMPLED],
+    sample_rows: [usize; DOWNSAMPLED],
+    /// Rows waiting to be row-filtered together, row-major, and the same in lanes.
+    rows: Vec<f32>,
+    block: Vec<Lanes>,
+    /// Rows in `rows`.
+    pending: usize,
+    columns: ColumnBox,
+    out: [[f32; DOWNSAMPLED]; DOWNSAMPLED],
+}
+
+impl SecondPass {
+    #[inline(always)]
+    fn new(width: usize, height: usize, row_reach: Reach, column_window: usize) -> SecondPass {
+        SecondPass {
+            width,
+            row_reach,
+            sample_columns: sample_positions(width),
+            sample_rows: sample_positions(height),
+            rows: vec![0.0; LANES * width],
+            block: vec![[0.0; LANES]; width],
+            pending: 0,
+            columns: ColumnBox::new(DOWNSAMPLED, column_window, height),
+            out: [[0.0; DOWNSAMPLED]; DOWNSAMPLED],
+        }
+    }
+
+    /// Takes output row `o` of the first pass's column filter.
+    #[inline(always)]
+    fn take(&mut self, first: &ColumnBox, o: usize) {
+        first.mean(o, &mut self.rows[self.pending * self.width..][..self.width]);
+        self.pending += 1;
+        if self.pending == LANES {
+            self.filter_pending();
+        }
+    }
+
+    #[inline(always)]
+    fn filter_pending(&mut self) {
+        rows_to_lanes(&self.rows, &mut self.block);
+        // The sums at the sampled columns; divided only once the row is done, so that the
+        // compiler does not divide at every column in case it is sampled.
+        let mut sampled = [[0.0f32; LANES]; DOWNSAMPLED];
+        let mut next = 0;
+        box_filter_lanes(&self.block, &self.row_reach, |o, sum| {
+            while self.sample_columns.get(next) == Some(&o) {
+                sampled[next] = *sum;
+                next += 1;
+            }
+        });
+        let block = self.columns.next_block();
+        for (j, (lanes, &x)) in sampled.iter().zip(&self.sample_columns).enumerate() {
+            let count = self.row_reach.count(x);
+            for (k, &sum) in lanes.iter().enumerate() {
+                block[k * DOWNSAMPLED + j] = sum / count;
+            }
+        }
+        for _ in 0..self.pending {
+            if let Some(o) = self.columns.add_row() {
+                self.keep_sampled(o);
+            }
+        }
+        self.pending = 0;
+    }
+
+    #[inline(always)]
+    fn finish(mut self) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
+        if self.pending > 0 {
+            self.filter_pending();
+        }
+        while let Some(o) = self.columns.drain_row() {
+            self.keep_sampled(o);
+        }
+        self.out
+    }
+
+    /// Copies blurred row `o` (its 64 sampled columns) to every output row sampled from it.
+    #[inline(always)]
+    fn keep_sampled(&mut self, o: usize) {
+        for (out, &row) in self.out.iter_mut().zip(&self.sample_rows) {
+            if row == o {
+                self.columns.mean(o, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::pdq::tests::synthetic_rgb;
+
+    #[test]
+    fn the_baseline_build_agrees_with_the_one_the_cpu_runs() {
+        // On a CPU with AVX2 every other test runs the AVX2 build; this keeps the baseline
+        // build, which CPUs without it run, to the same bits.
+        for (width, height, seed) in [(7, 300, 1), (64, 64, 2), (333, 2000, 10), (1001, 77, 3)] {
+            let rgb = synthetic_rgb(width, height, seed);
+            let dispatched = downsample_rgb(width, height, &rgb);
+            let baseline = downsample_rgb_inlined(width, height, &rgb);
+            let bits = |a: &[[f32; DOWNSAMPLED]; DOWNSAMPLED]| {
+                a.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>()
+            };
+            assert_eq!(bits(&dispatched), bits(&baseline), "{width}x{height}");
+        }
+    }
+    #[test]
+    fn window_sizes_round_up() {
+        assert_eq!(jarosz_window(5), 1);
+        assert_eq!(jarosz_window(128), 1);
+        assert_eq!(jarosz_window(129), 2);
+        assert_eq!(jarosz_window(512), 4);
+        assert_eq!(jarosz_window(4032), 32);
+    }
+}
