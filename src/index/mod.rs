@@ -9,6 +9,7 @@
 
 pub mod keypoints;
 mod mih;
+pub mod video;
 
 use std::collections::BTreeMap;
 
@@ -180,7 +181,7 @@ impl Index {
     /// Indexes every entry of `lists`, taking over their hash columns (the index keeps the
     /// one copy; [`crate::hashlist::Entries::hash`] is `None` afterwards). vPDQ entries are
     /// left out: they are frames of videos, compared video by video through a
-    /// [`crate::hash::vpdq::VideoIndex`] that must be built before this takes the hashes; so
+    /// [`video::VideoIndex`] that must be built before this takes the hashes; so
     /// are orb1 entries, compared by their keypoints (see [`crate::matcher`]).
     pub fn build(lists: &mut [HashList]) -> Index {
         let mut exact: BTreeMap<Algorithm, Vec<([u8; DIGEST_KEY], EntryRef)>> = BTreeMap::new();

@@ -71,7 +71,7 @@ pub struct VideoMatchOptions {
     /// Frames of lower PDQ quality, on either side, take no part.
     pub min_quality: u8,
     /// The scan's vPDQ sampling interval: a listed video hashed much more densely counts in
-    /// stretches of this length (see [`vpdq::VideoIndex::new`]).
+    /// stretches of this length (see [`crate::index::video::VideoIndex::new`]).
     pub seconds_per_hash: f64,
 }
 

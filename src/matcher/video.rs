@@ -11,9 +11,10 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Match, MatchOptions, Matcher, VideoEvidence};
-use crate::hash::vpdq::{ListedFrame, VideoHash, VideoIndex};
+use crate::hash::vpdq::VideoHash;
 use crate::hash::{Algorithm, HashValue};
 use crate::hashlist::HashList;
+use crate::index::video::{ListedFrame, VideoIndex};
 use crate::index::EntryRef;
 
 /// The videos that the lists' vPDQ rows describe, indexed together.
