@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
-use mediascreen::decode::video::VideoLimits;
+use mediascreen::decode::video::{Ffmpeg, VideoLimits};
 use mediascreen::decode::{DecodeLimits, Decoders};
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{ListFormat, LoadOptions};
@@ -227,8 +227,10 @@ impl DecodeArgs {
             decoders: if self.builtin_decoders {
                 Decoders::BuiltinOnly
             } else {
-                Decoders::PreferSystem
+                Decoders::detect()
             },
+            // Looked for here, once: the library reads no environment of its own.
+            ffmpeg: Ffmpeg::detect(),
         })
     }
 }
