@@ -208,6 +208,12 @@ pub struct DecodeArgs {
     pub builtin_decoders: bool,
 }
 
+/// The ffmpeg the binary decodes with: the one `MEDIASCREEN_FFMPEG` names, else the one on
+/// `PATH`. The library reads no environment of its own; this is looked for once per run.
+pub fn find_ffmpeg(hashing: &mut HashOptions) {
+    hashing.ffmpeg = Ffmpeg::detect();
+}
+
 impl DecodeArgs {
     fn options(&self) -> Result<HashOptions> {
         if !(self.vpdq_interval >= 0.0 && self.vpdq_interval.is_finite()) {
@@ -229,8 +235,9 @@ impl DecodeArgs {
             } else {
                 Decoders::detect()
             },
-            // Looked for here, once: the library reads no environment of its own.
-            ffmpeg: Ffmpeg::detect(),
+            // Found by the command once its Ctrl-C handler is in place ([`find_ffmpeg`]):
+            // running ffmpeg to ask its version takes a moment.
+            ffmpeg: None,
         })
     }
 }
