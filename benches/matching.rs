@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use mediascreen::hash::{Algorithm, HashValue};
 use mediascreen::hashlist::{HashList, LoadOptions};
-use mediascreen::index::Index;
+use mediascreen::index::{Index, ListedHashes};
 use rayon::prelude::*;
 
 const QUERIES: usize = 10_000;
@@ -91,7 +91,7 @@ fn main() {
 
     let started = Instant::now();
     let mut lists = [list];
-    let index = Index::build(&mut lists);
+    let index = Index::build(ListedHashes::take(&mut lists));
     let build_s = started.elapsed().as_secs_f64();
     println!("indexed in {build_s:.2} s");
 

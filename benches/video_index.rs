@@ -1,4 +1,4 @@
-//! Matching scanned videos against a large vPDQ list (`mediascreen::hash::vpdq::VideoIndex`):
+//! Matching scanned videos against a large vPDQ list (`mediascreen::index::video::VideoIndex`):
 //! 10,000 listed videos of 60 frames each (600,000 frames, ten hours of video at one hash a
 //! second), and 200 scanned videos of 60 frames, half of them noisy copies of a listed video
 //! and half unrelated. Prints the index build time, the time per scanned video, and checks
@@ -11,8 +11,9 @@ mod rng;
 
 use std::time::Instant;
 
-use mediascreen::hash::vpdq::{self, VideoIndex, VpdqFrame};
+use mediascreen::hash::vpdq::{self, VpdqFrame};
 use mediascreen::hash::HashValue;
+use mediascreen::index::video::VideoIndex;
 use rng::Rng;
 
 const LISTED: usize = 10_000;

@@ -20,7 +20,7 @@ fn main() {
     let decoders = if args.iter().any(|a| a == "--builtin-decoders") {
         Decoders::BuiltinOnly
     } else {
-        Decoders::PreferSystem
+        Decoders::detect()
     };
     let files: Vec<_> = walkdir::WalkDir::new(root)
         .into_iter()

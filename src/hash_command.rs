@@ -16,8 +16,9 @@ use mediascreen::walk::{Candidate, CandidateKind};
 use crate::cli::{HashConfig, IdFrom};
 use crate::{interrupt_flag, ExitStatus};
 
-pub fn run_hash(config: HashConfig) -> Result<ExitStatus> {
+pub fn run_hash(mut config: HashConfig) -> Result<ExitStatus> {
     let stop = interrupt_flag();
+    crate::cli::find_ffmpeg(&mut config.scan.hashing);
     let destination = "writing the list to standard output";
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
     out.write_record(["algorithm", "hash", "id", "label", "quality", "timestamp"])

@@ -181,10 +181,11 @@ impl scan::Observer for Observer<'_> {
     }
 }
 
-fn run_scan(config: ScanConfig) -> Result<ExitStatus> {
+fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let stop = interrupt_flag();
+    cli::find_ffmpeg(&mut config.scan.hashing);
     let destination = || match &config.report {
         Some(p) => format!("writing the report to {}", p.display()),
         None => "writing the report to standard output".to_string(),
@@ -386,7 +387,8 @@ fn interrupt_flag() -> &'static AtomicBool {
     &STOP
 }
 
-fn run_compare(config: CompareConfig) -> Result<ExitStatus> {
+fn run_compare(mut config: CompareConfig) -> Result<ExitStatus> {
+    cli::find_ffmpeg(&mut config.hashing);
     let algorithms = Algorithm::ALL.into_iter().collect();
     let mut hashed = Vec::new();
     let mut incomplete = false;

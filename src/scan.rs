@@ -68,17 +68,24 @@ pub struct HashOptions {
     pub max_file_size: u64,
     /// Which decoders read JPEG and still WebP files.
     pub decoders: Decoders,
+    /// The ffmpeg that decodes what is not decoded in-process (VP9, HEVC, WebM…; see
+    /// [`crate::decode::video::decode_video`]), e.g. [`Ffmpeg::detect`]'s; with `None`, such
+    /// a file is an error that says ffmpeg would decode it.
+    pub ffmpeg: Option<Ffmpeg>,
 }
 
 impl Default for HashOptions {
     /// One hash per second, as python-threatexchange and HMA hash videos; files up to 1 GiB
-    /// decoded (each worker holds the file it decodes in memory).
+    /// decoded (each worker holds the file it decodes in memory); the built-in decoders only,
+    /// and no ffmpeg: nothing is looked for on the machine unless the caller does
+    /// ([`Decoders::detect`], [`Ffmpeg::detect`]).
     fn default() -> Self {
         HashOptions {
             video: VideoLimits::default(),
             seconds_per_hash: 1.0,
             max_file_size: 1 << 30,
             decoders: Decoders::default(),
+            ffmpeg: None,
         }
     }
 }
@@ -343,7 +350,7 @@ fn hash_video(
             sampled.get()
         }
     };
-    let ffmpeg = Ffmpeg::detected();
+    let ffmpeg = options.ffmpeg.as_ref();
     let decoded =
         decode_video(ffmpeg, bytes, media_type, &options.video, &step, &mut |frame, rgb| {
             let features = PdqFeatures::from_image(rgb);

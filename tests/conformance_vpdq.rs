@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use mediascreen::hash::vpdq::{self, VpdqFrame, DEFAULT_DISTANCE, DEFAULT_MIN_QUALITY};
+use mediascreen::index::video;
 
 /// The matrix's parameters, which are also mediascreen's defaults.
 const DISTANCE: u32 = 31;
@@ -79,7 +80,7 @@ fn match_matrix_agrees_with_python_threatexchange() {
     let started = Instant::now();
     // All 16 videos in one index, as a list of listed videos is matched in a scan.
     let names: Vec<&str> = frames.keys().map(String::as_str).collect();
-    let index = vpdq::VideoIndex::new(
+    let index = video::VideoIndex::new(
         frames.values().map(|f| f.iter().map(|f| (f.hash.clone(), Some(f.quality), None))),
         MIN_QUALITY,
         0.0,
@@ -97,7 +98,7 @@ fn match_matrix_agrees_with_python_threatexchange() {
         let [query, compared, _, _, query_pct, compared_pct, _, _] = fields[..] else {
             panic!("bad matrix row {row:?}");
         };
-        let c = vpdq::compare(&frames[query], &frames[compared], DISTANCE, MIN_QUALITY);
+        let c = video::compare(&frames[query], &frames[compared], DISTANCE, MIN_QUALITY);
         // The index of all videos reports a pair only when some frame matched.
         match results[query].get(compared) {
             Some(indexed) => assert_eq!(indexed, &c, "{query} vs {compared}"),

@@ -65,7 +65,7 @@ fn replay(target: &str, bytes: &[u8]) -> Vec<String> {
                     ..DecodeLimits::default()
                 };
                 // The target fuzzes the built-in decoders; its findings go to the system's too.
-                for decoders in [Decoders::BuiltinOnly, Decoders::PreferSystem] {
+                for decoders in [Decoders::BuiltinOnly, Decoders::detect()] {
                     said.extend(decode_rgb(bytes, format, limits, decoders).err());
                 }
             }

@@ -336,12 +336,12 @@ fn a_fifo_the_walk_sees_is_skipped_and_never_opened() {
 #[test]
 #[ignore = "needs ffmpeg"]
 fn ffmpeg_decodes_the_bytes_that_were_digested_while_files_are_swapped() {
-    mediascreen::decode::video::Ffmpeg::detected().expect("ffmpeg and ffprobe");
+    let ffmpeg = mediascreen::decode::video::Ffmpeg::detect().expect("ffmpeg and ffprobe");
     let dir = tempfile::tempdir().unwrap();
     let videos = ["video/pattern-sd-grey-bar-vp9.webm", "video/chair-clip.webm"]
         .map(|name| fs::read(root().join("fixtures").join(name)).unwrap());
     let algorithms = BTreeSet::from([Algorithm::Sha256, Algorithm::Vpdq]);
-    let options = HashOptions::default();
+    let options = HashOptions { ffmpeg: Some(ffmpeg), ..HashOptions::default() };
     // Each video's frames, hashed alone.
     let mut frames_of = BTreeMap::new();
     for (i, bytes) in videos.iter().enumerate() {

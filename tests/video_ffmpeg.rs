@@ -10,15 +10,16 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{check_video, distances, expected_frames, fixture, hash_frames, MATCH_DISTANCE};
-use mediascreen::decode::video::{
-    decode_ffmpeg, decode_video, ffmpeg_version, Decoded, Ffmpeg, VideoLimits,
-};
+use mediascreen::decode::video::{decode_ffmpeg, decode_video, Decoded, Ffmpeg, VideoLimits};
 
 const WEBM: &str = "video/pattern-sd-grey-bar-vp9.webm";
 
-/// The installed ffmpeg, for the tests that need it.
+/// The installed ffmpeg, for the tests that need it, looked for once.
 fn ffmpeg() -> &'static Ffmpeg {
-    Ffmpeg::detected()
+    static FOUND: std::sync::OnceLock<Option<Ffmpeg>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(Ffmpeg::detect)
+        .as_ref()
         .expect("ffmpeg and ffprobe not found (on PATH, or named by MEDIASCREEN_FFMPEG)")
 }
 
@@ -54,7 +55,7 @@ fn version_is_reported() {
     let ffmpeg = ffmpeg();
     println!("{}", ffmpeg.version());
     assert!(ffmpeg.version().starts_with("ffmpeg version"), "{}", ffmpeg.version());
-    assert_eq!(ffmpeg_version().as_deref(), Some(ffmpeg.version()));
+    assert_eq!(Ffmpeg::detect().as_ref().map(Ffmpeg::version), Some(ffmpeg.version()));
 }
 
 #[test]

@@ -53,8 +53,9 @@ pub fn command() -> clap::Command {
     if !asks_version {
         return command;
     }
-    let decoders = Decoders::PreferSystem;
-    let video = mediascreen::decode::video::ffmpeg_version()
+    let decoders = Decoders::detect();
+    let video = mediascreen::decode::video::Ffmpeg::detect()
+        .map(|ffmpeg| ffmpeg.version().to_string())
         .unwrap_or_else(|| "none found (H.264 in MP4 only, built-in; install ffmpeg)".into());
     command.long_version(format!(
         "{}\ndecoders: jpeg {}; webp {}; video {}",

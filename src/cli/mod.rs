@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
-use mediascreen::decode::video::VideoLimits;
+use mediascreen::decode::video::{Ffmpeg, VideoLimits};
 use mediascreen::decode::{DecodeLimits, Decoders};
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{ListFormat, LoadOptions};
@@ -208,6 +208,12 @@ pub struct DecodeArgs {
     pub builtin_decoders: bool,
 }
 
+/// The ffmpeg the binary decodes with: the one `MEDIASCREEN_FFMPEG` names, else the one on
+/// `PATH`. The library reads no environment of its own; this is looked for once per run.
+pub fn find_ffmpeg(hashing: &mut HashOptions) {
+    hashing.ffmpeg = Ffmpeg::detect();
+}
+
 impl DecodeArgs {
     fn options(&self) -> Result<HashOptions> {
         if !(self.vpdq_interval >= 0.0 && self.vpdq_interval.is_finite()) {
@@ -227,8 +233,11 @@ impl DecodeArgs {
             decoders: if self.builtin_decoders {
                 Decoders::BuiltinOnly
             } else {
-                Decoders::PreferSystem
+                Decoders::detect()
             },
+            // Found by the command once its Ctrl-C handler is in place ([`find_ffmpeg`]):
+            // running ffmpeg to ask its version takes a moment.
+            ffmpeg: None,
         })
     }
 }

@@ -73,19 +73,29 @@ impl DecodeLimits {
 /// Which decoders read JPEG and still WebP files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Decoders {
-    /// The system's libjpeg-turbo and libwebp where they are installed ([`system`]), the
-    /// built-in decoders for the rest.
-    #[default]
-    PreferSystem,
     /// The built-in Rust decoders only (`--builtin-decoders`): memory-safe on hostile files,
     /// and the same pixels on every machine.
+    #[default]
     BuiltinOnly,
+    /// These system libraries (libjpeg-turbo and libwebp, usually
+    /// [`SystemDecoders::detect`]'s) where they are loaded and take the file, the built-in
+    /// decoders for the rest.
+    System(&'static SystemDecoders),
 }
 
 impl Decoders {
+    /// The system's libraries where they are installed ([`SystemDecoders::detect`]), the
+    /// built-in decoders for the rest.
+    pub fn detect() -> Decoders {
+        Decoders::System(SystemDecoders::detect())
+    }
+
     /// The system libraries in use, if any.
     pub fn system(self) -> Option<&'static SystemDecoders> {
-        (self == Decoders::PreferSystem).then(SystemDecoders::detected)
+        match self {
+            Decoders::BuiltinOnly => None,
+            Decoders::System(system) => Some(system),
+        }
     }
 
     /// What decodes JPEG files, for reports.
@@ -413,13 +423,13 @@ mod tests {
             b"\xff\xd8\xff\xe0garbage",
             ImageFormat::Jpeg,
             DecodeLimits::default(),
-            Decoders::default()
+            Decoders::detect()
         )
         .is_err());
         let mut png = Vec::new();
         RgbImage::new(4, 4).write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
         assert_eq!(
-            decode_rgb(&png, ImageFormat::Png, DecodeLimits::default(), Decoders::default())
+            decode_rgb(&png, ImageFormat::Png, DecodeLimits::default(), Decoders::detect())
                 .unwrap()
                 .dimensions(),
             (4, 4)
@@ -428,7 +438,7 @@ mod tests {
             &png[..png.len() / 2],
             ImageFormat::Png,
             DecodeLimits::default(),
-            Decoders::default()
+            Decoders::detect()
         )
         .is_err());
     }
@@ -533,11 +543,11 @@ mod tests {
         let mut png = Vec::new();
         RgbImage::new(64, 8).write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
         let tight = DecodeLimits { max_dimension: 32, ..DecodeLimits::default() };
-        assert!(decode_rgb(&png, ImageFormat::Png, tight, Decoders::default()).is_err());
+        assert!(decode_rgb(&png, ImageFormat::Png, tight, Decoders::detect()).is_err());
         let few = DecodeLimits { max_pixels: 511, ..DecodeLimits::default() };
-        let error = decode_rgb(&png, ImageFormat::Png, few, Decoders::default()).unwrap_err();
+        let error = decode_rgb(&png, ImageFormat::Png, few, Decoders::detect()).unwrap_err();
         assert!(error.contains("--max-pixels"), "{error}");
         let enough = DecodeLimits { max_pixels: 512, ..DecodeLimits::default() };
-        assert!(decode_rgb(&png, ImageFormat::Png, enough, Decoders::default()).is_ok());
+        assert!(decode_rgb(&png, ImageFormat::Png, enough, Decoders::detect()).is_ok());
     }
 }

@@ -31,8 +31,11 @@ pub struct SystemDecoders {
 }
 
 impl SystemDecoders {
-    /// Loaded on first use, once per process.
-    pub fn detected() -> &'static SystemDecoders {
+    /// Looks for the libraries where the system's loader finds them. A convenience for
+    /// programs that want them: the library itself never calls it, it decodes with what it is
+    /// given ([`super::Decoders`]). The libraries stay loaded for the rest of the process, so
+    /// they are looked for once, on the first call.
+    pub fn detect() -> &'static SystemDecoders {
         static DETECTED: OnceLock<SystemDecoders> = OnceLock::new();
         DETECTED.get_or_init(|| SystemDecoders { jpeg: TurboJpeg::load(), webp: Webp::load() })
     }
@@ -64,6 +67,24 @@ impl SystemDecoders {
         }
     }
 }
+
+impl std::fmt::Debug for SystemDecoders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SystemDecoders")
+            .field("jpeg", &self.jpeg())
+            .field("webp", &self.webp())
+            .finish()
+    }
+}
+
+/// Two sets are equal when they loaded the same libraries.
+impl PartialEq for SystemDecoders {
+    fn eq(&self, other: &SystemDecoders) -> bool {
+        (self.jpeg(), self.webp()) == (other.jpeg(), other.webp())
+    }
+}
+
+impl Eq for SystemDecoders {}
 
 /// The shared library `stem` (`turbojpeg` for libturbojpeg) of ABI version `major`, by the
 /// first of its file names on this platform that loads (`windows` is the DLL's whole name, as
@@ -331,13 +352,13 @@ mod tests {
     // `.ci/run` does), they fail here when it is missing instead of passing unchecked.
 
     fn with_libjpeg_turbo() -> &'static SystemDecoders {
-        let system = SystemDecoders::detected();
+        let system = SystemDecoders::detect();
         assert!(system.jpeg().is_some(), "libjpeg-turbo (libturbojpeg) is not installed");
         system
     }
 
     fn with_libwebp() -> &'static SystemDecoders {
-        let system = SystemDecoders::detected();
+        let system = SystemDecoders::detect();
         assert!(system.webp().is_some(), "libwebp is not installed");
         system
     }
@@ -450,7 +471,10 @@ mod tests {
         ] {
             let builtin = decode_rgb(bytes, format, limits, Decoders::BuiltinOnly);
             assert!(builtin.is_err());
-            assert_eq!(decode_rgb(bytes, format, limits, Decoders::PreferSystem), builtin);
+            assert_eq!(
+                decode_rgb(bytes, format, limits, Decoders::System(SystemDecoders::detect())),
+                builtin
+            );
         }
     }
 }

@@ -8,15 +8,17 @@
 //! not know about threshold policy, orientations or quality: that is [`crate::matcher`]'s job.
 
 pub mod keypoints;
+mod listed;
 mod mih;
+pub mod video;
 
 use std::collections::BTreeMap;
 
 use rayon::slice::ParallelSliceMut;
 
 use crate::hash::{Algorithm, HashValue};
-use crate::hashlist::HashList;
 
+pub use listed::ListedHashes;
 pub use mih::Mih;
 
 /// Where an entry lives: index of its list, index of the entry in that list (u32s, because
@@ -177,19 +179,19 @@ impl Table {
 }
 
 impl Index {
-    /// Indexes every entry of `lists`, taking over their hash columns (the index keeps the
-    /// one copy; [`crate::hashlist::Entries::hash`] is `None` afterwards). vPDQ entries are
-    /// left out: they are frames of videos, compared video by video through a
-    /// [`crate::hash::vpdq::VideoIndex`] that must be built before this takes the hashes; so
-    /// are orb1 entries, compared by their keypoints (see [`crate::matcher`]).
-    pub fn build(lists: &mut [HashList]) -> Index {
+    /// Indexes every entry of the lists whose hashes `listed` holds, keeping the one copy.
+    /// vPDQ entries are left out: they are frames of videos, compared video by video through
+    /// a [`video::VideoIndex`]; so are orb1 entries, compared by their keypoints (see
+    /// [`crate::matcher`]). Both are built from the same [`ListedHashes`], before this
+    /// consumes it.
+    pub fn build(listed: ListedHashes) -> Index {
         let mut exact: BTreeMap<Algorithm, Vec<([u8; DIGEST_KEY], EntryRef)>> = BTreeMap::new();
         let mut wide: BTreeMap<Algorithm, Vec<([u64; 4], EntryRef)>> = BTreeMap::new();
         let mut narrow: BTreeMap<Algorithm, Vec<([u64; 1], EntryRef)>> = BTreeMap::new();
-        for (l, list) in lists.iter_mut().enumerate() {
-            let hashes = list.entries.take_hashes();
-            let algorithms = list.entries.algorithms();
-            for (e, (slot, &algorithm)) in hashes.iter().zip(algorithms).enumerate() {
+        for (l, columns) in listed.lists.into_iter().enumerate() {
+            for (e, (slot, &algorithm)) in
+                columns.hashes.iter().zip(&columns.algorithms).enumerate()
+            {
                 let at = EntryRef { list: l as u32, entry: e as u32 };
                 let bytes = &slot[..algorithm.byte_len()];
                 if matches!(algorithm, Algorithm::Vpdq | Algorithm::Orb1) {
@@ -276,7 +278,7 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hashlist::{Entries, ListEntry, ListFormat};
+    use crate::hashlist::{Entries, HashList, ListEntry, ListFormat};
 
     fn list(rows: &[(Algorithm, &str)]) -> HashList {
         let mut entries = Entries::default();
@@ -307,7 +309,7 @@ mod tests {
                 (Algorithm::Pdq, A),
             ]),
         ];
-        let index = Index::build(&mut lists);
+        let index = Index::build(ListedHashes::take(&mut lists));
         let query = HashValue::from_hex(Algorithm::Pdq, A).unwrap();
         let hits = index.within(Algorithm::Pdq, &query, 31);
         assert_eq!(hits.len(), 1);
@@ -330,7 +332,7 @@ mod tests {
     fn exact_lookup_keeps_every_entry_and_separates_algorithms() {
         let md5 = "d41d8cd98f00b204e9800998ecf8427e";
         let mut lists = [list(&[(Algorithm::Md5, md5)]), list(&[(Algorithm::Md5, md5)])];
-        let index = Index::build(&mut lists);
+        let index = Index::build(ListedHashes::take(&mut lists));
         let hash = HashValue::from_hex(Algorithm::Md5, md5).unwrap();
         assert_eq!(index.exact(Algorithm::Md5, &hash).len(), 2);
         assert!(index.exact(Algorithm::Sha1, &hash).is_empty());

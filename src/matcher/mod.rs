@@ -20,7 +20,7 @@ use crate::hash::pdq::Dihedral;
 use crate::hash::vpdq::{self, VideoComparison};
 use crate::hash::{Algorithm, FileHashes, HashValue};
 use crate::hashlist::HashList;
-use crate::index::{EntryRef, Index};
+use crate::index::{EntryRef, Index, ListedHashes};
 
 use self::orb1::ListedSignatures;
 use self::video::ListedVideos;
@@ -71,7 +71,7 @@ pub struct VideoMatchOptions {
     /// Frames of lower PDQ quality, on either side, take no part.
     pub min_quality: u8,
     /// The scan's vPDQ sampling interval: a listed video hashed much more densely counts in
-    /// stretches of this length (see [`vpdq::VideoIndex::new`]).
+    /// stretches of this length (see [`crate::index::video::VideoIndex::new`]).
     pub seconds_per_hash: f64,
 }
 
@@ -198,15 +198,19 @@ impl Matcher {
         mut allow: Vec<HashList>,
         options: MatchOptions,
     ) -> Matcher {
-        // Before the index takes the lists' hashes over.
-        let videos = ListedVideos::new(&lists, &options);
-        let signatures = ListedSignatures::new(&mut lists);
-        let index = Index::build(&mut lists);
-        let allow_index = Index::build(&mut allow);
+        // Every structure reads the hashes taken out of the lists; the index, built last,
+        // keeps them.
+        let listed = ListedHashes::take(&mut lists);
+        let videos = ListedVideos::new(&lists, &listed, &options);
+        let signatures = ListedSignatures::new(&listed);
+        let index = Index::build(listed);
+        let allow_index = Index::build(ListedHashes::take(&mut allow));
         Matcher { lists, index, videos, signatures, allow, allow_index, options }
     }
 
-    /// The loaded lists, in the order given.
+    /// The loaded lists, in the order given, as the matcher holds them: their files, formats
+    /// and each entry's algorithm, line, id, label, quality and size. Their hashes are the
+    /// indexes' ([`ListedHashes::take`]): [`crate::hashlist::Entries::hash`] is `None` here.
     pub fn lists(&self) -> &[HashList] {
         &self.lists
     }

@@ -13,9 +13,8 @@ use crate::hash::orb1::verify::{self, Comparison};
 use crate::hash::orb1::{Features, Signature};
 use crate::hash::pdq::Dihedral;
 use crate::hash::{Algorithm, HashValue};
-use crate::hashlist::HashList;
 use crate::index::keypoints::Candidates;
-use crate::index::EntryRef;
+use crate::index::{EntryRef, ListedHashes};
 
 /// Up to this many distinct listed signatures, a query is verified against every one (about
 /// a millisecond each); beyond, only against the index's [`CANDIDATES`] best voted.
@@ -45,9 +44,8 @@ pub(super) struct Hit<'a> {
 }
 
 impl ListedSignatures {
-    /// Takes the orb1 signatures of `lists` over. Must run while the lists still hold their
-    /// hashes (each orb1 slot is its signature's SHA-256).
-    pub(super) fn new(lists: &mut [HashList]) -> ListedSignatures {
+    /// Decodes the orb1 signatures that `hashes` holds, each distinct one once.
+    pub(super) fn new(hashes: &ListedHashes) -> ListedSignatures {
         let mut by_id: BTreeMap<HashValue, usize> = BTreeMap::new();
         let mut listed = ListedSignatures {
             signatures: Vec::new(),
@@ -55,21 +53,17 @@ impl ListedSignatures {
             sources: Vec::new(),
             candidates: None,
         };
-        for (l, list) in lists.iter_mut().enumerate() {
-            for (row, bytes) in list.entries.take_signatures() {
-                let id = list.entries.hash(row as usize).expect("hashes not taken yet");
-                let at = EntryRef { list: l as u32, entry: row };
-                if let Some(&known) = by_id.get(&id) {
-                    listed.sources[known].push(at);
-                    continue;
-                }
-                // The parser validated these bytes.
-                let signature = Signature::from_bytes(&bytes).expect("a validated signature");
-                by_id.insert(id.clone(), listed.ids.len());
-                listed.signatures.push(signature);
-                listed.ids.push(id);
-                listed.sources.push(vec![at]);
+        for (at, id, bytes) in hashes.signatures() {
+            if let Some(&known) = by_id.get(&id) {
+                listed.sources[known].push(at);
+                continue;
             }
+            // The parser validated these bytes.
+            let signature = Signature::from_bytes(bytes).expect("a validated signature");
+            by_id.insert(id.clone(), listed.ids.len());
+            listed.signatures.push(signature);
+            listed.ids.push(id);
+            listed.sources.push(vec![at]);
         }
         if listed.signatures.len() > LINEAR_MAX {
             listed.candidates = Some(Candidates::new(&listed.signatures));

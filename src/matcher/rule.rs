@@ -39,8 +39,9 @@
 use crate::hash::orb1::verify::{self, Comparison};
 use crate::hash::orb1::{Features, Signature};
 use crate::hash::pdq::{Dihedral, PdqFeatures};
-use crate::hash::vpdq::{self, ListedFrame, VideoComparison, VideoIndex, VpdqFrame};
+use crate::hash::vpdq::{self, VideoComparison, VpdqFrame};
 use crate::hash::{Algorithm, HashValue};
+use crate::index::video::{ListedFrame, VideoIndex};
 
 use super::MatchOptions;
 

@@ -11,10 +11,11 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Match, MatchOptions, Matcher, VideoEvidence};
-use crate::hash::vpdq::{ListedFrame, VideoHash, VideoIndex};
+use crate::hash::vpdq::VideoHash;
 use crate::hash::{Algorithm, HashValue};
 use crate::hashlist::HashList;
-use crate::index::EntryRef;
+use crate::index::video::{ListedFrame, VideoIndex};
+use crate::index::{EntryRef, ListedHashes};
 
 /// The videos that the lists' vPDQ rows describe, indexed together.
 pub(super) struct ListedVideos {
@@ -25,26 +26,25 @@ pub(super) struct ListedVideos {
 }
 
 impl ListedVideos {
-    /// Groups the vPDQ rows of `lists` into videos and indexes their frames as `options`
-    /// compare them. Must run while the lists still hold their hashes.
-    pub(super) fn new(lists: &[HashList], options: &MatchOptions) -> ListedVideos {
+    /// Groups the vPDQ rows of `lists`, whose hashes `listed` holds, into videos and indexes
+    /// their frames as `options` compare them.
+    pub(super) fn new(
+        lists: &[HashList],
+        listed: &ListedHashes,
+        options: &MatchOptions,
+    ) -> ListedVideos {
         let mut videos = Vec::new();
         let mut frames: Vec<Vec<ListedFrame>> = Vec::new();
-        for (l, list) in lists.iter().enumerate() {
-            let entries = &list.entries;
-            let mut by_id: HashMap<Result<&str, u64>, usize> = HashMap::new();
-            for (row, _) in
-                entries.algorithms().iter().enumerate().filter(|(_, a)| **a == Algorithm::Vpdq)
-            {
-                let hash = entries.hash(row).expect("the index has not taken the hashes yet");
-                let key = entries.id(row).ok_or_else(|| entries.line(row));
-                let video = *by_id.entry(key).or_insert_with(|| {
-                    videos.push((EntryRef { list: l as u32, entry: row as u32 }, hash.clone()));
-                    frames.push(Vec::new());
-                    frames.len() - 1
-                });
-                frames[video].push((hash, entries.quality(row), entries.timestamp(row)));
-            }
+        let mut by_id: HashMap<(u32, Result<&str, u64>), usize> = HashMap::new();
+        for (at, hash) in listed.of(Algorithm::Vpdq) {
+            let (entries, row) = (&lists[at.list as usize].entries, at.entry as usize);
+            let key = entries.id(row).ok_or_else(|| entries.line(row));
+            let video = *by_id.entry((at.list, key)).or_insert_with(|| {
+                videos.push((at, hash.clone()));
+                frames.push(Vec::new());
+                frames.len() - 1
+            });
+            frames[video].push((hash, entries.quality(row), entries.timestamp(row)));
         }
         ListedVideos { index: options.index_videos(frames), videos }
     }

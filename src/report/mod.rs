@@ -24,7 +24,6 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::decode::video::ffmpeg_version;
 use crate::hash::Algorithm;
 use crate::hashlist::HashList;
 use crate::index::EntryRef;
@@ -471,7 +470,7 @@ impl Report {
                         min_quality: video.min_quality,
                         max_seconds: hashing.video.max_seconds,
                         timeout_s: hashing.video.timeout.as_secs(),
-                        ffmpeg: ffmpeg_version(),
+                        ffmpeg: hashing.ffmpeg.as_ref().map(|f| f.version().to_string()),
                     }
                 }),
                 flood: FloodSettings {

@@ -1,7 +1,7 @@
 //! Video decoding through the `ffmpeg` and `ffprobe` commands, for what cannot be decoded
 //! in-process (VP8/VP9/AV1, HEVC, WebM, Matroska, AVI…).
 //!
-//! Owns finding the commands at run time, probing the first video stream, and running ffmpeg
+//! Owns finding the commands when a caller asks ([`Ffmpeg::at`], [`Ffmpeg::detect`]), probing the first video stream, and running ffmpeg
 //! so that its frames match the vPDQ reference's libav decode: no autorotation, every frame
 //! passed through in decode order, RGB24 by swscale's area filter at native size. Also owns
 //! keeping a child process on a leash: killed when the time limit passes or the caller stops
@@ -15,7 +15,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -26,8 +26,9 @@ use super::child::{decoder_bytes, limit_data, Input, FFMPEG_BASE_DATA, MEMORY_UR
 use super::{short_of_declared, Deadline, Decoded, Step, VideoInfo, VideoLimits};
 use crate::decode::room_for_decoder;
 
-/// Environment variable naming the ffmpeg binary to use instead of the one on `PATH`.
-const FFMPEG_VARIABLE: &str = "MEDIASCREEN_FFMPEG";
+/// Environment variable naming the ffmpeg binary to use instead of the one on `PATH`, which
+/// [`Ffmpeg::detect`] reads.
+pub const FFMPEG_VARIABLE: &str = "MEDIASCREEN_FFMPEG";
 
 /// How much of a child's stderr is kept: its first lines say what went wrong, the rest is
 /// usually the same complaint repeated per frame.
@@ -42,16 +43,13 @@ pub struct Ffmpeg {
 }
 
 impl Ffmpeg {
-    /// The ffmpeg named by `MEDIASCREEN_FFMPEG`, else the one on `PATH`, looked for once per
-    /// process; `None` when it or its ffprobe does not run.
-    pub fn detected() -> Option<&'static Ffmpeg> {
-        static DETECTED: OnceLock<Option<Ffmpeg>> = OnceLock::new();
-        DETECTED
-            .get_or_init(|| {
-                let named = std::env::var_os(FFMPEG_VARIABLE).filter(|path| !path.is_empty());
-                Ffmpeg::at(named.map_or_else(|| PathBuf::from("ffmpeg"), PathBuf::from))
-            })
-            .as_ref()
+    /// The ffmpeg named by [`FFMPEG_VARIABLE`] in the environment, else the one on `PATH`;
+    /// `None` when it or its ffprobe does not run. A convenience for programs that let the
+    /// environment choose: the library itself never calls it, it uses the ffmpeg it is given
+    /// ([`crate::scan::HashOptions::ffmpeg`]).
+    pub fn detect() -> Option<Ffmpeg> {
+        let named = std::env::var_os(FFMPEG_VARIABLE).filter(|path| !path.is_empty());
+        Ffmpeg::at(named.map_or_else(|| PathBuf::from("ffmpeg"), PathBuf::from))
     }
 
     /// The ffmpeg at `ffmpeg` (a bare name is looked up on `PATH`), with the ffprobe beside
@@ -87,12 +85,6 @@ impl Ffmpeg {
             _ => "-fps_mode",
         }
     }
-}
-
-/// The first line of `ffmpeg -version` when one is found, so reports can say which decoded
-/// the videos, or that none did.
-pub fn ffmpeg_version() -> Option<String> {
-    Ffmpeg::detected().map(|ffmpeg| ffmpeg.version.clone())
 }
 
 fn first_line_of_version(program: &Path) -> Option<String> {
@@ -564,7 +556,7 @@ mod tests {
     #[test]
     #[ignore = "needs ffmpeg"]
     fn a_pipe_serves_where_there_is_no_memory_file() {
-        let ffmpeg = Ffmpeg::detected().expect("ffmpeg and ffprobe");
+        let ffmpeg = Ffmpeg::detect().expect("ffmpeg and ffprobe");
         let path =
             concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/video/pattern-sd-grey-bar-vp9.webm");
         let bytes = std::fs::read(path).unwrap();
@@ -574,7 +566,7 @@ mod tests {
         #[cfg(target_os = "linux")]
         assert!(matches!(inputs[0], Input::Memory(_)), "Linux has in-memory files");
         for (input, frames) in inputs.iter().zip(&mut frames) {
-            let decoded = decode_input(ffmpeg, input, None, &limits, &|_| 1, &mut |n, rgb| {
+            let decoded = decode_input(&ffmpeg, input, None, &limits, &|_| 1, &mut |n, rgb| {
                 frames.push((n, rgb.as_raw().iter().map(|&b| u64::from(b)).sum::<u64>()));
             })
             .unwrap();

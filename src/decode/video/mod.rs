@@ -21,7 +21,7 @@ use image::{ImageFormat, RgbImage};
 
 use super::DecodeLimits;
 pub use animation::{decode_animation, decode_pages, is_animated};
-pub use ffmpeg::{decode_ffmpeg, decode_ffmpeg_as, ffmpeg_version, Ffmpeg};
+pub use ffmpeg::{decode_ffmpeg, decode_ffmpeg_as, Ffmpeg, FFMPEG_VARIABLE};
 pub use h264::decode_h264_mp4;
 
 /// What a decoded video turned out to be.
@@ -157,8 +157,8 @@ impl Deadline {
 
 /// Decodes the video in `bytes`, sniffed as `media_type`, handing every `step(fps)`-th frame
 /// to `on_frame` as RGB8. Animated GIF, WebP and PNG count as video, and so does a TIFF (every
-/// page, whatever the step). What is not decoded in-process goes to `ffmpeg` (usually
-/// [`Ffmpeg::detected`]), read by the demuxer [`crate::sniff`] names for its type; with
+/// page, whatever the step). What is not decoded in-process goes to `ffmpeg` (the caller's,
+/// e.g. [`Ffmpeg::detect`]'s), read by the demuxer [`crate::sniff`] names for its type; with
 /// `None`, as when none is installed, such a video is an error.
 ///
 /// `Err` means nothing could be decoded, with the reason (for a codec mediascreen cannot
