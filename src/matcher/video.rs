@@ -63,20 +63,13 @@ impl Matcher {
                 }
                 let matched = std::mem::take(&mut comparison.matched_query_frames);
                 let (first, hash) = &listed.videos[id as usize];
+                let closest = comparison.closest.unwrap_or(0);
                 offer(Match {
-                    algorithm: Algorithm::Vpdq,
-                    hash: hash.clone(),
-                    sources: vec![*first],
-                    distance: comparison.closest.unwrap_or(0),
-                    threshold: distance,
-                    orientation: None,
-                    quality: None,
-                    suspicious: false,
                     video: Some(VideoEvidence {
                         time_ranges: video.time_ranges(&matched),
                         comparison: Some(comparison),
                     }),
-                    keypoints: None,
+                    ..Match::new(Algorithm::Vpdq, hash.clone(), vec![*first], closest, distance)
                 });
             }
         }
@@ -112,19 +105,12 @@ impl Matcher {
         }
         for (hash, (distance, quality, frames, sources)) in found {
             offer(Match {
-                algorithm: Algorithm::Pdq,
-                hash,
-                sources,
-                distance,
-                threshold,
-                orientation: None,
                 quality: Some(quality),
-                suspicious: false,
                 video: Some(VideoEvidence {
                     comparison: None,
                     time_ranges: video.every_frame_ranges(&every, &frames),
                 }),
-                keypoints: None,
+                ..Match::new(Algorithm::Pdq, hash, sources, distance, threshold)
             });
         }
     }

@@ -22,7 +22,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::decode::video::ffmpeg_version;
 use crate::hash::Algorithm;
@@ -131,7 +131,7 @@ pub struct Settings {
 }
 
 /// When the flood guard marks a listed hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct FloodSettings {
     /// It matched more than this many files…
     pub min_files: usize,
@@ -333,7 +333,7 @@ impl FilePath {
 }
 
 /// A list entry carrying a matched hash.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Source {
     /// Path of the list.
     pub list: String,
