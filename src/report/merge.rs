@@ -144,12 +144,7 @@ fn walk_order(roots: &[PathBuf], file: &Value) -> (usize, PathBuf) {
 /// else its `path`.
 fn file_path(file: &Value) -> PathBuf {
     let text = file.get("path").and_then(Value::as_str).unwrap_or_default();
-    let bytes: Option<Vec<u8>> = file.get("path_bytes").and_then(Value::as_str).and_then(|hex| {
-        (0..hex.len())
-            .step_by(2)
-            .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-            .collect()
-    });
+    let bytes = file.get("path_bytes").and_then(Value::as_str).and_then(|h| hex::decode(h).ok());
     match bytes {
         Some(bytes) => path_from_bytes(bytes),
         None => PathBuf::from(text),

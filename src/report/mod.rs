@@ -325,9 +325,7 @@ pub struct FilePath {
 impl FilePath {
     fn new(path: &Path) -> FilePath {
         let bytes = path.as_os_str().as_encoded_bytes();
-        let path_bytes = std::str::from_utf8(bytes)
-            .is_err()
-            .then(|| bytes.iter().map(|b| format!("{b:02x}")).collect());
+        let path_bytes = std::str::from_utf8(bytes).is_err().then(|| hex::encode(bytes));
         FilePath { path: display(path), path_bytes }
     }
 }
