@@ -81,12 +81,7 @@ impl Matcher {
         // A still scene repeats one hash for many frames: search each distinct hash once.
         // Every frame hashed: for an animation, those between the samples too.
         let every = video.every_frame();
-        let mut frames_of: BTreeMap<&HashValue, Vec<usize>> = BTreeMap::new();
-        for (i, frame) in every.iter().enumerate() {
-            if self.options.pdq_quality_passes(Some(frame.quality)) {
-                frames_of.entry(&frame.hash).or_default().push(i);
-            }
-        }
+        let frames_of = self.options.pdq_frames(&every);
         // Per listed hash: the closest frame's distance and quality, and every frame in reach.
         let mut found: BTreeMap<HashValue, (u32, u8, Vec<usize>, Vec<EntryRef>)> = BTreeMap::new();
         for (hash, frames) in frames_of {
