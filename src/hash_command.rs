@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use anyhow::{Context, Result};
 
 use mediascreen::hash::Algorithm;
+use mediascreen::hashlist::{native_rows, NativeRow, NativeWriter};
 use mediascreen::report::printable;
 use mediascreen::scan::{self, HashedFile};
 use mediascreen::walk::{Candidate, CandidateKind};
@@ -20,9 +21,7 @@ pub fn run_hash(mut config: HashConfig) -> Result<ExitStatus> {
     let stop = interrupt_flag();
     crate::cli::find_ffmpeg(&mut config.scan.hashing);
     let destination = "writing the list to standard output";
-    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-    out.write_record(["algorithm", "hash", "id", "label", "quality", "timestamp"])
-        .context(destination)?;
+    let mut out = NativeWriter::new(std::io::stdout().lock()).context(destination)?;
     let (mut tally, mut write_error) = (HashTally::default(), None);
     // The content's SHA-256 is computed for its id even when its rows are not asked for.
     let mut computed = config.algorithms.clone();
@@ -87,7 +86,7 @@ pub fn run_hash(mut config: HashConfig) -> Result<ExitStatus> {
                 tally.errors += 1;
                 return;
             }
-            let rows = rows(&id, &config.label, &config.algorithms, &file);
+            let rows = native_rows(&id, &config.label, &config.algorithms, &file.hashes);
             let kind = HashedKind::of(&file);
             let got: BTreeSet<Algorithm> = rows.iter().map(|(algorithm, _)| *algorithm).collect();
             let missing: Vec<&str> = (config.algorithms.iter())
@@ -141,9 +140,7 @@ pub fn run_hash(mut config: HashConfig) -> Result<ExitStatus> {
             }
             tally.add(kind, &rows);
             if write_error.is_none() {
-                let wrote = rows.iter().try_for_each(|(_, row)| out.write_record(row));
-                // Flushed per file: a consumer downstream sees each file's rows as they come.
-                if let Err(e) = wrote.and_then(|()| out.flush().map_err(Into::into)) {
+                if let Err(e) = out.write(&rows) {
                     stop.store(true, Ordering::Relaxed);
                     write_error = Some(e);
                 }
@@ -252,7 +249,7 @@ struct HashTally {
 }
 
 impl HashTally {
-    fn add(&mut self, kind: HashedKind, rows: &[(Algorithm, [String; 6])]) {
+    fn add(&mut self, kind: HashedKind, rows: &[NativeRow]) {
         let (files, got, frames) = self.kinds.entry(kind).or_default();
         *files += 1;
         got.extend(rows.iter().map(|(algorithm, _)| *algorithm));
@@ -314,46 +311,4 @@ impl HashTally {
         }
         line
     }
-}
-
-/// The native-list rows of one hashed file, each with its algorithm: one per algorithm, one
-/// per sampled frame for vPDQ; orb1's `quality` is the signature's keypoint count.
-fn rows(
-    id: &str,
-    label: &str,
-    algorithms: &BTreeSet<Algorithm>,
-    file: &HashedFile,
-) -> Vec<(Algorithm, [String; 6])> {
-    let row = |algorithm: Algorithm, hash: String, quality: String, timestamp: String| {
-        let (name, id, label) = (algorithm.name().to_string(), id.to_string(), label.to_string());
-        (algorithm, [name, hash, id, label, quality, timestamp])
-    };
-    let mut rows = Vec::new();
-    for &algorithm in algorithms {
-        if algorithm == Algorithm::Vpdq {
-            for frame in file.hashes.video.iter().flat_map(|v| &v.frames) {
-                let (quality, timestamp) =
-                    (frame.quality.to_string(), format!("{:.3}", frame.timestamp));
-                rows.push(row(algorithm, frame.hash.to_hex(), quality, timestamp));
-            }
-            continue;
-        }
-        if algorithm == Algorithm::Orb1 {
-            if let Some(orb1) = &file.hashes.orb1 {
-                let (signature, keypoints) = (orb1.signature.to_base64(), orb1.signature.len());
-                rows.push(row(algorithm, signature, keypoints.to_string(), String::new()));
-            }
-            continue;
-        }
-        let (hash, quality) = match (algorithm, &file.hashes.pdq) {
-            (Algorithm::Pdq, Some(pdq)) => (pdq.hash(), Some(pdq.quality())),
-            _ => match file.hashes.values.get(&algorithm) {
-                Some(value) => (value.clone(), None),
-                None => continue,
-            },
-        };
-        let quality = quality.map(|q| q.to_string()).unwrap_or_default();
-        rows.push(row(algorithm, hash.to_hex(), quality, String::new()));
-    }
-    rows
 }

@@ -40,7 +40,7 @@ fn algorithms_of(rows: &[Vec<String>], id: &str) -> Vec<String> {
 fn sha256_hex(path: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(std::fs::read(root().join(path)).unwrap());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// `scan PATHS --list LIST --quiet [FLAGS]`: exit status and the JSON report.

@@ -268,7 +268,7 @@ fn hostile_inputs_each_end_as_expected_and_the_tree_is_untouched() {
             .find(|f| f["status"] == "flagged" && f["path_bytes"].is_string())
             .expect("non-UTF-8 name flagged");
         assert!(
-            odd["path_bytes"].as_str().unwrap().ends_with(&hex(b"caf\xe9-bridge.jpg")),
+            odd["path_bytes"].as_str().unwrap().ends_with(&hex::encode(b"caf\xe9-bridge.jpg")),
             "{odd}"
         );
         assert!(odd["path"].as_str().unwrap().ends_with("caf\u{fffd}-bridge.jpg"));
@@ -280,10 +280,6 @@ fn hostile_inputs_each_end_as_expected_and_the_tree_is_untouched() {
     for (path, content) in &before {
         assert!(after.get(path) == Some(content), "{} changed", path.display());
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]

@@ -155,26 +155,6 @@ impl FromStr for Algorithm {
     }
 }
 
-/// Marks a byte that is not a hex digit in [`HEX_DIGITS`].
-const NOT_HEX: u8 = 0x10;
-
-/// The value of each byte as a hex digit, or [`NOT_HEX`].
-static HEX_DIGITS: [u8; 256] = {
-    let mut table = [NOT_HEX; 256];
-    let mut i = 0;
-    while i < 10 {
-        table[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        table[b'a' as usize + i] = 10 + i as u8;
-        table[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    table
-};
-
 /// A hash value: its bytes in the order its hex string is written (big-endian), so
 /// `to_hex` round-trips the hex that lists carry and equality is plain byte equality.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -210,16 +190,8 @@ impl HashValue {
         if hex.len() != expected {
             return Err(HexError::Length { algorithm, expected, found: hex.chars().count() });
         }
-        // Lists hold millions of hashes and this is their hot path: a table lookup per digit,
-        // with validity checked once per hash rather than per digit.
         let mut bytes = vec![0u8; expected / 2];
-        let mut invalid = 0u8;
-        for (byte, pair) in bytes.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-            let (high, low) = (HEX_DIGITS[pair[0] as usize], HEX_DIGITS[pair[1] as usize]);
-            invalid |= high | low;
-            *byte = high << 4 | low;
-        }
-        if invalid & NOT_HEX != 0 {
+        if hex::decode_to_slice(hex, &mut bytes).is_err() {
             let bad = hex.chars().find(|c| !c.is_ascii_hexdigit()).unwrap_or('?');
             return Err(HexError::Digit(bad));
         }
@@ -233,7 +205,7 @@ impl HashValue {
 
     /// Lower-case hex.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(&self.0)
     }
 
     /// Number of differing bits. Both values must have the same length.

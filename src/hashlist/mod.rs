@@ -39,6 +39,7 @@ use crate::hash::{Algorithm, HashValue};
 
 pub use entries::Entries;
 pub use feed::{Record, Removal, Removed, State};
+pub use native::{native_rows, NativeRow, NativeWriter};
 
 /// How much of a list is read to detect its format.
 const DETECT_BYTES: u64 = 64 * 1024;

@@ -4,16 +4,96 @@
 //! Columns `algorithm` and `hash` are required; `id`, `label`, `quality` and `timestamp` are
 //! optional; order is free. Lines starting with `#` are comments. An unknown column is an
 //! error rather than ignored, so a misspelt `lable` is caught instead of silently dropped.
+//!
+//! Also owns writing the format ([`NativeWriter`], [`native_rows`]: what `mediascreen hash`
+//! prints), so that the columns written are the columns read. Must not hash or match.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::io;
 
 use crate::error::Result;
 use crate::hash::orb1::Signature;
-use crate::hash::{Algorithm, HashValue};
+use crate::hash::{Algorithm, FileHashes, HashValue};
 
 use super::{Collector, Item, ListEntry, ParseContext};
 
+/// Every column, in the order [`NativeWriter`] writes them.
 const COLUMNS: [&str; 6] = ["algorithm", "hash", "id", "label", "quality", "timestamp"];
+
+/// One row of a native list: its algorithm, and its fields in the order of its header.
+pub type NativeRow = (Algorithm, [String; COLUMNS.len()]);
+
+/// Writes a native list: a header naming every column, then rows.
+pub struct NativeWriter<W: io::Write> {
+    out: csv::Writer<W>,
+}
+
+impl<W: io::Write> NativeWriter<W> {
+    /// Starts a list on `out` with its header.
+    pub fn new(out: W) -> csv::Result<NativeWriter<W>> {
+        let mut out = csv::Writer::from_writer(out);
+        out.write_record(COLUMNS)?;
+        Ok(NativeWriter { out })
+    }
+
+    /// Writes `rows` and flushes them, so a reader downstream sees each file's rows as they
+    /// come.
+    pub fn write(&mut self, rows: &[NativeRow]) -> csv::Result<()> {
+        for (_, row) in rows {
+            self.out.write_record(row)?;
+        }
+        Ok(self.out.flush()?)
+    }
+
+    /// Flushes what is written.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The native-list rows of one file's `hashes` under `id` and `label`: one per algorithm of
+/// `algorithms` it has, one per sampled frame for vPDQ; orb1's `quality` is the signature's
+/// keypoint count.
+pub fn native_rows(
+    id: &str,
+    label: &str,
+    algorithms: &BTreeSet<Algorithm>,
+    hashes: &FileHashes,
+) -> Vec<NativeRow> {
+    let row = |algorithm: Algorithm, hash: String, quality: String, timestamp: String| {
+        let (name, id, label) = (algorithm.name().to_string(), id.to_string(), label.to_string());
+        (algorithm, [name, hash, id, label, quality, timestamp])
+    };
+    let mut rows = Vec::new();
+    for &algorithm in algorithms {
+        if algorithm == Algorithm::Vpdq {
+            for frame in hashes.video.iter().flat_map(|v| &v.frames) {
+                let (quality, timestamp) =
+                    (frame.quality.to_string(), format!("{:.3}", frame.timestamp));
+                rows.push(row(algorithm, frame.hash.to_hex(), quality, timestamp));
+            }
+            continue;
+        }
+        if algorithm == Algorithm::Orb1 {
+            if let Some(orb1) = &hashes.orb1 {
+                let (signature, keypoints) = (orb1.signature.to_base64(), orb1.signature.len());
+                rows.push(row(algorithm, signature, keypoints.to_string(), String::new()));
+            }
+            continue;
+        }
+        let (hash, quality) = match (algorithm, &hashes.pdq) {
+            (Algorithm::Pdq, Some(pdq)) => (pdq.hash(), Some(pdq.quality())),
+            _ => match hashes.values.get(&algorithm) {
+                Some(value) => (value.clone(), None),
+                None => continue,
+            },
+        };
+        let quality = quality.map(|q| q.to_string()).unwrap_or_default();
+        rows.push(row(algorithm, hash.to_hex(), quality, String::new()));
+    }
+    rows
+}
 
 /// Column positions, resolved once from the header.
 #[derive(Clone)]

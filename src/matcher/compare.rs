@@ -5,8 +5,9 @@
 //! measurement is a match is decided by the scan's own rules ([`super::rule`]), with A as the
 //! scanned file and B as the list entry (B's PDQ quality as `mediascreen hash` records it), so
 //! `compare` says MATCH exactly when a scan of A against a list made from B would flag it by
-//! that algorithm. Between a picture and a video, the video plays the scanned file whichever
-//! it is: a scan finds a listed picture in a video's frames, never the other way round.
+//! that algorithm; an animation A is matched by its picture and by its frames, as a scan
+//! matches it. Between a picture and a video, the video plays the scanned file whichever it
+//! is: a scan finds a listed picture in a video's frames, never the other way round.
 //! Unlike a scan it reports a distance even when it is over the threshold. Must not read or
 //! hash files: both arrive hashed.
 
@@ -15,8 +16,8 @@ use std::fmt;
 
 use super::{rule, MatchOptions};
 use crate::hash::orb1::verify as orb1;
-use crate::hash::pdq::Dihedral;
-use crate::hash::vpdq::{VideoComparison, VpdqFrame};
+use crate::hash::pdq::{Dihedral, PdqFeatures};
+use crate::hash::vpdq::{VideoComparison, VideoHash, VpdqFrame};
 use crate::hash::{Algorithm, FileHashes};
 
 /// How two files compare by one algorithm.
@@ -173,41 +174,72 @@ pub fn compare(a: &FileHashes, b: &FileHashes, options: &MatchOptions) -> Vec<Co
     out
 }
 
-/// PDQ between two pictures (A's variants against B as stored), or between a picture and the
-/// frames of a video, as a scan finds a listed picture in a video (the frames then play the
-/// scanned side, whichever file the video is).
+/// PDQ as a scan of A against a list made from B finds it: A's picture through its variants
+/// against B's, and A's frames (a video's, or an animation's beside its picture) against
+/// B's picture; the matching one of these, else the closer, the pictures on a tie. A
+/// picture against a video that has no picture hash is measured against the video's frames
+/// whichever file is the video, the frames playing the scanned side.
 fn pdq(
     a: &FileHashes,
     b: &FileHashes,
     threshold: u32,
     options: &MatchOptions,
 ) -> Option<(Measure, bool)> {
-    if let (Some(x), Some(y)) = (&a.pdq, &b.pdq) {
-        let target = y.hash();
-        let (distance, orientation) = options
-            .pdq_variants(x)
-            .into_iter()
-            .map(|(hash, orientation)| (hash.distance(&target), orientation))
-            .min_by_key(|&(distance, _)| distance)?;
-        let matched = options.pdq_matches(distance, x.quality(), Some(y.quality()));
-        let qualities = Some((x.quality(), y.quality()));
-        let measure =
-            Measure::Distance { distance, threshold, orientation: Some(orientation), qualities };
-        return Some((measure, matched));
-    }
-    let (picture, video, video_is_a) = match (&a.pdq, &b.video, &a.video, &b.pdq) {
-        (Some(picture), Some(video), _, _) => (picture, video, false),
-        (_, _, Some(video), Some(picture)) => (picture, video, true),
-        _ => return None,
+    let pictures = match (&a.pdq, &b.pdq) {
+        (Some(x), Some(y)) => pictures(x, y, threshold, options),
+        _ => None,
     };
+    let frames = match (&a.pdq, &a.video, &b.pdq, &b.video) {
+        (_, Some(video), Some(picture), _) => frames(picture, video, true, threshold, options),
+        (Some(picture), _, None, Some(video)) => frames(picture, video, false, threshold, options),
+        _ => None,
+    };
+    // As the scan keeps a listed hash's closest match, the earlier on a tie.
+    [pictures, frames].into_iter().flatten().min_by_key(|(measure, matched)| {
+        let distance = match measure {
+            Measure::Distance { distance, .. } | Measure::Frame { distance, .. } => *distance,
+            _ => u32::MAX,
+        };
+        (!matched, distance)
+    })
+}
+
+/// A's picture through its variants against B's as stored.
+fn pictures(
+    x: &PdqFeatures,
+    y: &PdqFeatures,
+    threshold: u32,
+    options: &MatchOptions,
+) -> Option<(Measure, bool)> {
+    let target = y.hash();
+    let (distance, orientation) = options
+        .pdq_variants(x)
+        .into_iter()
+        .map(|(hash, orientation)| (hash.distance(&target), orientation))
+        .min_by_key(|&(distance, _)| distance)?;
+    let matched = options.pdq_matches(distance, x.quality(), Some(y.quality()));
+    let qualities = Some((x.quality(), y.quality()));
+    let measure =
+        Measure::Distance { distance, threshold, orientation: Some(orientation), qualities };
+    Some((measure, matched))
+}
+
+/// A picture against the frames of a video that the PDQ gate lets through
+/// ([`MatchOptions::pdq_frames`]): the closest, of equals the better, then the earlier.
+fn frames(
+    picture: &PdqFeatures,
+    video: &VideoHash,
+    video_is_a: bool,
+    threshold: u32,
+    options: &MatchOptions,
+) -> Option<(Measure, bool)> {
     // Every frame hashed: for an animation, those between the samples too.
-    let frames = video.every_frame();
+    let every = video.every_frame();
     let hash = picture.hash();
-    // As the scan does: frames the gate lets through, the closest, of equals the best.
-    let closest: &VpdqFrame = frames
-        .iter()
-        .filter(|f| options.pdq_quality_passes(Some(f.quality)))
-        .min_by_key(|f| (f.hash.distance(&hash), Reverse(f.quality)))?;
+    let closest: &VpdqFrame = (options.pdq_frames(&every).into_iter())
+        .map(|(frame_hash, frames)| (frame_hash.distance(&hash), &every[frames[0]], frames[0]))
+        .min_by_key(|&(distance, frame, first)| (distance, Reverse(frame.quality), first))
+        .map(|(_, frame, _)| frame)?;
     let distance = closest.hash.distance(&hash);
     let matched = options.pdq_matches(distance, closest.quality, Some(picture.quality()));
     let qualities = if video_is_a {
@@ -223,7 +255,6 @@ fn pdq(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::pdq::PdqFeatures;
     use crate::hash::HashValue;
 
     /// A smooth picture (PDQ follows low frequencies), different for each seed.

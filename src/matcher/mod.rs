@@ -13,6 +13,7 @@ mod orb1;
 pub mod rule;
 mod video;
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::hash::orb1::verify::Comparison;
@@ -97,6 +98,40 @@ impl MatchOptions {
         contents > self.flood_min_files && contents as f64 > self.flood_share * screened as f64
     }
 
+    /// The flood guard over a whole scan of `screened` files: given every match as the
+    /// listed hash it names (`key`), the matched file's content (its SHA-256) and that
+    /// hash's sources, the listed hashes that flood by [`MatchOptions::floods`], each with
+    /// its tally. A list entry that matches a large part of an ordinary folder is far more
+    /// likely a bad entry than a find; but a photo forwarded a hundred times is a hundred
+    /// copies of one content, which one correct entry matches, so copies count once.
+    pub fn flooding<K: Ord, C: Ord, S>(
+        &self,
+        matches: impl IntoIterator<Item = (K, C, S)>,
+        screened: usize,
+    ) -> BTreeMap<K, FloodTally<S>> {
+        let mut counts: BTreeMap<K, (usize, BTreeSet<C>, S)> = BTreeMap::new();
+        for (key, content, sources) in matches {
+            match counts.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert((1, BTreeSet::from([content]), sources));
+                }
+                Entry::Occupied(mut slot) => {
+                    let (files, contents, last) = slot.get_mut();
+                    *files += 1;
+                    contents.insert(content);
+                    *last = sources;
+                }
+            }
+        }
+        counts
+            .into_iter()
+            .filter(|(_, (_, contents, _))| self.floods(contents.len(), screened))
+            .map(|(key, (files, contents, sources))| {
+                (key, FloodTally { files, contents: contents.len(), sources })
+            })
+            .collect()
+    }
+
     /// The threshold in force for `algorithm` (0 for digests).
     pub fn threshold(&self, algorithm: Algorithm) -> u32 {
         if algorithm.is_digest() {
@@ -132,6 +167,31 @@ pub struct Match {
     /// For orb1, what the keypoint comparison found (`distance` and `threshold` are then 0,
     /// and `orientation` is `Orig` or `FlipY`, the query mirrored left-right).
     pub keypoints: Option<Comparison>,
+}
+
+impl Match {
+    /// A match of `hash` at `distance` under `threshold`, with nothing more to say: what
+    /// a digest or a 64-bit perceptual hash finds. The other shapes set their evidence on it.
+    pub fn new(
+        algorithm: Algorithm,
+        hash: HashValue,
+        sources: Vec<EntryRef>,
+        distance: u32,
+        threshold: u32,
+    ) -> Match {
+        Match {
+            algorithm,
+            hash,
+            sources,
+            distance,
+            threshold,
+            orientation: None,
+            quality: None,
+            suspicious: false,
+            video: None,
+            keypoints: None,
+        }
+    }
 }
 
 /// Where a match lies in a scanned video.
@@ -171,6 +231,17 @@ pub struct Flood {
     pub files: usize,
     /// How many distinct contents (by SHA-256) among them: what the guard counts.
     pub contents: usize,
+}
+
+/// How one listed hash fared over a whole scan ([`MatchOptions::flooding`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FloodTally<S> {
+    /// How many files it matched.
+    pub files: usize,
+    /// How many distinct contents among them: what the guard counts.
+    pub contents: usize,
+    /// Its sources, as its last match gave them.
+    pub sources: S,
 }
 
 /// Loaded lists, the allowlist, their indexes and the matching policy.
@@ -293,18 +364,7 @@ impl Matcher {
                     })
                     .collect();
                 if !sources.is_empty() {
-                    offer(Match {
-                        algorithm,
-                        hash: value.clone(),
-                        sources,
-                        distance: 0,
-                        threshold,
-                        orientation: None,
-                        quality: None,
-                        suspicious: false,
-                        video: None,
-                        keypoints: None,
-                    });
+                    offer(Match::new(algorithm, value.clone(), sources, 0, threshold));
                 }
             } else {
                 for hit in self.index.within(algorithm, value, threshold) {
@@ -312,18 +372,8 @@ impl Matcher {
                     if !self.options.within(algorithm, hit.distance) {
                         continue;
                     }
-                    offer(Match {
-                        algorithm,
-                        hash: hit.hash,
-                        sources: hit.sources.to_vec(),
-                        distance: hit.distance,
-                        threshold,
-                        orientation: None,
-                        quality: None,
-                        suspicious: false,
-                        video: None,
-                        keypoints: None,
-                    });
+                    let sources = hit.sources.to_vec();
+                    offer(Match::new(algorithm, hit.hash, sources, hit.distance, threshold));
                 }
             }
         }
@@ -342,16 +392,9 @@ impl Matcher {
                             continue;
                         };
                         offer(Match {
-                            algorithm: Algorithm::Pdq,
-                            hash: hit.hash,
-                            sources,
-                            distance: hit.distance,
-                            threshold,
                             orientation: Some(orientation),
                             quality: Some(quality),
-                            suspicious: false,
-                            video: None,
-                            keypoints: None,
+                            ..Match::new(Algorithm::Pdq, hit.hash, sources, hit.distance, threshold)
                         });
                     }
                 }
@@ -387,36 +430,24 @@ impl Matcher {
 
     /// The flood guard: finds listed hashes that matched more distinct contents than
     /// [`MatchOptions::flood_min_files`] and more than [`MatchOptions::flood_share`] of
-    /// `scanned` files, and marks their matches suspicious. A list entry that matches a
-    /// large part of an ordinary folder is far more likely a bad entry than a find; but a
-    /// photo forwarded a hundred times is a hundred copies of one content, which one correct
-    /// entry matches, so copies count once. `results` pairs each file's SHA-256 with its
-    /// matches.
+    /// `scanned` files ([`MatchOptions::flooding`]), and marks their matches suspicious.
+    /// `results` pairs each file's SHA-256 with its matches.
     pub fn flood_guard<'a>(
         &self,
         results: impl IntoIterator<Item = (&'a HashValue, &'a mut MatchResult)>,
         scanned: usize,
     ) -> Vec<Flood> {
         let mut results: Vec<(&HashValue, &mut MatchResult)> = results.into_iter().collect();
-        type Seen<'b> = (usize, BTreeSet<&'b HashValue>, Vec<EntryRef>);
-        let mut counts: BTreeMap<(Algorithm, HashValue), Seen<'_>> = BTreeMap::new();
-        for (content, result) in &results {
-            for m in &result.matches {
-                let slot = counts.entry((m.algorithm, m.hash.clone())).or_default();
-                slot.0 += 1;
-                slot.1.insert(content);
-                slot.2.clone_from(&m.sources);
-            }
-        }
-        let floods: Vec<Flood> = counts
-            .into_iter()
-            .filter(|(_, (_, contents, _))| self.options.floods(contents.len(), scanned))
-            .map(|((algorithm, hash), (files, contents, sources))| Flood {
+        let matches = results.iter().flat_map(|(content, result)| {
+            result.matches.iter().map(move |m| ((m.algorithm, &m.hash), *content, &m.sources))
+        });
+        let floods: Vec<Flood> = (self.options.flooding(matches, scanned).into_iter())
+            .map(|((algorithm, hash), tally)| Flood {
                 algorithm,
-                hash,
-                sources,
-                files,
-                contents: contents.len(),
+                hash: hash.clone(),
+                sources: tally.sources.clone(),
+                files: tally.files,
+                contents: tally.contents,
             })
             .collect();
         for (_, result) in &mut results {

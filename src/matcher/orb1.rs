@@ -121,16 +121,9 @@ impl Matcher {
         }
         for hit in self.signatures.search(query) {
             offer(Match {
-                algorithm: Algorithm::Orb1,
-                hash: hit.id.clone(),
-                sources: hit.sources.to_vec(),
-                distance: 0,
-                threshold: 0,
                 orientation: Some(if hit.mirrored { Dihedral::FlipY } else { Dihedral::Orig }),
-                quality: None,
-                suspicious: false,
-                video: None,
                 keypoints: Some(hit.comparison),
+                ..Match::new(Algorithm::Orb1, hit.id.clone(), hit.sources.to_vec(), 0, 0)
             });
         }
         None

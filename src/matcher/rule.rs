@@ -22,7 +22,8 @@
 //!   the earlier variant of [`Dihedral::ALL`] ([`MatchOptions::pdq_variants`]).
 //! - **A listed picture shown in a video**: each sampled frame of the scanned video is a
 //!   scanned PDQ hash as stored (vPDQ keeps no DCT to rotate, nor does the reference), under
-//!   the PDQ threshold and quality rules above, not the vPDQ ones: the pair is two PDQ hashes.
+//!   the PDQ threshold and quality rules above, not the vPDQ ones: the pair is two PDQ hashes
+//!   ([`MatchOptions::pdq_frames`]). An animation is matched this way beside its picture.
 //! - **vPDQ**: python-threatexchange's comparison (exact repeats dropped, then frames under
 //!   `video.min_quality` on either side, a listed frame without a quality kept; frames within
 //!   the `vpdq` threshold match), a listed video hashed much more densely than the scan
@@ -35,6 +36,8 @@
 //!
 //! Must not search lists or build reports: callers find the candidates (an index, or the
 //! other file) and ask these functions whether each one is a match.
+
+use std::collections::BTreeMap;
 
 use crate::hash::orb1::verify::{self, Comparison};
 use crate::hash::orb1::{Features, Signature};
@@ -73,6 +76,21 @@ impl MatchOptions {
     pub fn pdq_variants(&self, scanned: &PdqFeatures) -> Vec<(HashValue, Dihedral)> {
         let variants: &[Dihedral] = if self.rotations { &Dihedral::ALL } else { &[Dihedral::Orig] };
         variants.iter().map(|&v| (scanned.dihedral(v), v.inverse())).collect()
+    }
+
+    /// The frames of a scanned video that may match a listed picture, by distinct hash (a
+    /// still scene repeats one hash for many frames): each hash with the indices of the
+    /// frames showing it whose quality passes [`MatchOptions::pdq_quality_passes`], in frame
+    /// order. The first of them gives the hash its quality. Each is then a scanned PDQ hash
+    /// as stored, under [`MatchOptions::pdq_matches`].
+    pub fn pdq_frames<'f>(&self, frames: &'f [VpdqFrame]) -> BTreeMap<&'f HashValue, Vec<usize>> {
+        let mut frames_of: BTreeMap<&HashValue, Vec<usize>> = BTreeMap::new();
+        for (i, frame) in frames.iter().enumerate() {
+            if self.pdq_quality_passes(Some(frame.quality)) {
+                frames_of.entry(&frame.hash).or_default().push(i);
+            }
+        }
+        frames_of
     }
 
     /// Indexes listed videos (each its frames in frame order) for
@@ -295,6 +313,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn scan_and_compare_match_an_animation_by_its_frames_beside_its_picture() {
+        let listed = picture(1.0);
+        // An animation whose first frame (its picture) is unrelated to the listed picture
+        // and whose second frame shows it.
+        let mut rng = Rng(7);
+        let noise = image::RgbImage::from_fn(64, 64, |_, _| image::Rgb([rng.below(256) as u8; 3]));
+        let first = PdqFeatures::from_image(&noise);
+        let options = MatchOptions::default();
+        let far = options.pdq_variants(&first).iter().all(|(h, _)| h.distance(&listed.hash()) > 31);
+        assert!(far && first.quality() >= 50, "{}", first.quality());
+        let frame = |features: &PdqFeatures, n: u64| VpdqFrame {
+            hash: features.hash(),
+            quality: features.quality(),
+            frame: n,
+            timestamp: n as f64,
+        };
+        let frames = vec![frame(&first, 0), frame(&listed, 1)];
+        let animation = FileHashes {
+            pdq: Some(first),
+            video: Some(VideoHash { frames, fps: 1.0, seconds_per_hash: 1.0, between: Vec::new() }),
+            ..FileHashes::default()
+        };
+        let row = [("pdq", listed.hash(), Some(listed.quality()), None)];
+        assert!(scan_matches(&animation, list(&row), &options, Algorithm::Pdq));
+        assert!(compare_matches(&animation, &pdq_file(&listed), &options, Algorithm::Pdq));
     }
 
     #[test]

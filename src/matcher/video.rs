@@ -63,20 +63,13 @@ impl Matcher {
                 }
                 let matched = std::mem::take(&mut comparison.matched_query_frames);
                 let (first, hash) = &listed.videos[id as usize];
+                let closest = comparison.closest.unwrap_or(0);
                 offer(Match {
-                    algorithm: Algorithm::Vpdq,
-                    hash: hash.clone(),
-                    sources: vec![*first],
-                    distance: comparison.closest.unwrap_or(0),
-                    threshold: distance,
-                    orientation: None,
-                    quality: None,
-                    suspicious: false,
                     video: Some(VideoEvidence {
                         time_ranges: video.time_ranges(&matched),
                         comparison: Some(comparison),
                     }),
-                    keypoints: None,
+                    ..Match::new(Algorithm::Vpdq, hash.clone(), vec![*first], closest, distance)
                 });
             }
         }
@@ -88,12 +81,7 @@ impl Matcher {
         // A still scene repeats one hash for many frames: search each distinct hash once.
         // Every frame hashed: for an animation, those between the samples too.
         let every = video.every_frame();
-        let mut frames_of: BTreeMap<&HashValue, Vec<usize>> = BTreeMap::new();
-        for (i, frame) in every.iter().enumerate() {
-            if self.options.pdq_quality_passes(Some(frame.quality)) {
-                frames_of.entry(&frame.hash).or_default().push(i);
-            }
-        }
+        let frames_of = self.options.pdq_frames(&every);
         // Per listed hash: the closest frame's distance and quality, and every frame in reach.
         let mut found: BTreeMap<HashValue, (u32, u8, Vec<usize>, Vec<EntryRef>)> = BTreeMap::new();
         for (hash, frames) in frames_of {
@@ -112,19 +100,12 @@ impl Matcher {
         }
         for (hash, (distance, quality, frames, sources)) in found {
             offer(Match {
-                algorithm: Algorithm::Pdq,
-                hash,
-                sources,
-                distance,
-                threshold,
-                orientation: None,
                 quality: Some(quality),
-                suspicious: false,
                 video: Some(VideoEvidence {
                     comparison: None,
                     time_ranges: video.every_frame_ranges(&every, &frames),
                 }),
-                keypoints: None,
+                ..Match::new(Algorithm::Pdq, hash, sources, distance, threshold)
             });
         }
     }

@@ -7,13 +7,13 @@
 //! the merged matches. Works on the JSON itself (schema [`SCHEMA_VERSION`]), so it needs no
 //! list and no scanned file. Must not invent data: what it cannot derive, it refuses.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
-use super::{FILE_ARRAYS, SCHEMA_VERSION};
+use super::{FloodSettings, Suspicious, FILE_ARRAYS, SCHEMA_VERSION};
 use crate::hash::Algorithm;
 use crate::matcher::MatchOptions;
 use crate::walk::Shard;
@@ -144,12 +144,7 @@ fn walk_order(roots: &[PathBuf], file: &Value) -> (usize, PathBuf) {
 /// else its `path`.
 fn file_path(file: &Value) -> PathBuf {
     let text = file.get("path").and_then(Value::as_str).unwrap_or_default();
-    let bytes: Option<Vec<u8>> = file.get("path_bytes").and_then(Value::as_str).and_then(|hex| {
-        (0..hex.len())
-            .step_by(2)
-            .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-            .collect()
-    });
+    let bytes = file.get("path_bytes").and_then(Value::as_str).and_then(|h| hex::decode(h).ok());
     match bytes {
         Some(bytes) => path_from_bytes(bytes),
         None => PathBuf::from(text),
@@ -168,58 +163,47 @@ fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
 }
 
 /// The flood guard of [`crate::matcher::Matcher::flood_guard`] (its rule,
-/// [`MatchOptions::floods`], with the bounds of `settings.flood`), over a report's matches:
+/// [`MatchOptions::flooding`], with the bounds of `settings.flood`), over a report's matches:
 /// a listed hash that floods the `screened` files is listed in `suspicious`, and its matches
 /// are marked.
 fn flood_guard(report: &mut Map<String, Value>, screened: u64) -> Result<(), String> {
-    let flood = &report["settings"]["flood"];
-    let (Some(min_files), Some(share)) = (
-        flood.get("min_files").and_then(Value::as_u64),
-        flood.get("share").and_then(Value::as_f64),
-    ) else {
-        return Err("settings.flood is missing".to_string());
-    };
+    let flood: FloodSettings = serde_json::from_value(report["settings"]["flood"].clone())
+        .map_err(|_| "settings.flood is missing".to_string())?;
     let guard = MatchOptions {
-        flood_min_files: min_files as usize,
-        flood_share: share,
+        flood_min_files: flood.min_files,
+        flood_share: flood.share,
         ..MatchOptions::default()
     };
     let key = |m: &Value| -> Option<(Algorithm, String)> {
         let algorithm = m.get("algorithm")?.as_str()?.parse().ok()?;
         Some((algorithm, m.get("hash")?.as_str()?.to_string()))
     };
-    type Seen = (u64, BTreeSet<String>, Value);
-    let mut counts: BTreeMap<(Algorithm, String), Seen> = BTreeMap::new();
+    let mut matches = Vec::new();
     for file in report["flagged"].as_array().into_iter().flatten() {
         let content = file["sha256"].as_str().ok_or("a flagged file without sha256")?;
         for m in file["matches"].as_array().into_iter().flatten() {
             let key = key(m).ok_or("a match without algorithm or hash")?;
-            let slot = counts.entry(key).or_insert((0, BTreeSet::new(), Value::Null));
-            slot.0 += 1;
-            slot.1.insert(content.to_string());
-            slot.2.clone_from(&m["sources"]);
+            matches.push((key, content, &m["sources"]));
         }
     }
-    let floods: BTreeMap<(Algorithm, String), Seen> = counts
-        .into_iter()
-        .filter(|(_, (_, contents, _))| guard.floods(contents.len(), screened as usize))
-        .collect();
+    let floods = guard.flooding(matches, screened as usize);
+    let suspicious = (floods.iter())
+        .map(|((algorithm, hash), tally)| {
+            let sources = serde_json::from_value(tally.sources.clone())
+                .map_err(|e| format!("the sources of a {algorithm} match: {e}"))?;
+            let (files, contents) = (tally.files, tally.contents);
+            Ok(Suspicious { algorithm: *algorithm, hash: hash.clone(), files, contents, sources })
+        })
+        .collect::<Result<Vec<Suspicious>, String>>()?;
+    let floods: BTreeSet<(Algorithm, String)> = floods.into_keys().collect();
     for file in report["flagged"].as_array_mut().into_iter().flatten() {
         for m in file["matches"].as_array_mut().into_iter().flatten() {
-            let suspicious = key(m).is_some_and(|k| floods.contains_key(&k));
+            let suspicious = key(m).is_some_and(|k| floods.contains(&k));
             m["suspicious"] = suspicious.into();
         }
     }
-    let suspicious: Vec<Value> = floods
-        .into_iter()
-        .map(|((algorithm, hash), (files, contents, sources))| {
-            serde_json::json!({
-                "algorithm": algorithm, "hash": hash, "files": files,
-                "contents": contents.len(), "sources": sources,
-            })
-        })
-        .collect();
-    report.insert("suspicious".into(), suspicious.into());
+    let suspicious = serde_json::to_value(suspicious).expect("suspicious hashes serialise");
+    report.insert("suspicious".into(), suspicious);
     Ok(())
 }
 

@@ -22,7 +22,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::hash::Algorithm;
 use crate::hashlist::HashList;
@@ -130,7 +130,7 @@ pub struct Settings {
 }
 
 /// When the flood guard marks a listed hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct FloodSettings {
     /// It matched more than this many files…
     pub min_files: usize,
@@ -324,15 +324,13 @@ pub struct FilePath {
 impl FilePath {
     fn new(path: &Path) -> FilePath {
         let bytes = path.as_os_str().as_encoded_bytes();
-        let path_bytes = std::str::from_utf8(bytes)
-            .is_err()
-            .then(|| bytes.iter().map(|b| format!("{b:02x}")).collect());
+        let path_bytes = std::str::from_utf8(bytes).is_err().then(|| hex::encode(bytes));
         FilePath { path: display(path), path_bytes }
     }
 }
 
 /// A list entry carrying a matched hash.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Source {
     /// Path of the list.
     pub list: String,

@@ -32,7 +32,7 @@ impl PathKey {
     pub fn redact(&self, path: &Path) -> PathBuf {
         let mut mac = self.0.clone();
         mac.update(path.as_os_str().as_encoded_bytes());
-        let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(mac.finalize().into_bytes());
         PathBuf::from(format!("{ALGORITHM}:{hex}"))
     }
 }

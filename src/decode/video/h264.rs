@@ -648,11 +648,11 @@ mod tests {
     #[test]
     fn parameter_sets_give_the_picture_size_the_decoder_allocates() {
         // x264's, baseline profile, 16000x14000.
-        let huge = hex("6742c03eda003e8006d7b011000003000100000300020f08042a");
+        let huge = hex::decode("6742c03eda003e8006d7b011000003000100000300020f08042a").unwrap();
         assert_eq!(sps_dimensions(&huge), Some((16000, 14000)));
         // High profile (chroma format and depth fields), emulation prevention bytes, 240x360
         // coded as 240x368 and cropped.
-        let high = hex("6764000dacd983c2ff970110000003001000000303c0f14299a0");
+        let high = hex::decode("6764000dacd983c2ff970110000003001000000303c0f14299a0").unwrap();
         assert_eq!(sps_dimensions(&high), Some((240, 360)));
         assert_eq!(sps_dimensions(&high[..4]), None);
         assert_eq!(sps_dimensions(&[]), None);
@@ -677,13 +677,6 @@ mod tests {
         };
         let error = decode_h264_mp4(&fixture, &few, &|_| 1, &mut |_, _| {}).unwrap_err();
         assert!(error.contains("240x360") && error.contains("--max-pixels"), "{error}");
-    }
-
-    fn hex(text: &str) -> Vec<u8> {
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
     }
 
     #[test]
