@@ -20,7 +20,7 @@ use mediascreen::matcher::compare::compare;
 use mediascreen::report::{self, printable, Files, PathKey, Report, ReportContext, CSV_HEADER};
 use mediascreen::scan;
 
-use cli::{read_list, removed_summary};
+use cli::{described, flag, read_list, removed_summary};
 use cli::{
     Args, CheckArgs, Command, CompareConfig, HashConfig, ListArgs, ListCommand, MergeArgs,
     ReportArgs, ReportCommand, ReportFormat, ScanConfig,
@@ -138,6 +138,7 @@ impl scan::Observer for Observer<'_> {
         if let Some(key) = self.redact {
             file.path = key.redact(&file.path);
         }
+        file.outcome.name_settings(flag);
         if let Some(progress) = &self.progress {
             self.flagged += usize::from(file.outcome.status() == scan::Status::Flagged);
             if let scan::Outcome::Scanned { size, .. } = &file.outcome {
@@ -384,10 +385,12 @@ fn run_compare(config: CompareConfig) -> Result<ExitStatus> {
     for path in &config.files {
         let name = path.to_string_lossy();
         let file = scan::hash_file(path, &algorithms, &config.hashing)
-            .map_err(|reason| anyhow::anyhow!("{}: {}", printable(&name), printable(&reason)))?;
+            .map_err(|error| {
+                anyhow::anyhow!("{}: {}", printable(&name), printable(&described(&error)))
+            })?;
         // compare is asked how alike two files look: one with no perceptual hash cannot say,
         // whereas a scan takes a file that is no picture or video as clean on its digests.
-        let reason = file.perceptual_error.clone().or_else(|| {
+        let reason = file.perceptual_error.as_ref().map(described).or_else(|| {
             (file.hashes.pdq.is_none() && file.hashes.video.is_none()).then(|| {
                 format!(
                     "not a picture or a video ({} by its content): only its digests were compared",
