@@ -224,7 +224,10 @@ impl FileError {
 
     /// Over the limit `which`: `head`, where the setting is named, then `tail`.
     pub(crate) fn limit(which: Setting, head: impl Into<String>, tail: &str) -> FileError {
-        FileError { kind: FileErrorKind::Limit { which }, reason: Reason::naming(which, head, tail) }
+        FileError {
+            kind: FileErrorKind::Limit { which },
+            reason: Reason::naming(which, head, tail),
+        }
     }
 
     /// What the `image` crate said: a limit of [`Setting::DecodeBounds`], else damage.

@@ -49,7 +49,10 @@ pub fn run_hash(config: HashConfig) -> Result<ExitStatus> {
                 Some(Err(reason)) => {
                     // As in a scan, a path skipped by the walk is named but is no error.
                     if let CandidateKind::Skip(_) = candidate.kind {
-                        eprintln!("mediascreen: {path}: skipped: {}", printable(&described(&reason)));
+                        eprintln!(
+                            "mediascreen: {path}: skipped: {}",
+                            printable(&described(&reason))
+                        );
                         tally.skipped += 1;
                     } else {
                         eprintln!("mediascreen: {path}: {}", printable(&described(&reason)));

@@ -338,7 +338,7 @@ fn run_report_merge(args: MergeArgs) -> Result<ExitStatus> {
         let report = serde_json::from_slice(&text).with_context(|| format!("{name}: not JSON"))?;
         reports.push((name, report));
     }
-    let merged = report::merge(&reports).map_err(anyhow::Error::msg)?;
+    let merged = report::merge(&reports)?;
     let destination = Some(args.report.as_path()).filter(|p| p.as_os_str() != "-");
     report::write_json(&merged, destination).context("writing the merged report")?;
     let count = |key: &str| merged["summary"][key].as_u64().unwrap_or(0);
@@ -384,10 +384,9 @@ fn run_compare(config: CompareConfig) -> Result<ExitStatus> {
     let mut incomplete = false;
     for path in &config.files {
         let name = path.to_string_lossy();
-        let file = scan::hash_file(path, &algorithms, &config.hashing)
-            .map_err(|error| {
-                anyhow::anyhow!("{}: {}", printable(&name), printable(&described(&error)))
-            })?;
+        let file = scan::hash_file(path, &algorithms, &config.hashing).map_err(|error| {
+            anyhow::anyhow!("{}: {}", printable(&name), printable(&described(&error)))
+        })?;
         // compare is asked how alike two files look: one with no perceptual hash cannot say,
         // whereas a scan takes a file that is no picture or video as clean on its digests.
         let reason = file.perceptual_error.as_ref().map(described).or_else(|| {

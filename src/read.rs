@@ -20,10 +20,7 @@ use crate::walk::{special_kind, FileId};
 /// saw, else the tree changed during the scan and the file is an error. Files of pseudo file
 /// systems (`/proc`, `/sys`), which yield endless or changing data whatever their size says,
 /// are refused.
-pub(crate) fn open_regular(
-    path: &Path,
-    walked: Option<&FileId>,
-) -> Result<(File, u64), FileError> {
+pub(crate) fn open_regular(path: &Path, walked: Option<&FileId>) -> Result<(File, u64), FileError> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]

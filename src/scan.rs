@@ -18,11 +18,11 @@ use std::time::Duration;
 use image::ImageFormat;
 
 use crate::decode::video::{decode_video, is_animated, Ffmpeg, VideoLimits};
-use crate::error::{FileError, FileErrorKind, Reason, Setting};
 use crate::decode::{
     decode_picture, jpeg_truncation, panic_text, png_ancillary_bomb, room_for, timed_out, within,
     Decoders,
 };
+use crate::error::{FileError, FileErrorKind, Reason, Setting};
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
@@ -477,9 +477,8 @@ impl Outcome {
     /// [`Reason::name_setting`]): the binary gives its flags.
     pub fn name_settings(&mut self, name: impl Fn(Setting) -> Option<String>) {
         let reason = match self {
-            Outcome::Scanned { perceptual_error: Some(error), .. } | Outcome::Error { error, .. } => {
-                &mut error.reason
-            }
+            Outcome::Scanned { perceptual_error: Some(error), .. }
+            | Outcome::Error { error, .. } => &mut error.reason,
             Outcome::Skipped { reason, .. } => reason,
             Outcome::Scanned { perceptual_error: None, .. } => return,
         };
@@ -569,7 +568,8 @@ fn apply_budget(candidates: &mut [Candidate], options: &ScanOptions) {
     for candidate in candidates.iter_mut().filter(|c| c.kind == CandidateKind::File) {
         files += 1;
         if options.max_files.is_some_and(|max| files > max) {
-            let head = format!("not scanned: past the {}-file limit", options.max_files.unwrap_or(0));
+            let head =
+                format!("not scanned: past the {}-file limit", options.max_files.unwrap_or(0));
             candidate.kind = CandidateKind::OverBudget(Reason::naming(Setting::MaxFiles, head, ""));
             continue;
         }

@@ -133,7 +133,9 @@ impl FromStr for Shard {
         });
         match parsed {
             Some((index, count)) => Shard::new(index, count),
-            None => Err(Error::Config(format!("expected a shard as K/N (e.g. 2/7), found {text:?}"))),
+            None => {
+                Err(Error::Config(format!("expected a shard as K/N (e.g. 2/7), found {text:?}")))
+            }
         }
     }
 }
@@ -167,9 +169,7 @@ impl Filter {
             let mut builder = GlobSetBuilder::new();
             for glob in globs {
                 let parsed = GlobBuilder::new(glob).case_insensitive(ignore_case).build();
-                builder.add(
-                    parsed.map_err(|e| Error::Config(format!("bad glob {glob:?}: {e}")))?,
-                );
+                builder.add(parsed.map_err(|e| Error::Config(format!("bad glob {glob:?}: {e}")))?);
             }
             builder.build().map_err(|e| Error::Config(e.to_string()))
         };

@@ -67,7 +67,9 @@ fn replay(target: &str, bytes: &[u8]) -> Vec<String> {
                 };
                 // The target fuzzes the built-in decoders; its findings go to the system's too.
                 for decoders in [Decoders::BuiltinOnly, Decoders::PreferSystem] {
-                    said.extend(decode_rgb(bytes, format, limits, decoders).err().map(|e| e.to_string()));
+                    said.extend(
+                        decode_rgb(bytes, format, limits, decoders).err().map(|e| e.to_string()),
+                    );
                 }
             }
         }

@@ -14,7 +14,8 @@ use mediascreen::error::{FileError, FileErrorKind, Setting};
 fn check_in_process(name: &str) {
     check_video(name, |path, on_frame| {
         let bytes = std::fs::read(path).unwrap();
-        decode_h264_mp4(&bytes, &VideoLimits::default(), &|_| 1, on_frame).map_err(|e| e.to_string())
+        decode_h264_mp4(&bytes, &VideoLimits::default(), &|_| 1, on_frame)
+            .map_err(|e| e.to_string())
     });
 }
 

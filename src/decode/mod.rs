@@ -401,10 +401,7 @@ pub fn timed_out(timeout: Duration) -> FileError {
 /// Turns a caught panic payload into an error message, so every decoder reports a panic the
 /// same way.
 pub(crate) fn panic_reason(panic: &(dyn std::any::Any + Send)) -> FileError {
-    FileError::new(
-        FileErrorKind::DecoderPanic,
-        format!("decoder panicked: {}", panic_text(panic)),
-    )
+    FileError::new(FileErrorKind::DecoderPanic, format!("decoder panicked: {}", panic_text(panic)))
 }
 
 /// The message a panic was raised with.

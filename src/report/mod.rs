@@ -25,11 +25,11 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::decode::video::ffmpeg_version;
+use crate::error::FileError;
 use crate::hash::Algorithm;
 use crate::hashlist::HashList;
 use crate::index::EntryRef;
 use crate::matcher::{Match, Matcher};
-use crate::error::FileError;
 use crate::scan::{FileReport, Outcome, Scan, ScanOptions, Stage, Status};
 
 /// The report's per-file arrays ([`Files`] but its summary), by their JSON names: what the

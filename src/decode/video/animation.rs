@@ -142,7 +142,8 @@ fn open<'a>(
             (decoder.into_frames(), frames, header.loop_duration(), dimensions, canvas)
         }
         ImageFormat::Png => {
-            let (frames, duration_ms) = apng_timing(bytes).ok_or_else(|| FileError::corrupt("not an animated PNG"))?;
+            let (frames, duration_ms) =
+                apng_timing(bytes).ok_or_else(|| FileError::corrupt("not an animated PNG"))?;
             let mut decoder = PngDecoder::new(Cursor::new(bytes)).map_err(FileError::image)?;
             let dimensions = check_canvas(&mut decoder, limits)?;
             let frames_of = decoder.apng().map_err(FileError::image)?.into_frames();
@@ -219,10 +220,7 @@ pub(crate) fn check_gif_frames(
 }
 
 /// [`check_gif_frames`] with no limits but the format's own.
-pub(crate) fn gif_frames(
-    reader: impl Read,
-    at_most: Option<u64>,
-) -> Result<GifFrames, FileError> {
+pub(crate) fn gif_frames(reader: impl Read, at_most: Option<u64>) -> Result<GifFrames, FileError> {
     let unlimited =
         DecodeLimits { max_dimension: u32::MAX, max_alloc: u64::MAX, max_pixels: u64::MAX };
     check_gif_frames(reader, &unlimited, at_most)
@@ -301,7 +299,8 @@ pub fn decode_pages(
                 on_frame(page, &rgb);
             }
             Err(reason) => {
-                first_error = first_error.or_else(|| Some(reason.prefixed(&format!("page {page}: "))))
+                first_error =
+                    first_error.or_else(|| Some(reason.prefixed(&format!("page {page}: "))))
             }
         }
         page += 1;

@@ -143,10 +143,9 @@ fn decode(
             return Err(limits.too_long(sink.next));
         }
         deadline.check(sink.next)?;
-        let data = sample_bytes(bytes, sample.offset, sample.size)
-            .ok_or_else(|| {
-                FileError::corrupt(format!("sample {index} lies outside the file (truncated?)"))
-            })?;
+        let data = sample_bytes(bytes, sample.offset, sample.size).ok_or_else(|| {
+            FileError::corrupt(format!("sample {index} lies outside the file (truncated?)"))
+        })?;
         if let Some((width, height)) = larger_picture(data, length_size, pixels) {
             return Err(FileError::corrupt(format!(
                 "sample {index}: a parameter set in the stream makes the picture {width}x{height}, \
@@ -157,9 +156,9 @@ fn decode(
         let prefix = if sample.is_sync { &parameter_sets[..] } else { &[] };
         to_annex_b(data, length_size, prefix, &mut packet)
             .map_err(|e| FileError::corrupt(format!("sample {index}: {e}")))?;
-        let decoded = decoder
-            .decode(&packet)
-            .map_err(|e| FileError::corrupt(format!("H.264 decoding failed at sample {index}: {e}")))?;
+        let decoded = decoder.decode(&packet).map_err(|e| {
+            FileError::corrupt(format!("H.264 decoding failed at sample {index}: {e}"))
+        })?;
         if let Some(picture) = decoded {
             sink.push(&picture);
         }
@@ -341,7 +340,10 @@ fn h264_track(mp4: &Mp4) -> Result<(&Track, &Avc1Box), FileError> {
         // What ffmpeg decodes.
         Some(codec) => Err(FileError::new(
             FileErrorKind::NeedsTool { tool: "ffmpeg" },
-            format!("video is not H.264 (codec {})", codec.unwrap_or_else(|| "unknown".to_string())),
+            format!(
+                "video is not H.264 (codec {})",
+                codec.unwrap_or_else(|| "unknown".to_string())
+            ),
         )),
         None => Err(FileError::corrupt("no video track")),
     }
