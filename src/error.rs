@@ -90,21 +90,20 @@ pub enum Setting {
     MaxScanSize,
 }
 
-/// Why a file was not (fully) screened, as a person reads it, with the place where the
-/// setting behind it may be named.
+/// Why a file was not (fully) screened, as a person reads it, with the places where the
+/// settings behind it may be named.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason {
     text: String,
-    /// The setting, and where in `text` its name goes.
-    setting: Option<(Setting, usize)>,
-    /// Its name, once a program gave one.
-    name: Option<String>,
+    /// The settings, where in `text` each one's name goes (in order), and the name once a
+    /// program gave one.
+    marks: Vec<(Setting, usize, Option<String>)>,
 }
 
 impl Reason {
     /// A reason that points to no setting.
     pub fn new(text: impl Into<String>) -> Reason {
-        Reason { text: text.into(), setting: None, name: None }
+        Reason { text: text.into(), marks: Vec::new() }
     }
 
     /// `head` then `tail`, naming `setting` between them once a program names it.
@@ -112,40 +111,50 @@ impl Reason {
         let mut text = head.into();
         let at = text.len();
         text.push_str(tail);
-        Reason { text, setting: Some((setting, at)), name: None }
+        Reason { text, marks: vec![(setting, at, None)] }
     }
 
-    /// The setting the reason points to, if any.
+    /// The (first) setting the reason points to, if any.
     pub fn setting(&self) -> Option<Setting> {
-        self.setting.map(|(setting, _)| setting)
+        self.marks.first().map(|(setting, ..)| *setting)
     }
 
-    /// Names the reason's setting, in parentheses where the text refers to it, by what
-    /// `name` calls it (a flag, say); a setting it gives no name keeps the plain text.
-    pub fn name_setting(&mut self, name: impl FnOnce(Setting) -> Option<String>) {
-        if let Some((setting, _)) = self.setting {
-            self.name = name(setting);
+    /// Names the reason's settings, in parentheses where the text refers to them, by what
+    /// `name` calls them (a flag, say); a setting it gives no name keeps the plain text.
+    pub fn name_setting(&mut self, name: impl Fn(Setting) -> Option<String>) {
+        for (setting, _, named) in &mut self.marks {
+            *named = name(*setting);
         }
+    }
+
+    /// This reason, `separator`, then `then`: two reasons told as one, each keeping the
+    /// places of its settings.
+    pub(crate) fn joined(mut self, separator: &str, then: Reason) -> Reason {
+        self.text.push_str(separator);
+        let offset = self.text.len();
+        self.text.push_str(&then.text);
+        let shifted =
+            then.marks.into_iter().map(|(setting, at, name)| (setting, at + offset, name));
+        self.marks.extend(shifted);
+        self
     }
 
     /// The reason after `prefix` (what it happened to: `frame 3: `).
-    pub(crate) fn prefixed(mut self, prefix: &str) -> Reason {
-        self.text.insert_str(0, prefix);
-        if let Some((_, at)) = &mut self.setting {
-            *at += prefix.len();
-        }
-        self
+    pub(crate) fn prefixed(self, prefix: &str) -> Reason {
+        Reason::new(prefix).joined("", self)
     }
 }
 
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.setting, &self.name) {
-            (Some((_, at)), Some(name)) => {
-                write!(f, "{} ({name}){}", &self.text[..at], &self.text[at..])
+        let mut from = 0;
+        for (_, at, name) in &self.marks {
+            if let Some(name) = name {
+                write!(f, "{} ({name})", &self.text[from..*at])?;
+                from = *at;
             }
-            _ => f.write_str(&self.text),
         }
+        f.write_str(&self.text[from..])
     }
 }
 
@@ -242,5 +251,25 @@ impl FileError {
     /// The error after `prefix` (what it happened to: `frame 3: `).
     pub(crate) fn prefixed(self, prefix: &str) -> FileError {
         FileError { kind: self.kind, reason: self.reason.prefixed(prefix) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_setting_of_a_joined_reason_is_named_where_its_text_refers_to_it() {
+        let pixels = Reason::naming(Setting::MaxPixels, "over the 10 limit", ": not decoded");
+        let time = Reason::naming(Setting::FileTimeout, "past the 3 s limit", "");
+        let mut joined = pixels.joined("; ffmpeg: ", time).prefixed("frame 0: ");
+        let plain = "frame 0: over the 10 limit: not decoded; ffmpeg: past the 3 s limit";
+        assert_eq!(joined.to_string(), plain);
+        assert_eq!(joined.setting(), Some(Setting::MaxPixels));
+        joined.name_setting(|s| (s == Setting::MaxPixels).then(|| "-p".to_string()));
+        let named = "frame 0: over the 10 limit (-p): not decoded; ffmpeg: past the 3 s limit";
+        assert_eq!(joined.to_string(), named);
+        joined.name_setting(|s| Some(format!("{s:?}")));
+        assert!(joined.to_string().ends_with("past the 3 s limit (FileTimeout)"), "{joined}");
     }
 }

@@ -185,12 +185,18 @@ pub fn decode_video(
                 decoded => return decoded,
             };
             match ffmpeg {
-                Some(ffmpeg) => decode_ffmpeg(ffmpeg, bytes, limits, step, on_frame)
-                    .map_err(|e| e.prefixed(&format!("{reason}; ffmpeg: "))),
-                None => Err(FileError::new(
-                    FileErrorKind::NeedsTool { tool: "ffmpeg" },
-                    format!("{reason}; installing ffmpeg may decode it"),
-                )),
+                Some(ffmpeg) => decode_ffmpeg(ffmpeg, bytes, limits, step, on_frame).map_err(|e| {
+                    FileError { kind: e.kind, reason: reason.reason.joined("; ffmpeg: ", e.reason) }
+                }),
+                None => {
+                    // Over a limit, ffmpeg would be too: the limit is what to change.
+                    let kind = match reason.kind {
+                        kind @ FileErrorKind::Limit { .. } => kind,
+                        _ => FileErrorKind::NeedsTool { tool: "ffmpeg" },
+                    };
+                    let then = Reason::new("installing ffmpeg may decode it");
+                    Err(FileError { kind, reason: reason.reason.joined("; ", then) })
+                }
             }
         }
         "image/gif" => decode_animation(bytes, ImageFormat::Gif, limits, step, on_frame),
