@@ -1,8 +1,10 @@
-//! The library's error type for failures that stop a run before it starts.
+//! The library's errors: [`Error`] for failures that stop a run, [`FileError`] for one file.
 //!
-//! Problems with one scanned file are not errors in this sense: they become that file's
-//! outcome ([`crate::scan::Outcome::Error`]) and the scan goes on. What lands here is what
-//! makes a run meaningless: a hash list that cannot be read or parsed, or a bad setting.
+//! [`Error`] is what makes a run meaningless: a hash list that cannot be read or parsed, a
+//! bad setting, reports that cannot be merged. Problems with one scanned file are
+//! [`FileError`]s instead: they become that file's outcome ([`crate::scan::Outcome::Error`])
+//! and the scan goes on. Both are sorted by who is at fault and what a caller can do. Must
+//! not name the binary's flags: a message points to a [`Setting`], which the binary names.
 
 use std::path::PathBuf;
 
@@ -33,6 +35,9 @@ pub enum Error {
     /// A setting is invalid.
     #[error("{0}")]
     Config(String),
+    /// Reports given to be merged are not shards of one scan.
+    #[error("{0}")]
+    Merge(String),
 }
 
 /// `FILE:LINE: reason`, without a line when it is 0 (the file as a whole).
@@ -57,3 +62,214 @@ fn io_reason(error: &std::io::Error) -> String {
 
 /// Result alias for the library.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// A setting that a message about one file can point to: the limit it hit, or what would
+/// have had a path read. The library's text says the limit plainly; a program that has its
+/// own names for settings (the binary's flags) adds them with [`Reason::name_setting`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// [`DecodeLimits::max_pixels`](crate::decode::DecodeLimits::max_pixels), which also
+    /// bounds the memory a video decoder may hold.
+    MaxPixels,
+    /// The fixed bounds on a picture's sides and a decoder's allocations
+    /// ([`DecodeLimits::max_dimension`](crate::decode::DecodeLimits::max_dimension),
+    /// [`max_alloc`](crate::decode::DecodeLimits::max_alloc)).
+    DecodeBounds,
+    /// [`HashOptions::max_file_size`](crate::scan::HashOptions::max_file_size).
+    MaxFileSize,
+    /// [`VideoLimits::max_seconds`](crate::decode::video::VideoLimits::max_seconds).
+    MaxVideoSeconds,
+    /// [`VideoLimits::timeout`](crate::decode::video::VideoLimits::timeout).
+    FileTimeout,
+    /// [`ScanOptions::follow_symlinks`](crate::scan::ScanOptions::follow_symlinks).
+    FollowSymlinks,
+    /// [`ScanOptions::max_files`](crate::scan::ScanOptions::max_files).
+    MaxFiles,
+    /// [`ScanOptions::max_scan_size`](crate::scan::ScanOptions::max_scan_size).
+    MaxScanSize,
+}
+
+/// Why a file was not (fully) screened, as a person reads it, with the places where the
+/// settings behind it may be named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    text: String,
+    /// The settings, where in `text` each one's name goes (in order), and the name once a
+    /// program gave one.
+    marks: Vec<(Setting, usize, Option<String>)>,
+}
+
+impl Reason {
+    /// A reason that points to no setting.
+    pub fn new(text: impl Into<String>) -> Reason {
+        Reason { text: text.into(), marks: Vec::new() }
+    }
+
+    /// `head` then `tail`, naming `setting` between them once a program names it.
+    pub(crate) fn naming(setting: Setting, head: impl Into<String>, tail: &str) -> Reason {
+        let mut text = head.into();
+        let at = text.len();
+        text.push_str(tail);
+        Reason { text, marks: vec![(setting, at, None)] }
+    }
+
+    /// The (first) setting the reason points to, if any.
+    pub fn setting(&self) -> Option<Setting> {
+        self.marks.first().map(|(setting, ..)| *setting)
+    }
+
+    /// Names the reason's settings, in parentheses where the text refers to them, by what
+    /// `name` calls them (a flag, say); a setting it gives no name keeps the plain text.
+    pub fn name_setting(&mut self, name: impl Fn(Setting) -> Option<String>) {
+        for (setting, _, named) in &mut self.marks {
+            *named = name(*setting);
+        }
+    }
+
+    /// This reason, `separator`, then `then`: two reasons told as one, each keeping the
+    /// places of its settings.
+    pub(crate) fn joined(mut self, separator: &str, then: Reason) -> Reason {
+        self.text.push_str(separator);
+        let offset = self.text.len();
+        self.text.push_str(&then.text);
+        let shifted =
+            then.marks.into_iter().map(|(setting, at, name)| (setting, at + offset, name));
+        self.marks.extend(shifted);
+        self
+    }
+
+    /// The reason after `prefix` (what it happened to: `frame 3: `).
+    pub(crate) fn prefixed(self, prefix: &str) -> Reason {
+        Reason::new(prefix).joined("", self)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut from = 0;
+        for (_, at, name) in &self.marks {
+            if let Some(name) = name {
+                write!(f, "{} ({name})", &self.text[from..*at])?;
+                from = *at;
+            }
+        }
+        f.write_str(&self.text[from..])
+    }
+}
+
+/// What kind of problem kept one file from being (fully) screened: who is at fault, and so
+/// what a caller can do about it. The report gives it as `kind` ([`FileErrorKind::name`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileErrorKind {
+    /// The file could not be found, opened or read, or changed while it was scanned, or is
+    /// on a pseudo file system: try again, or look at the file system.
+    Io,
+    /// A recognised picture format that nothing here decodes: only its digests were matched.
+    Unsupported {
+        /// Its MIME type.
+        media_type: String,
+    },
+    /// A tool that would decode the file is not installed.
+    NeedsTool {
+        /// The tool (`ffmpeg`).
+        tool: &'static str,
+    },
+    /// The file, or what it decodes to, is over a limit: raise the setting to screen it.
+    Limit {
+        /// Which.
+        which: Setting,
+    },
+    /// Decoding took longer than the time allowed.
+    Timeout,
+    /// The data is truncated or damaged (a cut-off JPEG, frames missing from a video): what
+    /// decoded may still have been matched.
+    Corrupt,
+    /// A decoder (or mediascreen itself) panicked on the file: a bug to report.
+    DecoderPanic,
+}
+
+impl FileErrorKind {
+    /// The kind's stable snake_case name, as the report gives it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FileErrorKind::Io => "io",
+            FileErrorKind::Unsupported { .. } => "unsupported",
+            FileErrorKind::NeedsTool { .. } => "needs_tool",
+            FileErrorKind::Limit { .. } => "limit",
+            FileErrorKind::Timeout => "timeout",
+            FileErrorKind::Corrupt => "corrupt",
+            FileErrorKind::DecoderPanic => "decoder_panic",
+        }
+    }
+}
+
+/// Why one file could not be (fully) screened: its kind, and the text a person reads.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct FileError {
+    /// What kind of problem it is.
+    pub kind: FileErrorKind,
+    /// What happened, in words.
+    pub reason: Reason,
+}
+
+impl FileError {
+    /// An error of `kind` that points to no setting.
+    pub fn new(kind: FileErrorKind, text: impl Into<String>) -> FileError {
+        FileError { kind, reason: Reason::new(text) }
+    }
+
+    /// [`FileErrorKind::Io`].
+    pub(crate) fn io(text: impl std::fmt::Display) -> FileError {
+        FileError::new(FileErrorKind::Io, text.to_string())
+    }
+
+    /// [`FileErrorKind::Corrupt`].
+    pub(crate) fn corrupt(text: impl std::fmt::Display) -> FileError {
+        FileError::new(FileErrorKind::Corrupt, text.to_string())
+    }
+
+    /// Over the limit `which`: `head`, where the setting is named, then `tail`.
+    pub(crate) fn limit(which: Setting, head: impl Into<String>, tail: &str) -> FileError {
+        FileError {
+            kind: FileErrorKind::Limit { which },
+            reason: Reason::naming(which, head, tail),
+        }
+    }
+
+    /// What the `image` crate said: a limit of [`Setting::DecodeBounds`], else damage.
+    pub(crate) fn image(error: image::ImageError) -> FileError {
+        let text = error.to_string();
+        match error {
+            image::ImageError::Limits(_) => FileError::limit(Setting::DecodeBounds, text, ""),
+            _ => FileError::corrupt(text),
+        }
+    }
+
+    /// The error after `prefix` (what it happened to: `frame 3: `).
+    pub(crate) fn prefixed(self, prefix: &str) -> FileError {
+        FileError { kind: self.kind, reason: self.reason.prefixed(prefix) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_setting_of_a_joined_reason_is_named_where_its_text_refers_to_it() {
+        let pixels = Reason::naming(Setting::MaxPixels, "over the 10 limit", ": not decoded");
+        let time = Reason::naming(Setting::FileTimeout, "past the 3 s limit", "");
+        let mut joined = pixels.joined("; ffmpeg: ", time).prefixed("frame 0: ");
+        let plain = "frame 0: over the 10 limit: not decoded; ffmpeg: past the 3 s limit";
+        assert_eq!(joined.to_string(), plain);
+        assert_eq!(joined.setting(), Some(Setting::MaxPixels));
+        joined.name_setting(|s| (s == Setting::MaxPixels).then(|| "-p".to_string()));
+        let named = "frame 0: over the 10 limit (-p): not decoded; ffmpeg: past the 3 s limit";
+        assert_eq!(joined.to_string(), named);
+        joined.name_setting(|s| Some(format!("{s:?}")));
+        assert!(joined.to_string().ends_with("past the 3 s limit (FileTimeout)"), "{joined}");
+    }
+}

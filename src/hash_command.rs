@@ -14,7 +14,7 @@ use mediascreen::report::printable;
 use mediascreen::scan::{self, HashedFile};
 use mediascreen::walk::{Candidate, CandidateKind};
 
-use crate::cli::{HashConfig, IdFrom};
+use crate::cli::{described, HashConfig, IdFrom};
 use crate::{interrupt_flag, ExitStatus};
 
 pub fn run_hash(mut config: HashConfig) -> Result<ExitStatus> {
@@ -49,10 +49,13 @@ pub fn run_hash(mut config: HashConfig) -> Result<ExitStatus> {
                 Some(Err(reason)) => {
                     // As in a scan, a path skipped by the walk is named but is no error.
                     if let CandidateKind::Skip(_) = candidate.kind {
-                        eprintln!("mediascreen: {path}: skipped: {}", printable(&reason));
+                        eprintln!(
+                            "mediascreen: {path}: skipped: {}",
+                            printable(&described(&reason))
+                        );
                         tally.skipped += 1;
                     } else {
-                        eprintln!("mediascreen: {path}: {}", printable(&reason));
+                        eprintln!("mediascreen: {path}: {}", printable(&described(&reason)));
                         tally.errors += 1;
                     }
                     return;
@@ -94,7 +97,7 @@ pub fn run_hash(mut config: HashConfig) -> Result<ExitStatus> {
                 .map(|a| a.name())
                 .collect();
             if let Some(reason) = &file.perceptual_error {
-                eprintln!("mediascreen: {path}: {}", printable(reason));
+                eprintln!("mediascreen: {path}: {}", printable(&described(reason)));
                 tally.errors += 1;
             } else if !missing.is_empty() {
                 eprintln!(

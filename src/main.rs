@@ -20,7 +20,7 @@ use mediascreen::matcher::compare::compare;
 use mediascreen::report::{self, printable, Files, PathKey, Report, ReportContext, CSV_HEADER};
 use mediascreen::scan;
 
-use cli::{read_list, removed_summary};
+use cli::{described, flag, read_list, removed_summary};
 use cli::{
     Args, CheckArgs, Command, CompareConfig, HashConfig, ListArgs, ListCommand, MergeArgs,
     ReportArgs, ReportCommand, ReportFormat, ScanConfig,
@@ -147,6 +147,7 @@ impl scan::Observer for Observer<'_> {
         if let Some(key) = self.redact {
             file.path = key.redact(&file.path);
         }
+        file.outcome.name_settings(flag);
         if let Some(progress) = &self.progress {
             self.flagged += usize::from(file.outcome.status() == scan::Status::Flagged);
             if let scan::Outcome::Scanned { size, .. } = &file.outcome {
@@ -347,7 +348,7 @@ fn run_report_merge(args: MergeArgs) -> Result<ExitStatus> {
         let report = serde_json::from_slice(&text).with_context(|| format!("{name}: not JSON"))?;
         reports.push((name, report));
     }
-    let merged = report::merge(&reports).map_err(anyhow::Error::msg)?;
+    let merged = report::merge(&reports)?;
     let destination = Some(args.report.as_path()).filter(|p| p.as_os_str() != "-");
     report::write_json(&merged, destination).context("writing the merged report")?;
     let count = |key: &str| merged["summary"][key].as_u64().unwrap_or(0);
@@ -394,11 +395,12 @@ fn run_compare(mut config: CompareConfig) -> Result<ExitStatus> {
     let mut incomplete = false;
     for path in &config.files {
         let name = path.to_string_lossy();
-        let file = scan::hash_file(path, &algorithms, &config.hashing)
-            .map_err(|reason| anyhow::anyhow!("{}: {}", printable(&name), printable(&reason)))?;
+        let file = scan::hash_file(path, &algorithms, &config.hashing).map_err(|error| {
+            anyhow::anyhow!("{}: {}", printable(&name), printable(&described(&error)))
+        })?;
         // compare is asked how alike two files look: one with no perceptual hash cannot say,
         // whereas a scan takes a file that is no picture or video as clean on its digests.
-        let reason = file.perceptual_error.clone().or_else(|| {
+        let reason = file.perceptual_error.as_ref().map(described).or_else(|| {
             (file.hashes.pdq.is_none() && file.hashes.video.is_none()).then(|| {
                 format!(
                     "not a picture or a video ({} by its content): only its digests were compared",

@@ -22,6 +22,7 @@ use crate::decode::{
     decode_picture, jpeg_truncation, panic_text, png_ancillary_bomb, room_for, timed_out, within,
     Decoders,
 };
+use crate::error::{FileError, FileErrorKind, Reason, Setting};
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
@@ -50,7 +51,7 @@ pub struct ScanOptions {
     pub max_scan_size: Option<u64>,
 }
 
-/// How long past `--file-timeout` a video's decoding is waited for: its decoders stop at the
+/// How long past its time limit a video's decoding is waited for: its decoders stop at the
 /// limit themselves and hand over what they decoded, which takes a moment.
 const VIDEO_GRACE: Duration = Duration::from_secs(5);
 
@@ -58,7 +59,7 @@ const VIDEO_GRACE: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug, PartialEq)]
 pub struct HashOptions {
     /// Limits for decoding one file: every picture, still or frame (`image`), the time any
-    /// decoder may take (`timeout`, `--file-timeout`) and how much of a video is screened.
+    /// decoder may take (`timeout`) and how much of a video is screened.
     /// One set, so a still image and a video frame are bounded alike.
     pub video: VideoLimits,
     /// vPDQ sampling: one frame hashed per this many seconds of video; 0 hashes every frame.
@@ -120,7 +121,7 @@ pub struct HashedFile {
     pub hashes: FileHashes,
     /// Why perceptual hashes were asked for but could not be computed, or were computed from
     /// an incomplete image (a truncated JPEG), if so. Digests are valid either way.
-    pub perceptual_error: Option<String>,
+    pub perceptual_error: Option<FileError>,
 }
 
 /// Reads `path` once and computes `algorithms` from those bytes. A video is decoded, and its
@@ -132,7 +133,7 @@ pub fn hash_file(
     path: &Path,
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
-) -> Result<HashedFile, String> {
+) -> Result<HashedFile, FileError> {
     let (file, size) = open_regular(path, None)?;
     hash_opened(file, size, algorithms, options)
 }
@@ -140,20 +141,21 @@ pub fn hash_file(
 /// [`hash_file`] for a file the walk found: what is read is the file the walk saw at the path
 /// ([`Candidate::id`]), never a link, FIFO or other file put there since, which is an error
 /// ("changed during the scan"). A candidate the walk did not take as a file is `Err` with the
-/// walk's reason.
+/// walk's reason (of kind [`FileErrorKind::Io`] for a path skipped or left out).
 pub fn hash_candidate(
     candidate: &Candidate,
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
-) -> Result<HashedFile, String> {
+) -> Result<HashedFile, FileError> {
     match &candidate.kind {
         CandidateKind::File => {
             let (file, size) = open_regular(&candidate.path, candidate.id.as_ref())?;
             hash_opened(file, size, algorithms, options)
         }
-        CandidateKind::Skip(reason)
-        | CandidateKind::OverBudget(reason)
-        | CandidateKind::Error(reason) => Err(reason.clone()),
+        CandidateKind::Skip(reason) | CandidateKind::OverBudget(reason) => {
+            Err(FileError { kind: FileErrorKind::Io, reason: reason.clone() })
+        }
+        CandidateKind::Error(error) => Err(error.clone()),
     }
 }
 
@@ -165,7 +167,7 @@ fn hash_opened(
     size: u64,
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
-) -> Result<HashedFile, String> {
+) -> Result<HashedFile, FileError> {
     let mut digester = Digester::new(algorithms.iter().copied());
     if size > options.max_file_size {
         return stream_digests(&mut file, size, algorithms, digester, options.max_file_size);
@@ -233,11 +235,15 @@ fn hash_opened(
                         // a match outranks the error. Unmatched, the file is not reported
                         // clean.
                         if format == ImageFormat::Jpeg {
-                            perceptual_error = perceptual_error.or_else(|| jpeg_truncation(&bytes));
+                            perceptual_error = perceptual_error
+                                .or_else(|| jpeg_truncation(&bytes).map(FileError::corrupt));
                         }
                         if format == ImageFormat::Png {
-                            perceptual_error = perceptual_error
-                                .or_else(|| png_ancillary_bomb(&bytes).map(|(_, reason)| reason));
+                            perceptual_error = perceptual_error.or_else(|| {
+                                let (_, reason) = png_ancillary_bomb(&bytes)?;
+                                let kind = FileErrorKind::Limit { which: Setting::DecodeBounds };
+                                Some(FileError::new(kind, reason))
+                            });
                         }
                         perceptual_error = perceptual_error.or(picture.damage);
                     }
@@ -249,10 +255,13 @@ fn hash_opened(
             None if sniffed.is_visual_media() => {
                 let decoder = missing_decoder(sniffed.media_type)
                     .unwrap_or("a decoder mediascreen does not have");
-                perceptual_error = Some(format!(
-                    "{} cannot be decoded here ({decoder} would decode it), so only exact \
-                     digests were matched",
-                    sniffed.media_type
+                perceptual_error = Some(FileError::new(
+                    FileErrorKind::Unsupported { media_type: sniffed.media_type.to_string() },
+                    format!(
+                        "{} cannot be decoded here ({decoder} would decode it), so only exact \
+                         digests were matched",
+                        sniffed.media_type
+                    ),
                 ));
             }
             // Not a picture or a video: exact digests are all there is to match.
@@ -280,7 +289,7 @@ fn image_algorithms(algorithms: &BTreeSet<Algorithm>) -> Vec<Algorithm> {
         .collect()
 }
 
-/// [`hash_file`] for a file over `--max-file-size`: its digests, streamed without holding
+/// [`hash_file`] for a file over [`HashOptions::max_file_size`]: its digests, streamed without holding
 /// the file, and, if it is a picture or video that the lists would need decoded, the reason
 /// it was not.
 fn stream_digests(
@@ -289,7 +298,7 @@ fn stream_digests(
     algorithms: &BTreeSet<Algorithm>,
     mut digester: Digester,
     max_file_size: u64,
-) -> Result<HashedFile, String> {
+) -> Result<HashedFile, FileError> {
     const SNIFF_BYTES: usize = 64 * 1024;
     let mut head = Vec::new();
     let mut buffer = vec![0u8; 1 << 20];
@@ -300,7 +309,7 @@ fn stream_digests(
             Ok(0) => break,
             Ok(read) => read,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(FileError::io(e)),
         };
         if head.len() < SNIFF_BYTES {
             head.extend_from_slice(&buffer[..read.min(SNIFF_BYTES - head.len())]);
@@ -314,9 +323,10 @@ fn stream_digests(
     hashes.values.extend(digester.finish());
     let decodable = algorithms.iter().any(|a| !a.is_digest());
     let perceptual_error = (decodable && sniffed.is_visual_media()).then(|| {
-        format!(
-            "{size} bytes is over --max-file-size ({max_file_size}): not decoded, only exact \
-             digests were matched"
+        FileError::limit(
+            Setting::MaxFileSize,
+            format!("{size} bytes is over the {max_file_size}-byte limit"),
+            ": not decoded, only exact digests were matched",
         )
     });
     Ok(HashedFile { media_type: sniffed.media_type, hashes, perceptual_error })
@@ -330,7 +340,7 @@ fn hash_video(
     media_type: &str,
     options: &HashOptions,
     keep_first: bool,
-) -> (Option<VideoHash>, Option<String>, Option<image::RgbImage>) {
+) -> (Option<VideoHash>, Option<FileError>, Option<image::RgbImage>) {
     // A video's frames are sampled, as the vPDQ reference samples them. An animation (GIF,
     // WebP, APNG), a TIFF's pages or a picture ffmpeg reads has the frames between the samples
     // hashed too: each is a picture on its own for as long as it shows, however short (a
@@ -374,9 +384,9 @@ fn hash_video(
     for frame in frames.iter_mut().chain(&mut between) {
         frame.timestamp = vpdq::timestamp(frame.frame, fps);
     }
-    let error = decoded
-        .incomplete
-        .or_else(|| frames.is_empty().then(|| "the video has no decodable frames".to_string()));
+    let error = decoded.incomplete.or_else(|| {
+        frames.is_empty().then(|| FileError::corrupt("the video has no decodable frames"))
+    });
     (Some(VideoHash { frames, fps, seconds_per_hash, between }), error, first)
 }
 
@@ -425,21 +435,21 @@ pub enum Outcome {
         result: MatchResult,
         /// Perceptual hashes were needed but could not be computed, or only from part of
         /// the image.
-        perceptual_error: Option<String>,
+        perceptual_error: Option<FileError>,
     },
     /// Could not be scanned.
     Error {
         /// Where it failed.
         stage: Stage,
         /// Why.
-        reason: String,
+        error: FileError,
     },
     /// Deliberately not scanned.
     Skipped {
         /// Why.
-        reason: String,
-        /// Left out by `--max-files` or `--max-scan-size`: unlike a link or a FIFO, which a
-        /// scan never reads, a file it was asked to screen and did not.
+        reason: Reason,
+        /// Left out by [`ScanOptions::max_files`] or [`ScanOptions::max_scan_size`]: unlike a
+        /// link or a FIFO, which a scan never reads, a file it was asked to screen and did not.
         over_budget: bool,
     },
 }
@@ -468,6 +478,18 @@ impl Outcome {
             Outcome::Error { .. } => Status::Error,
             Outcome::Skipped { .. } => Status::Skipped,
         }
+    }
+
+    /// Names the settings the outcome's reasons point to, by what `name` calls them (see
+    /// [`Reason::name_setting`]): the binary gives its flags.
+    pub fn name_settings(&mut self, name: impl Fn(Setting) -> Option<String>) {
+        let reason = match self {
+            Outcome::Scanned { perceptual_error: Some(error), .. }
+            | Outcome::Error { error, .. } => &mut error.reason,
+            Outcome::Skipped { reason, .. } => reason,
+            Outcome::Scanned { perceptual_error: None, .. } => return,
+        };
+        reason.name_setting(name);
     }
 }
 
@@ -545,23 +567,25 @@ fn work_order(candidates: &[Candidate]) -> Vec<usize> {
     order
 }
 
-/// Marks the files past `--max-files`, or past `--max-scan-size` bytes in walk order, as
+/// Marks the files past [`ScanOptions::max_files`], or past [`ScanOptions::max_scan_size`]
+/// bytes in walk order, as
 /// skipped: a budget cut in walk order leaves the same files out whatever the thread count.
 fn apply_budget(candidates: &mut [Candidate], options: &ScanOptions) {
     let (mut files, mut bytes) = (0u64, 0u64);
     for candidate in candidates.iter_mut().filter(|c| c.kind == CandidateKind::File) {
         files += 1;
         if options.max_files.is_some_and(|max| files > max) {
-            let reason =
-                format!("not scanned: past --max-files ({})", options.max_files.unwrap_or(0));
-            candidate.kind = CandidateKind::OverBudget(reason);
+            let head =
+                format!("not scanned: past the {}-file limit", options.max_files.unwrap_or(0));
+            candidate.kind = CandidateKind::OverBudget(Reason::naming(Setting::MaxFiles, head, ""));
             continue;
         }
         if let Some(max) = options.max_scan_size {
             // A file that cannot be inspected here fails properly when it is read.
             bytes += std::fs::metadata(&candidate.path).map_or(0, |m| m.len());
             if bytes > max {
-                let reason = format!("not scanned: past --max-scan-size ({max} bytes)");
+                let head = format!("not scanned: past the {max}-byte limit");
+                let reason = Reason::naming(Setting::MaxScanSize, head, "");
                 candidate.kind = CandidateKind::OverBudget(reason);
             }
         }
@@ -605,7 +629,8 @@ pub trait Observer {
     /// The walk is done: `paths` paths will be dealt with (or left, if the scan is stopped).
     fn walked(&mut self, _paths: usize) {}
     /// One file is decided; files come in walk order. The observer may rewrite the file's
-    /// path (`--redact-paths`) before the scan keeps it for the report.
+    /// path (to redact it), or name the settings its reasons point to
+    /// ([`Outcome::name_settings`]), before the scan keeps it for the report.
     fn file(&mut self, _file: &mut FileReport) {}
 }
 
@@ -636,7 +661,10 @@ pub fn scan_streaming(
             }))
             .unwrap_or_else(|panic| Outcome::Error {
                 stage: Stage::Decode,
-                reason: format!("internal error, please report it: {}", panic_text(&*panic)),
+                error: FileError::new(
+                    FileErrorKind::DecoderPanic,
+                    format!("internal error, please report it: {}", panic_text(&*panic)),
+                ),
             })
         },
         |paths| observer.borrow_mut().walked(paths),
@@ -678,11 +706,9 @@ pub fn scan_one(
         CandidateKind::OverBudget(reason) => {
             Outcome::Skipped { reason: reason.clone(), over_budget: true }
         }
-        CandidateKind::Error(reason) => {
-            Outcome::Error { stage: Stage::Walk, reason: reason.clone() }
-        }
+        CandidateKind::Error(error) => Outcome::Error { stage: Stage::Walk, error: error.clone() },
         CandidateKind::File => match hash_candidate(candidate, algorithms, options) {
-            Err(reason) => Outcome::Error { stage: Stage::Read, reason },
+            Err(error) => Outcome::Error { stage: Stage::Read, error },
             Ok(file) => Outcome::Scanned {
                 size: file.hashes.size,
                 media_type: file.media_type,
@@ -715,7 +741,7 @@ mod tests {
             file("b".into(), 300),
             Candidate {
                 path: dir.path().join("c"),
-                kind: CandidateKind::Skip("link".into()),
+                kind: CandidateKind::Skip(Reason::new("link")),
                 id: None,
             },
             file("d".into(), 10),

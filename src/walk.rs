@@ -17,6 +17,8 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
+use crate::error::{Error, FileError, Reason, Setting};
+
 /// One path found by the walk, and what the walk decided about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
@@ -48,12 +50,13 @@ pub enum CandidateKind {
     /// A regular file (or a followed link to one): read and scan it.
     File,
     /// Deliberately not scanned, with the reason.
-    Skip(String),
-    /// A regular file left out by the scan's budget (`--max-files`, `--max-scan-size`), with
-    /// the reason: never the walk's verdict, but not screened all the same.
-    OverBudget(String),
-    /// Could not be listed or inspected, with the reason.
-    Error(String),
+    Skip(Reason),
+    /// A regular file left out by the scan's budget ([`crate::scan::ScanOptions::max_files`],
+    /// [`max_scan_size`](crate::scan::ScanOptions::max_scan_size)), with the reason: never the
+    /// walk's verdict, but not screened all the same.
+    OverBudget(Reason),
+    /// Could not be listed or inspected.
+    Error(FileError),
 }
 
 /// Which paths a walk yields, besides following links or not.
@@ -87,15 +90,17 @@ pub struct Shard {
 
 impl Shard {
     /// Builds shard `index` of `count`, which must be in `0..count`.
-    pub fn new(index: u32, count: u32) -> Result<Shard, String> {
+    pub fn new(index: u32, count: u32) -> Result<Shard, Error> {
         if count == 0 {
-            return Err(format!("{index}/{count}: N, the number of shards, must be 1 or more"));
+            return Err(Error::Config(format!(
+                "{index}/{count}: N, the number of shards, must be 1 or more"
+            )));
         }
         if index >= count {
-            return Err(format!(
+            return Err(Error::Config(format!(
                 "{index}/{count}: the shard number K must be from 0 to {}",
                 count.saturating_sub(1)
-            ));
+            )));
         }
         Ok(Shard { index, count })
     }
@@ -119,16 +124,18 @@ impl fmt::Display for Shard {
 }
 
 impl FromStr for Shard {
-    type Err = String;
+    type Err = Error;
 
-    /// `K/N`, as `--shard` and the report's `settings.shard` write it.
-    fn from_str(text: &str) -> Result<Shard, String> {
+    /// `K/N`, as the report's `settings.shard` writes it.
+    fn from_str(text: &str) -> Result<Shard, Error> {
         let parsed = text.split_once('/').and_then(|(k, n)| {
             Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?))
         });
         match parsed {
             Some((index, count)) => Shard::new(index, count),
-            None => Err(format!("expected a shard as K/N (e.g. 2/7), found {text:?}")),
+            None => {
+                Err(Error::Config(format!("expected a shard as K/N (e.g. 2/7), found {text:?}")))
+            }
         }
     }
 }
@@ -157,14 +164,14 @@ impl Filter {
         include: &[String],
         exclude: &[String],
         ignore_case: bool,
-    ) -> Result<Filter, String> {
-        let set = |globs: &[String]| -> Result<GlobSet, String> {
+    ) -> Result<Filter, Error> {
+        let set = |globs: &[String]| -> Result<GlobSet, Error> {
             let mut builder = GlobSetBuilder::new();
             for glob in globs {
                 let parsed = GlobBuilder::new(glob).case_insensitive(ignore_case).build();
-                builder.add(parsed.map_err(|e| format!("bad glob {glob:?}: {e}"))?);
+                builder.add(parsed.map_err(|e| Error::Config(format!("bad glob {glob:?}: {e}")))?);
             }
-            builder.build().map_err(|e| e.to_string())
+            builder.build().map_err(|e| Error::Config(e.to_string()))
         };
         Ok(Filter {
             max_depth,
@@ -247,11 +254,16 @@ fn classify(path: &Path, file_type: fs::FileType) -> CandidateKind {
     }
     if file_type.is_symlink() {
         // Only reached when links are not followed (walkdir resolves them otherwise).
-        return CandidateKind::Skip(
-            "symbolic link not followed (use --follow-symlinks)".to_string(),
-        );
+        return CandidateKind::Skip(Reason::naming(
+            Setting::FollowSymlinks,
+            "symbolic link not followed",
+            "",
+        ));
     }
-    CandidateKind::Skip(format!("not a regular file ({})", special_kind(path, file_type)))
+    CandidateKind::Skip(Reason::new(format!(
+        "not a regular file ({})",
+        special_kind(path, file_type)
+    )))
 }
 
 /// A regular file's [`FileId`], from the same metadata the open will be checked against
@@ -307,13 +319,13 @@ pub(crate) fn special_kind(_path: &Path, file_type: fs::FileType) -> &'static st
     }
 }
 
-fn walk_error_reason(err: &walkdir::Error) -> String {
+fn walk_error_reason(err: &walkdir::Error) -> FileError {
     if let Some(ancestor) = err.loop_ancestor() {
-        return format!("symbolic link loop back to {}", ancestor.display());
+        return FileError::io(format!("symbolic link loop back to {}", ancestor.display()));
     }
     match err.io_error() {
-        Some(io) => io.to_string(),
-        None => err.to_string(),
+        Some(io) => FileError::io(io),
+        None => FileError::io(err),
     }
 }
 
@@ -419,7 +431,7 @@ mod tests {
 
     #[test]
     fn shards_parse_and_print_as_k_of_n() {
-        assert_eq!("2/7".parse::<Shard>(), Ok(Shard { index: 2, count: 7 }));
+        assert_eq!("2/7".parse::<Shard>().unwrap(), Shard { index: 2, count: 7 });
         assert_eq!(Shard { index: 2, count: 7 }.to_string(), "2/7");
         for bad in ["7/7", "1/0", "a/3", "3", "-1/3"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");

@@ -5,6 +5,7 @@
 //! Every file in `fixtures/bad/fuzz/` is named `<target>-<what>`, `<target>` being the fuzz
 //! target that found it; `README.md` says what is there.
 
+use mediascreen::error::FileError;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::Duration;
@@ -50,9 +51,9 @@ fn replay(target: &str, bytes: &[u8]) -> Vec<String> {
         return Vec::new();
     }
     let mut said = Vec::new();
-    let mut video = |result: Result<Decoded, String>| match result {
-        Ok(decoded) => said.extend(decoded.incomplete),
-        Err(error) => said.push(error),
+    let mut video = |result: Result<Decoded, FileError>| match result {
+        Ok(decoded) => said.extend(decoded.incomplete.map(|e| e.to_string())),
+        Err(error) => said.push(error.to_string()),
     };
     match target {
         "image_decode" => {
@@ -66,7 +67,9 @@ fn replay(target: &str, bytes: &[u8]) -> Vec<String> {
                 };
                 // The target fuzzes the built-in decoders; its findings go to the system's too.
                 for decoders in [Decoders::BuiltinOnly, Decoders::detect()] {
-                    said.extend(decode_rgb(bytes, format, limits, decoders).err());
+                    said.extend(
+                        decode_rgb(bytes, format, limits, decoders).err().map(|e| e.to_string()),
+                    );
                 }
             }
         }
@@ -105,7 +108,7 @@ fn every_fuzz_finding_returns_without_panicking() {
     // They all word it alike; one panic made here shows how.
     const MARK: &str = "a panic made by this test";
     let caught = within(Duration::from_secs(10), || -> u8 { panic!("{MARK}") });
-    let caught = caught.expect("returned in time").expect_err("the panic is caught");
+    let caught = caught.expect("returned in time").expect_err("the panic is caught").to_string();
     let panicked = caught.strip_suffix(MARK).unwrap_or_else(|| panic!("{caught:?}"));
     assert!(panicked.contains("panicked"), "{caught:?}");
 

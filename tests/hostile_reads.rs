@@ -65,10 +65,10 @@ fn scan_within(candidate: &Candidate, matcher: &Arc<Matcher>, limit: Duration) -
 }
 
 /// The stage and reason of an error outcome; fails on any other.
-fn error_of(outcome: &Outcome) -> (Stage, &str) {
+fn error_of(outcome: &Outcome) -> (Stage, String) {
     assert_eq!(outcome.status(), Status::Error, "{}", describe(outcome));
     match outcome {
-        Outcome::Error { stage, reason } => (*stage, reason),
+        Outcome::Error { stage, error } => (*stage, error.to_string()),
         other => panic!("not an error: {}", describe(other)),
     }
 }
@@ -79,7 +79,7 @@ fn describe(outcome: &Outcome) -> String {
             "scanned, {size} bytes, {} matches, perceptual error {perceptual_error:?}",
             result.matches.len()
         ),
-        Outcome::Error { stage, reason } => format!("error ({}) {reason}", stage.name()),
+        Outcome::Error { stage, error } => format!("error ({}) {error}", stage.name()),
         Outcome::Skipped { reason, .. } => format!("skipped: {reason}"),
     }
 }
@@ -187,6 +187,7 @@ fn a_file_growing_while_read_is_an_error_not_read_without_end() {
         match scan::hash_file(&path, &algorithms, &options) {
             Ok(file) => assert!(file.hashes.size <= CAP + (64 << 10), "{}", file.hashes.size),
             Err(reason) => {
+                let reason = reason.to_string();
                 assert!(reason.starts_with("changed during the scan: "), "{reason}");
                 let kind = if reason.contains("grew") { "grew" } else { "shrank" };
                 seen.entry((kind, max_file_size)).or_insert(reason);

@@ -7,6 +7,8 @@
 
 mod common;
 
+use mediascreen::error::{FileErrorKind, Setting};
+
 use std::time::{Duration, Instant};
 
 use common::{check_video, distances, expected_frames, fixture, hash_frames, MATCH_DISTANCE};
@@ -28,6 +30,7 @@ fn check_through_ffmpeg(name: &str) {
     check_video(name, |path, on_frame| {
         let bytes = std::fs::read(path).unwrap();
         decode_ffmpeg(ffmpeg, &bytes, &VideoLimits::default(), &|_| 1, on_frame)
+            .map_err(|e| e.to_string())
     });
 }
 
@@ -66,6 +69,7 @@ fn vp9_webm_is_close_to_the_reference() {
     let bytes = std::fs::read(&path).unwrap();
     let (decoded, hashed) = hash_frames(WEBM, |on_frame| {
         decode_video(ffmpeg, &bytes, "video/webm", &VideoLimits::default(), &|_| 1, on_frame)
+            .map_err(|e| e.to_string())
     });
     assert_eq!(decoded.incomplete, None);
     let info = decoded.info;
@@ -106,7 +110,7 @@ fn sampling_and_length_limit_keep_decode_order_numbers() {
     let mut seen = 0;
     let decoded = decode_ffmpeg(ffmpeg, &bytes, &limits, &|_| 1, &mut |_, _| seen += 1).unwrap();
     let reason = decoded.incomplete.expect("a 1 s limit stops a longer video");
-    assert!(reason.contains("--max-video-seconds"), "{reason}");
+    assert_eq!(reason.kind, FileErrorKind::Limit { which: Setting::MaxVideoSeconds }, "{reason}");
     assert_eq!(seen as f64, decoded.info.fps.ceil());
 }
 
@@ -117,6 +121,8 @@ fn without_ffmpeg_the_reason_says_what_to_install() {
         decode_video(None, bytes, media_type, &VideoLimits::default(), &|_| 1, &mut |_, _| {})
     };
     let error = decode("video/webm", &std::fs::read(fixture(WEBM)).unwrap()).unwrap_err();
+    assert_eq!(error.kind, FileErrorKind::NeedsTool { tool: "ffmpeg" });
+    let error = error.to_string();
     println!("{error}");
     assert!(error.contains("video/webm (vp9)"), "{error}");
     assert!(error.contains("install ffmpeg"), "{error}");
@@ -125,6 +131,8 @@ fn without_ffmpeg_the_reason_says_what_to_install() {
     let bytes = std::fs::read(fixture("conformance/videos/test-padded-dimensions.mp4")).unwrap();
     assert_eq!(decode("video/mp4", &bytes).unwrap().incomplete, None);
     let error = decode("video/mp4", &bytes[..1000]).unwrap_err();
+    assert_eq!(error.kind, FileErrorKind::NeedsTool { tool: "ffmpeg" });
+    let error = error.to_string();
     println!("{error}");
     assert!(error.contains("MP4") && error.contains("installing ffmpeg may decode it"), "{error}");
 }
@@ -145,7 +153,7 @@ fn truncated_webm_ends_early_without_hanging() {
             }
             Err(error) => {
                 println!("{name}: {error}");
-                assert!(!error.is_empty());
+                assert!(!error.to_string().is_empty());
             }
         }
     }
@@ -162,7 +170,8 @@ fn time_limit_kills_ffmpeg_and_leaves_no_zombie() {
         Ok(decoded) => decoded.incomplete.expect("a zero time limit stops decoding"),
         Err(reason) => reason,
     };
-    assert!(reason.contains("--file-timeout"), "{reason}");
+    assert_eq!(reason.kind, FileErrorKind::Timeout, "{reason}");
+    assert_eq!(reason.reason.setting(), Some(Setting::FileTimeout));
     // Other tests run ffmpeg at the same time, and a child is briefly a zombie between exiting
     // and being reaped; one that stays a zombie was never reaped.
     for attempt in 0.. {

@@ -23,6 +23,7 @@ use mediascreen::walk::Filter;
 
 mod help;
 mod lists;
+mod names;
 mod parse;
 mod report_path;
 
@@ -30,6 +31,7 @@ pub use help::{command, run_man};
 use help::{list_format_parser, AlgorithmParser};
 use lists::{is_stdin, load_list, warn_low_quality, warn_refused, warn_thresholds};
 pub use lists::{read_list, removed_summary};
+pub use names::{described, flag};
 use parse::{parse_shard, parse_size, parse_threshold};
 use report_path::check_report;
 
@@ -734,8 +736,7 @@ fn scan_options(walk: &WalkArgs, decode: &DecodeArgs) -> Result<ScanOptions> {
         threads: walk.threads,
         filter: Filter {
             shard,
-            ..Filter::new(walk.max_depth, &walk.include, &walk.exclude, walk.glob_case_insensitive)
-                .map_err(anyhow::Error::msg)?
+            ..Filter::new(walk.max_depth, &walk.include, &walk.exclude, walk.glob_case_insensitive)?
         },
         hashing: decode.options()?,
         max_files: None,

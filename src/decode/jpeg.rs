@@ -292,6 +292,6 @@ mod tests {
         let limits = DecodeLimits::default();
         let picture = decode_picture(&cut, ImageFormat::Jpeg, limits, Decoders::BuiltinOnly);
         let damage = picture.unwrap().damage.unwrap();
-        assert!(damage.contains("picture data ends after"), "{damage}");
+        assert!(damage.to_string().contains("picture data ends after"), "{damage}");
     }
 }

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use image::{ImageFormat, ImageReader, Limits, RgbImage};
 
+use crate::error::{FileError, FileErrorKind, Setting};
+
 mod ancillary;
 mod entropy;
 mod jpeg;
@@ -33,7 +35,7 @@ pub struct DecodeLimits {
     pub max_dimension: u32,
     /// Largest allocation the decoder may make, in bytes.
     pub max_alloc: u64,
-    /// Largest number of pixels (width × height) accepted (`--max-pixels`).
+    /// Largest number of pixels (width × height) accepted.
     pub max_pixels: u64,
 }
 
@@ -58,12 +60,13 @@ impl DecodeLimits {
 
     /// `Err` with the reason if a `width` × `height` picture is over the pixel limit, before
     /// anything is allocated for it.
-    pub(crate) fn check_pixels(&self, width: u32, height: u32) -> Result<(), String> {
+    pub(crate) fn check_pixels(&self, width: u32, height: u32) -> Result<(), FileError> {
         let pixels = u64::from(width) * u64::from(height);
         if pixels > self.max_pixels {
-            return Err(format!(
-                "{width}x{height} is {pixels} pixels, over the {} limit (--max-pixels): not decoded",
-                self.max_pixels
+            return Err(FileError::limit(
+                Setting::MaxPixels,
+                format!("{width}x{height} is {pixels} pixels, over the {} limit", self.max_pixels),
+                ": not decoded",
             ));
         }
         Ok(())
@@ -117,7 +120,7 @@ pub struct Picture {
     /// The damage the decoder went on past, if any: a JPEG whose entropy-coded data is
     /// corrupt or cut short decodes "successfully", the missing part filled in. The pixels
     /// are still worth matching; the file is not clean.
-    pub damage: Option<String>,
+    pub damage: Option<FileError>,
 }
 
 /// Decodes `bytes`, already sniffed as `format`, to RGB8, with the system library `decoders`
@@ -130,18 +133,20 @@ pub fn decode_picture(
     format: ImageFormat,
     limits: DecodeLimits,
     decoders: Decoders,
-) -> Result<Picture, String> {
-    let run = || -> Result<Picture, String> {
+) -> Result<Picture, FileError> {
+    let run = || -> Result<Picture, FileError> {
         if format == ImageFormat::Jpeg {
             if let Some(reason) = jpeg_data_shortfall(bytes) {
-                return Err(reason);
+                return Err(FileError::corrupt(reason));
             }
         }
         if let Some((rgb, warning)) =
             decoders.system().and_then(|system| system.decode(bytes, format, &limits))
         {
             let damage = warning.map(|warning| {
-                format!("corrupt JPEG data (libjpeg-turbo: {warning}): hashed what decoded")
+                FileError::corrupt(format!(
+                    "corrupt JPEG data (libjpeg-turbo: {warning}): hashed what decoded"
+                ))
             });
             return Ok(Picture { rgb, damage });
         }
@@ -162,14 +167,14 @@ fn decode_builtin<R: BufRead + Seek>(
     bytes: &[u8],
     format: ImageFormat,
     limits: DecodeLimits,
-) -> Result<Picture, String> {
+) -> Result<Picture, FileError> {
     let reader = || {
         let mut reader = ImageReader::with_format(source(), format);
         reader.limits(limits.image_limits());
         reader
     };
     // The header alone says how big the picture claims to be.
-    let (width, height) = reader().into_dimensions().map_err(|e| e.to_string())?;
+    let (width, height) = reader().into_dimensions().map_err(FileError::image)?;
     limits.check_pixels(width, height)?;
     if format == ImageFormat::Gif {
         // The screen's size is in the header, but a frame can be larger than the screen.
@@ -184,16 +189,21 @@ fn decode_builtin<R: BufRead + Seek>(
         ImageFormat::Jpeg => match strict_jpeg(bytes, &limits) {
             Ok(rgb) => {
                 let damage = entropy::entropy_damage(bytes)
-                    .map(|damage| format!("{damage}: hashed what decoded"));
+                    .map(|damage| FileError::corrupt(format!("{damage}: hashed what decoded")));
                 return Ok(Picture { rgb, damage });
             }
-            Err(reason) => Some(format!("corrupt JPEG data ({reason}): hashed what decoded")),
+            Err(reason) => Some(FileError::corrupt(format!(
+                "corrupt JPEG data ({reason}): hashed what decoded"
+            ))),
         },
         _ => None,
     };
-    let image = reader().decode().map_err(|e| e.to_string().trim_end().to_string())?;
+    let image = reader().decode().map_err(|e| {
+        let FileError { kind, reason } = FileError::image(e);
+        FileError::new(kind, reason.to_string().trim_end())
+    })?;
     if image.width() == 0 || image.height() == 0 {
-        return Err("image has no pixels".to_string());
+        return Err(FileError::corrupt("image has no pixels"));
     }
     Ok(Picture { rgb: into_rgb8(image), damage })
 }
@@ -204,7 +214,7 @@ pub fn decode_rgb(
     format: ImageFormat,
     limits: DecodeLimits,
     decoders: Decoders,
-) -> Result<RgbImage, String> {
+) -> Result<RgbImage, FileError> {
     decode_picture(bytes, format, limits, decoders).map(|picture| picture.rgb)
 }
 
@@ -286,16 +296,20 @@ pub(crate) fn room_for_decoder(
     bytes: u64,
     limits: &DecodeLimits,
     what: impl FnOnce() -> String,
-) -> Result<PixelRoom, String> {
+) -> Result<PixelRoom, FileError> {
     let pixels = bytes.div_ceil(ROOM_BYTES_PER_PIXEL);
     let allowed = limits.max_pixels.max(PIXELS_PER_THREAD);
     if pixels > allowed {
-        return Err(format!(
-            "{} takes about {} MiB to decode, over the {} MiB that the largest picture \
-             --max-pixels allows would take: not decoded",
-            what(),
-            bytes >> 20,
-            (allowed * ROOM_BYTES_PER_PIXEL) >> 20
+        return Err(FileError::limit(
+            Setting::MaxPixels,
+            format!(
+                "{} takes about {} MiB to decode, over the {} MiB that the largest picture \
+                 the pixel limit",
+                what(),
+                bytes >> 20,
+                (allowed * ROOM_BYTES_PER_PIXEL) >> 20
+            ),
+            " allows would take: not decoded",
         ));
     }
     Ok(reserve(pixels, PIXELS_PER_THREAD * pool_threads() as u64))
@@ -342,11 +356,11 @@ thread_local! {
 /// Runs `work` on a helper thread and waits at most `timeout` for it: a decoder caught in a
 /// loop by a hostile file then costs that helper (left to finish or spin on its own, and
 /// replaced by a new one for the next file) rather than the scan. `None` when the time ran
-/// out; a panic in `work` is returned as its reason.
+/// out; a panic in `work` is returned as its error.
 pub fn within<T: Send + 'static>(
     timeout: Duration,
     work: impl FnOnce() -> T + Send + 'static,
-) -> Option<Result<T, String>> {
+) -> Option<Result<T, FileError>> {
     let (sender, receiver) = mpsc::channel();
     let threads = pool_threads();
     let job: Job = Box::new(move || {
@@ -360,7 +374,7 @@ pub fn within<T: Send + 'static>(
             Some(jobs) => jobs,
             None => helper.insert(spawn_helper()?),
         };
-        jobs.send(job).map_err(|e| format!("the decoding thread is gone: {e}"))
+        jobs.send(job).map_err(|e| FileError::io(format!("the decoding thread is gone: {e}")))
     });
     if let Err(reason) = sent {
         HELPER.with_borrow_mut(Option::take);
@@ -380,27 +394,28 @@ pub fn within<T: Send + 'static>(
 pub const DECODE_THREAD: &str = "mediascreen-decode";
 
 /// Starts a helper thread that runs jobs until its queue is closed.
-fn spawn_helper() -> Result<mpsc::Sender<Job>, String> {
+fn spawn_helper() -> Result<mpsc::Sender<Job>, FileError> {
     let (jobs, queue) = mpsc::channel::<Job>();
     std::thread::Builder::new()
         .name(DECODE_THREAD.to_string())
         .spawn(move || queue.into_iter().for_each(|job| job()))
-        .map_err(|e| format!("cannot start a decoding thread: {e}"))?;
+        .map_err(|e| FileError::io(format!("cannot start a decoding thread: {e}")))?;
     Ok(jobs)
 }
 
-/// Why a file's decoding was abandoned at `--file-timeout`.
-pub fn timed_out(timeout: Duration) -> String {
-    format!(
-        "decoding took longer than the {} s time limit (--file-timeout); abandoned",
-        timeout.as_secs()
-    )
+/// Why a file's decoding was abandoned at its time limit ([`video::VideoLimits::timeout`]).
+pub fn timed_out(timeout: Duration) -> FileError {
+    let head = format!("decoding took longer than the {} s time limit", timeout.as_secs());
+    FileError {
+        kind: FileErrorKind::Timeout,
+        reason: crate::error::Reason::naming(Setting::FileTimeout, head, "; abandoned"),
+    }
 }
 
 /// Turns a caught panic payload into an error message, so every decoder reports a panic the
 /// same way.
-pub(crate) fn panic_reason(panic: &(dyn std::any::Any + Send)) -> String {
-    format!("decoder panicked: {}", panic_text(panic))
+pub(crate) fn panic_reason(panic: &(dyn std::any::Any + Send)) -> FileError {
+    FileError::new(FileErrorKind::DecoderPanic, format!("decoder panicked: {}", panic_text(panic)))
 }
 
 /// The message a panic was raised with.
@@ -453,8 +468,12 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(within(Duration::from_secs(5), || 7), Some(Ok(7)));
         let panicked = within(Duration::from_secs(5), || -> u8 { panic!("hostile input") });
-        assert!(panicked.unwrap().unwrap_err().contains("hostile input"));
-        assert!(timed_out(Duration::from_secs(3)).contains("--file-timeout"));
+        let panicked = panicked.unwrap().unwrap_err();
+        assert_eq!(panicked.kind, FileErrorKind::DecoderPanic);
+        assert!(panicked.to_string().contains("hostile input"));
+        let timeout = timed_out(Duration::from_secs(3));
+        assert_eq!(timeout.reason.setting(), Some(Setting::FileTimeout));
+        assert_eq!(timeout.to_string(), "decoding took longer than the 3 s time limit; abandoned");
     }
 
     #[test]
@@ -497,7 +516,8 @@ mod tests {
         drop(room);
         let error = room_for_decoder(12 * 20_000_001, &limits, || "a video".to_string());
         let error = error.err().unwrap();
-        assert!(error.starts_with("a video takes about 228 MiB") && error.contains("--max-pixels"));
+        assert_eq!(error.kind, FileErrorKind::Limit { which: Setting::MaxPixels });
+        assert!(error.to_string().starts_with("a video takes about 228 MiB"), "{error}");
         // Under a small --max-pixels, a thread's share is still allowed.
         let small = DecodeLimits { max_pixels: 1000, ..DecodeLimits::default() };
         assert!(room_for_decoder(12 * PIXELS_PER_THREAD, &small, String::new).is_ok());
@@ -546,7 +566,8 @@ mod tests {
         assert!(decode_rgb(&png, ImageFormat::Png, tight, Decoders::detect()).is_err());
         let few = DecodeLimits { max_pixels: 511, ..DecodeLimits::default() };
         let error = decode_rgb(&png, ImageFormat::Png, few, Decoders::detect()).unwrap_err();
-        assert!(error.contains("--max-pixels"), "{error}");
+        assert_eq!(error.kind, FileErrorKind::Limit { which: Setting::MaxPixels });
+        assert_eq!(error.to_string(), "64x8 is 512 pixels, over the 511 limit: not decoded");
         let enough = DecodeLimits { max_pixels: 512, ..DecodeLimits::default() };
         assert!(decode_rgb(&png, ImageFormat::Png, enough, Decoders::detect()).is_ok());
     }

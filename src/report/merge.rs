@@ -17,10 +17,16 @@ use super::{FloodSettings, Suspicious, FILE_ARRAYS, SCHEMA_VERSION};
 use crate::hash::Algorithm;
 use crate::matcher::MatchOptions;
 use crate::walk::Shard;
+use crate::Error;
 
 /// Merges the reports of every shard of one scan, given with names for the error messages.
-/// The result has no `settings.shard`: it covers every file.
-pub fn merge(reports: &[(String, Value)]) -> Result<Value, String> {
+/// The result has no `settings.shard`: it covers every file. [`Error::Merge`] says why
+/// the reports are not the shards of one scan.
+pub fn merge(reports: &[(String, Value)]) -> Result<Value, Error> {
+    merge_shards(reports).map_err(Error::Merge)
+}
+
+fn merge_shards(reports: &[(String, Value)]) -> Result<Value, String> {
     let ((first_name, first), rest) = reports.split_first().ok_or("no reports to merge")?;
     let objects = reports
         .iter()
@@ -267,19 +273,22 @@ mod tests {
 
     #[test]
     fn anything_but_every_shard_of_one_scan_is_refused() {
-        let missing = merge(&[shard(0, &["a/a"])]).unwrap_err();
+        let missing = merge(&[shard(0, &["a/a"])]).unwrap_err().to_string();
         assert!(missing.contains("1/2"), "{missing}");
-        let twice = merge(&[shard(0, &["a/a"]), shard(0, &["a/b"])]).unwrap_err();
+        let twice = merge(&[shard(0, &["a/a"]), shard(0, &["a/b"])]).unwrap_err().to_string();
         assert!(twice.contains("twice"), "{twice}");
         let mut other = shard(1, &["a/b"]);
         other.1["settings"]["flood"]["min_files"] = 3.into();
-        let differ = merge(&[shard(0, &["a/a"]), other]).unwrap_err();
+        let differ = merge(&[shard(0, &["a/a"]), other]).unwrap_err().to_string();
         assert!(differ.contains("settings"), "{differ}");
         let mut unsharded = shard(1, &["a/b"]);
         unsharded.1["settings"].as_object_mut().unwrap().shift_remove("shard");
-        assert!(merge(&[shard(0, &["a/a"]), unsharded]).unwrap_err().contains("--shard"));
+        assert!(merge(&[shard(0, &["a/a"]), unsharded])
+            .unwrap_err()
+            .to_string()
+            .contains("--shard"));
         let mut old = shard(1, &["a/b"]);
         old.1["schema_version"] = 2.into();
-        assert!(merge(&[shard(0, &["a/a"]), old]).unwrap_err().contains("schema"));
+        assert!(merge(&[shard(0, &["a/a"]), old]).unwrap_err().to_string().contains("schema"));
     }
 }

@@ -24,11 +24,12 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::FileError;
 use crate::hash::Algorithm;
 use crate::hashlist::HashList;
 use crate::index::EntryRef;
 use crate::matcher::{Match, Matcher};
-use crate::scan::{FileReport, Outcome, Scan, ScanOptions, Status};
+use crate::scan::{FileReport, Outcome, Scan, ScanOptions, Stage, Status};
 
 /// The report's per-file arrays ([`Files`] but its summary), by their JSON names: what the
 /// jsonl summary line leaves out and what `report merge` puts back in walk order.
@@ -36,7 +37,7 @@ const FILE_ARRAYS: [&str; 6] =
     ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// A complete scan report.
 #[derive(Debug, Serialize)]
@@ -376,8 +377,18 @@ pub struct ErrorEntry {
     pub path: FilePath,
     /// `walk`, `read` or `decode`.
     pub stage: &'static str,
+    /// What kind of problem it is ([`crate::error::FileErrorKind::name`]): `io`,
+    /// `unsupported`, `needs_tool`, `limit`, `timeout`, `corrupt` or `decoder_panic`.
+    pub kind: &'static str,
     /// Why.
     pub reason: String,
+}
+
+impl ErrorEntry {
+    fn new(path: FilePath, stage: Stage, error: &FileError) -> ErrorEntry {
+        let (kind, reason) = (error.kind.name(), error.to_string());
+        ErrorEntry { path, stage: stage.name(), kind, reason }
+    }
 }
 
 /// A file deliberately not screened.
@@ -562,9 +573,8 @@ impl Files {
                     });
                 }
                 if result.matches.is_empty() {
-                    if let Some(reason) = perceptual_error {
-                        let reason = reason.clone();
-                        self.errors.push(ErrorEntry { path, stage: "decode", reason });
+                    if let Some(error) = perceptual_error {
+                        self.errors.push(ErrorEntry::new(path, Stage::Decode, error));
                     }
                     return;
                 }
@@ -575,15 +585,15 @@ impl Files {
                     media_type,
                     sha256: sha256.to_hex(),
                     matches,
-                    perceptual_error: perceptual_error.clone(),
+                    perceptual_error: perceptual_error.as_ref().map(ToString::to_string),
                 });
             }
-            Outcome::Error { stage, reason } => {
-                self.errors.push(ErrorEntry { path, stage: stage.name(), reason: reason.clone() });
+            Outcome::Error { stage, error } => {
+                self.errors.push(ErrorEntry::new(path, *stage, error));
             }
             Outcome::Skipped { reason, over_budget } => {
                 self.summary.over_budget += usize::from(*over_budget);
-                self.skipped.push(Skipped { path, reason: reason.clone() });
+                self.skipped.push(Skipped { path, reason: reason.to_string() });
             }
         }
     }

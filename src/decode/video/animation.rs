@@ -19,6 +19,7 @@ use image::{
 
 use super::{Decoded, Step, VideoInfo, VideoLimits};
 use crate::decode::{into_rgb8, panic_reason, room_for_decoder, DecodeLimits};
+use crate::error::{FileError, FileErrorKind, Setting};
 
 /// GIF delays are in hundredths of a second; browsers and ffmpeg play those under this as
 /// [`GIF_DEFAULT_DELAY`], since many GIFs say 0 and mean "as the viewer likes".
@@ -52,7 +53,7 @@ pub fn decode_animation(
     limits: &VideoLimits,
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
-) -> Result<Decoded, String> {
+) -> Result<Decoded, FileError> {
     let deadline = limits.deadline();
     // A hostile file must cost one error, not the whole scan, even if a dependency panics.
     let (animation, (width, height)) =
@@ -69,13 +70,14 @@ pub fn decode_animation(
     let last = limits.last_frame(fps);
 
     let mut frames = 0u64;
-    let decode = || -> Result<(), String> {
+    let decode = || -> Result<(), FileError> {
         for frame in animation.decoder {
             if frames > last {
                 return Err(limits.too_long(frames));
             }
             deadline.check(frames)?;
-            let frame = frame.map_err(|e| format!("frame {frames}: {e}"))?;
+            let frame =
+                frame.map_err(|e| FileError::image(e).prefixed(&format!("frame {frames}: ")))?;
             if frames.is_multiple_of(step) {
                 on_frame(frames, &rgba_into_rgb(frame.into_buffer()));
             }
@@ -87,7 +89,7 @@ pub fn decode_animation(
         .unwrap_or_else(|panic| Err(panic_reason(&*panic)))
         .err();
     if frames == 0 {
-        return Err(incomplete.unwrap_or_else(|| "the animation has no frames".to_string()));
+        return Err(incomplete.unwrap_or_else(|| FileError::corrupt("the animation has no frames")));
     }
     let info = VideoInfo { width, height, fps, duration_s, frames };
     Ok(Decoded { info, incomplete })
@@ -120,35 +122,40 @@ fn open<'a>(
     bytes: &'a [u8],
     format: ImageFormat,
     limits: &VideoLimits,
-) -> Result<(Animation<'a>, (u32, u32)), String> {
+) -> Result<(Animation<'a>, (u32, u32)), FileError> {
     let (decoder, frames, duration_ms, dimensions, largest_frame) = match format {
         ImageFormat::Gif => {
             let gif = check_gif_frames(Cursor::new(bytes), &limits.image, None)?;
-            let mut decoder = GifDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+            let mut decoder = GifDecoder::new(Cursor::new(bytes)).map_err(FileError::image)?;
             let dimensions = check_canvas(&mut decoder, limits)?;
             (decoder.into_frames(), gif.count, gif.duration_ms, dimensions, gif.largest)
         }
         ImageFormat::WebP => {
-            let mut decoder = WebPDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+            let mut decoder = WebPDecoder::new(Cursor::new(bytes)).map_err(FileError::image)?;
             let dimensions = check_canvas(&mut decoder, limits)?;
             // `WebPDecoder` derefs to nothing, so the counts come from a second, header-only
             // parse. A WebP frame lies within the canvas.
             let header =
-                image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+                image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(FileError::corrupt)?;
             let frames = u64::from(header.num_frames()).max(1);
             let canvas = u64::from(dimensions.0) * u64::from(dimensions.1);
             (decoder.into_frames(), frames, header.loop_duration(), dimensions, canvas)
         }
         ImageFormat::Png => {
-            let (frames, duration_ms) = apng_timing(bytes).ok_or("not an animated PNG")?;
-            let mut decoder = PngDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+            let (frames, duration_ms) =
+                apng_timing(bytes).ok_or_else(|| FileError::corrupt("not an animated PNG"))?;
+            let mut decoder = PngDecoder::new(Cursor::new(bytes)).map_err(FileError::image)?;
             let dimensions = check_canvas(&mut decoder, limits)?;
-            let frames_of = decoder.apng().map_err(|e| e.to_string())?.into_frames();
+            let frames_of = decoder.apng().map_err(FileError::image)?.into_frames();
             // The png crate refuses a frame that does not lie within the canvas.
             let canvas = u64::from(dimensions.0) * u64::from(dimensions.1);
             (frames_of, frames.max(1), duration_ms, dimensions, canvas)
         }
-        other => return Err(format!("{other:?} is not an animation format")),
+        other => {
+            let media_type = other.to_mime_type().to_string();
+            let text = format!("{other:?} is not an animation format");
+            return Err(FileError::new(FileErrorKind::Unsupported { media_type }, text));
+        }
     };
     let canvas = u64::from(dimensions.0) * u64::from(dimensions.1);
     let bytes = 4 * (2 * canvas + largest_frame);
@@ -160,12 +167,13 @@ fn open<'a>(
 fn check_canvas(
     decoder: &mut impl ImageDecoder,
     limits: &VideoLimits,
-) -> Result<(u32, u32), String> {
-    decoder.set_limits(limits.image.image_limits()).map_err(|e| e.to_string())?;
+) -> Result<(u32, u32), FileError> {
+    decoder.set_limits(limits.image.image_limits()).map_err(FileError::image)?;
     let (width, height) = decoder.dimensions();
     limits.image.check_pixels(width, height)?;
     if u64::from(width) * u64::from(height) * 4 > limits.image.max_alloc {
-        return Err(format!("{width}x{height} frames exceed the decoding limits"));
+        let text = format!("{width}x{height} frames exceed the decoding limits");
+        return Err(FileError::limit(Setting::DecodeBounds, text, ""));
     }
     Ok((width, height))
 }
@@ -187,19 +195,18 @@ pub(crate) fn check_gif_frames(
     reader: impl Read,
     limits: &DecodeLimits,
     at_most: Option<u64>,
-) -> Result<GifFrames, String> {
+) -> Result<GifFrames, FileError> {
     let mut options = gif::DecodeOptions::new();
     options.skip_frame_decoding(true);
-    let mut decoder = options.read_info(reader).map_err(|e| e.to_string())?;
+    let mut decoder = options.read_info(reader).map_err(FileError::corrupt)?;
     let mut gif = GifFrames { count: 0, duration_ms: 0, largest: 0 };
-    while let Some(frame) = decoder.next_frame_info().map_err(|e| e.to_string())? {
+    while let Some(frame) = decoder.next_frame_info().map_err(FileError::corrupt)? {
         let (width, height) = (u32::from(frame.width), u32::from(frame.height));
-        limits.check_pixels(width, height).map_err(|e| format!("frame {}: {e}", gif.count))?;
+        let at = format!("frame {}: ", gif.count);
+        limits.check_pixels(width, height).map_err(|e| e.prefixed(&at))?;
         if u64::from(width) * u64::from(height) * 4 > limits.max_alloc {
-            return Err(format!(
-                "frame {}: {width}x{height} exceeds the decoding limits",
-                gif.count
-            ));
+            let text = format!("{at}{width}x{height} exceeds the decoding limits");
+            return Err(FileError::limit(Setting::DecodeBounds, text, ""));
         }
         gif.largest = gif.largest.max(u64::from(width) * u64::from(height));
         let delay = if frame.delay < GIF_MIN_DELAY { GIF_DEFAULT_DELAY } else { frame.delay };
@@ -213,7 +220,7 @@ pub(crate) fn check_gif_frames(
 }
 
 /// [`check_gif_frames`] with no limits but the format's own.
-pub(crate) fn gif_frames(reader: impl Read, at_most: Option<u64>) -> Result<GifFrames, String> {
+pub(crate) fn gif_frames(reader: impl Read, at_most: Option<u64>) -> Result<GifFrames, FileError> {
     let unlimited =
         DecodeLimits { max_dimension: u32::MAX, max_alloc: u64::MAX, max_pixels: u64::MAX };
     check_gif_frames(reader, &unlimited, at_most)
@@ -269,10 +276,10 @@ pub fn decode_pages(
     bytes: &[u8],
     limits: &VideoLimits,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
-) -> Result<Decoded, String> {
+) -> Result<Decoded, FileError> {
     const FPS: f64 = 1.0;
     let deadline = limits.deadline();
-    let pages = TiffPages::new(bytes).ok_or("not a TIFF")?;
+    let pages = TiffPages::new(bytes).ok_or_else(|| FileError::corrupt("not a TIFF"))?;
     let last = limits.last_frame(FPS);
     let (mut page, mut first_error) = (0u64, None);
     let mut dimensions = None;
@@ -292,13 +299,14 @@ pub fn decode_pages(
                 on_frame(page, &rgb);
             }
             Err(reason) => {
-                first_error = first_error.or_else(|| Some(format!("page {page}: {reason}")))
+                first_error =
+                    first_error.or_else(|| Some(reason.prefixed(&format!("page {page}: "))))
             }
         }
         page += 1;
     }
     let Some((width, height)) = dimensions else {
-        return Err(first_error.unwrap_or_else(|| "the TIFF has no pages".to_string()));
+        return Err(first_error.unwrap_or_else(|| FileError::corrupt("the TIFF has no pages")));
     };
     let info = VideoInfo { width, height, fps: FPS, duration_s: page as f64 / FPS, frames: page };
     Ok(Decoded { info, incomplete: first_error })
@@ -306,13 +314,13 @@ pub fn decode_pages(
 
 /// The page whose image file directory is at `offset`, decoded by `image`'s TIFF decoder as
 /// if it were the first.
-fn decode_page(bytes: &[u8], offset: u64, limits: &VideoLimits) -> Result<RgbImage, String> {
-    let reader = FirstPage::new(bytes, offset).ok_or("not a TIFF")?;
-    let mut decoder = TiffDecoder::new(reader).map_err(|e| e.to_string())?;
-    decoder.set_limits(limits.image.image_limits()).map_err(|e| e.to_string())?;
+fn decode_page(bytes: &[u8], offset: u64, limits: &VideoLimits) -> Result<RgbImage, FileError> {
+    let reader = FirstPage::new(bytes, offset).ok_or_else(|| FileError::corrupt("not a TIFF"))?;
+    let mut decoder = TiffDecoder::new(reader).map_err(FileError::image)?;
+    decoder.set_limits(limits.image.image_limits()).map_err(FileError::image)?;
     let (width, height) = decoder.dimensions();
     limits.image.check_pixels(width, height)?;
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
+    let image = DynamicImage::from_decoder(decoder).map_err(FileError::image)?;
     Ok(into_rgb8(image))
 }
 
@@ -532,17 +540,18 @@ mod tests {
         let bytes = gif_with_frame((4, 4), (40, 30));
         let limits = DecodeLimits { max_pixels: 1000, ..DecodeLimits::default() };
         let error = check_gif_frames(Cursor::new(&bytes), &limits, None).err().unwrap();
-        assert!(error.contains("frame 0: 40x30") && error.contains("--max-pixels"), "{error}");
+        assert_eq!(error.kind, FileErrorKind::Limit { which: Setting::MaxPixels });
+        assert!(error.to_string().starts_with("frame 0: 40x30"), "{error}");
         let video = VideoLimits { image: limits, ..VideoLimits::default() };
         let error = decode_animation(&bytes, ImageFormat::Gif, &video, &|_| 1, &mut |_, _| {});
-        assert!(error.unwrap_err().contains("frame 0: 40x30"));
+        assert!(error.unwrap_err().to_string().contains("frame 0: 40x30"));
         let still = crate::decode::decode_rgb(
             &bytes,
             ImageFormat::Gif,
             limits,
             crate::decode::Decoders::BuiltinOnly,
         );
-        assert!(still.unwrap_err().contains("frame 0: 40x30"));
+        assert!(still.unwrap_err().to_string().contains("frame 0: 40x30"));
         // Within the limits it decodes, at the screen's size.
         let enough = DecodeLimits { max_pixels: 1200, ..DecodeLimits::default() };
         assert_eq!(check_gif_frames(Cursor::new(&bytes), &enough, None).unwrap().largest, 1200);
@@ -623,11 +632,13 @@ mod tests {
             decode_animation(&bytes, ImageFormat::Gif, &limits, &|_| 1, &mut |_, _| seen += 1)
                 .unwrap();
         assert_eq!(seen, 10);
-        assert!(decoded.incomplete.unwrap().contains("--max-video-seconds"));
+        let incomplete = decoded.incomplete.unwrap();
+        assert_eq!(incomplete.kind, FileErrorKind::Limit { which: Setting::MaxVideoSeconds });
         let limits = VideoLimits { timeout: std::time::Duration::ZERO, ..VideoLimits::default() };
         let error = decode_animation(&bytes, ImageFormat::Gif, &limits, &|_| 1, &mut |_, _| {})
             .unwrap_err();
-        assert!(error.contains("--file-timeout"), "{error}");
+        assert_eq!(error.kind, FileErrorKind::Timeout);
+        assert_eq!(error.reason.setting(), Some(Setting::FileTimeout));
         assert!(decode_animation(
             &bytes[..bytes.len() / 2],
             ImageFormat::Gif,

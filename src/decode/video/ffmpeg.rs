@@ -25,6 +25,7 @@ use serde::Deserialize;
 use super::child::{decoder_bytes, limit_data, Input, FFMPEG_BASE_DATA, MEMORY_URL, PROBE_DATA};
 use super::{short_of_declared, Deadline, Decoded, Step, VideoInfo, VideoLimits};
 use crate::decode::room_for_decoder;
+use crate::error::{FileError, Setting};
 
 /// Environment variable naming the ffmpeg binary to use instead of the one on `PATH`, which
 /// [`Ffmpeg::detect`] reads.
@@ -117,7 +118,7 @@ pub fn decode_ffmpeg(
     limits: &VideoLimits,
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
-) -> Result<Decoded, String> {
+) -> Result<Decoded, FileError> {
     decode_ffmpeg_as(ffmpeg, bytes, None, limits, step, on_frame)
 }
 
@@ -134,7 +135,7 @@ pub fn decode_ffmpeg_as(
     limits: &VideoLimits,
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
-) -> Result<Decoded, String> {
+) -> Result<Decoded, FileError> {
     decode_input(ffmpeg, &Input::new(bytes), format, limits, step, on_frame)
 }
 
@@ -145,7 +146,7 @@ fn decode_input(
     limits: &VideoLimits,
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
-) -> Result<Decoded, String> {
+) -> Result<Decoded, FileError> {
     let deadline = limits.deadline();
     let stream = probe(ffmpeg, input, format, limits, &deadline)?;
     let (width, height) = (stream.width, stream.height);
@@ -190,10 +191,10 @@ fn decode_input(
             }
             Ok(n) if n < frame_bytes => {
                 left_unread = false;
-                break Some("ffmpeg's output ended part way through a frame".to_string());
+                break Some(FileError::corrupt("ffmpeg's output ended part way through a frame"));
             }
             Ok(_) => {}
-            Err(e) => break Some(format!("reading ffmpeg's output: {e}")),
+            Err(e) => break Some(FileError::io(format!("reading ffmpeg's output: {e}"))),
         }
         if frames > last {
             too_long = Some(limits.too_long(frames));
@@ -212,7 +213,7 @@ fn decode_input(
         too_long
     } else {
         // ffmpeg's own complaint says more than a short read does.
-        outcome.error().or(broken).or_else(|| {
+        outcome.error().map(FileError::corrupt).or(broken).or_else(|| {
             // `-t` cut it, with a rate too unclear to tell the last frame by its number.
             (stream.duration_s > limits.max_seconds + 1.0).then(|| limits.too_long(frames))
         })
@@ -228,17 +229,20 @@ fn decode_input(
         }
     });
     if frames == 0 {
-        return Err(incomplete.unwrap_or_else(|| "ffmpeg decoded no frames".to_string()));
+        return Err(incomplete.unwrap_or_else(|| FileError::corrupt("ffmpeg decoded no frames")));
     }
     let info = VideoInfo { width, height, fps: stream.fps, duration_s: stream.duration_s, frames };
     Ok(Decoded { info, incomplete })
 }
 
 /// The size of one RGB24 frame, if a frame that size is within the limits.
-fn frame_bytes(width: u32, height: u32, limits: &VideoLimits) -> Result<usize, String> {
-    let too_large = || format!("{width}x{height} frames exceed the decoding limits");
+fn frame_bytes(width: u32, height: u32, limits: &VideoLimits) -> Result<usize, FileError> {
+    let too_large = || {
+        let text = format!("{width}x{height} frames exceed the decoding limits");
+        FileError::limit(Setting::DecodeBounds, text, "")
+    };
     if width == 0 || height == 0 {
-        return Err("the video stream has no picture size".to_string());
+        return Err(FileError::corrupt("the video stream has no picture size"));
     }
     if width.max(height) > limits.image.max_dimension {
         return Err(too_large());
@@ -293,7 +297,7 @@ fn probe(
     format: Option<&str>,
     limits: &VideoLimits,
     deadline: &Deadline,
-) -> Result<Stream, String> {
+) -> Result<Stream, FileError> {
     let _room = room_for_decoder(PROBE_DATA, &limits.image, || "probing a video".to_string())?;
     let mut command = Command::new(&ffmpeg.ffprobe);
     limit_data(&mut command, FFMPEG_BASE_DATA + PROBE_DATA);
@@ -317,14 +321,14 @@ fn probe(
     }
     // A frame over the limits is refused for its size, which ffprobe gives even when it
     // could not decode the frame within its memory.
-    let parsed = parse_probe(&json);
+    let parsed = parse_probe(&json).map_err(FileError::corrupt);
     if let Ok(stream) = &parsed {
         limits.image.check_pixels(stream.width, stream.height)?;
     }
     if let Some(error) = outcome.error() {
-        return Err(format!("ffprobe: {error}"));
+        return Err(FileError::corrupt(format!("ffprobe: {error}")));
     }
-    read.map_err(|e| format!("reading ffprobe's output: {e}"))?;
+    read.map_err(|e| FileError::io(format!("reading ffprobe's output: {e}")))?;
     parsed
 }
 
@@ -438,9 +442,9 @@ impl Supervised {
         mut command: Command,
         input: &Input,
         deadline: &Deadline,
-    ) -> Result<Supervised, String> {
+    ) -> Result<Supervised, FileError> {
         let program = Path::new(command.get_program()).display().to_string();
-        let cannot_run = |e: io::Error| format!("cannot run {program}: {e}");
+        let cannot_run = |e: io::Error| FileError::io(format!("cannot run {program}: {e}"));
         let mut child = command
             .stdin(input.stdin().map_err(cannot_run)?)
             .stdout(Stdio::piped())

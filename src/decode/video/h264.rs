@@ -16,6 +16,7 @@ use re_mp4::{Avc1Box, Mp4, StsdBoxContent, Track, TrackKind};
 
 use super::{short_of_declared, Decoded, Step, VideoInfo, VideoLimits};
 use crate::decode::{panic_reason, room_for_decoder};
+use crate::error::{FileError, FileErrorKind};
 
 /// Start code that separates NAL units in an Annex-B stream.
 const START_CODE: [u8; 4] = [0, 0, 0, 1];
@@ -34,15 +35,19 @@ pub fn decode_h264_mp4(
     limits: &VideoLimits,
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
-) -> Result<Decoded, String> {
+) -> Result<Decoded, FileError> {
     if let Some((at, what)) = unreadable_nested_box(bytes) {
         // re_mp4 would loop forever on it, or allocate what the box claims.
-        return Err(format!("not a readable MP4/MOV: the box at byte {at} {what}"));
+        return Err(FileError::corrupt(format!(
+            "not a readable MP4/MOV: the box at byte {at} {what}"
+        )));
     }
     let read = |bytes: &[u8]| {
         catch_unwind(AssertUnwindSafe(|| Mp4::read_bytes(bytes)))
             .map_err(|panic| panic_reason(&*panic))?
-            .map_err(|e| format!("not a readable MP4/MOV (corrupt or truncated?): {e}"))
+            .map_err(|e| {
+                FileError::corrupt(format!("not a readable MP4/MOV (corrupt or truncated?): {e}"))
+            })
     };
     // A file cut off inside its media data (the sample index in front, as chat apps and
     // `+faststart` write it) still has every sample before the cut: read it as if the data
@@ -116,11 +121,11 @@ fn decode(
     limits: &VideoLimits,
     pixels: u64,
     sink: &mut FrameSink<'_>,
-) -> Result<(), String> {
+) -> Result<(), FileError> {
     let deadline = limits.deadline();
     let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
     let mut decoder = Decoder::with_api_config(OpenH264API::from_source(), config)
-        .map_err(|e| format!("cannot start the H.264 decoder: {e}"))?;
+        .map_err(|e| FileError::io(format!("cannot start the H.264 decoder: {e}")))?;
 
     let avcc = &avc1.avcc;
     let length_size = usize::from(avcc.length_size_minus_one & 0b11) + 1;
@@ -138,21 +143,22 @@ fn decode(
             return Err(limits.too_long(sink.next));
         }
         deadline.check(sink.next)?;
-        let data = sample_bytes(bytes, sample.offset, sample.size)
-            .ok_or_else(|| format!("sample {index} lies outside the file (truncated?)"))?;
+        let data = sample_bytes(bytes, sample.offset, sample.size).ok_or_else(|| {
+            FileError::corrupt(format!("sample {index} lies outside the file (truncated?)"))
+        })?;
         if let Some((width, height)) = larger_picture(data, length_size, pixels) {
-            return Err(format!(
+            return Err(FileError::corrupt(format!(
                 "sample {index}: a parameter set in the stream makes the picture {width}x{height}, \
                  larger than its header said: not decoded"
-            ));
+            )));
         }
         packet.clear();
         let prefix = if sample.is_sync { &parameter_sets[..] } else { &[] };
         to_annex_b(data, length_size, prefix, &mut packet)
-            .map_err(|e| format!("sample {index}: {e}"))?;
-        let decoded = decoder
-            .decode(&packet)
-            .map_err(|e| format!("H.264 decoding failed at sample {index}: {e}"))?;
+            .map_err(|e| FileError::corrupt(format!("sample {index}: {e}")))?;
+        let decoded = decoder.decode(&packet).map_err(|e| {
+            FileError::corrupt(format!("H.264 decoding failed at sample {index}: {e}"))
+        })?;
         if let Some(picture) = decoded {
             sink.push(&picture);
         }
@@ -161,7 +167,7 @@ fn decode(
     // last few frames of every such file would silently go missing.
     let remaining = decoder
         .flush_remaining()
-        .map_err(|e| format!("H.264 decoding failed at end of stream: {e}"))?;
+        .map_err(|e| FileError::corrupt(format!("H.264 decoding failed at end of stream: {e}")))?;
     for picture in &remaining {
         sink.push(picture);
     }
@@ -322,7 +328,7 @@ fn average_frame_rate(track: &Track, mp4: &Mp4) -> f64 {
 }
 
 /// The first video track coded as H.264, with its decoder configuration.
-fn h264_track(mp4: &Mp4) -> Result<(&Track, &Avc1Box), String> {
+fn h264_track(mp4: &Mp4) -> Result<(&Track, &Avc1Box), FileError> {
     let mut other_codec = None;
     for track in mp4.tracks().values().filter(|t| t.kind == Some(TrackKind::Video)) {
         match &track.trak(mp4).mdia.minf.stbl.stsd.contents {
@@ -331,11 +337,15 @@ fn h264_track(mp4: &Mp4) -> Result<(&Track, &Avc1Box), String> {
         }
     }
     match other_codec {
-        Some(codec) => Err(format!(
-            "video is not H.264 (codec {})",
-            codec.unwrap_or_else(|| "unknown".to_string())
+        // What ffmpeg decodes.
+        Some(codec) => Err(FileError::new(
+            FileErrorKind::NeedsTool { tool: "ffmpeg" },
+            format!(
+                "video is not H.264 (codec {})",
+                codec.unwrap_or_else(|| "unknown".to_string())
+            ),
         )),
-        None => Err("no video track".to_string()),
+        None => Err(FileError::corrupt("no video track")),
     }
 }
 
@@ -608,7 +618,7 @@ mod tests {
         file.extend_from_slice(&[0, 0, 0, 0, b'f', b'r', b'e', b'e']);
         assert_eq!(unreadable_nested_box(&file), Some((28, "has size 0")));
         let error = decode_h264_mp4(&file, &VideoLimits::default(), &|_| 1, &mut |_, _| {});
-        assert!(error.unwrap_err().contains("size 0"));
+        assert!(error.unwrap_err().to_string().contains("size 0"));
         file[28..32].copy_from_slice(&[0, 0, 0, 9]);
         assert_eq!(unreadable_nested_box(&file), Some((28, "runs past the box that holds it")));
         file[28..32].copy_from_slice(&[0, 0, 0, 7]);
@@ -676,7 +686,8 @@ mod tests {
             ..VideoLimits::default()
         };
         let error = decode_h264_mp4(&fixture, &few, &|_| 1, &mut |_, _| {}).unwrap_err();
-        assert!(error.contains("240x360") && error.contains("--max-pixels"), "{error}");
+        assert_eq!(error.reason.setting(), Some(crate::error::Setting::MaxPixels));
+        assert!(error.to_string().contains("240x360"), "{error}");
     }
 
     #[test]

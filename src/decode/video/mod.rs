@@ -6,7 +6,7 @@
 //!
 //! Owns choosing the decoder for a sniffed video, numbering frames from 0 in decode order,
 //! the frame rate the vPDQ reference would see, converting only the sampled frames to RGB8,
-//! and the limits on one video (`--max-video-seconds`, the per-file time limit). Must not
+//! and the limits on one video (its seconds screened, the per-file time limit). Must not
 //! hash or choose which frames to sample: the caller gives the step, as a function of the
 //! frame rate, and hashes what it is handed. Nothing is ever written to disk.
 
@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use image::{ImageFormat, RgbImage};
 
 use super::DecodeLimits;
+use crate::error::{FileError, FileErrorKind, Reason, Setting};
 pub use animation::{decode_animation, decode_pages, is_animated};
 pub use ffmpeg::{decode_ffmpeg, decode_ffmpeg_as, Ffmpeg, FFMPEG_VARIABLE};
 pub use h264::decode_h264_mp4;
@@ -47,7 +48,7 @@ pub struct Decoded {
     pub info: VideoInfo,
     /// Why decoding stopped before the end, if it did: a corrupt or truncated stream, a
     /// limit, a panicking decoder. The frames before that point were delivered.
-    pub incomplete: Option<String>,
+    pub incomplete: Option<FileError>,
 }
 
 /// The sampling step for a frame rate: every how many frames one is converted and handed
@@ -89,11 +90,11 @@ impl VideoLimits {
     }
 
     /// Why decoding stopped at frame `frame` because of [`VideoLimits::max_seconds`].
-    pub(crate) fn too_long(&self, frame: u64) -> String {
-        format!(
-            "video runs past the {} s limit (--max-video-seconds); screened its first {frame} \
-             frames only",
-            self.max_seconds
+    pub(crate) fn too_long(&self, frame: u64) -> FileError {
+        FileError::limit(
+            Setting::MaxVideoSeconds,
+            format!("video runs past the {} s limit", self.max_seconds),
+            &format!("; screened its first {frame} frames only"),
         )
     }
 
@@ -110,7 +111,7 @@ impl VideoLimits {
 /// trimming an encoder's priming frames, a last incomplete group of pictures). Otherwise the
 /// count is an estimate (duration times average frame rate, off for variable-rate video and
 /// for a file whose audio outlasts its video), and only fewer than half is taken for damage.
-pub(crate) fn short_of_declared(decoded: u64, declared: u64, exact: bool) -> Option<String> {
+pub(crate) fn short_of_declared(decoded: u64, declared: u64, exact: bool) -> Option<FileError> {
     let short = if exact {
         decoded.saturating_mul(10) < declared.saturating_mul(9)
     } else {
@@ -118,10 +119,10 @@ pub(crate) fn short_of_declared(decoded: u64, declared: u64, exact: bool) -> Opt
     };
     short.then(|| {
         let declared = if exact { format!("{declared}") } else { format!("about {declared}") };
-        format!(
+        FileError::corrupt(format!(
             "decoded {decoded} of {declared} frames the container declares: the rest are \
              damaged or unreadable; screened what decoded"
-        )
+        ))
     })
 }
 
@@ -133,7 +134,7 @@ pub(crate) struct Deadline {
 
 impl Deadline {
     /// `Err` with the reason once the time is up, `frame` being the frames decoded so far.
-    pub(crate) fn check(&self, frame: u64) -> Result<(), String> {
+    pub(crate) fn check(&self, frame: u64) -> Result<(), FileError> {
         if Instant::now() < self.at {
             return Ok(());
         }
@@ -141,12 +142,13 @@ impl Deadline {
     }
 
     /// Why decoding stopped at frame `frame` because the time ran out.
-    pub(crate) fn reason(&self, frame: u64) -> String {
-        format!(
-            "decoding took longer than the {} s time limit (--file-timeout); screened its \
-             first {frame} frames only",
-            self.timeout.as_secs()
-        )
+    pub(crate) fn reason(&self, frame: u64) -> FileError {
+        let head = format!("decoding took longer than the {} s time limit", self.timeout.as_secs());
+        let tail = format!("; screened its first {frame} frames only");
+        FileError {
+            kind: FileErrorKind::Timeout,
+            reason: Reason::naming(Setting::FileTimeout, head, &tail),
+        }
     }
 
     /// The time left, zero once it is up.
@@ -171,7 +173,7 @@ pub fn decode_video(
     limits: &VideoLimits,
     step: Step<'_>,
     on_frame: &mut dyn FnMut(u64, &RgbImage),
-) -> Result<Decoded, String> {
+) -> Result<Decoded, FileError> {
     match media_type {
         "video/mp4" | "video/quicktime" | "video/x-m4v" | "video/3gpp" | "video/3gpp2" => {
             // In-process first: it is faster and needs nothing installed. Whatever it cannot
@@ -183,9 +185,18 @@ pub fn decode_video(
                 decoded => return decoded,
             };
             match ffmpeg {
-                Some(ffmpeg) => decode_ffmpeg(ffmpeg, bytes, limits, step, on_frame)
-                    .map_err(|e| format!("{reason}; ffmpeg: {e}")),
-                None => Err(format!("{reason}; installing ffmpeg may decode it")),
+                Some(ffmpeg) => decode_ffmpeg(ffmpeg, bytes, limits, step, on_frame).map_err(|e| {
+                    FileError { kind: e.kind, reason: reason.reason.joined("; ffmpeg: ", e.reason) }
+                }),
+                None => {
+                    // Over a limit, ffmpeg would be too: the limit is what to change.
+                    let kind = match reason.kind {
+                        kind @ FileErrorKind::Limit { .. } => kind,
+                        _ => FileErrorKind::NeedsTool { tool: "ffmpeg" },
+                    };
+                    let then = Reason::new("installing ffmpeg may decode it");
+                    Err(FileError { kind, reason: reason.reason.joined("; ", then) })
+                }
             }
         }
         "image/gif" => decode_animation(bytes, ImageFormat::Gif, limits, step, on_frame),
@@ -199,13 +210,19 @@ pub fn decode_video(
                     let format = crate::sniff::ffmpeg_format(media);
                     decode_ffmpeg_as(ffmpeg, bytes, format, limits, step, on_frame)
                 }
-                None => Err(format!(
-                    "{} cannot be decoded in-process; install ffmpeg to screen it",
-                    describe(bytes, media)
+                None => Err(FileError::new(
+                    FileErrorKind::NeedsTool { tool: "ffmpeg" },
+                    format!(
+                        "{} cannot be decoded in-process; install ffmpeg to screen it",
+                        describe(bytes, media)
+                    ),
                 )),
             }
         }
-        other => Err(format!("{other} is not a video")),
+        other => Err(FileError::new(
+            FileErrorKind::Unsupported { media_type: other.to_string() },
+            format!("{other} is not a video"),
+        )),
     }
 }
 
@@ -245,12 +262,12 @@ mod tests {
     fn frames_far_short_of_the_declared_count_are_damage() {
         assert_eq!(short_of_declared(210, 210, true), None);
         assert_eq!(short_of_declared(189, 210, true), None);
-        let short = short_of_declared(1, 210, true).unwrap();
+        let short = short_of_declared(1, 210, true).unwrap().to_string();
         assert!(short.starts_with("decoded 1 of 210 frames"), "{short}");
         assert!(short_of_declared(188, 210, true).is_some());
         // An estimate leaves room for variable frame rates: only under half is damage.
         assert_eq!(short_of_declared(110, 210, false), None);
-        assert!(short_of_declared(100, 210, false).unwrap().contains("about 210"));
+        assert!(short_of_declared(100, 210, false).unwrap().to_string().contains("about 210"));
         assert_eq!(short_of_declared(0, 0, true), None);
     }
 
