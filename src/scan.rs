@@ -114,6 +114,7 @@ impl Stage {
 }
 
 /// A file's bytes, typed and hashed (its size is in [`FileHashes::size`]).
+#[derive(Debug)]
 pub struct HashedFile {
     /// MIME type from the content's signature.
     pub media_type: &'static str,
@@ -414,6 +415,7 @@ fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &m
 }
 
 /// What became of one file.
+#[derive(Debug)]
 pub struct FileReport {
     /// The path, as built from the root the user gave.
     pub path: PathBuf,
@@ -422,6 +424,7 @@ pub struct FileReport {
 }
 
 /// The fate of one file. Every walked path ends as exactly one of these.
+#[derive(Debug)]
 pub enum Outcome {
     /// Read and hashed; matched or not.
     Scanned {
@@ -593,6 +596,7 @@ fn apply_budget(candidates: &mut [Candidate], options: &ScanOptions) {
 }
 
 /// The result of a scan.
+#[derive(Debug)]
 pub struct Scan {
     /// Every walked path that was dealt with and its outcome, in walk order.
     pub files: Vec<FileReport>,

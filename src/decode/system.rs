@@ -112,6 +112,8 @@ fn open(stem: &str, major: u32, windows: &str) -> Option<(&'static Library, Stri
 /// # Safety
 /// `F` must be the function's true C signature.
 unsafe fn function<F: Copy>(library: &'static Library, name: &str) -> Option<F> {
+    // SAFETY: the caller vouches for `F`; the symbol outlives the copy, the library never
+    // being unloaded.
     unsafe { library.get::<F>(name.as_bytes()).ok().map(|symbol| *symbol) }
 }
 
@@ -285,6 +287,7 @@ impl TurboJpeg {
         let text = self.error_text.map(|text| unsafe { text(handle) }).filter(|t| !t.is_null());
         text.map_or_else(
             || "corrupt JPEG data".to_string(),
+            // SAFETY: not null, and NUL-terminated as above.
             |text| unsafe { CStr::from_ptr(text) }.to_string_lossy().trim().to_string(),
         )
     }

@@ -233,7 +233,7 @@ impl fmt::Display for HashValue {
 }
 
 /// Everything computed for one file: what the matcher and `mediascreen hash` consume.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct FileHashes {
     /// The file's size in bytes (some lists pin it alongside a digest).
     pub size: u64,
