@@ -498,7 +498,7 @@ impl Outcome {
 
 /// Walks `roots`, applies the scan's budget ([`ScanOptions::max_files`],
 /// [`ScanOptions::max_scan_size`]), tells `walked` how many candidates there are, and runs
-/// `work` on every candidate on `threads` threads (0 = one per CPU), in [`work_order`]. Each
+/// `work` on every candidate on `threads` threads (0 = one per CPU), in `work_order`. Each
 /// result goes to `emit` in walk order as soon as it and every result before it are done, so
 /// output can stream and still not depend on the thread count. Once `stop` is set,
 /// candidates not yet started are not worked on: `emit` gets `None` for them.

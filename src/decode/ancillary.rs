@@ -17,7 +17,7 @@ pub const ANCILLARY_CAP: u64 = 16 << 20;
 const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 /// The PNG in `bytes` as the decoder should read it, if its compressed ancillary chunks
-/// inflate past [`ANCILLARY_CAP`]: the pieces of the file without its iCCP chunks, and why.
+/// inflate past `ANCILLARY_CAP`: the pieces of the file without its iCCP chunks, and why.
 /// `None` for every other file, which is decoded as it is.
 pub fn png_ancillary_bomb(bytes: &[u8]) -> Option<(Vec<&[u8]>, String)> {
     let mut at = SIGNATURE.len();

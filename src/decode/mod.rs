@@ -273,7 +273,7 @@ fn pool_threads() -> usize {
 pub struct PixelRoom(u64);
 
 /// Waits until the picture in `bytes` fits beside the others being decoded or hashed, at most
-/// [`PIXELS_PER_THREAD`] times the threads of the current rayon pool in all, and reserves its
+/// `PIXELS_PER_THREAD` times the threads of the current rayon pool in all, and reserves its
 /// pixels until the returned room is dropped. A picture alone always fits, however large (the
 /// decoding limits bound it); one whose header does not parse reserves nothing, as it will
 /// not decode either. A GIF's first frame, which can be larger than its screen, counts too.

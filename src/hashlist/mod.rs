@@ -156,7 +156,7 @@ pub struct LoadOptions {
 pub enum Item {
     /// A well-formed entry that stands alone (hygiene is applied after the parser).
     Entry(ListEntry),
-    /// A publisher's record, applied as the feed rule says ([`feed`]): keyed ones replace
+    /// A publisher's record, applied as the feed rule says (`feed`): keyed ones replace
     /// earlier records of their key, removals take the key's entries out.
     Record(Record),
     /// A well-formed record that mediascreen cannot use: of an algorithm it does not compute.

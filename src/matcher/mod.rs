@@ -3,7 +3,7 @@
 //! Owns the matching policy: when a pair of hashes matches is [`rule`]'s, shared with
 //! `mediascreen compare` ([`compare`]); here, finding the listed hashes each rule is asked
 //! about (digests, perceptual hashes, PDQ through its rotated and mirrored variants, video
-//! matching ([`video`]), keypoint matching of crops ([`orb1`])), the allowlist, and the flood
+//! matching (`video`), keypoint matching of crops (`orb1`)), the allowlist, and the flood
 //! guard over a whole scan. Returns at most one match per distinct listed hash (or listed
 //! video), the closest, in a fixed order. Must not read files or compute hashes, and must not
 //! decide what a match means for the exit status: that is the caller's.

@@ -8,7 +8,7 @@
 //! early, always reaped, its stderr drained so it cannot block, its memory limited to what its
 //! room in the scan's budget allows (one decoding thread, `RLIMIT_DATA`). Must not hash, and
 //! must never write anything to disk: ffmpeg reads the bytes mediascreen already read, never
-//! the file's path, which may name another file by now ([`Input`]), and frames come back
+//! the file's path, which may name another file by now (`Input`), and frames come back
 //! through a pipe.
 
 use std::io::{self, Read};
@@ -105,7 +105,7 @@ fn first_line_of_version(program: &Path) -> Option<String> {
 
 /// Decodes the first video stream of the file whose bytes are `bytes` with `ffmpeg`, handing
 /// every `step(fps)`-th frame to `on_frame` as RGB8, frames numbered from 0 in decode order.
-/// ffprobe and ffmpeg read those bytes ([`Input`]), so what is decoded is what was digested.
+/// ffprobe and ffmpeg read those bytes (`Input`), so what is decoded is what was digested.
 ///
 /// The rate is the stream's `avg_frame_rate`, or `r_frame_rate` when that is unknown, as the
 /// vPDQ reference takes it. `Err` means no frame could be decoded; a stream that breaks or
@@ -126,7 +126,7 @@ pub fn decode_ffmpeg(
 /// than the one ffmpeg's probing picks.
 ///
 /// A video that decodes to far fewer frames than its container declares is
-/// [`Decoded::incomplete`] ("decoded 1 of 210 frames…", see [`short_of_declared`]), as is one
+/// [`Decoded::incomplete`] ("decoded 1 of 210 frames…", see `short_of_declared`), as is one
 /// ffmpeg complains about.
 pub fn decode_ffmpeg_as(
     ffmpeg: &Ffmpeg,

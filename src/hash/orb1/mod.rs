@@ -10,11 +10,11 @@
 //! 1. grey (BT.601), averaged over whole blocks of pixels down to under two frames, then
 //!    scaled to [`FRAME`] pixels on the long side;
 //! 2. a pyramid of [`LEVELS`] levels, each [`SCALE_STEP`] times smaller;
-//! 3. FAST-9 corners ([`fast`]) at threshold 20, or 8, or 3 when a higher one finds fewer than
+//! 3. FAST-9 corners (`fast`) at threshold 20, or 8, or 3 when a higher one finds fewer than
 //!    [`MAX_KEYPOINTS`] in the whole pyramid (a motion-blurred photo has none at 20);
 //! 4. each level's share of [`MAX_KEYPOINTS`] (ORB's geometric split) spread over a
 //!    [`GRID`]×[`GRID`] grid, strongest corners first, so that a crop keeps some;
-//! 5. a 256-bit BRIEF descriptor per keypoint: the [`pattern`] pairs of points compared after
+//! 5. a 256-bit BRIEF descriptor per keypoint: the `pattern` pairs of points compared after
 //!    5×5 box smoothing.
 //!
 //! Must not read files, decode images or know about lists: callers hand over RGB pixels, and
