@@ -65,7 +65,7 @@ pub fn jpeg_truncation(bytes: &[u8]) -> Option<String> {
     if !layout.ended {
         return Some(TRUNCATED.to_string());
     }
-    jpeg_data_shortfall(bytes)
+    layout.shortfall()
 }
 
 /// Why a JPEG cannot hold the picture its header declares, if it cannot: in every
@@ -74,15 +74,7 @@ pub fn jpeg_truncation(bytes: &[u8]) -> Option<String> {
 /// header declaring 8000x8000 pixels followed by a kilobyte). zune-jpeg fills such a picture
 /// in without a word, even in strict mode; it is refused before any pixel is allocated.
 pub fn jpeg_data_shortfall(bytes: &[u8]) -> Option<String> {
-    let layout = jpeg_layout(bytes);
-    let (width, height, blocks) = layout.frame?;
-    let data = layout.data;
-    (data.saturating_mul(8) < blocks).then(|| {
-        format!(
-            "truncated JPEG: {data} bytes of picture data cannot hold the {blocks} blocks of a \
-             {width}x{height} picture"
-        )
-    })
+    jpeg_layout(bytes).shortfall()
 }
 
 /// What [`jpeg_layout`] finds.
@@ -93,6 +85,20 @@ struct JpegLayout {
     frame: Option<(u32, u32, u64)>,
     /// Bytes of entropy-coded data in the scans walked.
     data: u64,
+}
+
+impl JpegLayout {
+    /// [`jpeg_data_shortfall`] of the walked file, so that one walk serves both checks.
+    fn shortfall(&self) -> Option<String> {
+        let (width, height, blocks) = self.frame?;
+        let data = self.data;
+        (data.saturating_mul(8) < blocks).then(|| {
+            format!(
+                "truncated JPEG: {data} bytes of picture data cannot hold the {blocks} blocks \
+                 of a {width}x{height} picture"
+            )
+        })
+    }
 }
 
 /// Walks a JPEG's marker segments, and its scans' entropy-coded data, as far as they go.
