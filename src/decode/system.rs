@@ -99,10 +99,43 @@ fn open(stem: &str, major: u32, windows: &str) -> Option<(&'static Library, Stri
         vec![format!("lib{stem}.so.{major}"), format!("lib{stem}.so")]
     };
     names.into_iter().find_map(|name| {
-        // SAFETY: loading runs the library's initialisers; libjpeg-turbo's and libwebp's only
-        // set up their CPU feature detection.
-        let library = unsafe { Library::new(&name) }.ok()?;
+        let library = load(&name)?;
         Some((&*Box::leak(Box::new(library)), name))
+    })
+}
+
+/// The shared library `name`, where the system's loader finds it.
+#[cfg(not(windows))]
+fn load(name: &str) -> Option<Library> {
+    // SAFETY: loading runs the library's initialisers; libjpeg-turbo's and libwebp's only
+    // set up their CPU feature detection.
+    unsafe { Library::new(name) }.ok()
+}
+
+/// The DLL `name`, from the application's folder, System32, the folders added with
+/// `AddDllDirectory`, or an absolute folder on `PATH`, its own dependencies looked for
+/// beside it: never from the current folder or a relative `PATH` entry, where Windows'
+/// default search order would let a planted file of that name win.
+#[cfg(windows)]
+fn load(name: &str) -> Option<Library> {
+    use libloading::os::windows::{
+        Library as Dll, LOAD_LIBRARY_SEARCH_DEFAULT_DIRS, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR,
+    };
+    use std::path::PathBuf;
+
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let on_path = std::env::split_paths(&path)
+        .filter(|folder| folder.is_absolute())
+        .map(|folder| folder.join(name))
+        .filter(|candidate| candidate.is_file());
+    std::iter::once(PathBuf::from(name)).chain(on_path).find_map(|candidate| {
+        let flags = match candidate.is_absolute() {
+            true => LOAD_LIBRARY_SEARCH_DEFAULT_DIRS | LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR,
+            false => LOAD_LIBRARY_SEARCH_DEFAULT_DIRS,
+        };
+        // SAFETY: as for the loader's own search, loading runs the library's initialisers;
+        // libjpeg-turbo's and libwebp's only set up their CPU feature detection.
+        unsafe { Dll::load_with_flags(&candidate, flags) }.ok().map(Library::from)
     })
 }
 
