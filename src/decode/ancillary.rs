@@ -19,7 +19,7 @@ const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 /// The PNG in `bytes` as the decoder should read it, if its compressed ancillary chunks
 /// inflate past `ANCILLARY_CAP`: the pieces of the file without its iCCP chunks, and why.
 /// `None` for every other file, which is decoded as it is.
-pub fn png_ancillary_bomb(bytes: &[u8]) -> Option<(Vec<&[u8]>, String)> {
+pub(crate) fn png_ancillary_bomb(bytes: &[u8]) -> Option<(Vec<&[u8]>, String)> {
     let mut at = SIGNATURE.len();
     if !bytes.starts_with(SIGNATURE) {
         return None;

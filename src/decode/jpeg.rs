@@ -58,7 +58,7 @@ pub(super) fn strict_jpeg(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImag
 /// truncated image's missing rows with grey instead of failing, so a cut-off file would
 /// otherwise pass as a whole, screened picture. Walks the marker segments to the end of the
 /// entropy-coded data and looks for the end-of-image marker; and, as one can be appended to a
-/// cut file, checks [`jpeg_data_shortfall`] too.
+/// cut file, checks `jpeg_data_shortfall` too.
 pub fn jpeg_truncation(bytes: &[u8]) -> Option<String> {
     const TRUNCATED: &str = "truncated JPEG (no end-of-image marker): hashed the part that decoded";
     let layout = jpeg_layout(bytes);
@@ -73,7 +73,7 @@ pub fn jpeg_truncation(bytes: &[u8]) -> Option<String> {
 /// one bit, so a picture of more blocks than its entropy-coded data has bits is cut short (a
 /// header declaring 8000x8000 pixels followed by a kilobyte). zune-jpeg fills such a picture
 /// in without a word, even in strict mode; it is refused before any pixel is allocated.
-pub fn jpeg_data_shortfall(bytes: &[u8]) -> Option<String> {
+pub(crate) fn jpeg_data_shortfall(bytes: &[u8]) -> Option<String> {
     jpeg_layout(bytes).shortfall()
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Owns turning a sniffed image into RGB8 pixels under resource limits (with the system's
 //! libjpeg-turbo and libwebp where installed, see [`system`]), how many pixels are in memory
-//! at once ([`room_for`]), and containing decoder panics so that one hostile file becomes one
+//! at once (`room_for`), and containing decoder panics so that one hostile file becomes one
 //! error instead of a dead scan. Must not hash, resize or reorient: PDQ is computed on the
 //! full-size pixels as stored (EXIF orientation ignored, as the reference does), and lists
 //! are made the same way.
@@ -22,10 +22,11 @@ mod jpeg;
 pub mod system;
 pub mod video;
 
-pub use ancillary::png_ancillary_bomb;
+pub(crate) use ancillary::png_ancillary_bomb;
 use ancillary::readable;
+use jpeg::jpeg_data_shortfall;
+pub use jpeg::jpeg_truncation;
 use jpeg::strict_jpeg;
-pub use jpeg::{jpeg_data_shortfall, jpeg_truncation};
 use system::SystemDecoders;
 
 /// Bounds on what one decode may allocate.
@@ -270,14 +271,14 @@ fn pool_threads() -> usize {
 
 /// Room reserved for one picture's pixels, given back when dropped.
 #[must_use = "the room is given back when this is dropped"]
-pub struct PixelRoom(u64);
+pub(crate) struct PixelRoom(u64);
 
 /// Waits until the picture in `bytes` fits beside the others being decoded or hashed, at most
 /// `PIXELS_PER_THREAD` times the threads of the current rayon pool in all, and reserves its
 /// pixels until the returned room is dropped. A picture alone always fits, however large (the
 /// decoding limits bound it); one whose header does not parse reserves nothing, as it will
 /// not decode either. A GIF's first frame, which can be larger than its screen, counts too.
-pub fn room_for(bytes: &[u8], format: ImageFormat) -> PixelRoom {
+pub(crate) fn room_for(bytes: &[u8], format: ImageFormat) -> PixelRoom {
     let mut pixels = ImageReader::with_format(readable(bytes, format), format)
         .into_dimensions()
         .map_or(0, |(width, height)| u64::from(width) * u64::from(height));
@@ -326,13 +327,6 @@ fn reserve(pixels: u64, limit: u64) -> PixelRoom {
     PixelRoom(pixels)
 }
 
-impl PixelRoom {
-    /// The pixels reserved.
-    pub fn pixels(&self) -> u64 {
-        self.0
-    }
-}
-
 impl Drop for PixelRoom {
     fn drop(&mut self) {
         let (held, freed) = &PIXELS_HELD;
@@ -356,7 +350,9 @@ thread_local! {
 /// Runs `work` on a helper thread and waits at most `timeout` for it: a decoder caught in a
 /// loop by a hostile file then costs that helper (left to finish or spin on its own, and
 /// replaced by a new one for the next file) rather than the scan. `None` when the time ran
-/// out; a panic in `work` is returned as its error.
+/// out; a panic in `work` is returned as its error. Public for the fuzz regression tests,
+/// which hold every decoder to the scan's time limit.
+#[doc(hidden)]
 pub fn within<T: Send + 'static>(
     timeout: Duration,
     work: impl FnOnce() -> T + Send + 'static,
@@ -512,7 +508,7 @@ mod tests {
     fn decoders_reserve_their_bytes_and_no_more_than_the_largest_picture_takes() {
         let limits = DecodeLimits { max_pixels: 20_000_000, ..DecodeLimits::default() };
         let room = room_for_decoder(12 * 1_000_000 + 1, &limits, || "x".to_string()).unwrap();
-        assert_eq!(room.pixels(), 1_000_001);
+        assert_eq!(room.0, 1_000_001);
         drop(room);
         let error = room_for_decoder(12 * 20_000_001, &limits, || "a video".to_string());
         let error = error.err().unwrap();

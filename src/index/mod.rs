@@ -7,6 +7,7 @@
 //! Results come back in a fixed order (by distance is the matcher's job; here, by hash). Must
 //! not know about threshold policy, orientations or quality: that is [`crate::matcher`]'s job.
 
+#[doc(hidden)]
 pub mod keypoints;
 mod listed;
 mod mih;
@@ -19,6 +20,8 @@ use rayon::slice::ParallelSliceMut;
 use crate::hash::{Algorithm, HashValue};
 
 pub use listed::ListedHashes;
+// Public for the index benchmark, which measures it alone.
+#[doc(hidden)]
 pub use mih::Mih;
 
 /// Where an entry lives: index of its list, index of the entry in that list (u32s, because

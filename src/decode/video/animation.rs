@@ -556,7 +556,7 @@ mod tests {
         let enough = DecodeLimits { max_pixels: 1200, ..DecodeLimits::default() };
         assert_eq!(check_gif_frames(Cursor::new(&bytes), &enough, None).unwrap().largest, 1200);
         // The picture's room counts the frame as well as the screen.
-        assert_eq!(crate::decode::room_for(&bytes, ImageFormat::Gif).pixels(), 16 + 1200);
+        assert_eq!(crate::decode::room_for(&bytes, ImageFormat::Gif).0, 16 + 1200);
     }
 
     #[test]
