@@ -221,8 +221,8 @@ pub fn decode_rgb(
 
 /// `image` as RGB8: grey replicated to the three channels, alpha dropped. The 8-bit layouts,
 /// which are nearly every picture, are converted here because `image`'s own conversion goes
-/// through f32 colour arithmetic pixel by pixel (2 % of a corpus hash) to the same bytes;
-/// wider samples are left to it.
+/// through f32 colour arithmetic pixel by pixel to the same bytes; wider samples are left to
+/// it.
 pub(crate) fn into_rgb8(image: image::DynamicImage) -> RgbImage {
     use image::DynamicImage::{ImageLuma8, ImageLumaA8, ImageRgb8, ImageRgba8};
     let (width, height) = (image.width(), image.height());
@@ -242,8 +242,8 @@ pub(crate) fn into_rgb8(image: image::DynamicImage) -> RgbImage {
 
 /// Pixels each worker thread may have decoded or decoding at once, on average. A picture in
 /// memory costs 3 bytes a pixel as RGB and, while a progressive JPEG decodes, up to 6 more for
-/// its coefficients: two 16-megapixel photographs decoded side by side took a 2-thread scan
-/// past 300 MB, where one at a time stays near 160.
+/// its coefficients, so two large photographs decoded side by side can double a scan's peak
+/// (docs/memory.md, "Measured").
 const PIXELS_PER_THREAD: u64 = 12_000_000;
 
 /// The bytes a pixel of room stands for: what decoding and hashing a picture takes at most
@@ -341,8 +341,7 @@ type Job = Box<dyn FnOnce() + Send>;
 thread_local! {
     /// The helper thread that runs this thread's [`within`] jobs. Reused from file to file:
     /// a thread per file would cost a spawn each time and, with glibc, a fresh malloc arena
-    /// that keeps the freed buffers of the big pictures it once held (a corpus scan peaked
-    /// near 400 MB that way).
+    /// that keeps the freed buffers of the big pictures it once held (docs/memory.md).
     static HELPER: std::cell::RefCell<Option<mpsc::Sender<Job>>> =
         const { std::cell::RefCell::new(None) };
 }

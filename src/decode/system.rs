@@ -2,11 +2,10 @@
 //!
 //! Owns: loading the two C libraries where they are installed (`dlopen`: nothing is linked at
 //! build time, so a machine with only the Rust toolchain builds and runs without them), and
-//! decoding a JPEG or a still WebP with them to RGB8. On the benchmark corpus they decode
-//! JPEG about 15 % and WebP 2.6 times faster than the built-in Rust decoders. libwebp gives
-//! the very pixels image-webp gives; libjpeg-turbo's differ by rounding (PDQ: 0 bits on 1,141
-//! of 1,162 corpus JPEGs, 2 bits on the rest), and they are the pixels the reference PDQ stack
-//! (Pillow, ImageMagick) hashes, as both decode with libjpeg-turbo.
+//! decoding a JPEG or a still WebP with them to RGB8, faster than the built-in Rust decoders
+//! (README, "Performance"). libwebp gives the very pixels image-webp gives; libjpeg-turbo's
+//! differ by rounding (a PDQ hash by a bit or two), and they are the pixels the reference PDQ
+//! stack (Pillow, ImageMagick) hashes, as both decode with libjpeg-turbo.
 //!
 //! Must not: be needed, or decide what a file is. Every refusal (library absent, a CMYK JPEG,
 //! an animated WebP, a fatal decoding error, a picture over the limits) is `None`, and the
