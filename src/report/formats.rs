@@ -1,5 +1,5 @@
-//! The report's other forms, one file at a time: clamscan-style text for a person at a
-//! terminal, and CSV for spreadsheets.
+//! The report's other forms, one file at a time: JSON lines for programs that read as the
+//! scan goes, clamscan-style text for a person at a terminal, and CSV for spreadsheets.
 //!
 //! Owns only the layout of those lines; what they say comes from the same per-file entries
 //! the JSON report files ([`Files::add`]), so every form agrees. Must not print: the binary
@@ -10,9 +10,10 @@ use std::cmp::Ordering;
 use crate::hash::orb1::verify;
 use crate::hash::Algorithm;
 use crate::matcher::{MatchOptions, Matcher};
-use crate::scan::FileReport;
+use crate::outcome::{FileReport, Outcome, Status};
 
-use super::{printable, Files, MatchEntry, Report};
+use super::schema::FILE_ARRAYS;
+use super::{printable, FilePath, Files, MatchEntry, Report};
 
 /// The CSV header of `--format csv`.
 pub const CSV_HEADER: [&str; 13] = [
@@ -32,6 +33,48 @@ pub const CSV_HEADER: [&str; 13] = [
 ];
 
 impl Files {
+    /// One `--format jsonl` line for `file`, as it is decided: `"type": "file"`, its path and
+    /// `status` (`clean`, `flagged`, `error`, `skipped`), and what the report files under that
+    /// outcome (matches, or the error's stage and reason, or why it was skipped). The flood
+    /// guard's marks come only with the summary line, since they need the whole scan.
+    pub fn line(matcher: &Matcher, file: &FileReport) -> String {
+        let mut one = Files::of(matcher, file);
+        let status = match file.outcome.status() {
+            Status::Clean => "clean",
+            Status::Flagged => "flagged",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
+        };
+        let mut line = match (one.flagged.pop(), one.errors.pop(), one.skipped.pop()) {
+            (Some(flagged), _, _) => serde_json::to_value(flagged),
+            (None, Some(error), _) => serde_json::to_value(error),
+            (None, None, Some(skipped)) => serde_json::to_value(skipped),
+            (None, None, None) => serde_json::to_value(FilePath::new(&file.path)),
+        }
+        .expect("a file's entry serialises");
+        let object = line.as_object_mut().expect("entries are objects");
+        if let Outcome::Scanned { size, media_type, sha256, .. } = &file.outcome {
+            object.entry("size").or_insert((*size).into());
+            object.entry("media_type").or_insert((*media_type).into());
+            object.entry("sha256").or_insert(sha256.to_hex().into());
+        }
+        if let Some(low) = one.low_quality.pop() {
+            object.insert("pdq_below_quality".to_string(), low.quality.into());
+        }
+        if let Some(few) = one.few_keypoints.pop() {
+            object.insert("orb1_keypoints".to_string(), few.keypoints.into());
+        }
+        if let Some(allowed) = one.allowlisted.pop() {
+            let matches = serde_json::to_value(allowed.matches).expect("matches serialise");
+            object.insert("allowlisted".to_string(), matches);
+        }
+        let mut out = serde_json::Map::new();
+        out.insert("type".to_string(), "file".into());
+        out.insert("status".to_string(), status.into());
+        out.extend(std::mem::take(object));
+        serde_json::to_string(&out).expect("a file's entry serialises")
+    }
+
     /// `--format text`: the lines of a flagged file, clamscan-style: the first names the
     /// file and its strongest match (`PATH: FLAGGED sha256 exact list=LIST id=ID label=LABEL`),
     /// then each other match has a line of its own (`  also pdq d=22/31 (rot90) list=…`), each
@@ -96,6 +139,20 @@ impl Files {
 }
 
 impl Report {
+    /// The closing line of `--format jsonl`: the report without the per-file arrays, which
+    /// the file lines carried, and with `"type": "summary"`.
+    pub fn summary_line(&self) -> String {
+        let mut value = serde_json::to_value(self).expect("a report serialises");
+        let object = value.as_object_mut().expect("a report is an object");
+        for key in FILE_ARRAYS {
+            object.shift_remove(key);
+        }
+        let mut line = serde_json::Map::new();
+        line.insert("type".to_string(), "summary".into());
+        line.extend(std::mem::take(object));
+        serde_json::to_string(&line).expect("a report serialises")
+    }
+
     /// The end of `--format text`: the errors with their reasons, the files some algorithm
     /// could not judge, the counts, and what to do next.
     pub fn text_summary(&self) -> String {
