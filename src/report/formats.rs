@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 
+use crate::error::Setting;
 use crate::hash::orb1::verify;
 use crate::hash::Algorithm;
 use crate::matcher::{MatchOptions, Matcher};
@@ -153,8 +154,8 @@ impl Report {
         serde_json::to_string(&line).expect("a report serialises")
     }
 
-    /// The end of `--format text`: the errors with their reasons, the files some algorithm
-    /// could not judge, the counts, and what to do next.
+    /// The end of `--format text` but its last line ([`Report::next_steps`]): the errors with
+    /// their reasons, the files some algorithm could not judge, and the counts.
     pub fn text_summary(&self) -> String {
         let mut out = String::new();
         let files = &self.files;
@@ -203,13 +204,15 @@ impl Report {
             out.push_str(&format!("Not scanned (interrupted): {}\n", s.not_scanned));
         }
         out.push_str(&format!("Data read: {:.1} MB\n", s.bytes as f64 / 1e6));
-        out.push_str(&self.next_step());
         out
     }
 
-    /// The last line of `--format text`: what this scan leaves a person to do. A text
-    /// report is never also a JSON one, so it says how to get that.
-    fn next_step(&self) -> String {
+    /// What this scan leaves a person to do, a step each (`2 flagged: review the FLAGGED lines
+    /// above`), or `nothing matched`: for the last line of `--format text`, which the binary
+    /// ends with how to get a JSON report. The settings behind a budget are named by what
+    /// `name` calls them (as [`Reason::name_setting`](crate::error::Reason::name_setting)
+    /// names them), else said plainly.
+    pub fn next_steps(&self, name: impl Fn(Setting) -> Option<String>) -> Vec<String> {
         let s = &self.files.summary;
         let mut steps = Vec::new();
         if s.flagged > 0 {
@@ -219,9 +222,12 @@ impl Report {
             steps.push(format!("{} not screened: see the ERROR lines above", s.errors));
         }
         if s.over_budget > 0 {
+            let limit = |setting, plain: &str| name(setting).unwrap_or_else(|| plain.to_string());
             steps.push(format!(
-                "{} left out by --max-files or --max-scan-size: not screened, raise the limit",
-                s.over_budget
+                "{} left out by {} or {}: not screened, raise the limit",
+                s.over_budget,
+                limit(Setting::MaxFiles, "the file limit"),
+                limit(Setting::MaxScanSize, "the size limit")
             ));
         }
         if !self.complete {
@@ -230,12 +236,7 @@ impl Report {
         if steps.is_empty() {
             steps.push("nothing matched".to_string());
         }
-        let mut json =
-            "for a JSON report, scan with --format json --report report.json".to_string();
-        if s.flagged > 0 {
-            json.push_str(", then `jq -r '.flagged[].path' report.json` lists the flagged files");
-        }
-        format!("Next: {}; {json}.\n", steps.join("; "))
+        steps
     }
 }
 
