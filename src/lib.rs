@@ -30,6 +30,8 @@ pub mod hash;
 pub mod hashlist;
 pub mod index;
 pub mod matcher;
+mod options;
+mod outcome;
 mod read;
 pub mod report;
 pub mod scan;

@@ -243,7 +243,7 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
     let closing = match config.format {
         ReportFormat::Json => None,
         ReportFormat::Jsonl => Some(format!("{}\n", report.summary_line())),
-        ReportFormat::Text => Some(report.text_summary()),
+        ReportFormat::Text => Some(report.text_summary() + &text_next_line(&report)),
         ReportFormat::Csv => Some(String::new()),
     };
     match (lines.as_mut(), closing) {
@@ -311,6 +311,16 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
         errors: s.errors as u64,
         over_budget: s.over_budget as u64,
     }))
+}
+
+/// The last line of `--format text`: what the scan leaves a person to do, and, since a text
+/// report is never also a JSON one, how to get that.
+fn text_next_line(report: &Report) -> String {
+    let mut json = "for a JSON report, scan with --format json --report report.json".to_string();
+    if report.files.summary.flagged > 0 {
+        json.push_str(", then `jq -r '.flagged[].path' report.json` lists the flagged files");
+    }
+    format!("Next: {}; {json}.\n", report.next_steps(flag).join("; "))
 }
 
 /// For a person at the terminal: where the flagged files of the report just written to `path`

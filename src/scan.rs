@@ -1,10 +1,13 @@
 //! The per-file pipeline and its parallel driver.
 //!
 //! Owns reading each file exactly once, and from those bytes: sniffing, digests, decoding and
-//! perceptual hashes (only the algorithms asked for), then matching. It is the only module
-//! that knows about threads; results always come back in walk order, so output does not
-//! depend on the thread count. A problem with one file becomes that file's [`Outcome`]; it
-//! never stops the scan. Must not write anywhere, least of all into the scanned tree.
+//! perceptual hashes (only the algorithms asked for), then matching. It owns the pool of
+//! workers that scan files side by side (a decoder's own watchdog thread is `decode`'s);
+//! results always come back in walk order, so output does not depend on the thread count. A
+//! problem with one file becomes that file's [`Outcome`]; it never stops the scan. What a
+//! scan returns ([`Scan`]) and what it is given ([`ScanOptions`]) are defined below it, so
+//! the report reads them without calling in here. Must not write anywhere, least of all into
+//! the scanned tree.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -17,101 +20,26 @@ use std::time::Duration;
 
 use image::ImageFormat;
 
-use crate::decode::video::{decode_video, is_animated, Ffmpeg, VideoLimits};
+use crate::decode::video::{decode_video, is_animated};
 use crate::decode::{
     decode_picture, jpeg_truncation, panic_text, png_ancillary_bomb, room_for, timed_out, within,
-    Decoders,
 };
 use crate::error::{FileError, FileErrorKind, Reason, Setting};
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
 use crate::hash::{classic, orb1, Algorithm, FileHashes, HashValue};
-use crate::matcher::{Flood, MatchResult, Matcher};
+use crate::matcher::Matcher;
 use crate::read::{open_regular, read_sized, same_size};
 use crate::sniff::{missing_decoder, sniff};
-use crate::walk::{walk, Candidate, CandidateKind, Filter};
+use crate::walk::{walk, Candidate, CandidateKind};
 
-/// How files are found and read.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ScanOptions {
-    /// Follow symbolic links while walking. Off by default: a link can lead out of the tree
-    /// the operator meant to scan.
-    pub follow_symlinks: bool,
-    /// Worker threads; 0 means one per CPU.
-    pub threads: usize,
-    /// Which paths under the roots are walked at all.
-    pub filter: Filter,
-    /// How each file is decoded and hashed.
-    pub hashing: HashOptions,
-    /// Scan at most this many files; the rest are reported as skipped.
-    pub max_files: Option<u64>,
-    /// Scan files (in walk order) until their sizes add up to this many bytes; the rest are
-    /// reported as skipped.
-    pub max_scan_size: Option<u64>,
-}
+pub use crate::options::{HashOptions, ScanOptions};
+pub use crate::outcome::{FileReport, Outcome, Scan, Stage, Status};
 
 /// How long past its time limit a video's decoding is waited for: its decoders stop at the
 /// limit themselves and hand over what they decoded, which takes a moment.
 const VIDEO_GRACE: Duration = Duration::from_secs(5);
-
-/// How one file is decoded and hashed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HashOptions {
-    /// Limits for decoding one file: every picture, still or frame (`image`), the time any
-    /// decoder may take (`timeout`) and how much of a video is screened.
-    /// One set, so a still image and a video frame are bounded alike.
-    pub video: VideoLimits,
-    /// vPDQ sampling: one frame hashed per this many seconds of video; 0 hashes every frame.
-    pub seconds_per_hash: f64,
-    /// Files larger than this are not decoded (nor held in memory): their digests are
-    /// streamed and matched, and a picture or video among them is reported as an error.
-    pub max_file_size: u64,
-    /// Which decoders read JPEG and still WebP files.
-    pub decoders: Decoders,
-    /// The ffmpeg that decodes what is not decoded in-process (VP9, HEVC, WebM…; see
-    /// [`crate::decode::video::decode_video`]), e.g. [`Ffmpeg::detect`]'s; with `None`, such
-    /// a file is an error that says ffmpeg would decode it.
-    pub ffmpeg: Option<Ffmpeg>,
-}
-
-impl Default for HashOptions {
-    /// One hash per second, as python-threatexchange and HMA hash videos; files up to 1 GiB
-    /// decoded (each worker holds the file it decodes in memory); the built-in decoders only,
-    /// and no ffmpeg: nothing is looked for on the machine unless the caller does
-    /// ([`Decoders::detect`], [`Ffmpeg::detect`]).
-    fn default() -> Self {
-        HashOptions {
-            video: VideoLimits::default(),
-            seconds_per_hash: 1.0,
-            max_file_size: 1 << 30,
-            decoders: Decoders::default(),
-            ffmpeg: None,
-        }
-    }
-}
-
-/// The pipeline stage at which a file failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Stage {
-    /// Finding or inspecting the file.
-    Walk,
-    /// Reading its bytes.
-    Read,
-    /// Decoding it for perceptual hashes.
-    Decode,
-}
-
-impl Stage {
-    /// Lower-case name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Walk => "walk",
-            Stage::Read => "read",
-            Stage::Decode => "decode",
-        }
-    }
-}
 
 /// A file's bytes, typed and hashed (its size is in [`FileHashes::size`]).
 #[derive(Debug)]
@@ -414,88 +342,6 @@ fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &m
     }
 }
 
-/// What became of one file.
-#[derive(Debug)]
-pub struct FileReport {
-    /// The path, as built from the root the user gave.
-    pub path: PathBuf,
-    /// What happened.
-    pub outcome: Outcome,
-}
-
-/// The fate of one file. Every walked path ends as exactly one of these.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Read and hashed; matched or not.
-    Scanned {
-        /// Size in bytes.
-        size: u64,
-        /// MIME type from the content.
-        media_type: &'static str,
-        /// SHA-256 of the bytes, always computed for the report.
-        sha256: HashValue,
-        /// What matched.
-        result: MatchResult,
-        /// Perceptual hashes were needed but could not be computed, or only from part of
-        /// the image.
-        perceptual_error: Option<FileError>,
-    },
-    /// Could not be scanned.
-    Error {
-        /// Where it failed.
-        stage: Stage,
-        /// Why.
-        error: FileError,
-    },
-    /// Deliberately not scanned.
-    Skipped {
-        /// Why.
-        reason: Reason,
-        /// Left out by [`ScanOptions::max_files`] or [`ScanOptions::max_scan_size`]: unlike a
-        /// link or a FIFO, which a scan never reads, a file it was asked to screen and did not.
-        over_budget: bool,
-    },
-}
-
-/// The bucket a file's outcome falls in for the summary and exit status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Screened fully, nothing matched.
-    Clean,
-    /// Something matched.
-    Flagged,
-    /// Not (fully) screened because of an error.
-    Error,
-    /// Deliberately not screened.
-    Skipped,
-}
-
-impl Outcome {
-    /// The outcome's bucket. A match outranks an error: a moderator must see it. A file whose
-    /// perceptual hashes could not be computed is not clean, it is incompletely screened.
-    pub fn status(&self) -> Status {
-        match self {
-            Outcome::Scanned { result, .. } if !result.matches.is_empty() => Status::Flagged,
-            Outcome::Scanned { perceptual_error: Some(_), .. } => Status::Error,
-            Outcome::Scanned { .. } => Status::Clean,
-            Outcome::Error { .. } => Status::Error,
-            Outcome::Skipped { .. } => Status::Skipped,
-        }
-    }
-
-    /// Names the settings the outcome's reasons point to, by what `name` calls them (see
-    /// [`Reason::name_setting`]): the binary gives its flags.
-    pub fn name_settings(&mut self, name: impl Fn(Setting) -> Option<String>) {
-        let reason = match self {
-            Outcome::Scanned { perceptual_error: Some(error), .. }
-            | Outcome::Error { error, .. } => &mut error.reason,
-            Outcome::Skipped { reason, .. } => reason,
-            Outcome::Scanned { perceptual_error: None, .. } => return,
-        };
-        reason.name_setting(name);
-    }
-}
-
 /// Walks `roots`, applies the scan's budget ([`ScanOptions::max_files`],
 /// [`ScanOptions::max_scan_size`]), tells `walked` how many candidates there are, and runs
 /// `work` on every candidate on `threads` threads (0 = one per CPU), in `work_order`. Each
@@ -595,19 +441,6 @@ fn apply_budget(candidates: &mut [Candidate], options: &ScanOptions) {
     }
 }
 
-/// The result of a scan.
-#[derive(Debug)]
-pub struct Scan {
-    /// Every walked path that was dealt with and its outcome, in walk order.
-    pub files: Vec<FileReport>,
-    /// Listed hashes the flood guard found matching too many files; their matches are
-    /// marked suspicious.
-    pub floods: Vec<Flood>,
-    /// Paths the walk found that were not dealt with because the scan was stopped; 0 for a
-    /// complete scan.
-    pub not_scanned: usize,
-}
-
 /// The algorithms a scan against `matcher` computes for each file: those its lists need, and
 /// SHA-256 for the report.
 pub fn computed_algorithms(matcher: &Matcher) -> BTreeSet<Algorithm> {
@@ -692,7 +525,7 @@ pub fn scan_streaming(
         _ => None,
     });
     let floods = matcher.flood_guard(results, scanned);
-    Scan { files, floods, not_scanned }
+    Scan { files, algorithms, floods, not_scanned }
 }
 
 /// Scans one candidate of a walk against `matcher` (what [`scan`] does with each):

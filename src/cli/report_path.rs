@@ -55,9 +55,6 @@ pub(super) fn check_report(
     let mut leave_out = vec![target];
     // Through links to a link, a streamed report is written where the last one points.
     leave_out.extend(fs::canonicalize(report).ok());
-    if let Some(temporary) = &files.temporary {
-        leave_out.push(canonical_location(temporary)?);
-    }
     Ok(leave_out)
 }
 

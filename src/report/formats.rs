@@ -1,5 +1,5 @@
-//! The report's other forms, one file at a time: clamscan-style text for a person at a
-//! terminal, and CSV for spreadsheets.
+//! The report's other forms, one file at a time: JSON lines for programs that read as the
+//! scan goes, clamscan-style text for a person at a terminal, and CSV for spreadsheets.
 //!
 //! Owns only the layout of those lines; what they say comes from the same per-file entries
 //! the JSON report files ([`Files::add`]), so every form agrees. Must not print: the binary
@@ -7,12 +7,14 @@
 
 use std::cmp::Ordering;
 
+use crate::error::Setting;
 use crate::hash::orb1::verify;
 use crate::hash::Algorithm;
 use crate::matcher::{MatchOptions, Matcher};
-use crate::scan::FileReport;
+use crate::outcome::{FileReport, Outcome, Status};
 
-use super::{printable, Files, MatchEntry, Report};
+use super::schema::FILE_ARRAYS;
+use super::{printable, FilePath, Files, MatchEntry, Report};
 
 /// The CSV header of `--format csv`.
 pub const CSV_HEADER: [&str; 13] = [
@@ -32,6 +34,48 @@ pub const CSV_HEADER: [&str; 13] = [
 ];
 
 impl Files {
+    /// One `--format jsonl` line for `file`, as it is decided: `"type": "file"`, its path and
+    /// `status` (`clean`, `flagged`, `error`, `skipped`), and what the report files under that
+    /// outcome (matches, or the error's stage and reason, or why it was skipped). The flood
+    /// guard's marks come only with the summary line, since they need the whole scan.
+    pub fn line(matcher: &Matcher, file: &FileReport) -> String {
+        let mut one = Files::of(matcher, file);
+        let status = match file.outcome.status() {
+            Status::Clean => "clean",
+            Status::Flagged => "flagged",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
+        };
+        let mut line = match (one.flagged.pop(), one.errors.pop(), one.skipped.pop()) {
+            (Some(flagged), _, _) => serde_json::to_value(flagged),
+            (None, Some(error), _) => serde_json::to_value(error),
+            (None, None, Some(skipped)) => serde_json::to_value(skipped),
+            (None, None, None) => serde_json::to_value(FilePath::new(&file.path)),
+        }
+        .expect("a file's entry serialises");
+        let object = line.as_object_mut().expect("entries are objects");
+        if let Outcome::Scanned { size, media_type, sha256, .. } = &file.outcome {
+            object.entry("size").or_insert((*size).into());
+            object.entry("media_type").or_insert((*media_type).into());
+            object.entry("sha256").or_insert(sha256.to_hex().into());
+        }
+        if let Some(low) = one.low_quality.pop() {
+            object.insert("pdq_below_quality".to_string(), low.quality.into());
+        }
+        if let Some(few) = one.few_keypoints.pop() {
+            object.insert("orb1_keypoints".to_string(), few.keypoints.into());
+        }
+        if let Some(allowed) = one.allowlisted.pop() {
+            let matches = serde_json::to_value(allowed.matches).expect("matches serialise");
+            object.insert("allowlisted".to_string(), matches);
+        }
+        let mut out = serde_json::Map::new();
+        out.insert("type".to_string(), "file".into());
+        out.insert("status".to_string(), status.into());
+        out.extend(std::mem::take(object));
+        serde_json::to_string(&out).expect("a file's entry serialises")
+    }
+
     /// `--format text`: the lines of a flagged file, clamscan-style: the first names the
     /// file and its strongest match (`PATH: FLAGGED sha256 exact list=LIST id=ID label=LABEL`),
     /// then each other match has a line of its own (`  also pdq d=22/31 (rot90) list=…`), each
@@ -96,8 +140,22 @@ impl Files {
 }
 
 impl Report {
-    /// The end of `--format text`: the errors with their reasons, the files some algorithm
-    /// could not judge, the counts, and what to do next.
+    /// The closing line of `--format jsonl`: the report without the per-file arrays, which
+    /// the file lines carried, and with `"type": "summary"`.
+    pub fn summary_line(&self) -> String {
+        let mut value = serde_json::to_value(self).expect("a report serialises");
+        let object = value.as_object_mut().expect("a report is an object");
+        for key in FILE_ARRAYS {
+            object.shift_remove(key);
+        }
+        let mut line = serde_json::Map::new();
+        line.insert("type".to_string(), "summary".into());
+        line.extend(std::mem::take(object));
+        serde_json::to_string(&line).expect("a report serialises")
+    }
+
+    /// The end of `--format text` but its last line ([`Report::next_steps`]): the errors with
+    /// their reasons, the files some algorithm could not judge, and the counts.
     pub fn text_summary(&self) -> String {
         let mut out = String::new();
         let files = &self.files;
@@ -146,13 +204,15 @@ impl Report {
             out.push_str(&format!("Not scanned (interrupted): {}\n", s.not_scanned));
         }
         out.push_str(&format!("Data read: {:.1} MB\n", s.bytes as f64 / 1e6));
-        out.push_str(&self.next_step());
         out
     }
 
-    /// The last line of `--format text`: what this scan leaves a person to do. A text
-    /// report is never also a JSON one, so it says how to get that.
-    fn next_step(&self) -> String {
+    /// What this scan leaves a person to do, a step each (`2 flagged: review the FLAGGED lines
+    /// above`), or `nothing matched`: for the last line of `--format text`, which the binary
+    /// ends with how to get a JSON report. The settings behind a budget are named by what
+    /// `name` calls them (as [`Reason::name_setting`](crate::error::Reason::name_setting)
+    /// names them), else said plainly.
+    pub fn next_steps(&self, name: impl Fn(Setting) -> Option<String>) -> Vec<String> {
         let s = &self.files.summary;
         let mut steps = Vec::new();
         if s.flagged > 0 {
@@ -162,9 +222,12 @@ impl Report {
             steps.push(format!("{} not screened: see the ERROR lines above", s.errors));
         }
         if s.over_budget > 0 {
+            let limit = |setting, plain: &str| name(setting).unwrap_or_else(|| plain.to_string());
             steps.push(format!(
-                "{} left out by --max-files or --max-scan-size: not screened, raise the limit",
-                s.over_budget
+                "{} left out by {} or {}: not screened, raise the limit",
+                s.over_budget,
+                limit(Setting::MaxFiles, "the file limit"),
+                limit(Setting::MaxScanSize, "the size limit")
             ));
         }
         if !self.complete {
@@ -173,12 +236,7 @@ impl Report {
         if steps.is_empty() {
             steps.push("nothing matched".to_string());
         }
-        let mut json =
-            "for a JSON report, scan with --format json --report report.json".to_string();
-        if s.flagged > 0 {
-            json.push_str(", then `jq -r '.flagged[].path' report.json` lists the flagged files");
-        }
-        format!("Next: {}; {json}.\n", steps.join("; "))
+        steps
     }
 }
 

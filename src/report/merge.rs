@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
-use super::{FloodSettings, Suspicious, FILE_ARRAYS, SCHEMA_VERSION};
+use super::schema::{FloodSettings, Suspicious, FILE_ARRAYS, SCHEMA_VERSION};
 use crate::hash::Algorithm;
 use crate::matcher::MatchOptions;
 use crate::walk::Shard;
