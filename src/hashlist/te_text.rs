@@ -11,7 +11,7 @@
 //! One signal per line: its signal type name, a space, the signal. `dataset -P` adds the
 //! collaboration's name as a Python `repr` (left out when `-c` names one collaboration), the
 //! aggregate opinion category and its tags joined by commas; with `-s` naming one signal type
-//! it leaves the type out, and the hash's length must then say it (`--list-algorithm` for 64
+//! it leaves the type out, and the hash's length must then say it (`LoadOptions::algorithm` for 64
 //! hex digits, which may be PDQ or a video SHA-256). Blank lines and `#` comments are
 //! skipped, and runs of spaces or tabs count as one space. A `vpdq` signal is a whole video: a
 //! JSON list of `"pdqHex,quality,timestamp"` frames (`VPDQSignal`), one entry per frame, all
