@@ -34,8 +34,11 @@ pub enum Error {
         /// would ([`LoadOptions`](crate::hashlist::LoadOptions)).
         reason: Reason,
     },
-    /// An option's value is out of its range: refused by the constructor that takes it
-    /// ([`MatchOptions::check`](crate::matcher::MatchOptions::check) and its kind).
+    /// An option's value is out of its range, as a check of the options found
+    /// ([`MatchOptions::check`](crate::matcher::MatchOptions::check), which
+    /// [`Matcher::new`](crate::matcher::Matcher::new) runs;
+    /// [`VideoLimits::check`](crate::decode::video::VideoLimits::check);
+    /// [`check_seconds_per_hash`](crate::hash::vpdq::check_seconds_per_hash)).
     #[error("{reason}")]
     Setting {
         /// The option.
