@@ -107,7 +107,7 @@ fn main() {
         HashList::from_bytes("bench.csv".as_ref(), csv.as_bytes(), &Default::default()).unwrap();
     drop(csv);
     let loaded = started.elapsed().as_secs_f64();
-    let matcher = Matcher::new(vec![list], MatchOptions::default());
+    let matcher = Matcher::new(vec![list], MatchOptions::default()).unwrap();
     println!(
         "load {loaded:.2} s, index {:.2} s; peak RSS {:.0} MiB before loading, {:.0} MiB after",
         started.elapsed().as_secs_f64() - loaded,

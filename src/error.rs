@@ -6,6 +6,7 @@
 //! and the scan goes on. Both are sorted by who is at fault and what a caller can do. Must
 //! not name the binary's flags: a message points to a [`Setting`], which the binary names.
 
+use std::ops::Range;
 use std::path::PathBuf;
 
 /// A failure that stops a run.
@@ -29,10 +30,23 @@ pub enum Error {
         path: PathBuf,
         /// 1-based line number (0 when the problem is the file as a whole).
         line: u64,
-        /// What is wrong with it.
-        reason: String,
+        /// What is wrong with it, pointing to the load option that would settle it, if one
+        /// would ([`LoadOptions`](crate::hashlist::LoadOptions)).
+        reason: Reason,
     },
-    /// A setting is invalid.
+    /// An option's value is out of its range, as a check of the options found
+    /// ([`MatchOptions::check`](crate::matcher::MatchOptions::check), which
+    /// [`Matcher::new`](crate::matcher::Matcher::new) runs;
+    /// [`VideoLimits::check`](crate::decode::video::VideoLimits::check);
+    /// [`check_seconds_per_hash`](crate::hash::vpdq::check_seconds_per_hash)).
+    #[error("{reason}")]
+    Setting {
+        /// The option.
+        which: Setting,
+        /// What it must be, the option named in the library's words.
+        reason: Reason,
+    },
+    /// A value that is not a setting's (a shard, a glob) does not parse.
     #[error("{0}")]
     Config(String),
     /// Reports given to be merged are not shards of one scan.
@@ -40,8 +54,23 @@ pub enum Error {
     Merge(String),
 }
 
+impl Error {
+    /// [`Error::Setting`]: `words`, the library's name for `which`, then what it `must` be.
+    pub(crate) fn setting(which: Setting, words: &str, must: &str) -> Error {
+        Error::Setting { which, reason: Reason::calling(which, "", words, must) }
+    }
+
+    /// Names the settings the error points to by what `name` calls them (the binary's
+    /// flags), as [`Reason::name_setting`] does.
+    pub fn name_settings(&mut self, name: impl Fn(Setting) -> Option<String>) {
+        if let Error::HashList { reason, .. } | Error::Setting { reason, .. } = self {
+            reason.name_setting(name);
+        }
+    }
+}
+
 /// `FILE:LINE: reason`, without a line when it is 0 (the file as a whole).
-fn located(path: &std::path::Path, line: u64, reason: &str) -> String {
+fn located(path: &std::path::Path, line: u64, reason: &Reason) -> String {
     match line {
         0 => format!("{}: {reason}", path.display()),
         _ => format!("{}:{line}: {reason}", path.display()),
@@ -63,9 +92,10 @@ fn io_reason(error: &std::io::Error) -> String {
 /// Result alias for the library.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// A setting that a message about one file can point to: the limit it hit, or what would
-/// have had a path read. The library's text says the limit plainly; a program that has its
-/// own names for settings (the binary's flags) adds them with [`Reason::name_setting`].
+/// A setting that a message can point to: the limit a file hit, what would have had a path
+/// read, the load option that would settle a list's problem, the option a constructor
+/// refused. The library's text says it plainly; a program that has its own names for
+/// settings (the binary's flags) gives them with [`Reason::name_setting`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Setting {
@@ -88,16 +118,51 @@ pub enum Setting {
     MaxFiles,
     /// [`ScanOptions::max_scan_size`](crate::scan::ScanOptions::max_scan_size).
     MaxScanSize,
+    /// [`LoadOptions::format`](crate::hashlist::LoadOptions::format).
+    ListFormat,
+    /// [`LoadOptions::algorithm`](crate::hashlist::LoadOptions::algorithm).
+    ListAlgorithm,
+    /// [`LoadOptions::strict`](crate::hashlist::LoadOptions::strict).
+    StrictLists,
+    /// [`LoadOptions::allowlist`](crate::hashlist::LoadOptions::allowlist).
+    Allowlist,
+    /// One of [`MatchOptions::thresholds`](crate::matcher::MatchOptions::thresholds).
+    Threshold(crate::hash::Algorithm),
+    /// [`MatchOptions::pdq_min_quality`](crate::matcher::MatchOptions::pdq_min_quality).
+    PdqMinQuality,
+    /// [`MatchOptions::flood_share`](crate::matcher::MatchOptions::flood_share).
+    FloodShare,
+    /// [`VideoMatchOptions::query_pct`](crate::matcher::VideoMatchOptions::query_pct).
+    VideoQueryPct,
+    /// [`VideoMatchOptions::listed_pct`](crate::matcher::VideoMatchOptions::listed_pct).
+    VideoListedPct,
+    /// [`VideoMatchOptions::min_quality`](crate::matcher::VideoMatchOptions::min_quality).
+    VideoMinQuality,
+    /// The vPDQ sampling interval:
+    /// [`HashOptions::seconds_per_hash`](crate::scan::HashOptions::seconds_per_hash), and the
+    /// [`VideoMatchOptions::seconds_per_hash`](crate::matcher::VideoMatchOptions::seconds_per_hash)
+    /// it is matched at.
+    SecondsPerHash,
 }
 
-/// Why a file was not (fully) screened, as a person reads it, with the places where the
-/// settings behind it may be named.
+/// Why something failed (a file was not fully screened, a list did not load, an option was
+/// refused), as a person reads it, with the places where the settings behind it may be named.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason {
     text: String,
-    /// The settings, where in `text` each one's name goes (in order), and the name once a
-    /// program gave one.
-    marks: Vec<(Setting, usize, Option<String>)>,
+    /// The settings the text points to, in order.
+    marks: Vec<Mark>,
+}
+
+/// Where a [`Reason`]'s text points to a setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Mark {
+    setting: Setting,
+    /// The library's words for the setting in the text, which its name replaces; or, when
+    /// empty, the place its name is added at, in parentheses.
+    words: Range<usize>,
+    /// The name a program gave the setting.
+    name: Option<String>,
 }
 
 impl Reason {
@@ -106,24 +171,34 @@ impl Reason {
         Reason { text: text.into(), marks: Vec::new() }
     }
 
+    /// `head`, `words` (the library's words for `setting`), then `tail`; once a program
+    /// names the setting, its name stands in place of the words.
+    pub(crate) fn calling(setting: Setting, head: &str, words: &str, tail: &str) -> Reason {
+        let start = head.len();
+        let text = format!("{head}{words}{tail}");
+        let mark = Mark { setting, words: start..start + words.len(), name: None };
+        Reason { text, marks: vec![mark] }
+    }
+
     /// `head` then `tail`, naming `setting` between them once a program names it.
     pub(crate) fn naming(setting: Setting, head: impl Into<String>, tail: &str) -> Reason {
         let mut text = head.into();
         let at = text.len();
         text.push_str(tail);
-        Reason { text, marks: vec![(setting, at, None)] }
+        Reason { text, marks: vec![Mark { setting, words: at..at, name: None }] }
     }
 
     /// The (first) setting the reason points to, if any.
     pub fn setting(&self) -> Option<Setting> {
-        self.marks.first().map(|(setting, ..)| *setting)
+        self.marks.first().map(|mark| mark.setting)
     }
 
-    /// Names the reason's settings, in parentheses where the text refers to them, by what
-    /// `name` calls them (a flag, say); a setting it gives no name keeps the plain text.
+    /// Names the reason's settings by what `name` calls them (a flag, say): in place of the
+    /// library's words for one, or in parentheses where the text refers to it. A setting it
+    /// gives no name keeps the plain text.
     pub fn name_setting(&mut self, name: impl Fn(Setting) -> Option<String>) {
-        for (setting, _, named) in &mut self.marks {
-            *named = name(*setting);
+        for mark in &mut self.marks {
+            mark.name = name(mark.setting);
         }
     }
 
@@ -133,8 +208,10 @@ impl Reason {
         self.text.push_str(separator);
         let offset = self.text.len();
         self.text.push_str(&then.text);
-        let shifted =
-            then.marks.into_iter().map(|(setting, at, name)| (setting, at + offset, name));
+        let shifted = then
+            .marks
+            .into_iter()
+            .map(|mark| Mark { words: mark.words.start + offset..mark.words.end + offset, ..mark });
         self.marks.extend(shifted);
         self
     }
@@ -148,13 +225,29 @@ impl Reason {
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut from = 0;
-        for (_, at, name) in &self.marks {
-            if let Some(name) = name {
-                write!(f, "{} ({name})", &self.text[from..*at])?;
-                from = *at;
+        for Mark { words, name, .. } in &self.marks {
+            let Some(name) = name else { continue };
+            f.write_str(&self.text[from..words.start])?;
+            if words.is_empty() {
+                write!(f, " ({name})")?;
+            } else {
+                f.write_str(name)?;
             }
+            from = words.end;
         }
         f.write_str(&self.text[from..])
+    }
+}
+
+impl From<String> for Reason {
+    fn from(text: String) -> Reason {
+        Reason::new(text)
+    }
+}
+
+impl From<&str> for Reason {
+    fn from(text: &str) -> Reason {
+        Reason::new(text)
     }
 }
 
@@ -271,5 +364,14 @@ mod tests {
         assert_eq!(joined.to_string(), named);
         joined.name_setting(|s| Some(format!("{s:?}")));
         assert!(joined.to_string().ends_with("past the 3 s limit (FileTimeout)"), "{joined}");
+    }
+
+    #[test]
+    fn a_settings_name_stands_in_place_of_the_librarys_words_for_it() {
+        let format = Reason::calling(Setting::ListFormat, "name it with ", "the format", "");
+        let mut reason = Reason::new("cannot tell; ").joined("", format);
+        assert_eq!(reason.to_string(), "cannot tell; name it with the format");
+        reason.name_setting(|_| Some("--list-format".to_string()));
+        assert_eq!(reason.to_string(), "cannot tell; name it with --list-format");
     }
 }

@@ -11,7 +11,7 @@
 //! use mediascreen::{hashlist::HashList, matcher::{Matcher, MatchOptions}, scan};
 //!
 //! let list = HashList::load("hashlists/demo.csv".as_ref(), &Default::default())?;
-//! let matcher = Matcher::new(vec![list], MatchOptions::default());
+//! let matcher = Matcher::new(vec![list], MatchOptions::default())?;
 //! let scan = scan::scan(&["fixtures".into()], &matcher, &scan::ScanOptions::default());
 //! for file in &scan.files {
 //!     if file.outcome.status() == scan::Status::Flagged {

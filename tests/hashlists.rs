@@ -25,6 +25,13 @@ fn scan(list: &str, flags: &[&str]) -> (i32, Value) {
     (code(&output), report(&output))
 }
 
+/// Scans `fixtures/screening` with a list that does not load: (exit code, standard error).
+fn scan_error(list: &str) -> (i32, String) {
+    let list = format!("hashlists/{list}");
+    let output = mediascreen(&["scan", "fixtures/screening", "--list", &list]);
+    (code(&output), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
 /// The flagged files (relative to `fixtures/screening/`) with each one's (algorithm, id).
 fn flagged(report: &Value) -> Vec<(String, Vec<(String, String)>)> {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
@@ -130,8 +137,17 @@ fn refusals_say_why() {
     let strict = LoadOptions { strict: true, ..LoadOptions::default() };
     let error = load("stopncii.json", &strict).unwrap_err().to_string();
     assert!(
-        error.ends_with("stopncii.json:36: unsupported algorithm \"VideoTMK\" (--strict)"),
+        error.ends_with(
+            "stopncii.json:36: unsupported algorithm \"VideoTMK\" (LoadOptions::strict)"
+        ),
         "{error}"
+    );
+    // The binary names the flag that made it fatal.
+    let output = mediascreen(&["list", "check", "--strict", "hashlists/stopncii.json"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("stopncii.json:36: unsupported algorithm \"VideoTMK\" (--strict)"),
+        "{stdout}"
     );
     // A publisher's removal is not a refusal: --strict accepts it.
     assert_eq!(load("stopncii-page.json", &strict).unwrap().removed.len(), 1);
@@ -201,8 +217,14 @@ fn list_format_overrides_detection() {
 fn list_algorithm_settles_an_ambiguous_plain_list() {
     let error = load("plain-sha256.txt", &LoadOptions::default()).unwrap_err().to_string();
     let expected = "plain-sha256.txt:2: a 64-hex-digit hash may be sha256 or pdq: name the \
-                    list's algorithm with --list-algorithm";
+                    list's algorithm with LoadOptions::algorithm";
     assert!(error.ends_with(expected), "{error}");
+    // The binary names the flag.
+    let (code, stderr) = scan_error("plain-sha256.txt");
+    let expected = "plain-sha256.txt:2: a 64-hex-digit hash may be sha256 or pdq: name the \
+                    list's algorithm with --list-algorithm\n";
+    assert_eq!(code, 2);
+    assert!(stderr.ends_with(expected), "{stderr}");
 
     let (code, report) = scan("plain-sha256.txt", &["--list-algorithm", "sha256"]);
     assert_eq!(code, 1);

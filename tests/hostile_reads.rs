@@ -40,7 +40,7 @@ fn unlisted_photo() -> PathBuf {
 
 fn demo_matcher() -> Matcher {
     let list = HashList::load(&root().join("hashlists/demo.csv"), &Default::default()).unwrap();
-    Matcher::new(vec![list], MatchOptions::default())
+    Matcher::new(vec![list], MatchOptions::default()).unwrap()
 }
 
 /// The walk's candidates under `dir`, by file name.

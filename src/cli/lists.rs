@@ -7,6 +7,8 @@ use anyhow::Result;
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{HashList, LoadOptions};
 
+use super::names::named;
+
 /// Refused entries are not fatal, but an operator must hear of them: a list that loses most
 /// of its entries to hygiene is a list problem worth knowing before trusting a clean scan.
 pub(super) fn warn_refused(list: &HashList) {
@@ -79,18 +81,19 @@ pub(super) fn load_list(
     read_list(path, options).map_err(|error| anyhow::anyhow!("{flag} {error}"))
 }
 
-/// Loads the list at `path`, or from standard input when it is `-`.
+/// Loads the list at `path`, or from standard input when it is `-`; its error names the
+/// flags that would settle it.
 pub fn read_list(
     path: &std::path::Path,
     options: &LoadOptions,
 ) -> mediascreen::error::Result<HashList> {
     if !is_stdin(path) {
-        return HashList::load(path, options);
+        return HashList::load(path, options).map_err(named);
     }
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
         .map_err(|error| mediascreen::error::Error::Io { path: path.to_path_buf(), error })?;
-    HashList::from_bytes(path, &bytes, options)
+    HashList::from_bytes(path, &bytes, options).map_err(named)
 }
 
 /// PDQ entries whose recorded quality is under the gate can never match (see

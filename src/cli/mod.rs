@@ -14,7 +14,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 
 use mediascreen::decode::video::{Ffmpeg, VideoLimits};
 use mediascreen::decode::{DecodeLimits, Decoders};
-use mediascreen::hash::Algorithm;
+use mediascreen::hash::{vpdq, Algorithm};
 use mediascreen::hashlist::{ListFormat, LoadOptions};
 use mediascreen::matcher::{MatchOptions, Matcher, VideoMatchOptions};
 use mediascreen::report::PathKey;
@@ -31,6 +31,7 @@ pub use help::{command, run_man};
 use help::{list_format_parser, AlgorithmParser};
 use lists::{is_stdin, load_list, warn_low_quality, warn_refused, warn_thresholds};
 pub use lists::{read_list, removed_summary};
+use names::refused;
 pub use names::{described, flag};
 use parse::{parse_shard, parse_size, parse_threshold};
 use report_path::check_report;
@@ -218,18 +219,15 @@ pub fn find_ffmpeg(hashing: &mut HashOptions) {
 
 impl DecodeArgs {
     fn options(&self) -> Result<HashOptions> {
-        if !(self.vpdq_interval >= 0.0 && self.vpdq_interval.is_finite()) {
-            bail!("--vpdq-interval must be a number of seconds, 0 or more");
-        }
-        if self.max_video_seconds.is_nan() || self.max_video_seconds <= 0.0 {
-            bail!("--max-video-seconds must be more than 0");
-        }
+        vpdq::check_seconds_per_hash(self.vpdq_interval).map_err(refused)?;
+        let video = VideoLimits {
+            max_seconds: self.max_video_seconds,
+            timeout: Duration::from_secs(self.file_timeout),
+            image: DecodeLimits { max_pixels: self.max_pixels, ..DecodeLimits::default() },
+        };
+        video.check().map_err(refused)?;
         Ok(HashOptions {
-            video: VideoLimits {
-                max_seconds: self.max_video_seconds,
-                timeout: Duration::from_secs(self.file_timeout),
-                image: DecodeLimits { max_pixels: self.max_pixels, ..DecodeLimits::default() },
-            },
+            video,
             seconds_per_hash: self.vpdq_interval,
             max_file_size: self.max_file_size,
             decoders: if self.builtin_decoders {
@@ -360,16 +358,10 @@ pub struct MatchArgs {
 }
 
 impl MatchArgs {
-    /// The match options; the flood guard keeps its defaults (only a scan sets its bounds).
-    fn options(&self, decode: &DecodeArgs) -> Result<MatchOptions> {
-        for (flag, value) in
-            [("--vpdq-query-pct", self.vpdq_query_pct), ("--vpdq-listed-pct", self.vpdq_listed_pct)]
-        {
-            if !(0.0..=100.0).contains(&value) {
-                bail!("{flag} must be between 0 and 100");
-            }
-        }
-        Ok(MatchOptions {
+    /// The match options, unchecked; the flood guard keeps its defaults (only a scan sets its
+    /// bounds).
+    fn options(&self, decode: &DecodeArgs) -> MatchOptions {
+        MatchOptions {
             thresholds: self.thresholds.iter().copied().collect::<BTreeMap<_, _>>(),
             rotations: !self.no_rotations,
             pdq_min_quality: self.pdq_min_quality,
@@ -381,7 +373,7 @@ impl MatchArgs {
                 seconds_per_hash: decode.vpdq_interval,
             },
             ..MatchOptions::default()
-        })
+        }
     }
 }
 
@@ -567,19 +559,18 @@ impl ScanConfig {
             warn_refused(&list);
             allow.push(list);
         }
-        if !(0.0..=100.0).contains(&args.flood_percent) {
-            bail!("--flood-percent must be between 0 and 100");
-        }
         let options = MatchOptions {
             flood_min_files: args.flood_min_files,
             flood_share: args.flood_percent / 100.0,
-            ..args.matching.options(&args.decode)?
+            ..args.matching.options(&args.decode)
         };
+        // Checked before the lists are warned about, as the matcher would check them after.
+        options.check().map_err(refused)?;
         for list in &lists {
             warn_low_quality(list, options.pdq_min_quality);
         }
         warn_thresholds(&args.matching.thresholds, &lists);
-        let matcher = Matcher::with_allowlist(lists, allow, options);
+        let matcher = Matcher::with_allowlist(lists, allow, options).map_err(refused)?;
         let mut scan = ScanOptions {
             max_files: args.max_files,
             max_scan_size: args.max_scan_size,
@@ -687,11 +678,9 @@ impl CompareConfig {
                 _ => {}
             }
         }
-        Ok(CompareConfig {
-            options: args.matching.options(&args.decode)?,
-            hashing: args.decode.options()?,
-            files: [args.a, args.b],
-        })
+        let options = args.matching.options(&args.decode);
+        options.check().map_err(refused)?;
+        Ok(CompareConfig { options, hashing: args.decode.options()?, files: [args.a, args.b] })
     }
 }
 

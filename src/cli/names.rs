@@ -1,13 +1,15 @@
 //! The flags behind the library's settings, as the binary's messages name them.
 //!
-//! The library says a limit plainly ("over the 1000 limit") and marks which setting it is;
-//! here each such setting gets the flag a person would change. Must not word messages
-//! otherwise: the text is the library's.
+//! The library says a limit plainly ("over the 1000 limit"), or names an option in its own
+//! words (`LoadOptions::format`), and marks which setting it is; here each such setting gets
+//! the flag a person would change. Must not word messages otherwise: the text is the
+//! library's, but for the one flag whose unit is not the library's (`--flood-percent`).
 
-use mediascreen::error::{FileError, Setting};
+use anyhow::anyhow;
+use mediascreen::error::{Error, FileError, Setting};
 
-/// The flag that sets `setting`, as it is named in parentheses after the limit; `None` for a
-/// setting no flag changes.
+/// The flag that sets `setting`, as it is named after a limit or in place of the library's
+/// words for the setting; `None` for a setting no flag changes as the library takes it.
 pub fn flag(setting: Setting) -> Option<String> {
     let flag = match setting {
         Setting::MaxPixels => "--max-pixels",
@@ -17,9 +19,35 @@ pub fn flag(setting: Setting) -> Option<String> {
         Setting::FollowSymlinks => "use --follow-symlinks",
         Setting::MaxFiles => "--max-files",
         Setting::MaxScanSize => "--max-scan-size",
+        Setting::ListFormat => "--list-format",
+        Setting::ListAlgorithm => "--list-algorithm",
+        Setting::StrictLists => "--strict",
+        Setting::Allowlist => "--allow",
+        Setting::PdqMinQuality => "--pdq-min-quality",
+        Setting::VideoQueryPct => "--vpdq-query-pct",
+        Setting::VideoListedPct => "--vpdq-listed-pct",
+        Setting::VideoMinQuality => "--vpdq-min-quality",
+        Setting::SecondsPerHash => "--vpdq-interval",
         _ => return None,
     };
     Some(flag.to_string())
+}
+
+/// A library error with the settings it points to named by their flags.
+pub fn named(mut error: Error) -> Error {
+    error.name_settings(flag);
+    error
+}
+
+/// An option the library refused, as the binary says it. `--flood-percent` gives the flood
+/// share in percent, so its range is said in percent.
+pub fn refused(error: Error) -> anyhow::Error {
+    match error {
+        Error::Setting { which: Setting::FloodShare, .. } => {
+            anyhow!("--flood-percent must be between 0 and 100")
+        }
+        error => named(error).into(),
+    }
 }
 
 /// `error` as a person reads it from the binary: with the flag of its setting.

@@ -4,6 +4,7 @@
 use anyhow::{bail, Context, Result};
 
 use mediascreen::hash::Algorithm;
+use mediascreen::matcher::MatchOptions;
 use mediascreen::walk::Shard;
 
 /// A byte count, with an optional binary K, M, G or T suffix (`1G` = 2^30 bytes).
@@ -33,17 +34,10 @@ pub(super) fn parse_threshold(text: &str) -> Result<(Algorithm, u32), String> {
     let (name, value) =
         text.split_once('=').ok_or_else(|| format!("expected ALG=N, found {text:?}"))?;
     let algorithm: Algorithm = name.parse().map_err(|e| format!("{e}"))?;
-    if algorithm.is_digest() {
-        return Err(format!("{algorithm} is matched exactly and takes no threshold"));
-    }
-    if !algorithm.is_perceptual() {
-        return Err(format!("{algorithm} is matched by keypoints and takes no threshold"));
-    }
-    let bits = algorithm.byte_len() as u32 * 8;
-    match value.trim().parse::<u32>() {
-        Ok(n) if n <= bits => Ok((algorithm, n)),
-        _ => Err(format!("{algorithm} threshold must be a whole number from 0 to {bits}")),
-    }
+    // A value that is no whole number is out of range, and refused in the same words.
+    let threshold = value.trim().parse::<u32>().unwrap_or(u32::MAX);
+    MatchOptions::check_threshold(algorithm, threshold).map_err(|e| e.to_string())?;
+    Ok((algorithm, threshold))
 }
 
 /// The array-job index variables `--shard auto/N` reads, in the order they are tried.

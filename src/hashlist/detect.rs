@@ -1,6 +1,6 @@
 //! Telling a list's format from its file name and its first kilobytes.
 //!
-//! Owns the guess that `--list-format` overrides. ClamAV's extensions are decisive, as they
+//! Owns the guess that `LoadOptions::format` overrides. ClamAV's extensions are decisive, as they
 //! are to ClamAV (`.hdb`, `.hdu`: hdb; `.hsb`, `.hsu`: hsb; `.fp`, `.sfp`: its allowlist),
 //! and its section and import-table databases are refused whatever the content says. JSON is
 //! StopNCII if it uses StopNCII's field names (`hashRecords`, `signalType`, `hashValue`) and

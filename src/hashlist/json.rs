@@ -10,7 +10,7 @@
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 
 use super::text::Lines;
 use super::{Item, ParseContext};
@@ -79,7 +79,7 @@ impl Cursor<'_> {
         self.pos += rest.len() - rest.trim_start_matches([' ', '\t', '\r', '\n']).len();
     }
 
-    fn error_at(&mut self, offset: usize, reason: impl Into<String>) -> Error {
+    fn error_at(&mut self, offset: usize, reason: impl Into<Reason>) -> Error {
         let line = self.lines.at(offset);
         self.cx.error(line, reason)
     }

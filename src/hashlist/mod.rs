@@ -32,7 +32,7 @@ use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result, Setting};
 use crate::hash::orb1::verify::MIN_GOOD;
 use crate::hash::orb1::Signature;
 use crate::hash::{Algorithm, HashValue};
@@ -80,7 +80,7 @@ pub enum ListFormat {
 }
 
 impl ListFormat {
-    /// Every format, in the order `--list-format` documents them.
+    /// Every format, in the order the documentation gives them.
     pub const ALL: [ListFormat; 13] = [
         ListFormat::Native,
         ListFormat::TeText,
@@ -97,7 +97,7 @@ impl ListFormat {
         ListFormat::VpdqText,
     ];
 
-    /// The name used by `--list-format` and in reports.
+    /// The name the format goes by (in reports, and on the binary's command line).
     pub fn name(self) -> &'static str {
         match self {
             ListFormat::Native => "native",
@@ -146,7 +146,7 @@ pub struct LoadOptions {
     pub algorithm: Option<Algorithm>,
     /// Make entries refused by hygiene fatal instead of skipped with a warning.
     pub strict: bool,
-    /// The list is an allowlist (`--allow`): a ClamAV false-positive database loads only
+    /// The list is an allowlist: a ClamAV false-positive database loads only
     /// then, since as a block list it would flag exactly the files known to be good.
     pub allowlist: bool,
 }
@@ -173,13 +173,13 @@ pub enum Item {
 pub(crate) struct ParseContext<'a> {
     /// The list file, for error messages.
     pub path: &'a Path,
-    /// `--list-algorithm`, for formats that do not name their algorithm.
+    /// [`LoadOptions::algorithm`], for formats that do not name their algorithm.
     pub algorithm: Option<Algorithm>,
 }
 
 impl ParseContext<'_> {
     /// A fatal, located parse error.
-    pub fn error(&self, line: u64, reason: impl Into<String>) -> Error {
+    pub fn error(&self, line: u64, reason: impl Into<Reason>) -> Error {
         Error::HashList { path: self.path.to_path_buf(), line, reason: reason.into() }
     }
 }
@@ -281,13 +281,14 @@ impl HashList {
         let format = match options.format {
             Some(format) => format,
             None => detect::detect(path, &bytes).ok_or_else(|| {
-                cx.error(0, "cannot tell the list's format; name it with --list-format")
+                let head = "cannot tell the list's format; name it with ";
+                cx.error(0, Reason::calling(Setting::ListFormat, head, "LoadOptions::format", ""))
             })?,
         };
         if format == ListFormat::ClamAvFp && !options.allowlist {
-            let reason = "a ClamAV allowlist (signatures of known-good files); pass it with \
-                          --allow";
-            return Err(cx.error(0, reason));
+            let head = "a ClamAV allowlist (signatures of known-good files); pass it with ";
+            let words = "LoadOptions::allowlist";
+            return Err(cx.error(0, Reason::calling(Setting::Allowlist, head, words, "")));
         }
 
         let mut loaded = Collector::default();
@@ -327,7 +328,10 @@ impl HashList {
         let (entries, refused, removed) = loaded.finish();
         if options.strict {
             if let Some(first) = refused.first() {
-                return Err(cx.error(first.line, format!("{} (--strict)", first.reason)));
+                let head = format!("{} (", first.reason);
+                let strict =
+                    Reason::calling(Setting::StrictLists, &head, "LoadOptions::strict", ")");
+                return Err(cx.error(first.line, strict));
             }
         }
         let sha256 = HashValue::from_bytes(hasher.finalize().to_vec());

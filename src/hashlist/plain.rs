@@ -6,13 +6,13 @@
 //! 33fa572cb6fe24cc3e23694182b50da2373af7c0
 //! ```
 //!
-//! Blank lines and `#` comments are skipped. The algorithm is `--list-algorithm` when given,
-//! else the hash's length where only one algorithm has it (32 hex digits: md5, 40: sha1).
-//! 16 digits (phash, dhash or ahash) and 64 (sha256 or pdq) are ambiguous, and guessing
-//! would match the wrong thing, so those are fatal without the flag. Must not match or apply
-//! hygiene.
+//! Blank lines and `#` comments are skipped. The algorithm is the one the load options give
+//! (`LoadOptions::algorithm`), else the hash's length where only one algorithm has it (32
+//! hex digits: md5, 40: sha1). 16 digits (phash, dhash or ahash) and 64 (sha256 or pdq) are
+//! ambiguous, and guessing would match the wrong thing, so those are fatal unless the
+//! algorithm is given. Must not match or apply hygiene.
 
-use crate::error::Result;
+use crate::error::{Reason, Result, Setting};
 use crate::hash::{Algorithm, HashValue};
 
 use super::{text, Item, ListEntry, ParseContext};
@@ -25,9 +25,9 @@ pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Ite
     })
 }
 
-fn entry(flag: Option<Algorithm>, hex: &str, line: u64) -> std::result::Result<ListEntry, String> {
+fn entry(flag: Option<Algorithm>, hex: &str, line: u64) -> std::result::Result<ListEntry, Reason> {
     if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!("expected one hex hash per line, found {hex:?}"));
+        return Err(format!("expected one hex hash per line, found {hex:?}").into());
     }
     let algorithm = algorithm_for(flag, hex)?;
     let hash = HashValue::from_hex(algorithm, hex)
@@ -35,27 +35,31 @@ fn entry(flag: Option<Algorithm>, hex: &str, line: u64) -> std::result::Result<L
     Ok(ListEntry::new(algorithm, hash, line))
 }
 
-/// The algorithm of a hash that its list does not name: `flag` (`--list-algorithm`) when
-/// given, else the hash's length where only one algorithm has it.
+/// The algorithm of a hash that its list does not name: `flag` (the list's algorithm given
+/// in the load options) when given, else the hash's length where only one algorithm has it.
 pub(super) fn algorithm_for(
     flag: Option<Algorithm>,
     hex: &str,
-) -> std::result::Result<Algorithm, String> {
+) -> std::result::Result<Algorithm, Reason> {
     match (flag, hex.len()) {
         (Some(algorithm), _) => Ok(algorithm),
         (None, 32) => Ok(Algorithm::Md5),
         (None, 40) => Ok(Algorithm::Sha1),
         (None, 16) => Err(ambiguous(hex, "phash, dhash or ahash")),
         (None, 64) => Err(ambiguous(hex, "sha256 or pdq")),
-        (None, n) => Err(format!("{n} hex digits is the length of no known hash")),
+        (None, n) => Err(format!("{n} hex digits is the length of no known hash").into()),
     }
 }
 
-fn ambiguous(hex: &str, which: &str) -> String {
-    format!(
-        "a {}-hex-digit hash may be {which}: name the list's algorithm with --list-algorithm",
-        hex.len()
-    )
+fn ambiguous(hex: &str, which: &str) -> Reason {
+    let head = format!("a {}-hex-digit hash may be {which}: ", hex.len());
+    name_the_algorithm(&head)
+}
+
+/// `head`, then that the list's algorithm must be given: a list whose format does not say it.
+pub(super) fn name_the_algorithm(head: &str) -> Reason {
+    let head = format!("{head}name the list's algorithm with ");
+    Reason::calling(Setting::ListAlgorithm, &head, "LoadOptions::algorithm", "")
 }
 
 #[cfg(test)]
@@ -91,7 +95,7 @@ mod tests {
         assert_eq!(
             error(None, &format!("d41d8cd98f00b204e9800998ecf8427e\n{SHA256}\n")),
             "p.txt:2: a 64-hex-digit hash may be sha256 or pdq: name the list's algorithm with \
-             --list-algorithm"
+             LoadOptions::algorithm"
         );
         assert!(error(None, "aca29c1c33dc23d7").starts_with("p.txt:1: a 16-hex-digit hash may be"));
         assert!(error(None, "\nabc\n").starts_with("p.txt:2: 3 hex digits"));

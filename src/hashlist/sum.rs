@@ -15,7 +15,7 @@
 //! `sha384sum`, `sha512sum`) are refused line by line. Blank lines and `#` comments are
 //! skipped. Must not match or apply hygiene.
 
-use crate::error::Result;
+use crate::error::{Reason, Result, Setting};
 use crate::hash::{Algorithm, HashValue};
 
 use super::{text, Item, ListEntry, ParseContext};
@@ -69,10 +69,12 @@ fn unescape(name: &str) -> String {
     out
 }
 
-fn item(flag: Option<Algorithm>, line: &str, number: u64) -> std::result::Result<Item, String> {
+fn item(flag: Option<Algorithm>, line: &str, number: u64) -> std::result::Result<Item, Reason> {
     let Some((hex, name)) = split(line).filter(|(hex, name)| !hex.is_empty() && !name.is_empty())
     else {
-        return Err(format!("expected `<hex>  <file name>` as md5sum writes it, found {line:?}"));
+        return Err(
+            format!("expected `<hex>  <file name>` as md5sum writes it, found {line:?}").into()
+        );
     };
     let algorithm = match hex.len() {
         32 => Algorithm::Md5,
@@ -83,13 +85,15 @@ fn item(flag: Option<Algorithm>, line: &str, number: u64) -> std::result::Result
             let reason = format!("unsupported algorithm \"sha{bits}\" (a sha{bits}sum line)");
             return Ok(Item::Refused { line: number, reason });
         }
-        n => return Err(format!("{n} hex digits is the length of no checksum tool's digest")),
+        n => {
+            return Err(format!("{n} hex digits is the length of no checksum tool's digest").into())
+        }
     };
     if let Some(flag) = flag.filter(|&flag| flag != algorithm) {
-        return Err(format!(
-            "a {}-hex-digit checksum is {algorithm}, not --list-algorithm {flag}",
-            hex.len()
-        ));
+        let head = format!("a {}-hex-digit checksum is {algorithm}, not ", hex.len());
+        let tail = format!(" {flag}");
+        let words = "LoadOptions::algorithm";
+        return Err(Reason::calling(Setting::ListAlgorithm, &head, words, &tail));
     }
     let hash = HashValue::from_hex(algorithm, hex)
         .map_err(|e| format!("bad {algorithm} hash {hex:?}: {e}"))?;
@@ -146,6 +150,9 @@ mod tests {
         assert!(error(None, "abc  x.jpg\n").starts_with("SUMS:1: 3 hex digits"));
         assert!(error(None, &format!("{}  x.jpg\n", "z".repeat(32))).starts_with("SUMS:1: bad md5"));
         let conflict = error(Some(Algorithm::Pdq), &format!("{SHA256}  x.jpg\n"));
-        assert!(conflict.contains("checksum is sha256, not --list-algorithm pdq"), "{conflict}");
+        assert!(
+            conflict.contains("checksum is sha256, not LoadOptions::algorithm pdq"),
+            "{conflict}"
+        );
     }
 }

@@ -9,7 +9,7 @@
 //! when it was added, and its tags separated by spaces (the entry's label). The header row is
 //! optional because python-threatexchange's `SimpleSignalType.store` writes none. The rows do
 //! not say the indicator type: the file name does (`te_HASH_PDQ.csv`, `pdq.csv`), unless
-//! `--list-algorithm` overrides it; a name that names an unsupported type (`HASH_URL_MD5`)
+//! the load options' algorithm overrides it; a name that names an unsupported type (`HASH_URL_MD5`)
 //! makes every row a refusal. A row is a record keyed by its indicator, as the store is: a
 //! later row for the same hash replaces an earlier one. The opinion tags that
 //! python-threatexchange's client adds to the labels decide whether it is matched at all: a
@@ -18,10 +18,11 @@
 
 use std::path::Path;
 
-use crate::error::Result;
+use crate::error::{Reason, Result};
 use crate::hash::{Algorithm, HashValue};
 
 use super::labels::{algorithms_in_name, opinion};
+use super::plain::name_the_algorithm;
 use super::text;
 use super::{Item, ListEntry, ParseContext, Record, State};
 
@@ -42,7 +43,7 @@ pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Ite
         first = false;
         if is_header {
             if !record.iter().map(str::to_ascii_lowercase).eq(COLUMNS) {
-                return Err(format!("unexpected header (expected {})", COLUMNS.join(",")));
+                return Err(format!("unexpected header (expected {})", COLUMNS.join(",")).into());
             }
             return Ok(());
         }
@@ -51,15 +52,14 @@ pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Ite
     })
 }
 
-fn algorithm_from_name(path: &Path) -> std::result::Result<RowAlgorithm, String> {
+fn algorithm_from_name(path: &Path) -> std::result::Result<RowAlgorithm, Reason> {
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     match algorithms_in_name(&name).as_slice() {
         [one] => Ok(one.clone()),
-        found => Err(format!(
-            "cannot tell the indicator type from the file name {name:?} ({}); name the list's \
-             algorithm with --list-algorithm",
+        found => Err(name_the_algorithm(&format!(
+            "cannot tell the indicator type from the file name {name:?} ({}); ",
             if found.is_empty() { "it names none" } else { "it names several" }
-        )),
+        ))),
     }
 }
 

@@ -26,14 +26,15 @@ pub(super) fn parse(cx: &ParseContext<'_>, bytes: &[u8], out: &mut dyn FnMut(Ite
     text::csv_records(cx, bytes, |row, line| {
         if std::mem::take(&mut first) {
             if !row.iter().map(str::to_ascii_lowercase).eq(COLUMNS) {
-                return Err(format!("expected the header {}", COLUMNS.join(",")));
+                return Err(format!("expected the header {}", COLUMNS.join(",")).into());
             }
             return Ok(());
         }
         let [Some(signal_type), Some(signal), Some(collab), Some(category), Some(tags), None] =
             [0, 1, 2, 3, 4, 5].map(|i| row.get(i))
         else {
-            return Err(format!("expected 5 fields ({}), found {}", COLUMNS.join(","), row.len()));
+            let found = row.len();
+            return Err(format!("expected 5 fields ({}), found {found}", COLUMNS.join(",")).into());
         };
         let signal = Signal {
             signal_type: Some(signal_type),

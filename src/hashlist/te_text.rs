@@ -11,7 +11,7 @@
 //! One signal per line: its signal type name, a space, the signal. `dataset -P` adds the
 //! collaboration's name as a Python `repr` (left out when `-c` names one collaboration), the
 //! aggregate opinion category and its tags joined by commas; with `-s` naming one signal type
-//! it leaves the type out, and the hash's length must then say it (`--list-algorithm` for 64
+//! it leaves the type out, and the hash's length must then say it (`LoadOptions::algorithm` for 64
 //! hex digits, which may be PDQ or a video SHA-256). Blank lines and `#` comments are
 //! skipped, and runs of spaces or tabs count as one space. A `vpdq` signal is a whole video: a
 //! JSON list of `"pdqHex,quality,timestamp"` frames (`VPDQSignal`), one entry per frame, all
@@ -24,7 +24,7 @@
 //! [`super::labels::opinion`]) removes the signal. The collaboration, category and tags are
 //! the entry's label. Must not match or apply hygiene.
 
-use crate::error::Result;
+use crate::error::{Reason, Result, Setting};
 use crate::hash::{Algorithm, HashValue};
 
 use super::labels::{algorithm_from_label, opinion, CATEGORIES};
@@ -101,15 +101,15 @@ fn split_word(text: &str) -> (&str, &str) {
     (word, rest.trim())
 }
 
-fn item(flag: Option<Algorithm>, line: &str, number: u64) -> std::result::Result<Item, String> {
+fn item(flag: Option<Algorithm>, line: &str, number: u64) -> std::result::Result<Item, Reason> {
     let (first, rest) = split_word(line);
     let (signal_type, rest) = if is_hex(first) && typeless_tail(rest) {
         (None, line)
     } else if rest.is_empty() || !is_type_name(first) {
-        return Err(format!(
-            "expected `<signal_type> <signal>`, found {line:?} (a list of bare hashes is \
-             --list-format plain)"
-        ));
+        let head =
+            format!("expected `<signal_type> <signal>`, found {line:?} (a list of bare hashes is ");
+        let words = "LoadOptions::format";
+        return Err(Reason::calling(Setting::ListFormat, &head, words, " plain)"));
     } else {
         (Some(first), rest)
     };
@@ -124,7 +124,9 @@ fn item(flag: Option<Algorithm>, line: &str, number: u64) -> std::result::Result
             let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Vec<String>>();
             match values.next() {
                 Some(Ok(_)) => rest.split_at(values.byte_offset()),
-                _ => return Err(format!("vpdq signal is not a JSON list of frames: {rest:?}")),
+                _ => {
+                    return Err(format!("vpdq signal is not a JSON list of frames: {rest:?}").into())
+                }
             }
         }
         None => split_word(rest),
@@ -146,7 +148,8 @@ fn item(flag: Option<Algorithm>, line: &str, number: u64) -> std::result::Result
             return Err(format!(
                 "expected `<signal_type> <signal> ['collaboration'] [CATEGORY [tags]]`, found \
                  {other:?} after the signal"
-            ))
+            )
+            .into())
         }
     };
     let tags = tags.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
@@ -154,12 +157,12 @@ fn item(flag: Option<Algorithm>, line: &str, number: u64) -> std::result::Result
 }
 
 /// The record one signal stands for: its entries, or its removal when its opinion says so.
-/// `flag` is `--list-algorithm`, for a signal without a type.
+/// `flag` is the algorithm the load options give, for a signal without a type.
 pub(super) fn record(
     flag: Option<Algorithm>,
     signal: Signal<'_>,
     line: u64,
-) -> std::result::Result<Item, String> {
+) -> std::result::Result<Item, Reason> {
     let algorithm = match signal.signal_type {
         Some(name) => match algorithm_from_label(name) {
             Ok(algorithm) => algorithm,
@@ -368,7 +371,7 @@ mod tests {
             error(&format!("pdq {PDQ}\n\n{PDQ}\n")),
             format!(
                 "te.txt:3: expected `<signal_type> <signal>`, found {PDQ:?} (a list of bare \
-                 hashes is --list-format plain)"
+                 hashes is LoadOptions::format plain)"
             )
         );
         assert_eq!(

@@ -5,7 +5,7 @@
 //! numbers, for the formats whose records are found by position rather than line by line
 //! (CSV, JSON, XML). Must not know any list format.
 
-use crate::error::Result;
+use crate::error::{Reason, Result};
 
 use super::ParseContext;
 
@@ -21,7 +21,7 @@ pub(super) fn utf8<'a>(cx: &ParseContext<'_>, bytes: &'a [u8]) -> Result<&'a str
 pub(super) fn records(
     cx: &ParseContext<'_>,
     bytes: &[u8],
-    mut record: impl FnMut(&str, u64) -> std::result::Result<(), String>,
+    mut record: impl FnMut(&str, u64) -> std::result::Result<(), Reason>,
 ) -> Result<()> {
     for (i, line) in utf8(cx, bytes)?.lines().enumerate() {
         let (number, line) = (i as u64 + 1, line.trim());
@@ -37,7 +37,7 @@ pub(super) fn records(
 pub(super) fn csv_records(
     cx: &ParseContext<'_>,
     bytes: &[u8],
-    mut record: impl FnMut(&csv::StringRecord, u64) -> std::result::Result<(), String>,
+    mut record: impl FnMut(&csv::StringRecord, u64) -> std::result::Result<(), Reason>,
 ) -> Result<()> {
     let text = utf8(cx, bytes)?;
     // The csv crate's line numbers skip blank lines, and a record's byte offset is where the

@@ -16,6 +16,7 @@ mod video;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::error::{Error, Reason, Result, Setting};
 use crate::hash::orb1::verify::Comparison;
 use crate::hash::pdq::Dihedral;
 use crate::hash::vpdq::{self, VideoComparison};
@@ -130,6 +131,55 @@ impl MatchOptions {
                 (key, FloodTally { files, contents: contents.len(), sources })
             })
             .collect()
+    }
+
+    /// Checks every option against its range: each threshold as
+    /// [`MatchOptions::check_threshold`] says, the qualities from 0 to 100, the flood share a
+    /// fraction, the video percentages from 0 to 100 and the sampling interval as
+    /// [`vpdq::check_seconds_per_hash`] says. [`Matcher::new`] checks its options so; a
+    /// program can check them first, before it loads any list.
+    pub fn check(&self) -> Result<()> {
+        for (&algorithm, &threshold) in &self.thresholds {
+            MatchOptions::check_threshold(algorithm, threshold)?;
+        }
+        let between = |which, words: &str, value: f64, max: f64| {
+            if (0.0..=max).contains(&value) {
+                return Ok(());
+            }
+            Err(Error::setting(which, words, &format!(" must be between 0 and {max}")))
+        };
+        let quality = |which, words: &str, value: u8| between(which, words, value.into(), 100.0);
+        let video = &self.video;
+        quality(Setting::PdqMinQuality, "MatchOptions::pdq_min_quality", self.pdq_min_quality)?;
+        between(Setting::FloodShare, "MatchOptions::flood_share", self.flood_share, 1.0)?;
+        between(Setting::VideoQueryPct, "VideoMatchOptions::query_pct", video.query_pct, 100.0)?;
+        between(Setting::VideoListedPct, "VideoMatchOptions::listed_pct", video.listed_pct, 100.0)?;
+        quality(Setting::VideoMinQuality, "VideoMatchOptions::min_quality", video.min_quality)?;
+        vpdq::check_seconds_per_hash(video.seconds_per_hash)
+    }
+
+    /// Checks `threshold` for `algorithm`: a Hamming distance, so at most the hash's bits,
+    /// for an algorithm matched by distance (not a digest, matched exactly, nor orb1, by
+    /// keypoints).
+    pub fn check_threshold(algorithm: Algorithm, threshold: u32) -> Result<()> {
+        let refused = |text: String| Error::Setting {
+            which: Setting::Threshold(algorithm),
+            reason: Reason::new(text),
+        };
+        if algorithm.is_digest() {
+            return Err(refused(format!("{algorithm} is matched exactly and takes no threshold")));
+        }
+        if !algorithm.is_perceptual() {
+            let text = format!("{algorithm} is matched by keypoints and takes no threshold");
+            return Err(refused(text));
+        }
+        let bits = algorithm.byte_len() as u32 * 8;
+        if threshold > bits {
+            return Err(refused(format!(
+                "{algorithm} threshold must be a whole number from 0 to {bits}"
+            )));
+        }
+        Ok(())
     }
 
     /// The threshold in force for `algorithm` (0 for digests).
@@ -256,19 +306,22 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    /// Indexes `lists` for matching under `options`, with no allowlist.
-    pub fn new(lists: Vec<HashList>, options: MatchOptions) -> Matcher {
+    /// Indexes `lists` for matching under `options`, with no allowlist; an option out of its
+    /// range is an [`Error::Setting`] ([`MatchOptions::check`]).
+    pub fn new(lists: Vec<HashList>, options: MatchOptions) -> Result<Matcher> {
         Matcher::with_allowlist(lists, Vec::new(), options)
     }
 
     /// Indexes `lists`, and `allow`: a match is suppressed when the listed hash, or the
     /// file's own hash of that algorithm, is exactly an allowlisted hash. Exact, not within a
     /// threshold, so that allowing one known false positive cannot hide its near neighbours.
+    /// An option out of its range is an [`Error::Setting`] ([`MatchOptions::check`]).
     pub fn with_allowlist(
         mut lists: Vec<HashList>,
         mut allow: Vec<HashList>,
         options: MatchOptions,
-    ) -> Matcher {
+    ) -> Result<Matcher> {
+        options.check()?;
         // Every structure reads the hashes taken out of the lists; the index, built last,
         // keeps them.
         let listed = ListedHashes::take(&mut lists);
@@ -276,7 +329,7 @@ impl Matcher {
         let signatures = ListedSignatures::new(&listed);
         let index = Index::build(listed);
         let allow_index = Index::build(ListedHashes::take(&mut allow));
-        Matcher { lists, index, videos, signatures, allow, allow_index, options }
+        Ok(Matcher { lists, index, videos, signatures, allow, allow_index, options })
     }
 
     /// The loaded lists, in the order given, as the matcher holds them: their files, formats
@@ -457,5 +510,32 @@ impl Matcher {
             }
         }
         floods
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_out_of_range_are_refused_in_the_librarys_words() {
+        let refused = |options: MatchOptions| match Matcher::new(Vec::new(), options) {
+            Err(Error::Setting { which, reason }) => (which, reason.to_string()),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("accepted"),
+        };
+        let flood = MatchOptions { flood_share: 7.0, ..MatchOptions::default() };
+        let said = "MatchOptions::flood_share must be between 0 and 1";
+        assert_eq!(refused(flood), (Setting::FloodShare, said.to_string()));
+        let video = VideoMatchOptions { query_pct: f64::NAN, ..VideoMatchOptions::default() };
+        let (which, _) = refused(MatchOptions { video, ..MatchOptions::default() });
+        assert_eq!(which, Setting::VideoQueryPct);
+        let thresholds = BTreeMap::from([(Algorithm::Pdq, 257)]);
+        let (which, said) = refused(MatchOptions { thresholds, ..MatchOptions::default() });
+        assert_eq!(which, Setting::Threshold(Algorithm::Pdq));
+        assert_eq!(said, "pdq threshold must be a whole number from 0 to 256");
+        assert!(MatchOptions::check_threshold(Algorithm::Md5, 0).is_err());
+        assert!(MatchOptions::check_threshold(Algorithm::Phash, 64).is_ok());
+        assert!(Matcher::new(Vec::new(), MatchOptions::default()).is_ok());
     }
 }

@@ -196,7 +196,7 @@ mod tests {
         options: &MatchOptions,
         algorithm: Algorithm,
     ) -> bool {
-        let matcher = Matcher::new(vec![list], options.clone());
+        let matcher = Matcher::new(vec![list], options.clone()).unwrap();
         matcher.match_hashes(scanned).matches.iter().any(|m| m.algorithm == algorithm)
     }
 
@@ -263,7 +263,7 @@ mod tests {
         // An entry is judged by its own quality even when a good one carries the same hash.
         let rows =
             [("pdq", faint.hash(), Some(faint.quality()), None), ("pdq", faint.hash(), None, None)];
-        let matcher = Matcher::new(vec![list(&rows)], options.clone());
+        let matcher = Matcher::new(vec![list(&rows)], options.clone()).unwrap();
         let found = matcher.match_hashes(&pdq_file(&good));
         assert_eq!(found.matches.len(), 1);
         assert_eq!(found.matches[0].sources.iter().map(|s| s.entry).collect::<Vec<_>>(), [1]);

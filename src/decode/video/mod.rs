@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use image::{ImageFormat, RgbImage};
 
 use super::DecodeLimits;
-use crate::error::{FileError, FileErrorKind, Reason, Setting};
+use crate::error::{Error, FileError, FileErrorKind, Reason, Setting};
 pub use animation::{decode_animation, decode_pages, is_animated};
 pub use ffmpeg::{decode_ffmpeg, decode_ffmpeg_as, Ffmpeg, FFMPEG_VARIABLE};
 pub use h264::decode_h264_mp4;
@@ -79,6 +79,19 @@ impl Default for VideoLimits {
 }
 
 impl VideoLimits {
+    /// Checks the limits: some of a video must be screened, so
+    /// [`VideoLimits::max_seconds`] is more than 0.
+    pub fn check(&self) -> crate::Result<()> {
+        if self.max_seconds > 0.0 {
+            return Ok(());
+        }
+        Err(Error::setting(
+            Setting::MaxVideoSeconds,
+            "VideoLimits::max_seconds",
+            " must be more than 0",
+        ))
+    }
+
     /// The number of the last frame inside [`VideoLimits::max_seconds`] at `fps`.
     pub(crate) fn last_frame(&self, fps: f64) -> u64 {
         if fps > 0.0 {

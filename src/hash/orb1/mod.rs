@@ -25,6 +25,8 @@ mod fast;
 mod pattern;
 pub mod verify;
 
+pub use codec::SignatureError;
+
 use image::imageops::{self, FilterType};
 use image::{GrayImage, RgbImage};
 
