@@ -51,7 +51,7 @@ pub enum Error {
     Config(String),
     /// Reports given to be merged are not shards of one scan.
     #[error("{0}")]
-    Merge(String),
+    Merge(Reason),
 }
 
 impl Error {
@@ -63,7 +63,10 @@ impl Error {
     /// Names the settings the error points to by what `name` calls them (the binary's
     /// flags), as [`Reason::name_setting`] does.
     pub fn name_settings(&mut self, name: impl Fn(Setting) -> Option<String>) {
-        if let Error::HashList { reason, .. } | Error::Setting { reason, .. } = self {
+        if let Error::HashList { reason, .. }
+        | Error::Setting { reason, .. }
+        | Error::Merge(reason) = self
+        {
             reason.name_setting(name);
         }
     }
@@ -118,6 +121,8 @@ pub enum Setting {
     MaxFiles,
     /// [`ScanOptions::max_scan_size`](crate::scan::ScanOptions::max_scan_size).
     MaxScanSize,
+    /// [`Filter::shard`](crate::walk::Filter::shard): a scan split between workers.
+    Shard,
     /// [`LoadOptions::format`](crate::hashlist::LoadOptions::format).
     ListFormat,
     /// [`LoadOptions::algorithm`](crate::hashlist::LoadOptions::algorithm).

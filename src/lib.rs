@@ -1,23 +1,46 @@
 //! mediascreen screens media files against lists of hashes of known-bad content.
 //!
 //! The pipeline, one module per stage: [`walk`] finds files in a stable order, [`scan`]
-//! reads each once (opened and read by `read`) and drives [`sniff`] (type by magic bytes), [`decode`] (pixels under
-//! limits) and [`hash`] (MD5/SHA-1/SHA-256, PDQ, pHash/dHash/aHash); [`hashlist`] loads lists,
-//! [`index`] answers exact and Hamming lookups, [`matcher`] applies thresholds and
-//! orientations, and [`report`] writes the JSON report. The `mediascreen` binary is a thin
-//! layer of flags over this library.
+//! reads each once and drives [`sniff`] (type by magic bytes), [`decode`] (pixels under
+//! limits, videos' frames) and [`hash`] (MD5/SHA-1/SHA-256, PDQ, vPDQ, orb1 keypoint
+//! signatures, pHash/dHash/aHash); [`hashlist`] loads lists, [`index`] answers exact, Hamming
+//! and keypoint lookups, [`matcher`] applies thresholds, orientations and the video and crop
+//! rules, and [`report`] turns a scan's results into the JSON report. The `mediascreen`
+//! binary is a thin layer of flags over this library.
 //!
-//! ```no_run
-//! use mediascreen::{hashlist::HashList, matcher::{Matcher, MatchOptions}, scan};
+//! Scanning a folder against a list, then writing the report the binary writes:
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use mediascreen::hashlist::HashList;
+//! use mediascreen::matcher::{MatchOptions, Matcher};
+//! use mediascreen::report::{Report, ReportContext};
+//! use mediascreen::scan::{self, ScanOptions, Status};
 //!
 //! let list = HashList::load("hashlists/demo.csv".as_ref(), &Default::default())?;
 //! let matcher = Matcher::new(vec![list], MatchOptions::default())?;
-//! let scan = scan::scan(&["fixtures".into()], &matcher, &scan::ScanOptions::default());
+//! let (paths, options) = (["fixtures/screening/edited".into()], ScanOptions::default());
+//! let started = SystemTime::now();
+//! let scan = scan::scan(&paths, &matcher, &options);
 //! for file in &scan.files {
-//!     if file.outcome.status() == scan::Status::Flagged {
-//!         println!("{}", file.path.display());
-//!     }
+//!     // Flagged, clean, or an error saying why the file was not (fully) screened.
+//!     println!("{:?} {}", file.outcome.status(), file.path.display());
 //! }
+//! let mirrored = scan.files.iter().find(|f| f.path.ends_with("bridge-mirrored.jpg")).unwrap();
+//! assert_eq!(mirrored.outcome.status(), Status::Flagged);
+//!
+//! let finished = SystemTime::now();
+//! let context = ReportContext {
+//!     paths: &paths,
+//!     matcher: &matcher,
+//!     options: &options,
+//!     started,
+//!     finished,
+//!     redacted: false,
+//! };
+//! let report = Report::build(&context, &scan);
+//! assert_eq!(report.files.summary.files, scan.files.len());
+//! println!("{}", serde_json::to_string_pretty(&report).unwrap());
 //! # Ok::<(), mediascreen::Error>(())
 //! ```
 

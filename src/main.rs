@@ -20,7 +20,7 @@ use mediascreen::matcher::compare::compare;
 use mediascreen::report::{self, printable, Files, PathKey, Report, ReportContext, CSV_HEADER};
 use mediascreen::scan;
 
-use cli::{described, flag, read_list, removed_summary};
+use cli::{described, flag, named, read_list, removed_summary};
 use cli::{
     Args, CheckArgs, Command, CompareConfig, HashConfig, ListArgs, ListCommand, MergeArgs,
     ReportArgs, ReportCommand, ReportFormat, ScanConfig,
@@ -358,7 +358,7 @@ fn run_report_merge(args: MergeArgs) -> Result<ExitStatus> {
         let report = serde_json::from_slice(&text).with_context(|| format!("{name}: not JSON"))?;
         reports.push((name, report));
     }
-    let merged = report::merge(&reports)?;
+    let merged = report::merge(&reports).map_err(named)?;
     let destination = Some(args.report.as_path()).filter(|p| p.as_os_str() != "-");
     report::write_json(&merged, destination).context("writing the merged report")?;
     let count = |key: &str| merged["summary"][key].as_u64().unwrap_or(0);

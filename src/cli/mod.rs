@@ -32,7 +32,7 @@ use help::{list_format_parser, AlgorithmParser};
 use lists::{is_stdin, load_list, warn_low_quality, warn_refused, warn_thresholds};
 pub use lists::{read_list, removed_summary};
 use names::refused;
-pub use names::{described, flag};
+pub use names::{described, flag, named};
 use parse::{parse_shard, parse_size, parse_threshold};
 use report_path::check_report;
 

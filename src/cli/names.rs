@@ -19,6 +19,7 @@ pub fn flag(setting: Setting) -> Option<String> {
         Setting::FollowSymlinks => "use --follow-symlinks",
         Setting::MaxFiles => "--max-files",
         Setting::MaxScanSize => "--max-scan-size",
+        Setting::Shard => "--shard",
         Setting::ListFormat => "--list-format",
         Setting::ListAlgorithm => "--list-algorithm",
         Setting::StrictLists => "--strict",

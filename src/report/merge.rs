@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value};
 
 use super::schema::{FloodSettings, Suspicious, FILE_ARRAYS, SCHEMA_VERSION};
+use crate::error::{Reason, Setting};
 use crate::hash::Algorithm;
 use crate::matcher::MatchOptions;
 use crate::walk::Shard;
@@ -26,7 +27,7 @@ pub fn merge(reports: &[(String, Value)]) -> Result<Value, Error> {
     merge_shards(reports).map_err(Error::Merge)
 }
 
-fn merge_shards(reports: &[(String, Value)]) -> Result<Value, String> {
+fn merge_shards(reports: &[(String, Value)]) -> Result<Value, Reason> {
     let ((first_name, first), rest) = reports.split_first().ok_or("no reports to merge")?;
     let objects = reports
         .iter()
@@ -36,7 +37,7 @@ fn merge_shards(reports: &[(String, Value)]) -> Result<Value, String> {
                 Some(v) if v == u64::from(SCHEMA_VERSION) => Ok(object),
                 _ => Err(format!(
                     "{name}: not a schema version {SCHEMA_VERSION} JSON report (written by \
-                     another mediascreen, or with --format other than json)"
+                     another mediascreen, or not in JSON)"
                 )),
             }
         })
@@ -49,28 +50,35 @@ fn merge_shards(reports: &[(String, Value)]) -> Result<Value, String> {
             .get("settings")
             .and_then(|s| s.get("shard"))
             .and_then(Value::as_str)
-            .ok_or_else(|| format!("{name}: not a shard's report (scanned without --shard)"))?
+            .ok_or_else(|| {
+                let head = format!("{name}: not a shard's report (scanned without ");
+                Reason::calling(Setting::Shard, &head, "sharding", ")")
+            })?
             .parse()
             .map_err(|e| format!("{name}: {e}"))?;
         let expected = *count.get_or_insert(shard.count);
         if expected != shard.count {
-            return Err(format!("{name}: shard {shard}, but {first_name} is one of {expected}"));
+            return Err(
+                format!("{name}: shard {shard}, but {first_name} is one of {expected}").into()
+            );
         }
         if !shards.insert(shard.index) {
-            return Err(format!("{name}: shard {shard} is given twice"));
+            return Err(format!("{name}: shard {shard} is given twice").into());
         }
     }
     let count = count.expect("at least one report");
     let missing: Vec<String> =
         (0..count).filter(|k| !shards.contains(k)).map(|k| format!("{k}/{count}")).collect();
     if !missing.is_empty() {
-        return Err(format!("shards missing, so files would be missing: {}", missing.join(", ")));
+        return Err(
+            format!("shards missing, so files would be missing: {}", missing.join(", ")).into()
+        );
     }
     for ((name, _), object) in rest.iter().zip(&objects[1..]) {
         for key in ["tool", "lists", "allowlists", "settings"] {
             let (a, b) = (without_shard(first_object.get(key)), without_shard(object.get(key)));
             if a != b {
-                return Err(format!("{name}: its {key} differ from {first_name}'s"));
+                return Err(format!("{name}: its {key} differ from {first_name}'s").into());
             }
         }
     }
@@ -286,7 +294,7 @@ mod tests {
         assert!(merge(&[shard(0, &["a/a"]), unsharded])
             .unwrap_err()
             .to_string()
-            .contains("--shard"));
+            .contains("scanned without sharding"));
         let mut old = shard(1, &["a/b"]);
         old.1["schema_version"] = 2.into();
         assert!(merge(&[shard(0, &["a/a"]), old]).unwrap_err().to_string().contains("schema"));

@@ -110,13 +110,16 @@ fn temporary_beside(target: &Path) -> std::io::Result<NamedTempFile> {
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(name);
     prefix.push(".");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    // The mode `File::create` gives (less the umask), not tempfile's owner-only 0600: the
-    // report is as readable as any file the user creates.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    builder.tempfile_in(folder_of(target))
+    // Made by hand rather than by tempfile's own `tempfile_in`, whose errors name the random
+    // file (the person reading one knows the report's path, not that), and whose files are
+    // owner-only: a report is as readable as any file the user creates (0666 less the umask).
+    tempfile::Builder::new().prefix(&prefix).suffix(".tmp").make_in(folder_of(target), |path| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+        options.open(path)
+    })
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
