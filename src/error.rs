@@ -38,7 +38,7 @@ pub enum Error {
     /// ([`MatchOptions::check`](crate::matcher::MatchOptions::check), which
     /// [`Matcher::new`](crate::matcher::Matcher::new) runs;
     /// [`VideoLimits::check`](crate::decode::video::VideoLimits::check);
-    /// [`check_seconds_per_hash`](crate::hash::vpdq::check_seconds_per_hash)).
+    /// [`check_seconds_per_hash`](crate::matcher::MatchOptions::check_seconds_per_hash)).
     #[error("{reason}")]
     Setting {
         /// The option.

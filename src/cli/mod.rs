@@ -14,7 +14,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 
 use mediascreen::decode::video::{Ffmpeg, VideoLimits};
 use mediascreen::decode::{DecodeLimits, Decoders};
-use mediascreen::hash::{vpdq, Algorithm};
+use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{ListFormat, LoadOptions};
 use mediascreen::matcher::{MatchOptions, Matcher, VideoMatchOptions};
 use mediascreen::report::PathKey;
@@ -219,7 +219,7 @@ pub fn find_ffmpeg(hashing: &mut HashOptions) {
 
 impl DecodeArgs {
     fn options(&self) -> Result<HashOptions> {
-        vpdq::check_seconds_per_hash(self.vpdq_interval).map_err(refused)?;
+        MatchOptions::check_seconds_per_hash(self.vpdq_interval).map_err(refused)?;
         let video = VideoLimits {
             max_seconds: self.max_video_seconds,
             timeout: Duration::from_secs(self.file_timeout),

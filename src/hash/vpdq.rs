@@ -1,8 +1,7 @@
 //! vPDQ, Meta's video hash: the PDQ hashes of sampled frames, compared as a bag of frames.
 //!
 //! Owns: which frames the reference hasher samples and the timestamps it gives them
-//! ([`frame_step`], [`timestamp`]), what a sampling interval may be
-//! ([`check_seconds_per_hash`]), its per-frame text format ([`parse_reference`],
+//! ([`frame_step`], [`timestamp`]), its per-frame text format ([`parse_reference`],
 //! [`write_reference`]), what a comparison of two videos' frames found ([`VideoComparison`]),
 //! the decision whether it is a match ([`is_match`]) and the stretches of a video that matched
 //! ([`time_ranges`]).
@@ -15,7 +14,6 @@
 use std::fmt::Write as _;
 
 use super::{Algorithm, HashValue};
-use crate::error::{Error, Setting};
 
 /// Default Hamming distance (inclusive) for two frames to match: python-threatexchange's
 /// `VPDQ_DISTANCE_THRESHOLD`, PDQ's usual 31.
@@ -51,16 +49,6 @@ pub fn frame_step(seconds_per_hash: f64, fps: f64) -> u64 {
     // `as` truncates like the reference's cast to int (29.97 fps at 1 s gives 29, not 30),
     // and turns NaN and negative products into 0, which then means every frame.
     ((seconds_per_hash * fps) as u64).max(1)
-}
-
-/// Checks a sampling interval, `seconds_per_hash` as [`frame_step`] takes it: a number of
-/// seconds, 0 (every frame) or more.
-pub fn check_seconds_per_hash(seconds_per_hash: f64) -> crate::Result<()> {
-    if seconds_per_hash >= 0.0 && seconds_per_hash.is_finite() {
-        return Ok(());
-    }
-    let words = "the vPDQ sampling interval (seconds_per_hash)";
-    Err(Error::setting(Setting::SecondsPerHash, words, " must be a number of seconds, 0 or more"))
 }
 
 /// The time in seconds the reference gives frame `frame` of a video playing at `fps`.

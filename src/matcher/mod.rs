@@ -136,7 +136,7 @@ impl MatchOptions {
     /// Checks every option against its range: each threshold as
     /// [`MatchOptions::check_threshold`] says, the qualities from 0 to 100, the flood share a
     /// fraction, the video percentages from 0 to 100 and the sampling interval as
-    /// [`vpdq::check_seconds_per_hash`] says. [`Matcher::new`] checks its options so; a
+    /// [`MatchOptions::check_seconds_per_hash`] says. [`Matcher::new`] checks its options so; a
     /// program can check them first, before it loads any list.
     pub fn check(&self) -> Result<()> {
         for (&algorithm, &threshold) in &self.thresholds {
@@ -155,7 +155,21 @@ impl MatchOptions {
         between(Setting::VideoQueryPct, "VideoMatchOptions::query_pct", video.query_pct, 100.0)?;
         between(Setting::VideoListedPct, "VideoMatchOptions::listed_pct", video.listed_pct, 100.0)?;
         quality(Setting::VideoMinQuality, "VideoMatchOptions::min_quality", video.min_quality)?;
-        vpdq::check_seconds_per_hash(video.seconds_per_hash)
+        MatchOptions::check_seconds_per_hash(video.seconds_per_hash)
+    }
+
+    /// Checks a vPDQ sampling interval, `seconds_per_hash` as
+    /// [`vpdq::frame_step`] takes it: a number of seconds, 0 (every frame) or more.
+    pub fn check_seconds_per_hash(seconds_per_hash: f64) -> Result<()> {
+        if seconds_per_hash >= 0.0 && seconds_per_hash.is_finite() {
+            return Ok(());
+        }
+        let words = "the vPDQ sampling interval (seconds_per_hash)";
+        Err(Error::setting(
+            Setting::SecondsPerHash,
+            words,
+            " must be a number of seconds, 0 or more",
+        ))
     }
 
     /// Checks `threshold` for `algorithm`: a Hamming distance, so at most the hash's bits,
