@@ -640,7 +640,7 @@ fn redaction_key(file: Option<&std::path::Path>) -> Result<PathKey> {
             ),
         },
     };
-    PathKey::new(&key).map_err(anyhow::Error::msg)
+    PathKey::new(&key).context("the path redaction key is empty")
 }
 
 #[derive(Debug, ClapArgs)]
