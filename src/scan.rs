@@ -31,7 +31,7 @@ use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
 use crate::hash::{classic, orb1, Algorithm, FileHashes, HashValue};
 use crate::matcher::Matcher;
 use crate::read::{open_regular, read_sized, same_size};
-use crate::sniff::{missing_decoder, sniff};
+use crate::sniff::{container, missing_decoder, sniff};
 use crate::walk::{walk, Candidate, CandidateKind};
 
 pub use crate::options::{HashOptions, ScanOptions};
@@ -49,7 +49,8 @@ pub struct HashedFile {
     /// The hashes that were asked for and could be computed.
     pub hashes: FileHashes,
     /// Why perceptual hashes were asked for but could not be computed, or were computed from
-    /// an incomplete image (a truncated JPEG), if so. Digests are valid either way.
+    /// an incomplete image (a truncated JPEG), or why the file's contents were not looked
+    /// into (an archive), if so. Digests are valid either way.
     pub perceptual_error: Option<FileError>,
 }
 
@@ -110,7 +111,7 @@ fn hash_opened(
     hashes.values.extend(digester.finish());
 
     let image_algorithms = image_algorithms(algorithms);
-    let mut perceptual_error = None;
+    let mut perceptual_error = unopened(sniffed.media_type);
     let is_video = sniffed.media_type.starts_with("video/");
     // An animated GIF, WebP or PNG is a picture (its first frame) and a video (all its
     // frames); so is a multi-page TIFF (its first page, and all its pages).
@@ -251,14 +252,29 @@ fn stream_digests(
     let mut hashes = FileHashes { size, ..FileHashes::default() };
     hashes.values.extend(digester.finish());
     let decodable = algorithms.iter().any(|a| !a.is_digest());
-    let perceptual_error = (decodable && sniffed.is_visual_media()).then(|| {
-        FileError::limit(
-            Setting::MaxFileSize,
-            format!("{size} bytes is over the {max_file_size}-byte limit"),
-            ": not decoded, only exact digests were matched",
-        )
-    });
+    let perceptual_error = (decodable && sniffed.is_visual_media())
+        .then(|| {
+            FileError::limit(
+                Setting::MaxFileSize,
+                format!("{size} bytes is over the {max_file_size}-byte limit"),
+                ": not decoded, only exact digests were matched",
+            )
+        })
+        .or_else(|| unopened(sniffed.media_type));
     Ok(HashedFile { media_type: sniffed.media_type, hashes, perceptual_error })
+}
+
+/// Why a container of other files (an archive, a compressed file, an Office document) is not
+/// clean: its members were not looked into, whatever the lists hold, as a scan does not open
+/// containers. Its own digests are still matched.
+fn unopened(media_type: &'static str) -> Option<FileError> {
+    let name = container(media_type)?;
+    let kind = FileErrorKind::Unsupported { media_type: media_type.to_string() };
+    let reason = format!(
+        "{name}: its contents were not screened, as archives are not opened (extract it \
+         and scan the folder); only the file's own digests were matched"
+    );
+    Some(FileError::new(kind, reason))
 }
 
 /// Decodes a video and hashes its sampled frames with PDQ. Returns the frames hashed, if the

@@ -121,6 +121,51 @@ pub fn missing_decoder(media_type: &str) -> Option<&'static str> {
     })
 }
 
+/// The name of the file format of `media_type`, with its article, when it is a container of other files (an
+/// archive, a compressed file, an Office document or an e-book, which are archives too):
+/// their members may be pictures and videos, which a scan that does not open the container
+/// has not screened. `None` for everything else.
+pub fn container(media_type: &str) -> Option<&'static str> {
+    Some(match media_type {
+        "application/zip" => "a ZIP archive",
+        "application/x-tar" => "a tar archive",
+        "application/gzip" => "a gzip-compressed file",
+        "application/x-bzip2" => "a bzip2-compressed file",
+        "application/vnd.bzip3" => "a bzip3-compressed file",
+        "application/x-xz" => "an xz-compressed file",
+        "application/zstd" => "a zstd-compressed file",
+        "application/x-lz4" => "an LZ4-compressed file",
+        "application/x-lzip" => "an lzip-compressed file",
+        "application/x-compress" => "a compress (.Z) file",
+        "application/x-7z-compressed" => "a 7z archive",
+        "application/vnd.rar" => "a RAR archive",
+        "application/vnd.ms-cab-compressed" => "a CAB archive",
+        "application/x-cpio" => "a cpio archive",
+        "application/x-unix-archive" => "an ar archive",
+        "application/vnd.debian.binary-package" => "a Debian package",
+        "application/x-rpm" => "an RPM package",
+        "application/x-google-chrome-extension" => "a Chrome extension (ZIP)",
+        "application/epub+zip" => "an EPUB book (ZIP)",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => {
+            "a Word document (ZIP)"
+        }
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
+            "an Excel workbook (ZIP)"
+        }
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation" => {
+            "a PowerPoint presentation (ZIP)"
+        }
+        "application/vnd.oasis.opendocument.text"
+        | "application/vnd.oasis.opendocument.spreadsheet"
+        | "application/vnd.oasis.opendocument.presentation" => "an OpenDocument file (ZIP)",
+        "application/msword"
+        | "application/vnd.ms-excel"
+        | "application/vnd.ms-powerpoint"
+        | "application/x-ole-storage" => "an OLE compound file (Office 97–2003, MSI)",
+        _ => return None,
+    })
+}
+
 /// How much of a file's start is searched for a signature that need not be at byte 0.
 const SEARCHED: usize = 64 * 1024;
 

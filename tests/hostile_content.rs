@@ -324,3 +324,80 @@ fn a_picture_type_nothing_here_decodes_is_an_error_naming_what_would() {
         assert!(line.why.contains(decoder), "{name}: {}", line.why);
     }
 }
+
+/// A ZIP archive holding `members` stored (uncompressed), as `zip -0` writes one.
+fn stored_zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let (mut zip, mut central) = (Vec::new(), Vec::new());
+    for (name, data) in members {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let (crc, size, offset) = (crc.sum(), data.len() as u32, zip.len() as u32);
+        // Version 2.0, no flags, stored, no time; CRC, both sizes, name length, no extra.
+        let fields = |header: &mut Vec<u8>| {
+            header.extend([20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            header.extend(crc.to_le_bytes());
+            header.extend(size.to_le_bytes());
+            header.extend(size.to_le_bytes());
+            header.extend((name.len() as u16).to_le_bytes());
+            header.extend([0, 0]);
+        };
+        zip.extend(b"PK\x03\x04");
+        fields(&mut zip);
+        zip.extend(name.as_bytes());
+        zip.extend(*data);
+        central.extend(b"PK\x01\x02\x14\x00");
+        fields(&mut central);
+        // No comment, disk 0, no attributes, then where the local header is.
+        central.extend([0; 10]);
+        central.extend(offset.to_le_bytes());
+        central.extend(name.as_bytes());
+    }
+    let (start, count) = (zip.len() as u32, members.len() as u16);
+    let length = central.len() as u32;
+    zip.extend(central);
+    zip.extend(b"PK\x05\x06\0\0\0\0");
+    zip.extend(count.to_le_bytes());
+    zip.extend(count.to_le_bytes());
+    zip.extend(length.to_le_bytes());
+    zip.extend(start.to_le_bytes());
+    zip.extend([0, 0]);
+    zip
+}
+
+#[test]
+fn archives_holding_listed_pictures_are_errors_never_clean() {
+    use std::io::Write;
+    let listed = fs::read(fixture("conformance/pdq/images/bridge-mods/aaa-orig.jpg")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let zip = stored_zip(&[("media/IMG-0001.jpg", &listed)]);
+    fs::write(dir.path().join("export.zip"), &zip).unwrap();
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(&listed).unwrap();
+    fs::write(dir.path().join("photo.jpg.gz"), gzip.finish().unwrap()).unwrap();
+
+    let (code, lines) = scan(&[dir.path().to_path_buf()], &[], &[]);
+    // Nothing inside was looked at, so nothing matched and nothing is clean: exit 2.
+    assert_eq!(code, 2);
+    for (name, kind) in [("export.zip", "a ZIP archive"), ("photo.jpg.gz", "a gzip-compressed")] {
+        let line = status(&lines, name);
+        assert_eq!(line.status, "error", "{name}: {}", line.why);
+        assert!(line.why.starts_with(kind), "{name}: {}", line.why);
+        assert!(line.why.contains("not screened"), "{name}: {}", line.why);
+        assert_eq!(line.json["kind"], "unsupported", "{name}");
+    }
+    // Its own digest is still matched: a listed archive is flagged, and a match outranks
+    // the error.
+    let lists = tempfile::tempdir().unwrap();
+    let list = lists.path().join("archives.csv");
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&zip));
+    fs::write(
+        &list,
+        format!(
+            "algorithm,hash,id,label,quality,timestamp\nsha256,{digest},listed-zip,an archive,,\n"
+        ),
+    )
+    .unwrap();
+    let (code, lines) =
+        scan(&[dir.path().join("export.zip")], &["--list", list.to_str().unwrap()], &[]);
+    assert_eq!((code, status(&lines, "export.zip").status.as_str()), (1, "flagged"));
+}
