@@ -148,6 +148,14 @@ pub enum Setting {
     /// [`VideoMatchOptions::seconds_per_hash`](crate::matcher::VideoMatchOptions::seconds_per_hash)
     /// it is matched at.
     SecondsPerHash,
+    /// [`ArchiveLimits::max_depth`](crate::archive::ArchiveLimits::max_depth).
+    ArchiveDepth,
+    /// [`ArchiveLimits::max_members`](crate::archive::ArchiveLimits::max_members).
+    ArchiveMembers,
+    /// [`ArchiveLimits::max_expanded`](crate::archive::ArchiveLimits::max_expanded).
+    ArchiveExpanded,
+    /// [`ArchiveLimits::max_ratio`](crate::archive::ArchiveLimits::max_ratio).
+    ArchiveRatio,
 }
 
 /// Why something failed (a file was not fully screened, a list did not load, an option was
@@ -286,6 +294,8 @@ pub enum FileErrorKind {
     Corrupt,
     /// A decoder (or mediascreen itself) panicked on the file: a bug to report.
     DecoderPanic,
+    /// An archive or archive member that needs a password: not screened.
+    Encrypted,
 }
 
 impl FileErrorKind {
@@ -299,6 +309,7 @@ impl FileErrorKind {
             FileErrorKind::Timeout => "timeout",
             FileErrorKind::Corrupt => "corrupt",
             FileErrorKind::DecoderPanic => "decoder_panic",
+            FileErrorKind::Encrypted => "encrypted",
         }
     }
 }

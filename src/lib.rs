@@ -47,6 +47,7 @@
 #![warn(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod archive;
 pub mod context;
 pub mod decode;
 pub mod error;

@@ -145,7 +145,7 @@ impl scan::Observer for Observer<'_> {
     fn file(&mut self, file: &mut scan::FileReport) {
         // Redacted once, here: every form of the report then only ever sees the hash.
         if let Some(key) = self.redact {
-            file.path = key.redact(&file.path);
+            key.redact_file(file);
         }
         file.outcome.name_settings(flag);
         if let Some(progress) = &self.progress {
@@ -155,7 +155,10 @@ impl scan::Observer for Observer<'_> {
             }
             let megabytes = self.bytes as f64 / 1e6;
             progress.set_message(format!("{megabytes:.1} MB, {} flagged", self.flagged));
-            progress.inc(1);
+            // The bar counts the files the walk found; an archive's members are not among them.
+            if file.chain.len() <= 1 {
+                progress.inc(1);
+            }
         }
         let Some(out) = self.lines.as_mut().filter(|_| self.error.is_none()) else { return };
         let bytes = match self.format {

@@ -6,6 +6,7 @@
 //! Must not look for anything on the machine (the defaults find no decoder and no ffmpeg)
 //! and must not import `scan` or `report`.
 
+use crate::archive::ArchiveLimits;
 use crate::decode::video::{Ffmpeg, VideoLimits};
 use crate::decode::Decoders;
 use crate::walk::Filter;
@@ -43,6 +44,8 @@ pub struct HashOptions {
     pub max_file_size: u64,
     /// Which decoders read JPEG and still WebP files.
     pub decoders: Decoders,
+    /// How deep, and how far, archives and compressed files are opened.
+    pub archive: ArchiveLimits,
     /// The ffmpeg that decodes what is not decoded in-process (VP9, HEVC, WebM…; see
     /// [`crate::decode::video::decode_video`]), e.g. [`Ffmpeg::detect`]'s; with `None`, such
     /// a file is an error that says ffmpeg would decode it.
@@ -60,6 +63,7 @@ impl Default for HashOptions {
             seconds_per_hash: 1.0,
             max_file_size: 1 << 30,
             decoders: Decoders::default(),
+            archive: ArchiveLimits::default(),
             ffmpeg: None,
         }
     }

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use crate::context::Context;
 use crate::error::{FileError, Reason, Setting};
 use crate::hash::{Algorithm, HashValue};
 use crate::matcher::{Flood, MatchResult};
@@ -31,10 +32,25 @@ pub struct Scan {
 /// What became of one file.
 #[derive(Debug)]
 pub struct FileReport {
-    /// The path, as built from the root the user gave.
+    /// The path, as built from the root the user gave; for an archive member, the archive's
+    /// path and the member's name joined by `!/`, level after level
+    /// (`backup.tar.gz!/old/inner.zip!/media/IMG_0042.jpg`), as `jar:` URLs name theirs.
     pub path: PathBuf,
+    /// For an archive member, the same chain as separate names: the outermost archive's
+    /// path, then each member's name inside the one before; empty for a file on disk.
+    pub chain: Vec<String>,
+    /// The chat message that carried the file, where the scanned tree holds an export's
+    /// message index that references it.
+    pub context: Option<Context>,
     /// What happened.
     pub outcome: Outcome,
+}
+
+impl FileReport {
+    /// The report of a file on disk (not in an archive), with no chat context yet.
+    pub fn new(path: PathBuf, outcome: Outcome) -> FileReport {
+        FileReport { path, chain: Vec::new(), context: None, outcome }
+    }
 }
 
 /// The fate of one file. Every walked path ends as exactly one of these.

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use image::ImageFormat;
 
+use crate::archive;
 use crate::decode::video::{decode_video, is_animated};
 use crate::decode::{
     decode_picture, jpeg_truncation, panic_text, png_ancillary_bomb, room_for, timed_out, within,
@@ -33,6 +34,8 @@ use crate::matcher::Matcher;
 use crate::read::{open_regular, read_sized, same_size};
 use crate::sniff::{container, missing_decoder, sniff};
 use crate::walk::{walk, Candidate, CandidateKind};
+
+mod members;
 
 pub use crate::options::{HashOptions, ScanOptions};
 pub use crate::outcome::{FileReport, Outcome, Scan, Stage, Status};
@@ -58,14 +61,15 @@ pub struct HashedFile {
 /// sampled frames hashed, only when vPDQ is asked for. A file over
 /// [`HashOptions::max_file_size`] is streamed through the digests and not decoded. A link at
 /// `path` is followed (the caller named it); a file the walk found goes through
-/// [`hash_candidate`] instead.
+/// [`hash_candidate`] instead. An archive's own hashes are computed, not its members' (a
+/// scan screens those too).
 pub fn hash_file(
     path: &Path,
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
 ) -> Result<HashedFile, FileError> {
     let (file, size) = open_regular(path, None)?;
-    hash_opened(file, size, algorithms, options)
+    Ok(hash_contents(read_opened(file, size, algorithms, options)?, algorithms, options))
 }
 
 /// [`hash_file`] for a file the walk found: what is read is the file the walk saw at the path
@@ -77,10 +81,37 @@ pub fn hash_candidate(
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
 ) -> Result<HashedFile, FileError> {
+    Ok(hash_contents(read_candidate(candidate, algorithms, options)?, algorithms, options))
+}
+
+/// A file's bytes as read: held whole, or (over [`HashOptions::max_file_size`]) streamed
+/// through the digests.
+enum Contents {
+    Held(Vec<u8>),
+    Streamed(Box<HashedFile>),
+}
+
+fn hash_contents(
+    contents: Contents,
+    algorithms: &BTreeSet<Algorithm>,
+    options: &HashOptions,
+) -> HashedFile {
+    match contents {
+        Contents::Held(bytes) => hash_bytes(Arc::new(bytes), algorithms, options),
+        Contents::Streamed(hashed) => *hashed,
+    }
+}
+
+/// The bytes of the file the walk found as `candidate` (see [`hash_candidate`]).
+fn read_candidate(
+    candidate: &Candidate,
+    algorithms: &BTreeSet<Algorithm>,
+    options: &HashOptions,
+) -> Result<Contents, FileError> {
     match &candidate.kind {
         CandidateKind::File => {
             let (file, size) = open_regular(&candidate.path, candidate.id.as_ref())?;
-            hash_opened(file, size, algorithms, options)
+            read_opened(file, size, algorithms, options)
         }
         CandidateKind::Skip(reason) | CandidateKind::OverBudget(reason) => {
             Err(FileError { kind: FileErrorKind::Io, reason: reason.clone() })
@@ -89,23 +120,34 @@ pub fn hash_candidate(
     }
 }
 
-/// [`hash_file`] of an opened file that `fstat` said was `size` bytes. At most that many
-/// bytes and one more are read, so that a file which yields more than it said (one still
-/// being written) is an error, not a read without end.
-fn hash_opened(
+/// The bytes of an opened file that `fstat` said was `size` bytes. At most that many bytes
+/// and one more are read, so that a file which yields more than it said (one still being
+/// written) is an error, not a read without end.
+fn read_opened(
     mut file: File,
     size: u64,
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
-) -> Result<HashedFile, FileError> {
-    let mut digester = Digester::new(algorithms.iter().copied());
+) -> Result<Contents, FileError> {
     if size > options.max_file_size {
-        return stream_digests(&mut file, size, algorithms, digester, options.max_file_size);
+        let mut limited = (&mut file).take(size);
+        let hashed = stream_digests(&[], &mut limited, algorithms, options.max_file_size)
+            .map_err(FileError::io)?;
+        same_size(hashed.hashes.size, size, &mut file)?;
+        return Ok(Contents::Streamed(Box::new(hashed)));
     }
-    let bytes = read_sized(&mut file, size)?;
+    Ok(Contents::Held(read_sized(&mut file, size)?))
+}
+
+/// A file's bytes (a file's on disk, or an archive member's), typed and hashed: `algorithms`
+/// computed from them, the perceptual ones from the decoded picture or video.
+pub(crate) fn hash_bytes(
+    bytes: Arc<Vec<u8>>,
+    algorithms: &BTreeSet<Algorithm>,
+    options: &HashOptions,
+) -> HashedFile {
+    let mut digester = Digester::new(algorithms.iter().copied());
     digester.update(&bytes);
-    // Shared with a decoding thread without copying the file (an `Arc<[u8]>` would).
-    let bytes = Arc::new(bytes);
     let sniffed = sniff(&bytes);
     let mut hashes = FileHashes { size: bytes.len() as u64, ..FileHashes::default() };
     hashes.values.extend(digester.finish());
@@ -198,7 +240,7 @@ fn hash_opened(
             None => {}
         }
     }
-    Ok(HashedFile { media_type: sniffed.media_type, hashes, perceptual_error })
+    HashedFile { media_type: sniffed.media_type, hashes, perceptual_error }
 }
 
 /// The image hashes among `algorithms`.
@@ -219,59 +261,66 @@ fn image_algorithms(algorithms: &BTreeSet<Algorithm>) -> Vec<Algorithm> {
         .collect()
 }
 
-/// [`hash_file`] for a file over [`HashOptions::max_file_size`]: its digests, streamed without holding
-/// the file, and, if it is a picture or video that the lists would need decoded, the reason
-/// it was not.
-fn stream_digests(
-    file: &mut File,
-    stat_size: u64,
+/// The hashes of a file over [`HashOptions::max_file_size`], `head` then `rest`: its digests,
+/// streamed without holding the file, and, if it is a picture or video that the lists would
+/// need decoded, the reason it was not.
+pub(crate) fn stream_digests(
+    head: &[u8],
+    rest: &mut dyn Read,
     algorithms: &BTreeSet<Algorithm>,
-    mut digester: Digester,
     max_file_size: u64,
-) -> Result<HashedFile, FileError> {
+) -> std::io::Result<HashedFile> {
     const SNIFF_BYTES: usize = 64 * 1024;
-    let mut head = Vec::new();
+    let mut digester = Digester::new(algorithms.iter().copied());
+    digester.update(head);
+    let mut start = head[..head.len().min(SNIFF_BYTES)].to_vec();
     let mut buffer = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    let mut limited = file.by_ref().take(stat_size);
+    let mut size = head.len() as u64;
     loop {
-        let read = match limited.read(&mut buffer) {
+        let read = match rest.read(&mut buffer) {
             Ok(0) => break,
             Ok(read) => read,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(FileError::io(e)),
+            Err(e) => return Err(e),
         };
-        if head.len() < SNIFF_BYTES {
-            head.extend_from_slice(&buffer[..read.min(SNIFF_BYTES - head.len())]);
+        if start.len() < SNIFF_BYTES {
+            start.extend_from_slice(&buffer[..read.min(SNIFF_BYTES - start.len())]);
         }
         digester.update(&buffer[..read]);
         size += read as u64;
     }
-    same_size(size, stat_size, file)?;
-    let sniffed = sniff(&head);
+    let sniffed = sniff(&start);
     let mut hashes = FileHashes { size, ..FileHashes::default() };
     hashes.values.extend(digester.finish());
     let decodable = algorithms.iter().any(|a| !a.is_digest());
-    let perceptual_error = (decodable && sniffed.is_visual_media())
-        .then(|| {
-            FileError::limit(
-                Setting::MaxFileSize,
-                format!("{size} bytes is over the {max_file_size}-byte limit"),
-                ": not decoded, only exact digests were matched",
-            )
-        })
-        .or_else(|| unopened(sniffed.media_type));
+    let perceptual_error = if decodable && sniffed.is_visual_media() {
+        Some(FileError::limit(
+            Setting::MaxFileSize,
+            format!("{size} bytes is over the {max_file_size}-byte limit"),
+            ": not decoded, only exact digests were matched",
+        ))
+    } else if archive::format(sniffed.media_type).is_some() {
+        Some(FileError::limit(
+            Setting::MaxFileSize,
+            format!("{size} bytes is over the {max_file_size}-byte limit"),
+            ": the archive was not opened (archives are opened in memory), only its own \
+             digests were matched",
+        ))
+    } else {
+        unopened(sniffed.media_type)
+    };
     Ok(HashedFile { media_type: sniffed.media_type, hashes, perceptual_error })
 }
 
-/// Why a container of other files (an archive, a compressed file, an Office document) is not
-/// clean: its members were not looked into, whatever the lists hold, as a scan does not open
-/// containers. Its own digests are still matched.
+/// Why a container of other files that mediascreen cannot open (a RAR or CAB archive, an
+/// old Office file…) is not clean: its members were not looked into, whatever the lists
+/// hold. Its own digests are still matched. `None` for what is not a container, or is one
+/// that [`archive`] opens.
 fn unopened(media_type: &'static str) -> Option<FileError> {
-    let name = container(media_type)?;
+    let name = container(media_type).filter(|_| archive::format(media_type).is_none())?;
     let kind = FileErrorKind::Unsupported { media_type: media_type.to_string() };
     let reason = format!(
-        "{name}: its contents were not screened, as archives are not opened (extract it \
+        "{name}: mediascreen cannot open it, so its contents were not screened (extract it \
          and scan the folder); only the file's own digests were matched"
     );
     Some(FileError::new(kind, reason))
@@ -512,20 +561,17 @@ pub fn scan_streaming(
             catch_unwind(AssertUnwindSafe(|| {
                 scan_one(candidate, &algorithms, matcher, &options.hashing)
             }))
-            .unwrap_or_else(|panic| Outcome::Error {
-                stage: Stage::Decode,
-                error: FileError::new(
-                    FileErrorKind::DecoderPanic,
-                    format!("internal error, please report it: {}", panic_text(&*panic)),
-                ),
+            .unwrap_or_else(|panic| {
+                vec![FileReport::new(candidate.path.clone(), panicked(&*panic))]
             })
         },
         |paths| observer.borrow_mut().walked(paths),
-        |candidate, outcome| match outcome {
-            Some(outcome) => {
-                let mut file = FileReport { path: candidate.path, outcome };
-                observer.borrow_mut().file(&mut file);
-                files.push(file);
+        |_, reports| match reports {
+            Some(reports) => {
+                for mut file in reports {
+                    observer.borrow_mut().file(&mut file);
+                    files.push(file);
+                }
             }
             None => not_scanned += 1,
         },
@@ -544,15 +590,17 @@ pub fn scan_streaming(
     Scan { files, algorithms, floods, not_scanned }
 }
 
-/// Scans one candidate of a walk against `matcher` (what [`scan`] does with each):
-/// its outcome, computing `algorithms` (see [`computed_algorithms`]).
+/// Scans one candidate of a walk against `matcher` (what [`scan`] does with each),
+/// computing `algorithms` (see [`computed_algorithms`]): its report, then, if it is an
+/// archive, its members' reports, in the archive's order (nested archives' members after
+/// their archive's report).
 pub fn scan_one(
     candidate: &Candidate,
     algorithms: &BTreeSet<Algorithm>,
     matcher: &Matcher,
     options: &HashOptions,
-) -> Outcome {
-    match &candidate.kind {
+) -> Vec<FileReport> {
+    let outcome = match &candidate.kind {
         CandidateKind::Skip(reason) => {
             Outcome::Skipped { reason: reason.clone(), over_budget: false }
         }
@@ -560,16 +608,37 @@ pub fn scan_one(
             Outcome::Skipped { reason: reason.clone(), over_budget: true }
         }
         CandidateKind::Error(error) => Outcome::Error { stage: Stage::Walk, error: error.clone() },
-        CandidateKind::File => match hash_candidate(candidate, algorithms, options) {
+        CandidateKind::File => match read_candidate(candidate, algorithms, options) {
             Err(error) => Outcome::Error { stage: Stage::Read, error },
-            Ok(file) => Outcome::Scanned {
-                size: file.hashes.size,
-                media_type: file.media_type,
-                sha256: file.hashes.values[&Algorithm::Sha256].clone(),
-                result: matcher.match_hashes(&file.hashes),
-                perceptual_error: file.perceptual_error,
-            },
+            Ok(Contents::Streamed(file)) => scanned(*file, matcher),
+            Ok(Contents::Held(bytes)) => {
+                let path = candidate.path.clone();
+                return members::screen(path, bytes, algorithms, matcher, options);
+            }
         },
+    };
+    vec![FileReport::new(candidate.path.clone(), outcome)]
+}
+
+/// The outcome of a file hashed whole: its hashes matched.
+fn scanned(file: HashedFile, matcher: &Matcher) -> Outcome {
+    Outcome::Scanned {
+        size: file.hashes.size,
+        media_type: file.media_type,
+        sha256: file.hashes.values[&Algorithm::Sha256].clone(),
+        result: matcher.match_hashes(&file.hashes),
+        perceptual_error: file.perceptual_error,
+    }
+}
+
+/// The outcome of a file that a bug of ours panicked on.
+fn panicked(panic: &(dyn std::any::Any + Send)) -> Outcome {
+    Outcome::Error {
+        stage: Stage::Decode,
+        error: FileError::new(
+            FileErrorKind::DecoderPanic,
+            format!("internal error, please report it: {}", panic_text(panic)),
+        ),
     }
 }
 

@@ -58,8 +58,10 @@ fn scan_within(candidate: &Candidate, matcher: &Arc<Matcher>, limit: Duration) -
     let (candidate, matcher) = (candidate.clone(), Arc::clone(matcher));
     std::thread::spawn(move || {
         let algorithms = scan::computed_algorithms(&matcher);
-        let outcome = scan::scan_one(&candidate, &algorithms, &matcher, &HashOptions::default());
-        let _ = send.send(outcome);
+        let mut reports =
+            scan::scan_one(&candidate, &algorithms, &matcher, &HashOptions::default());
+        assert_eq!(reports.len(), 1, "one file, not an archive");
+        let _ = send.send(reports.remove(0).outcome);
     });
     receive.recv_timeout(limit).expect("the scan of one file blocked")
 }

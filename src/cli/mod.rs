@@ -7,13 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
-use mediascreen::decode::video::{Ffmpeg, VideoLimits};
-use mediascreen::decode::{DecodeLimits, Decoders};
+use mediascreen::decode::video::Ffmpeg;
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{ListFormat, LoadOptions};
 use mediascreen::matcher::{MatchOptions, Matcher, VideoMatchOptions};
@@ -21,12 +19,14 @@ use mediascreen::report::PathKey;
 use mediascreen::scan::{HashOptions, ScanOptions};
 use mediascreen::walk::Filter;
 
+mod decode_args;
 mod help;
 mod lists;
 mod names;
 mod parse;
 mod report_path;
 
+pub use decode_args::DecodeArgs;
 pub use help::{command, run_man};
 use help::{list_format_parser, AlgorithmParser};
 use lists::{is_stdin, load_list, warn_low_quality, warn_refused, warn_thresholds};
@@ -180,66 +180,10 @@ fn path_from_bytes(bytes: &[u8]) -> Result<PathBuf> {
     Ok(PathBuf::from(std::str::from_utf8(bytes).context("a --files-from path is not UTF-8")?))
 }
 
-/// How files are decoded; shared by `scan` and `hash`.
-#[derive(Debug, ClapArgs)]
-pub struct DecodeArgs {
-    /// vPDQ sampling: hash one video frame per this many seconds (0 = every frame). Lists
-    /// made at one interval match scans at another, less closely the further apart they are.
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, help_heading = "Performance")]
-    pub vpdq_interval: f64,
-    /// Read at most this much of each video; a longer one is an error (what came before
-    /// still counts).
-    #[arg(long, value_name = "SECONDS", default_value_t = 3.0 * 3600.0, help_heading = "Limits")]
-    pub max_video_seconds: f64,
-    /// Give up decoding a video after this many seconds of wall-clock time; it is an error
-    /// (what was decoded still counts).
-    #[arg(long, value_name = "SECONDS", default_value_t = 1800, help_heading = "Limits")]
-    pub file_timeout: u64,
-    /// Files larger than this (bytes; K, M, G suffixes) are not decoded, only digested; a
-    /// picture or video among them is an error.
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Limits")]
-    pub max_file_size: u64,
-    /// Pictures, animation canvases and frames, and video frames of more pixels than this are
-    /// not decoded and are errors: a decompression bomb is refused from its header. It also
-    /// sets the memory budget (docs/memory.md).
-    #[arg(long, value_name = "N", default_value_t = 200_000_000, help_heading = "Limits")]
-    pub max_pixels: u64,
-    /// Decode JPEG and WebP with the built-in Rust decoders even where the system has
-    /// libjpeg-turbo and libwebp, which are otherwise used, being faster. The built-in
-    /// decoders are memory-safe on hostile files and give the same pixels on every machine.
-    #[arg(long, help_heading = "Performance")]
-    pub builtin_decoders: bool,
-}
-
 /// The ffmpeg the binary decodes with: the one `MEDIASCREEN_FFMPEG` names, else the one on
 /// `PATH`. The library reads no environment of its own; this is looked for once per run.
 pub fn find_ffmpeg(hashing: &mut HashOptions) {
     hashing.ffmpeg = Ffmpeg::detect();
-}
-
-impl DecodeArgs {
-    fn options(&self) -> Result<HashOptions> {
-        MatchOptions::check_seconds_per_hash(self.vpdq_interval).map_err(refused)?;
-        let video = VideoLimits {
-            max_seconds: self.max_video_seconds,
-            timeout: Duration::from_secs(self.file_timeout),
-            image: DecodeLimits { max_pixels: self.max_pixels, ..DecodeLimits::default() },
-        };
-        video.check().map_err(refused)?;
-        Ok(HashOptions {
-            video,
-            seconds_per_hash: self.vpdq_interval,
-            max_file_size: self.max_file_size,
-            decoders: if self.builtin_decoders {
-                Decoders::BuiltinOnly
-            } else {
-                Decoders::detect()
-            },
-            // Found by the command once its Ctrl-C handler is in place ([`find_ffmpeg`]):
-            // running ffmpeg to ask its version takes a moment.
-            ffmpeg: None,
-        })
-    }
 }
 
 #[derive(Debug, ClapArgs)]

@@ -29,6 +29,10 @@ pub fn flag(setting: Setting) -> Option<String> {
         Setting::VideoListedPct => "--vpdq-listed-pct",
         Setting::VideoMinQuality => "--vpdq-min-quality",
         Setting::SecondsPerHash => "--vpdq-interval",
+        Setting::ArchiveDepth => "--max-archive-depth",
+        Setting::ArchiveMembers => "--max-archive-members",
+        Setting::ArchiveExpanded => "--max-archive-size",
+        Setting::ArchiveRatio => "--max-archive-ratio",
         _ => return None,
     };
     Some(flag.to_string())

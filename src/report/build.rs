@@ -122,7 +122,7 @@ impl Files {
 
     /// Counts `file` and files it under its outcome.
     pub fn add(&mut self, matcher: &Matcher, file: &FileReport) {
-        let path = FilePath::new(&file.path);
+        let path = FilePath::new(file);
         self.summary.files += 1;
         match file.outcome.status() {
             Status::Clean => self.summary.clean += 1,
@@ -254,10 +254,11 @@ impl ListInfo {
 }
 
 impl FilePath {
-    pub(super) fn new(path: &Path) -> FilePath {
-        let bytes = path.as_os_str().as_encoded_bytes();
+    pub(super) fn new(file: &FileReport) -> FilePath {
+        let bytes = file.path.as_os_str().as_encoded_bytes();
         let path_bytes = std::str::from_utf8(bytes).is_err().then(|| hex::encode(bytes));
-        FilePath { path: display(path), path_bytes }
+        let chain = (!file.chain.is_empty()).then(|| file.chain.clone());
+        FilePath { path: display(&file.path), path_bytes, chain, context: file.context.clone() }
     }
 }
 

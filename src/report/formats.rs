@@ -50,7 +50,7 @@ impl Files {
             (Some(flagged), _, _) => serde_json::to_value(flagged),
             (None, Some(error), _) => serde_json::to_value(error),
             (None, None, Some(skipped)) => serde_json::to_value(skipped),
-            (None, None, None) => serde_json::to_value(FilePath::new(&file.path)),
+            (None, None, None) => serde_json::to_value(FilePath::new(file)),
         }
         .expect("a file's entry serialises");
         let object = line.as_object_mut().expect("entries are objects");

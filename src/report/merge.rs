@@ -147,9 +147,12 @@ fn without_shard(value: Option<&Value>) -> Option<Value> {
 }
 
 /// Where a file's entry sorts: the index of the first root it lies under, then its path
-/// compared name by name, which is the order of a sorted depth-first walk.
+/// compared name by name, which is the order of a sorted depth-first walk. An archive's
+/// members sort as the archive does: the (stable) sort then keeps them after it, in the
+/// archive's order, as one shard reported them.
 fn walk_order(roots: &[PathBuf], file: &Value) -> (usize, PathBuf) {
-    let path = file_path(file);
+    let outermost = file.get("chain").and_then(|chain| chain.get(0)).and_then(Value::as_str);
+    let path = outermost.map_or_else(|| file_path(file), PathBuf::from);
     let root = roots.iter().position(|root| path.starts_with(root)).unwrap_or(roots.len());
     (root, path)
 }

@@ -7,10 +7,13 @@
 //! not cannot test guesses of the path. Must not be used for anything but paths: hashes of
 //! content stay as they are, since they are what a report is for.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+
+use crate::outcome::FileReport;
 
 /// The name of the redaction, as the report's `settings.path_redaction` gives it.
 pub const ALGORITHM: &str = "hmac-sha256";
@@ -34,6 +37,25 @@ impl PathKey {
         mac.update(path.as_os_str().as_encoded_bytes());
         let hex = hex::encode(mac.finalize().into_bytes());
         PathBuf::from(format!("{ALGORITHM}:{hex}"))
+    }
+
+    /// `file` as a shared report may show it: its path redacted, each level of its archive
+    /// chain by the path down to it (so members of one archive can still be grouped), and of
+    /// its chat context only the app, message id and time (who sent it, to which chat, are
+    /// names too).
+    pub fn redact_file(&self, file: &mut FileReport) {
+        file.path = self.redact(&file.path);
+        let mut down_to = OsString::new();
+        for (level, name) in file.chain.iter_mut().enumerate() {
+            if level > 0 {
+                down_to.push("!/");
+            }
+            down_to.push(&*name);
+            *name = self.redact(Path::new(&down_to)).to_string_lossy().into_owned();
+        }
+        if let Some(context) = &mut file.context {
+            (context.chat, context.sender, context.sender_id) = (None, None, None);
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::context::Context;
 use crate::hash::Algorithm;
 
 /// The report's per-file arrays ([`Files`] but its summary), by their JSON names: what the
@@ -18,7 +19,7 @@ pub(super) const FILE_ARRAYS: [&str; 6] =
     ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// A complete scan report.
 #[derive(Debug, Serialize)]
@@ -293,14 +294,26 @@ pub struct KeypointMatch {
 }
 
 /// A scanned file's path: as text, and when the name is not UTF-8 (possible on Unix), also
-/// its exact bytes, so that the report still names the file unambiguously.
+/// its exact bytes, so that the report still names the file unambiguously; for an archive
+/// member, the chain of archives it was found in; and the chat message that carried it, where
+/// an export's index says so.
 #[derive(Clone, Debug, Serialize)]
 pub struct FilePath {
-    /// The path; bytes that are not UTF-8 shown as U+FFFD.
+    /// The path; bytes that are not UTF-8 shown as U+FFFD. An archive member's is the
+    /// archive's path and the member's name joined by `!/`, level after level.
     pub path: String,
     /// The path's bytes in hex, only when it is not UTF-8.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_bytes: Option<String>,
+    /// Archive members only: the outermost archive's path, then each member's name inside
+    /// the archive before it (`["backup.tar.gz", "old/inner.zip", "media/IMG_0042.jpg"]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<Vec<String>>,
+    /// The chat message that carried the file (`app`, `chat`, `message_id`, `sender`,
+    /// `sender_id`, `sent_at`), where the scanned tree holds an export's message index that
+    /// references it. Never any message text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
 }
 
 /// A list entry carrying a matched hash.
