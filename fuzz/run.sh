@@ -40,6 +40,7 @@ seeds() {
         # The repository's smallest video (56 KB, 0.7 s a run here) would make the fuzzer
         # crawl; 2 KB clips of 8-10 frames reach the same demuxer and decoder paths.
         h264) echo seeds/video ;;
+        archive) echo ../fixtures/archives ../fixtures/exports ;;
     esac
 }
 
