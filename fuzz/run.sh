@@ -40,6 +40,9 @@ seeds() {
         # The repository's smallest video (56 KB, 0.7 s a run here) would make the fuzzer
         # crawl; 2 KB clips of 8-10 frames reach the same demuxer and decoder paths.
         h264) echo seeds/video ;;
+        context_telegram) echo seeds/context/telegram ;;
+        context_whatsapp) echo seeds/context/whatsapp ;;
+        context_discord) echo seeds/context/discord ;;
     esac
 }
 
