@@ -18,7 +18,7 @@
 //!   of archives (`export.zip!/_chat.txt` references `export.zip!/IMG-…jpg`).
 //!
 //! What each format gives, and the rules for dates, are in `docs/chat-exports.md`:
-//! [`telegram`], [`whatsapp`] and [`discord`] hold the parsers.
+//! the submodules `telegram`, `whatsapp` and `discord` hold the parsers.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -28,9 +28,9 @@ use std::time::{Duration, SystemTime};
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-pub mod discord;
-pub mod telegram;
-pub mod whatsapp;
+mod discord;
+mod telegram;
+mod whatsapp;
 
 pub use whatsapp::whatsapp_chat_name;
 
