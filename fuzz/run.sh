@@ -41,6 +41,9 @@ seeds() {
         # crawl; 2 KB clips of 8-10 frames reach the same demuxer and decoder paths.
         h264) echo seeds/video ;;
         archive) echo ../fixtures/archives ../fixtures/exports ;;
+        context_telegram) echo seeds/context/telegram ;;
+        context_whatsapp) echo seeds/context/whatsapp ;;
+        context_discord) echo seeds/context/discord ;;
     esac
 }
 
