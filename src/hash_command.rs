@@ -33,7 +33,7 @@ pub fn run_hash(mut config: HashConfig) -> Result<ExitStatus> {
     // The first file written under each name or content id, to tell a repeat from a clash.
     let mut written: HashMap<String, PathBuf> = HashMap::new();
     // Rows go out as each file is done, in walk order, so a long run can be piped onwards.
-    let walked = |_| {};
+    let walked = |_: &[_]| {};
     scan::for_each_candidate(
         &config.paths,
         &config.scan,

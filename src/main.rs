@@ -142,6 +142,10 @@ impl scan::Observer for Observer<'_> {
         }
     }
 
+    fn warning(&mut self, text: &str) {
+        eprintln!("mediascreen: warning: {}", printable(text));
+    }
+
     fn file(&mut self, file: &mut scan::FileReport) {
         // Redacted once, here: every form of the report then only ever sees the hash.
         if let Some(key) = self.redact {

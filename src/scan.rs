@@ -21,6 +21,7 @@ use std::time::Duration;
 use image::ImageFormat;
 
 use crate::archive;
+use crate::context::{index_kind, Contexts};
 use crate::decode::video::{decode_video, is_animated};
 use crate::decode::{
     decode_picture, jpeg_truncation, panic_text, png_ancillary_bomb, room_for, timed_out, within,
@@ -408,7 +409,7 @@ fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &m
 }
 
 /// Walks `roots`, applies the scan's budget ([`ScanOptions::max_files`],
-/// [`ScanOptions::max_scan_size`]), tells `walked` how many candidates there are, and runs
+/// [`ScanOptions::max_scan_size`]), shows `walked` the candidates, and runs
 /// `work` on every candidate on `threads` threads (0 = one per CPU), in `work_order`. Each
 /// result goes to `emit` in walk order as soon as it and every result before it are done, so
 /// output can stream and still not depend on the thread count. Once `stop` is set,
@@ -418,7 +419,7 @@ pub fn for_each_candidate<T, F>(
     options: &ScanOptions,
     stop: &AtomicBool,
     work: F,
-    walked: impl FnOnce(usize),
+    walked: impl FnOnce(&[Candidate]),
     mut emit: impl FnMut(Candidate, Option<T>),
 ) where
     T: Send,
@@ -426,7 +427,7 @@ pub fn for_each_candidate<T, F>(
 {
     let mut candidates = walk(roots, options.follow_symlinks, &options.filter);
     apply_budget(&mut candidates, options);
-    walked(candidates.len());
+    walked(&candidates);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .build()
@@ -530,6 +531,9 @@ pub fn scan(roots: &[PathBuf], matcher: &Matcher, options: &ScanOptions) -> Scan
 pub trait Observer {
     /// The walk is done: `paths` paths will be dealt with (or left, if the scan is stopped).
     fn walked(&mut self, _paths: usize) {}
+    /// Something a person should know that is no file's outcome: a chat export's message
+    /// index that could not be read (its files are screened all the same, without context).
+    fn warning(&mut self, _text: &str) {}
     /// One file is decided; files come in walk order. The observer may rewrite the file's
     /// path (to redact it), or name the settings its reasons point to
     /// ([`Outcome::name_settings`]), before the scan keeps it for the report.
@@ -550,6 +554,8 @@ pub fn scan_streaming(
     let algorithms = computed_algorithms(matcher);
     let mut files = Vec::new();
     let mut not_scanned = 0;
+    // Set once the walk is done, read as each file is emitted.
+    let contexts = std::cell::RefCell::new(Contexts::new());
     // Both callbacks below speak to the observer, one after the other.
     let observer = std::cell::RefCell::new(observer);
     for_each_candidate(
@@ -562,13 +568,23 @@ pub fn scan_streaming(
                 scan_one(candidate, &algorithms, matcher, &options.hashing)
             }))
             .unwrap_or_else(|panic| {
-                vec![FileReport::new(candidate.path.clone(), panicked(&*panic))]
+                Screened::one(FileReport::new(candidate.path.clone(), panicked(&*panic)))
             })
         },
-        |paths| observer.borrow_mut().walked(paths),
-        |_, reports| match reports {
-            Some(reports) => {
+        |candidates| {
+            observer.borrow_mut().walked(candidates.len());
+            let warn = &mut |text: &str| observer.borrow_mut().warning(text);
+            *contexts.borrow_mut() = chat_contexts(candidates, warn);
+        },
+        |_, screened| match screened {
+            Some(Screened { files: reports, warnings }) => {
+                for text in warnings {
+                    observer.borrow_mut().warning(&text);
+                }
                 for mut file in reports {
+                    if file.context.is_none() {
+                        file.context = contexts.borrow().get(&file.path).cloned();
+                    }
                     observer.borrow_mut().file(&mut file);
                     files.push(file);
                 }
@@ -590,16 +606,31 @@ pub fn scan_streaming(
     Scan { files, algorithms, floods, not_scanned }
 }
 
+/// What the scan of one file given to it found: its report, then, if it is an archive, its
+/// members' reports, in the archive's order (nested archives' members after their archive's
+/// report), and what a person should be warned of (a chat index in it that could not be read).
+#[derive(Debug)]
+pub struct Screened {
+    /// The reports, in order.
+    pub files: Vec<FileReport>,
+    /// Warnings, in order.
+    pub warnings: Vec<String>,
+}
+
+impl Screened {
+    fn one(file: FileReport) -> Screened {
+        Screened { files: vec![file], warnings: Vec::new() }
+    }
+}
+
 /// Scans one candidate of a walk against `matcher` (what [`scan`] does with each),
-/// computing `algorithms` (see [`computed_algorithms`]): its report, then, if it is an
-/// archive, its members' reports, in the archive's order (nested archives' members after
-/// their archive's report).
+/// computing `algorithms` (see [`computed_algorithms`]).
 pub fn scan_one(
     candidate: &Candidate,
     algorithms: &BTreeSet<Algorithm>,
     matcher: &Matcher,
     options: &HashOptions,
-) -> Vec<FileReport> {
+) -> Screened {
     let outcome = match &candidate.kind {
         CandidateKind::Skip(reason) => {
             Outcome::Skipped { reason: reason.clone(), over_budget: false }
@@ -617,7 +648,37 @@ pub fn scan_one(
             }
         },
     };
-    vec![FileReport::new(candidate.path.clone(), outcome)]
+    Screened::one(FileReport::new(candidate.path.clone(), outcome))
+}
+
+/// Largest message index read for chat context: a full Telegram export's `result.json` of
+/// years of messages runs to hundreds of MB.
+const MAX_INDEX_SIZE: u64 = 1 << 30;
+
+/// The chat contexts that the message indexes among `candidates` give the files they
+/// reference, read before any file is screened (an index sorts after the media folders it
+/// names). A malformed or unreadable index is a warning; its files are screened all the same.
+fn chat_contexts(candidates: &[Candidate], warn: &mut dyn FnMut(&str)) -> Contexts {
+    let mut contexts = Contexts::new();
+    for candidate in candidates.iter().filter(|c| c.kind == CandidateKind::File) {
+        let Some(name) = candidate.path.file_name() else { continue };
+        // A cheap look at the name first: most files are not indexes.
+        let lower = name.to_string_lossy().to_lowercase();
+        if !(lower.ends_with(".json") || lower.ends_with(".txt")) {
+            continue;
+        }
+        let read = File::open(&candidate.path).and_then(|file| {
+            let mut bytes = Vec::new();
+            file.take(MAX_INDEX_SIZE).read_to_end(&mut bytes)?;
+            Ok(bytes)
+        });
+        let Ok(bytes) = read else { continue };
+        let Some(kind) = index_kind(name, &bytes[..bytes.len().min(64 * 1024)]) else { continue };
+        if let Err(warning) = contexts.add(&candidate.path, kind, &bytes) {
+            warn(&format!("{}: not read as a chat index: {warning}", candidate.path.display()));
+        }
+    }
+    contexts
 }
 
 /// The outcome of a file hashed whole: its hashes matched.

@@ -275,3 +275,79 @@ fn listing(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     out.sort();
     out
 }
+
+#[test]
+fn chat_exports_give_their_media_the_message_that_carried_them() {
+    let (_, files) = scan(&[Path::new("fixtures/exports")], &[]);
+    let telegram = "fixtures/exports/Telegram Desktop/ChatExport_2024-01-05/photos/photo_1@05-01-2024_14-03-21.jpg";
+    assert_eq!(status(&files, telegram), "flagged");
+    assert_eq!(
+        entry(&files, telegram)["context"],
+        serde_json::json!({"app": "telegram", "chat": "Demo group", "message_id": "11",
+            "sender": "Carol", "sender_id": "user1000001", "sent_at": "2024-01-05T14:03:21Z"})
+    );
+    let whatsapp =
+        "fixtures/exports/WhatsApp Chat - Demo.zip!/00000005-STICKER-2024-01-13-09-15-44.webp";
+    assert_eq!(
+        entry(&files, whatsapp)["context"],
+        serde_json::json!({"app": "whatsapp", "chat": "Demo", "message_id": "4",
+            "sender": "Bob", "sent_at": "2024-01-13T09:15:44-00:00"})
+    );
+    // Files no message references, and the indexes themselves, have none.
+    for path in [
+        "fixtures/exports/WhatsApp Chat - Demo.zip!/_chat.txt",
+        "fixtures/exports/backup.tar.gz!/old/inner.zip!/media/IMG_0042.jpg",
+    ] {
+        assert!(entry(&files, path).get("context").is_none(), "{path}");
+    }
+    // The text report says who sent a hit, where and when.
+    let output = command_in(root())
+        .args(["scan", "--list", DEMO, "--format", "text", "fixtures/exports/Telegram Desktop"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("sent by Carol at 2024-01-05T14:03:21Z in Demo group"), "{text}");
+}
+
+#[test]
+fn a_malformed_chat_index_is_a_warning_and_its_media_are_screened() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("result.json"), b"{\"messages\": [ this is not json").unwrap();
+    fs::copy(root().join("fixtures/screening/exact/q0291.jpg"), dir.path().join("photo.jpg"))
+        .unwrap();
+    let output = command_in(root())
+        .args(["scan", "--list", DEMO, "--format", "jsonl"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "the photo is still flagged");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("warning:") && stderr.contains("not read as a chat index"), "{stderr}");
+    assert!(!stderr.contains("this is not json"), "no content is quoted: {stderr}");
+}
+
+#[test]
+fn redacted_reports_keep_who_sent_nothing_and_chains_hashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    fs::write(&key, b"a key").unwrap();
+    let output = command_in(root())
+        .args(["scan", "--list", DEMO, "--format", "jsonl", "--redact-key-file"])
+        .arg(&key)
+        .args(["--redact-paths", "fixtures/exports/WhatsApp Chat - Demo.zip"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        !stdout.contains("Bob") && !stdout.contains("Demo") && !stdout.contains("PHOTO"),
+        "{stdout}"
+    );
+    let sticker = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["context"]["message_id"] == "4")
+        .expect("the sticker keeps its message id");
+    assert_eq!(sticker["context"]["app"], "whatsapp");
+    assert_eq!(sticker["chain"].as_array().unwrap().len(), 2);
+    assert!(sticker["chain"][1].as_str().unwrap().starts_with("hmac-sha256:"));
+}

@@ -251,6 +251,8 @@ pub struct ScanArgs {
     /// `hmac-sha256:HEX`, keyed with the contents of `--redact-key-file` or of the
     /// environment variable MEDIASCREEN_REDACT_KEY, for reports that are shared. The key's
     /// holder finds a file again with `printf %s PATH | openssl dgst -sha256 -hmac KEY`.
+    /// An archive member's chain is redacted level by level; its chat context keeps only the
+    /// app, message id and time (no chat or sender names).
     #[arg(long, help_heading = "Output")]
     pub redact_paths: bool,
     /// The key for `--redact-paths` (the file's bytes, without a final newline).

@@ -160,8 +160,16 @@ impl Contexts {
         bytes: &[u8],
     ) -> Result<usize, String> {
         let folder = index_path.parent().unwrap_or(Path::new(""));
+        // WhatsApp's log does not name its chat; the export's zip or folder does.
+        let chat = (kind == IndexKind::WhatsApp)
+            .then(|| folder.file_name()?.to_str().map(|n| n.trim_end_matches('!')))
+            .flatten()
+            .and_then(whatsapp_chat_name);
         let mut added = 0;
-        for (reference, context) in parse(kind, bytes)? {
+        for (reference, mut context) in parse(kind, bytes)? {
+            if context.chat.is_none() {
+                context.chat.clone_from(&chat);
+            }
             let key = normalise(&folder.join(&reference));
             if let std::collections::hash_map::Entry::Vacant(slot) = self.by_path.entry(key) {
                 slot.insert(context);

@@ -93,6 +93,9 @@ impl Files {
         if let Some(reason) = &flagged.perceptual_error {
             line.push_str(&format!(" [incomplete: {}]", one_line(reason)));
         }
+        if let Some(context) = &flagged.path.context {
+            line.push_str(&sent_by(context));
+        }
         for m in rest {
             line.push_str(&format!("\n  also {}", describe(m, options)));
         }
@@ -363,6 +366,24 @@ fn debug_dump(text: &str) -> Option<(usize, usize)> {
 /// Time ranges as `4.0-7.0s;12.0-15.0s`.
 fn ranges(ranges: &[[f64; 2]]) -> String {
     ranges.iter().map(|[a, b]| format!("{a:.1}-{b:.1}s")).collect::<Vec<_>>().join(";")
+}
+
+/// " sent by SENDER at TIME in CHAT", as much of it as the chat index says.
+fn sent_by(context: &crate::context::Context) -> String {
+    let mut text = String::new();
+    if let Some(sender) = context.sender.as_deref().or(context.sender_id.as_deref()) {
+        text.push_str(&format!(" sent by {}", printable(sender)));
+    }
+    if let Some(at) = &context.sent_at {
+        text.push_str(&format!(" at {at}"));
+    }
+    if let Some(chat) = &context.chat {
+        text.push_str(&format!(" in {}", printable(chat)));
+    }
+    if text.is_empty() {
+        text = format!(" in a {} export", context.app);
+    }
+    text
 }
 
 #[cfg(test)]

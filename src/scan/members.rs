@@ -21,9 +21,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{
-    hash_bytes, panicked, scanned, stream_digests, FileReport, HashOptions, Outcome, Stage,
+    hash_bytes, panicked, scanned, stream_digests, FileReport, HashOptions, Outcome, Screened,
+    Stage,
 };
 use crate::archive::{self, Entry, EntryKind, Flow, Format, Meter, Tripped};
+use crate::context::{index_kind, Contexts};
 use crate::error::{FileError, Setting};
 use crate::hash::Algorithm;
 use crate::matcher::Matcher;
@@ -34,30 +36,46 @@ use crate::sniff::sniff;
 const HELD_CAP: u64 = 128 << 20;
 
 /// The report of a file given to the scan whose bytes are `bytes`, then, if it is an
-/// archive, its members' reports.
+/// archive, its members' reports, with the chat context that message indexes among them give
+/// the others.
 pub(super) fn screen(
     path: PathBuf,
     bytes: Vec<u8>,
     algorithms: &BTreeSet<Algorithm>,
     matcher: &Matcher,
     options: &HashOptions,
-) -> Vec<FileReport> {
+) -> Screened {
     let hashing = Hashing { algorithms, matcher, options };
     let Some(format) = archive::format(sniff(&bytes).media_type) else {
         let outcome = hashing.outcome(bytes);
-        return vec![FileReport::new(path, outcome)];
+        return Screened { files: vec![FileReport::new(path, outcome)], warnings: Vec::new() };
     };
     let reports = Reports { held: AtomicU64::new(0), done: Mutex::new(Vec::new()) };
-    rayon::scope(|scope| {
+    let (contexts, warnings) = rayon::scope(|scope| {
         let meter = Meter::new(options.archive);
-        let mut reader =
-            Reader { hashing: &hashing, reports: &reports, scope, meter: &meter, next: 0 };
+        let mut reader = Reader {
+            hashing: &hashing,
+            reports: &reports,
+            scope,
+            meter: &meter,
+            next: 0,
+            contexts: Contexts::new(),
+            warnings: Vec::new(),
+        };
         let chain = vec![path.to_string_lossy().into_owned()];
         reader.container(path, chain, bytes, format, 0);
+        (reader.contexts, reader.warnings)
     });
     let mut done = reports.done.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     done.sort_by_key(|(order, _)| *order);
-    done.into_iter().map(|(_, report)| report).collect()
+    let files = done
+        .into_iter()
+        .map(|(_, mut report)| {
+            report.context = contexts.get(&report.path).cloned();
+            report
+        })
+        .collect();
+    Screened { files, warnings }
 }
 
 /// What a member's bytes are hashed and matched with.
@@ -102,6 +120,9 @@ struct Reader<'s, 'a, 'm> {
     meter: &'m Meter,
     /// The place of the next report in the archive order.
     next: usize,
+    /// What the chat indexes among the members say of the others.
+    contexts: Contexts,
+    warnings: Vec<String>,
 }
 
 impl<'s> Reader<'s, '_, '_> {
@@ -207,6 +228,7 @@ impl<'s> Reader<'s, '_, '_> {
             }
             let outcome = match read {
                 Ok(None) => {
+                    self.index(&member_path, &held);
                     if let Some(format) = archive::format(sniff(&held).media_type) {
                         self.container(
                             member_path.clone(),
@@ -243,6 +265,16 @@ impl<'s> Reader<'s, '_, '_> {
             flow
         });
         unread.or(opened.err())
+    }
+
+    /// Reads the member at `path` for chat context if it is a chat export's message index.
+    fn index(&mut self, path: &Path, bytes: &[u8]) {
+        let Some(name) = path.file_name() else { return };
+        let Some(kind) = index_kind(name, &bytes[..bytes.len().min(64 * 1024)]) else { return };
+        if let Err(warning) = self.contexts.add(path, kind, bytes) {
+            let path = path.display();
+            self.warnings.push(format!("{path}: not read as a chat index: {warning}"));
+        }
     }
 
     /// Hands a member's bytes to the thread pool to be hashed and matched, once the members
