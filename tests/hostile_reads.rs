@@ -60,8 +60,8 @@ fn scan_within(candidate: &Candidate, matcher: &Arc<Matcher>, limit: Duration) -
         let algorithms = scan::computed_algorithms(&matcher);
         let mut reports =
             scan::scan_one(&candidate, &algorithms, &matcher, &HashOptions::default());
-        assert_eq!(reports.len(), 1, "one file, not an archive");
-        let _ = send.send(reports.remove(0).outcome);
+        assert_eq!(reports.files.len(), 1, "one file, not an archive");
+        let _ = send.send(reports.files.remove(0).outcome);
     });
     receive.recv_timeout(limit).expect("the scan of one file blocked")
 }
