@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
+use mediascreen::decode::system::SystemDecoders;
 use mediascreen::decode::video::{Ffmpeg, VideoLimits};
 use mediascreen::decode::{DecodeLimits, Decoders};
 use mediascreen::hash::Algorithm;
@@ -207,6 +208,7 @@ pub struct DecodeArgs {
     /// Decode JPEG and WebP with the built-in Rust decoders even where the system has
     /// libjpeg-turbo and libwebp, which are otherwise used, being faster. The built-in
     /// decoders are memory-safe on hostile files and give the same pixels on every machine.
+    /// HEIC, HEIF and AVIF, which have no built-in decoder, are still decoded by libheif.
     #[arg(long, help_heading = "Performance")]
     pub builtin_decoders: bool,
 }
@@ -231,7 +233,8 @@ impl DecodeArgs {
             seconds_per_hash: self.vpdq_interval,
             max_file_size: self.max_file_size,
             decoders: if self.builtin_decoders {
-                Decoders::BuiltinOnly
+                // HEIC and AVIF have no built-in decoder: libheif still decodes them.
+                Decoders::System(SystemDecoders::libheif_only())
             } else {
                 Decoders::detect()
             },
