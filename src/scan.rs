@@ -24,7 +24,8 @@ use crate::archive;
 use crate::context::{index_kind, Contexts};
 use crate::decode::video::{decode_video, is_animated};
 use crate::decode::{
-    decode_picture, jpeg_truncation, panic_text, png_ancillary_bomb, room_for, timed_out, within,
+    decode_heif, decode_picture, heif, jpeg_truncation, panic_text, png_ancillary_bomb, room_for,
+    timed_out, within,
 };
 use crate::error::{FileError, FileErrorKind, Reason, Setting};
 use crate::hash::digest::Digester;
@@ -225,6 +226,16 @@ pub(crate) fn hash_bytes(
             }
             // Decoded above, through ffmpeg.
             None if ffmpeg_picture => {}
+            None if heif::decodes(sniffed.media_type) => {
+                let (limits, timeout) = (options.video.image, options.video.timeout);
+                match decode_heif(&bytes, sniffed.media_type, limits, timeout, options.decoders) {
+                    Ok(picture) => {
+                        perceptual_hashes(&picture.rgb, &image_algorithms, &mut hashes);
+                        perceptual_error = perceptual_error.or(picture.damage);
+                    }
+                    Err(reason) => perceptual_error = perceptual_error.or(Some(reason)),
+                }
+            }
             None if sniffed.is_visual_media() => {
                 let decoder = missing_decoder(sniffed.media_type)
                     .unwrap_or("a decoder mediascreen does not have");

@@ -105,12 +105,10 @@ pub fn ffmpeg_format(media_type: &str) -> Option<&'static str> {
     })
 }
 
-/// What would decode a picture type that neither the built-in decoders nor ffmpeg read, for
-/// the error that says it was not screened.
+/// What would decode a picture type that neither the built-in decoders, ffmpeg nor libheif
+/// read, for the error that says it was not screened.
 pub fn missing_decoder(media_type: &str) -> Option<&'static str> {
     Some(match media_type {
-        "image/avif" => "an AVIF decoder (libavif, libheif)",
-        "image/heif" => "a HEIF decoder (libheif)",
         "image/jxl" => "a JPEG XL decoder (libjxl)",
         "image/vnd.ms-photo" => "a JPEG XR decoder (jxrlib)",
         "image/x-canon-cr2" => "a camera raw converter (LibRaw, dcraw)",

@@ -317,7 +317,7 @@ fn a_picture_type_nothing_here_decodes_is_an_error_naming_what_would() {
     let (code, lines) = scan(&[dir.path().to_path_buf()], &[], &[]);
     assert_eq!(code, 2);
     for (name, decoder) in
-        [("photo.heic", "libheif"), ("photo.avif", "libavif"), ("photo.jxl", "libjxl")]
+        [("photo.heic", "libheif"), ("photo.avif", "libheif"), ("photo.jxl", "libjxl")]
     {
         let line = status(&lines, name);
         assert_eq!(line.status, "error", "{name}: {}", line.why);

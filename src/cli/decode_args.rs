@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Args as ClapArgs;
 use mediascreen::archive::ArchiveLimits;
+use mediascreen::decode::system::SystemDecoders;
 use mediascreen::decode::video::VideoLimits;
 use mediascreen::decode::{DecodeLimits, Decoders};
 use mediascreen::matcher::MatchOptions;
@@ -58,6 +59,7 @@ pub struct DecodeArgs {
     /// Decode JPEG and WebP with the built-in Rust decoders even where the system has
     /// libjpeg-turbo and libwebp, which are otherwise used, being faster. The built-in
     /// decoders are memory-safe on hostile files and give the same pixels on every machine.
+    /// HEIC, HEIF and AVIF, which have no built-in decoder, are still decoded by libheif.
     #[arg(long, help_heading = "Performance")]
     pub builtin_decoders: bool,
 }
@@ -82,7 +84,8 @@ impl DecodeArgs {
                 max_ratio: self.max_archive_ratio,
             },
             decoders: if self.builtin_decoders {
-                Decoders::BuiltinOnly
+                // HEIC and AVIF have no built-in decoder: libheif still decodes them.
+                Decoders::System(SystemDecoders::libheif_only())
             } else {
                 Decoders::detect()
             },

@@ -58,10 +58,11 @@ pub fn command() -> clap::Command {
         .map(|ffmpeg| ffmpeg.version().to_string())
         .unwrap_or_else(|| "none found (H.264 in MP4 only, built-in; install ffmpeg)".into());
     command.long_version(format!(
-        "{}\ndecoders: jpeg {}; webp {}; video {}",
+        "{}\ndecoders: jpeg {}; webp {}; heif {}; video {}",
         env!("CARGO_PKG_VERSION"),
         decoders.jpeg(),
         decoders.webp(),
+        decoders.heif().unwrap_or_else(|| "none found (install libheif1)".into()),
         video
     ))
 }

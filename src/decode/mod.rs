@@ -1,7 +1,8 @@
 //! Still-image decoding of untrusted bytes; video decoding lives in [`video`].
 //!
 //! Owns turning a sniffed image into RGB8 pixels under resource limits (with the system's
-//! libjpeg-turbo and libwebp where installed, see [`system`]), how many pixels are in memory
+//! libjpeg-turbo and libwebp where installed, see [`system`]; HEIC, HEIF and AVIF only with
+//! the system's libheif, see [`heif`]), how many pixels are in memory
 //! at once (`room_for`), and containing decoder panics so that one hostile file becomes one
 //! error instead of a dead scan. Must not hash, resize or reorient: PDQ is computed on the
 //! full-size pixels as stored (EXIF orientation ignored, as the reference does), and lists
@@ -18,12 +19,14 @@ use crate::error::{FileError, FileErrorKind, Setting};
 
 mod ancillary;
 mod entropy;
+pub mod heif;
 mod jpeg;
 pub mod system;
 pub mod video;
 
 pub(crate) use ancillary::png_ancillary_bomb;
 use ancillary::readable;
+pub use heif::decode_heif;
 use jpeg::jpeg_data_shortfall;
 pub use jpeg::jpeg_truncation;
 use jpeg::strict_jpeg;
@@ -74,14 +77,15 @@ impl DecodeLimits {
     }
 }
 
-/// Which decoders read JPEG and still WebP files.
+/// Which decoders read JPEG and still WebP files, and whether libheif reads HEIC, HEIF and
+/// AVIF files (nothing built in does).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Decoders {
     /// The built-in Rust decoders only (`--builtin-decoders`): memory-safe on hostile files,
-    /// and the same pixels on every machine.
+    /// and the same pixels on every machine. HEIF and AVIF pictures are then errors.
     #[default]
     BuiltinOnly,
-    /// These system libraries (libjpeg-turbo and libwebp, usually
+    /// These system libraries (libjpeg-turbo, libwebp and libheif, usually
     /// [`SystemDecoders::detect`]'s) where they are loaded and take the file, the built-in
     /// decoders for the rest.
     System(&'static SystemDecoders),
@@ -110,6 +114,12 @@ impl Decoders {
     /// What decodes still WebP files, for reports.
     pub fn webp(self) -> String {
         self.system().and_then(SystemDecoders::webp).unwrap_or("built-in (image-webp)").to_string()
+    }
+
+    /// What decodes HEIC, HEIF and AVIF files, for reports: libheif and its version, or
+    /// `None` when nothing does (those files are then errors).
+    pub fn heif(self) -> Option<String> {
+        self.system().and_then(SystemDecoders::heif).map(str::to_string)
     }
 }
 

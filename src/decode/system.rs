@@ -13,6 +13,9 @@
 //! to a C library's stricter reading, and errors read the same on every machine. A JPEG that
 //! libjpeg-turbo decodes with a warning (corrupt or cut-off entropy-coded data, which it fills
 //! in) is not refused: its pixels come back with the warning, which the scan reports.
+//!
+//! libheif is looked for here too, with the others, and decodes in [`super::heif`]: it
+//! has no built-in fallback, so its refusals are errors rather than `None`.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_ulong, c_void, CStr};
@@ -21,12 +24,14 @@ use std::sync::OnceLock;
 use image::{ImageFormat, RgbImage};
 use libloading::Library;
 
+use super::heif::Libheif;
 use super::DecodeLimits;
 
 /// The C libraries found on this machine.
 pub struct SystemDecoders {
     jpeg: Option<TurboJpeg>,
     webp: Option<Webp>,
+    heif: Option<&'static Libheif>,
 }
 
 impl SystemDecoders {
@@ -36,7 +41,19 @@ impl SystemDecoders {
     /// they are looked for once, on the first call.
     pub fn detect() -> &'static SystemDecoders {
         static DETECTED: OnceLock<SystemDecoders> = OnceLock::new();
-        DETECTED.get_or_init(|| SystemDecoders { jpeg: TurboJpeg::load(), webp: Webp::load() })
+        DETECTED.get_or_init(|| SystemDecoders {
+            jpeg: TurboJpeg::load(),
+            webp: Webp::load(),
+            heif: Libheif::detect(),
+        })
+    }
+
+    /// The system's libheif alone, where installed, JPEG and WebP left to the built-in
+    /// decoders: what `--builtin-decoders` decodes with. HEIC, HEIF and AVIF have no built-in
+    /// decoder, so leaving libheif out would leave them unscreened.
+    pub fn libheif_only() -> &'static SystemDecoders {
+        static DETECTED: OnceLock<SystemDecoders> = OnceLock::new();
+        DETECTED.get_or_init(|| SystemDecoders { jpeg: None, webp: None, heif: Libheif::detect() })
     }
 
     /// What decodes JPEG files: the libjpeg-turbo library loaded, or `None` for the built-in
@@ -49,6 +66,17 @@ impl SystemDecoders {
     /// decoder.
     pub fn webp(&self) -> Option<&str> {
         self.webp.as_ref().map(|webp| webp.name.as_str())
+    }
+
+    /// What decodes HEIC, HEIF and AVIF files: libheif and its version, or `None`, as
+    /// nothing built in does.
+    pub fn heif(&self) -> Option<&str> {
+        self.heif.map(Libheif::name)
+    }
+
+    /// libheif, if it was found.
+    pub(super) fn libheif(&self) -> Option<&'static Libheif> {
+        self.heif
     }
 
     /// `bytes` decoded by a system library, with the warning it gave if it decoded past
@@ -72,6 +100,7 @@ impl std::fmt::Debug for SystemDecoders {
         f.debug_struct("SystemDecoders")
             .field("jpeg", &self.jpeg())
             .field("webp", &self.webp())
+            .field("heif", &self.heif())
             .finish()
     }
 }
@@ -79,7 +108,7 @@ impl std::fmt::Debug for SystemDecoders {
 /// Two sets are equal when they loaded the same libraries.
 impl PartialEq for SystemDecoders {
     fn eq(&self, other: &SystemDecoders) -> bool {
-        (self.jpeg(), self.webp()) == (other.jpeg(), other.webp())
+        (self.jpeg(), self.webp(), self.heif()) == (other.jpeg(), other.webp(), other.heif())
     }
 }
 
@@ -89,7 +118,7 @@ impl Eq for SystemDecoders {}
 /// first of its file names on this platform that loads (`windows` is the DLL's whole name, as
 /// the two libraries are named differently there), with that name. It stays loaded for the
 /// rest of the process, so that the function pointers taken from it stay valid.
-fn open(stem: &str, major: u32, windows: &str) -> Option<(&'static Library, String)> {
+pub(super) fn open(stem: &str, major: u32, windows: &str) -> Option<(&'static Library, String)> {
     let names = if cfg!(target_os = "macos") {
         vec![format!("lib{stem}.{major}.dylib"), format!("lib{stem}.dylib")]
     } else if cfg!(windows) {
@@ -107,7 +136,7 @@ fn open(stem: &str, major: u32, windows: &str) -> Option<(&'static Library, Stri
 #[cfg(not(windows))]
 fn load(name: &str) -> Option<Library> {
     // SAFETY: loading runs the library's initialisers; libjpeg-turbo's and libwebp's only
-    // set up their CPU feature detection.
+    // set up their CPU feature detection, libheif's register its built-in codecs.
     unsafe { Library::new(name) }.ok()
 }
 
@@ -133,7 +162,8 @@ fn load(name: &str) -> Option<Library> {
             false => LOAD_LIBRARY_SEARCH_DEFAULT_DIRS,
         };
         // SAFETY: as for the loader's own search, loading runs the library's initialisers;
-        // libjpeg-turbo's and libwebp's only set up their CPU feature detection.
+        // libjpeg-turbo's and libwebp's only set up their CPU feature detection, libheif's
+        // register its built-in codecs.
         unsafe { Dll::load_with_flags(&candidate, flags) }.ok().map(Library::from)
     })
 }
@@ -143,7 +173,7 @@ fn load(name: &str) -> Option<Library> {
 ///
 /// # Safety
 /// `F` must be the function's true C signature.
-unsafe fn function<F: Copy>(library: &'static Library, name: &str) -> Option<F> {
+pub(super) unsafe fn function<F: Copy>(library: &'static Library, name: &str) -> Option<F> {
     // SAFETY: the caller vouches for `F`; the symbol outlives the copy, the library never
     // being unloaded.
     unsafe { library.get::<F>(name.as_bytes()).ok().map(|symbol| *symbol) }

@@ -66,6 +66,7 @@ impl Report {
                 decoders: DecoderSettings {
                     jpeg: context.options.hashing.decoders.jpeg(),
                     webp: context.options.hashing.decoders.webp(),
+                    heif: context.options.hashing.decoders.heif(),
                 },
                 video: algorithms.contains(&Algorithm::Vpdq).then(|| {
                     let (hashing, video) = (&context.options.hashing, &options.video);

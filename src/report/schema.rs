@@ -123,13 +123,17 @@ pub struct FloodSettings {
 
 /// What decoded JPEG and still WebP files: the system's libjpeg-turbo and libwebp where
 /// found (with `--builtin-decoders` not given), else the built-in Rust decoders. PDQ hashes of
-/// JPEGs differ by 0-2 bits between the two.
+/// JPEGs differ by 0-2 bits between the two. HEIC, HEIF and AVIF files are decoded by the
+/// system's libheif, or not at all.
 #[derive(Debug, Serialize)]
 pub struct DecoderSettings {
     /// `libjpeg-turbo (libturbojpeg.so.0)` or `built-in (zune-jpeg)`.
     pub jpeg: String,
     /// `libwebp 1.2.4 (libwebp.so.7)` or `built-in (image-webp)`.
     pub webp: String,
+    /// `libheif 1.15.1 (libheif.so.1)`, or null when libheif was not found: HEIC, HEIF and
+    /// AVIF files were then errors.
+    pub heif: Option<String>,
 }
 
 /// How videos were sampled, bounded and matched.
