@@ -1,7 +1,7 @@
 #!/bin/bash
 # Throughput of mediascreen against its peers on the shared photo corpus (issue 7), and at scale.
 #
-#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree]      (default: all five)
+#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree] [archive]   (default: all six)
 #   RUNS=3 WARMUP=1 CORPUS=/tmp/corpus OUT=/tmp/mediascreen-bench scripts/bench.sh
 #
 # corpus: `mediascreen hash --algorithms pdq,md5,sha1,sha256` over the whole corpus (with the
@@ -16,6 +16,9 @@
 # lists:  `scan` against a list of 1,000,000 PDQ + 1,000,000 MD5 entries (written under $OUT)
 #         against the `hash` run above; peak RSS of the scan.
 # tree:   `scan` of 200,000 small non-media files (written under $OUT) against an MD5 list.
+# archive: `scan` of the corpus zipped into one archive (deflate, as chat exports are; written
+#         under $OUT) against `scan` of the same files unpacked, with the demo list; files/s of
+#         each (the zip's members counted) and the peak RSS of each.
 #
 # The corpus comes from ../shared/bench/make_corpus.sh (Debian wallpaper packages and PyPI
 # scikit-image photos, deterministic). Needs hyperfine and GNU time (apt-get install hyperfine
@@ -175,4 +178,19 @@ PY
     -n scan-200k-files "$BIN scan $TREE --list $MD5LIST --report $OUT/tree-report.json --quiet" \
     > "$OUT/tree.log" 2>&1 || { cat "$OUT/tree.log"; exit 1; }
   summarize "$OUT/tree.json" 200000; load
+fi
+
+if on archive; then
+  ZIP=$OUT/corpus.zip
+  [ -s "$ZIP" ] || (cd "$CORPUS" && zip -q -r "$ZIP" .)
+  echo "== archive: the corpus zipped, against the same files unpacked"; load
+  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/archive.json" \
+    -n scan-folder "$BIN scan $CORPUS --list $ROOT/hashlists/demo.csv --report $OUT/folder-report.json --quiet" \
+    -n scan-zip "$BIN scan $ZIP --list $ROOT/hashlists/demo.csv --report $OUT/zip-report.json --quiet" \
+    > "$OUT/archive.log" 2>&1 || { cat "$OUT/archive.log"; exit 1; }
+  summarize "$OUT/archive.json" "$NFILES"; load
+  for what in "$CORPUS" "$ZIP"; do
+    /usr/bin/time -f "scan $(basename "$what") peak RSS: %M KiB" "$BIN" scan "$what" \
+      --list "$ROOT/hashlists/demo.csv" --report "$OUT/rss-report.json" --quiet 2>&1 | tail -n 1 || true
+  done
 fi

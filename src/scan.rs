@@ -670,21 +670,29 @@ const MAX_INDEX_SIZE: u64 = 1 << 30;
 /// reference, read before any file is screened (an index sorts after the media folders it
 /// names). A malformed or unreadable index is a warning; its files are screened all the same.
 fn chat_contexts(candidates: &[Candidate], warn: &mut dyn FnMut(&str)) -> Contexts {
+    const HEAD: u64 = 64 * 1024;
     let mut contexts = Contexts::new();
     for candidate in candidates.iter().filter(|c| c.kind == CandidateKind::File) {
         let Some(name) = candidate.path.file_name() else { continue };
-        // A cheap look at the name first: most files are not indexes.
+        // A look at the name, then at the head, before the whole: a tree of notes or JSON
+        // files is not read twice.
         let lower = name.to_string_lossy().to_lowercase();
-        if !(lower.ends_with(".json") || lower.ends_with(".txt")) {
+        let json = lower.ends_with(".json");
+        if !(json
+            || lower == "_chat.txt"
+            || (lower.ends_with(".txt") && lower.contains("whatsapp")))
+        {
             continue;
         }
-        let read = File::open(&candidate.path).and_then(|file| {
-            let mut bytes = Vec::new();
-            file.take(MAX_INDEX_SIZE).read_to_end(&mut bytes)?;
-            Ok(bytes)
-        });
-        let Ok(bytes) = read else { continue };
-        let Some(kind) = index_kind(name, &bytes[..bytes.len().min(64 * 1024)]) else { continue };
+        let Ok(mut file) = File::open(&candidate.path) else { continue };
+        let mut bytes = Vec::new();
+        if (&mut file).take(HEAD).read_to_end(&mut bytes).is_err() {
+            continue;
+        }
+        let Some(kind) = index_kind(name, &bytes) else { continue };
+        if file.take(MAX_INDEX_SIZE).read_to_end(&mut bytes).is_err() {
+            continue;
+        }
         if let Err(warning) = contexts.add(&candidate.path, kind, &bytes) {
             warn(&format!("{}: not read as a chat index: {warning}", candidate.path.display()));
         }

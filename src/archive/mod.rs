@@ -111,8 +111,7 @@ pub struct Entry<'a> {
 
 /// What a member is.
 pub enum EntryKind<'a> {
-    /// A regular file: its bytes, through the [`Meter`] the caller gave, and its compressed
-    /// size if the container says it (for the ratio guard).
+    /// A regular file: its bytes, through the [`Meter`] the caller gave.
     File {
         /// The member's bytes.
         data: &'a mut dyn Read,
