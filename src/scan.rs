@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -87,11 +87,18 @@ pub fn hash_candidate(
 }
 
 /// A file's bytes as read: held whole, or (over [`HashOptions::max_file_size`]) streamed
-/// through the digests.
+/// through the digests, or, for an archive over [`ARCHIVE_HELD`], streamed through the
+/// digests and left open for its members to be read from the file.
 enum Contents {
     Held(Vec<u8>),
     Streamed(Box<HashedFile>),
+    Archive(File, Box<HashedFile>),
 }
+
+/// Archives up to this size are read into memory whole, as other files are; a bigger one is
+/// read from the file (twice: its digests, then its members), so that a chat export of
+/// gigabytes costs no more memory than its members.
+const ARCHIVE_HELD: u64 = 64 << 20;
 
 fn hash_contents(
     contents: Contents,
@@ -100,7 +107,7 @@ fn hash_contents(
 ) -> HashedFile {
     match contents {
         Contents::Held(bytes) => hash_bytes(Arc::new(bytes), algorithms, options),
-        Contents::Streamed(hashed) => *hashed,
+        Contents::Streamed(hashed) | Contents::Archive(_, hashed) => *hashed,
     }
 }
 
@@ -131,14 +138,31 @@ fn read_opened(
     algorithms: &BTreeSet<Algorithm>,
     options: &HashOptions,
 ) -> Result<Contents, FileError> {
-    if size > options.max_file_size {
-        let mut limited = (&mut file).take(size);
-        let hashed = stream_digests(&[], &mut limited, algorithms, options.max_file_size)
-            .map_err(FileError::io)?;
-        same_size(hashed.hashes.size, size, &mut file)?;
-        return Ok(Contents::Streamed(Box::new(hashed)));
+    if size <= ARCHIVE_HELD.min(options.max_file_size) {
+        return Ok(Contents::Held(read_sized(&mut file, size)?));
     }
-    Ok(Contents::Held(read_sized(&mut file, size)?))
+    // A look at the start tells an archive, which is read from the file, from the rest.
+    let mut head = Vec::new();
+    (&mut file).take(64 * 1024).read_to_end(&mut head).map_err(FileError::io)?;
+    let archive = archive::format(sniff(&head).media_type).is_some();
+    if !archive && size <= options.max_file_size {
+        let rest = size.saturating_sub(head.len() as u64);
+        head.reserve_exact(usize::try_from(rest).unwrap_or(usize::MAX));
+        (&mut file).take(rest).read_to_end(&mut head).map_err(FileError::io)?;
+        same_size(head.len() as u64, size, &mut file)?;
+        return Ok(Contents::Held(head));
+    }
+    let mut limited = (&mut file).take(size.saturating_sub(head.len() as u64));
+    let mut hashed = stream_digests(&head, &mut limited, algorithms, options.max_file_size)
+        .map_err(FileError::io)?;
+    same_size(hashed.hashes.size, size, &mut file)?;
+    if archive {
+        // Opened from the file: not an error for being big.
+        hashed.perceptual_error = None;
+        file.seek(std::io::SeekFrom::Start(0)).map_err(FileError::io)?;
+        return Ok(Contents::Archive(file, Box::new(hashed)));
+    }
+    Ok(Contents::Streamed(Box::new(hashed)))
 }
 
 /// A file's bytes (a file's on disk, or an archive member's), typed and hashed: `algorithms`
@@ -655,7 +679,13 @@ pub fn scan_one(
             Ok(Contents::Streamed(file)) => scanned(*file, matcher),
             Ok(Contents::Held(bytes)) => {
                 let path = candidate.path.clone();
-                return members::screen(path, bytes, algorithms, matcher, options);
+                let contents = members::Container::Held(bytes);
+                return members::screen(path, contents, algorithms, matcher, options);
+            }
+            Ok(Contents::Archive(file, own)) => {
+                let path = candidate.path.clone();
+                let contents = members::Container::OnDisk { file, own };
+                return members::screen(path, contents, algorithms, matcher, options);
             }
         },
     };

@@ -351,3 +351,29 @@ fn redacted_reports_keep_who_sent_nothing_and_chains_hashed() {
     assert_eq!(sticker["chain"].as_array().unwrap().len(), 2);
     assert!(sticker["chain"][1].as_str().unwrap().starts_with("hmac-sha256:"));
 }
+
+#[test]
+fn an_archive_too_big_to_hold_is_read_from_the_file_past_max_file_size() {
+    // A stored ZIP of 70 MiB: over the size archives are held in memory, and over the
+    // --max-file-size given, which still bounds each member.
+    let dir = tempfile::tempdir().unwrap();
+    let photo = fs::read(root().join("fixtures/screening/exact/q0291.jpg")).unwrap();
+    let mut zip = zip::ZipWriter::new(fs::File::create(dir.path().join("big.zip")).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("filler.bin", stored).unwrap();
+    zip.write_all(&vec![7u8; 70 << 20]).unwrap();
+    zip.start_file("IMG_0001.jpg", stored).unwrap();
+    zip.write_all(&photo).unwrap();
+    zip.finish().unwrap();
+    let (code, files) = scan(&[dir.path()], &["--max-file-size", "50M"]);
+    let base = format!("{}/big.zip", dir.path().to_string_lossy());
+    assert_eq!(ids(entry(&files, &format!("{base}!/IMG_0001.jpg"))), ["demo-q0291"]);
+    // The filler is over --max-file-size: streamed through its digests, not decoded; not a
+    // picture, so that costs it nothing.
+    assert_eq!(status(&files, &format!("{base}!/filler.bin")), "clean");
+    assert_eq!(status(&files, &base), "clean", "{}", why(entry(&files, &base)));
+    let size = fs::metadata(dir.path().join("big.zip")).unwrap().len();
+    assert_eq!(entry(&files, &base)["size"], size, "its digests are of the whole file");
+    assert_eq!(code, 1);
+}

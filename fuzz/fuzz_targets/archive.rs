@@ -27,7 +27,8 @@ fuzz_target!(|data: &[u8]| {
     };
     for format in formats {
         let meter = Meter::new(limits);
-        let _ = open(format, data, "fuzz.bin", &meter, &mut |entry| match entry.kind {
+        let source = std::io::Cursor::new(data);
+        let _ = open(format, source, "fuzz.bin", &meter, &mut |entry| match entry.kind {
             EntryKind::File { data } => match data.read_to_end(&mut Vec::new()) {
                 Ok(_) => Flow::Next,
                 Err(_) => match meter.take_tripped() {

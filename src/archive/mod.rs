@@ -18,7 +18,7 @@ mod stream;
 mod zip;
 
 use std::cell::Cell;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 
 use crate::error::{FileError, FileErrorKind, Setting};
 
@@ -136,23 +136,24 @@ pub enum Flow {
     Stop,
 }
 
-/// Reads the members of `bytes`, a container of `format`, in their order, handing each to
-/// `visit`. `name` is the container's own name, for a compressed file's one member. Every
-/// member's bytes come through `meter`. `Err` is why the container could not be read (to
-/// the end): damaged, encrypted as a whole, or cut off; members already handed over stand.
-pub fn open(
+/// Reads the members of `source`, a container of `format` (in memory, or a file on disk too
+/// big to hold), in their order, handing each to `visit`. `name` is the container's own
+/// name, for a compressed file's one member. Every member's bytes come through `meter`.
+/// `Err` is why the container could not be read (to the end): damaged, encrypted as a whole,
+/// or cut off; members already handed over stand.
+pub fn open<R: Read + Seek>(
     format: Format,
-    bytes: &[u8],
+    source: R,
     name: &str,
     meter: &Meter,
     visit: &mut dyn FnMut(Entry) -> Flow,
 ) -> Result<(), FileError> {
     match format {
-        Format::Zip => zip::open(bytes, meter, visit),
-        Format::Tar => stream::tar(bytes, meter, visit),
-        Format::SevenZ => sevenz::open(bytes, meter, visit),
+        Format::Zip => zip::open(source, meter, visit),
+        Format::Tar => stream::tar(source, meter, visit),
+        Format::SevenZ => sevenz::open(source, meter, visit),
         Format::Gzip | Format::Bzip2 | Format::Xz | Format::Zstd => {
-            stream::compressed(format, bytes, name, meter, visit)
+            stream::compressed(format, source, name, meter, visit)
         }
     }
 }

@@ -4,7 +4,7 @@
 //! own or take a dictionary the size of the machine (both are set here), nor drain a member
 //! it stopped reading (a solid block's rest is skipped instead, and reported).
 
-use std::io::Cursor;
+use std::io::{Read, Seek};
 
 use sevenz_rust2::{ArchiveReader, EntryDecision, Error, Password};
 
@@ -16,16 +16,13 @@ use crate::error::{FileError, FileErrorKind};
 const MEMORY_LIMIT_KB: usize = 512 * 1024;
 
 pub(super) fn open(
-    bytes: &[u8],
+    source: impl Read + Seek,
     meter: &Meter,
     visit: &mut dyn FnMut(Entry) -> Flow,
 ) -> Result<(), FileError> {
-    let mut reader = ArchiveReader::new_with_memory_limit(
-        Cursor::new(bytes),
-        Password::empty(),
-        MEMORY_LIMIT_KB,
-    )
-    .map_err(|e| error("the 7z archive", e))?;
+    let mut reader =
+        ArchiveReader::new_with_memory_limit(source, Password::empty(), MEMORY_LIMIT_KB)
+            .map_err(|e| error("the 7z archive", e))?;
     reader.set_thread_count(1);
     // A block cut short leaves its other members unread: reported once the rest is read.
     let mut cut: Option<(String, crate::error::Setting)> = None;

@@ -15,22 +15,22 @@ use crate::error::FileError;
 const TAR_MAGIC_AT: usize = 257;
 
 pub(super) fn tar(
-    bytes: &[u8],
+    source: impl Read,
     meter: &Meter,
     visit: &mut dyn FnMut(Entry) -> Flow,
 ) -> Result<(), FileError> {
-    tar_entries(bytes, Compressed::Unknown, meter, visit)
+    tar_entries(source, Compressed::Unknown, meter, visit)
 }
 
 pub(super) fn compressed(
     format: Format,
-    bytes: &[u8],
+    source: impl Read,
     name: &str,
     meter: &Meter,
     visit: &mut dyn FnMut(Entry) -> Flow,
 ) -> Result<(), FileError> {
     let input = Cell::new(0);
-    let counted = Counting::new(bytes, &input);
+    let counted = Counting::new(source, &input);
     let mut decoder: Box<dyn Read> = match format {
         Format::Gzip => Box::new(flate2::read::MultiGzDecoder::new(counted)),
         Format::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(counted)),

@@ -4,7 +4,7 @@
 //! meter. Must not trust a member's declared size (the meter counts what inflates), nor stop
 //! at an encrypted or damaged member when the next can be read.
 
-use std::io::Cursor;
+use std::io::{self, Read, Seek, SeekFrom};
 
 use zip::result::ZipError;
 use zip::ZipArchive;
@@ -12,21 +12,23 @@ use zip::ZipArchive;
 use super::{damaged, encrypted, Compressed, Entry, EntryKind, Flow, Meter};
 use crate::error::{FileError, FileErrorKind};
 
-pub(super) fn open(
-    bytes: &[u8],
+pub(super) fn open<R: Read + Seek>(
+    mut source: R,
     meter: &Meter,
     visit: &mut dyn FnMut(Entry) -> Flow,
 ) -> Result<(), FileError> {
-    let mut archive = match ZipArchive::new(Cursor::new(bytes)) {
+    let declared = declared_members(&mut source);
+    let mut archive = match ZipArchive::new(&mut source) {
         Ok(archive) => archive,
         Err(ZipError::UnsupportedArchive(what)) => return Err(unsupported(what)),
-        Err(e) => return from_local_headers(bytes, meter, visit, Some(e)),
+        Err(e) => return from_local_headers(source, meter, visit, Some(e)),
     };
     // The crate keeps one member per name: a second member of the same name would go unseen
     // (and a hostile archive could hide one that way), so such an archive is read from its
     // members' own headers, every one of them.
-    if declared_members(bytes).is_some_and(|declared| declared > archive.len() as u64) {
-        return from_local_headers(bytes, meter, visit, None);
+    if declared.is_some_and(|declared| declared > archive.len() as u64) {
+        drop(archive);
+        return from_local_headers(source, meter, visit, None);
     }
     for index in 0..archive.len() {
         let (name, is_dir, is_link, is_encrypted, compressed) = match archive.by_index_data(index) {
@@ -71,8 +73,8 @@ pub(super) fn open(
 /// carved from a disk), or names two members alike: its members read front to back from their
 /// own headers, as far as they go. Never clean when the directory is damaged (`directory`):
 /// that is the archive's error, whatever was read.
-fn from_local_headers(
-    bytes: &[u8],
+fn from_local_headers<R: Read + Seek>(
+    mut source: R,
     meter: &Meter,
     visit: &mut dyn FnMut(Entry) -> Flow,
     directory: Option<ZipError>,
@@ -81,7 +83,10 @@ fn from_local_headers(
         Some(error) => format!("the ZIP archive is damaged ({error}); {what}"),
         None => format!("the ZIP archive names two members alike; {what}"),
     };
-    let mut cursor = Cursor::new(bytes);
+    if let Err(e) = source.seek(SeekFrom::Start(0)) {
+        return Err(damaged("the ZIP archive", e));
+    }
+    let mut cursor = io::BufReader::new(source);
     let mut index = 0;
     let ended = loop {
         index += 1;
@@ -123,10 +128,13 @@ fn from_local_headers(
 
 /// The member count the end of central directory record declares (its 16-bit field; `None`
 /// where there is no record, or the count is in a ZIP64 record).
-fn declared_members(bytes: &[u8]) -> Option<u64> {
+fn declared_members(source: &mut (impl Read + Seek)) -> Option<u64> {
     // The record is 22 bytes and a comment of up to 65,535.
-    let tail = &bytes[bytes.len().saturating_sub(22 + 65_535)..];
-    let at = memchr::memmem::rfind(tail, b"PK\x05\x06")?;
+    let size = source.seek(SeekFrom::End(0)).ok()?;
+    source.seek(SeekFrom::Start(size.saturating_sub(22 + 65_535))).ok()?;
+    let mut tail = Vec::new();
+    source.read_to_end(&mut tail).ok()?;
+    let at = memchr::memmem::rfind(&tail, b"PK\x05\x06")?;
     let record = tail.get(at..at + 22)?;
     let count = u16::from_le_bytes([record[10], record[11]]);
     (count != u16::MAX).then_some(u64::from(count))

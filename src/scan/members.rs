@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::io::Read;
+use std::io::{BufReader, Cursor, Read, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{
-    hash_bytes, panicked, scanned, stream_digests, FileReport, HashOptions, Outcome, Screened,
-    Stage,
+    hash_bytes, panicked, scanned, stream_digests, FileReport, HashOptions, HashedFile, Outcome,
+    Screened, Stage,
 };
 use crate::archive::{self, Entry, EntryKind, Flow, Format, Meter, Tripped};
 use crate::context::{index_kind, Contexts};
@@ -40,14 +40,21 @@ const HELD_CAP: u64 = 128 << 20;
 /// the others.
 pub(super) fn screen(
     path: PathBuf,
-    bytes: Vec<u8>,
+    contents: Container,
     algorithms: &BTreeSet<Algorithm>,
     matcher: &Matcher,
     options: &HashOptions,
 ) -> Screened {
     let hashing = Hashing { algorithms, matcher, options };
-    let Some(format) = archive::format(sniff(&bytes).media_type) else {
-        let outcome = hashing.outcome(bytes);
+    let media_type = match &contents {
+        Container::Held(bytes) => sniff(bytes).media_type,
+        Container::OnDisk { own, .. } => own.media_type,
+    };
+    let Some(format) = archive::format(media_type) else {
+        let outcome = match contents {
+            Container::Held(bytes) => hashing.outcome(bytes),
+            Container::OnDisk { own, .. } => scanned(*own, matcher),
+        };
         return Screened { files: vec![FileReport::new(path, outcome)], warnings: Vec::new() };
     };
     let reports = Reports { held: AtomicU64::new(0), done: Mutex::new(Vec::new()) };
@@ -63,7 +70,7 @@ pub(super) fn screen(
             warnings: Vec::new(),
         };
         let chain = vec![path.to_string_lossy().into_owned()];
-        reader.container(path, chain, bytes, format, 0);
+        reader.container(path, chain, contents, format, 0);
         (reader.contexts, reader.warnings)
     });
     let mut done = reports.done.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -76,6 +83,27 @@ pub(super) fn screen(
         })
         .collect();
     Screened { files, warnings }
+}
+
+/// An archive's bytes: held in memory, or (a file given to the scan too big to hold) read
+/// from the open file, its own hashes already streamed.
+pub(super) enum Container {
+    Held(Vec<u8>),
+    OnDisk { file: std::fs::File, own: Box<HashedFile> },
+}
+
+/// What an archive is read from.
+trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// A member's bytes, shared with the hash of the archive they make: `Cursor` needs
+/// `AsRef<[u8]>`, which `Arc<Vec<u8>>` is not.
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// What a member's bytes are hashed and matched with.
@@ -132,19 +160,25 @@ impl<'s> Reader<'s, '_, '_> {
     }
 
     /// Reports the archive at `path` (a file given to the scan, or a member `depth` levels
-    /// down), whose bytes are `bytes`, and its members.
+    /// down), whose bytes are `contents`, and its members.
     fn container(
         &mut self,
         path: PathBuf,
         chain: Vec<String>,
-        bytes: Vec<u8>,
+        contents: Container,
         format: Format,
         depth: u32,
     ) {
         let place = self.place();
-        let bytes = Arc::new(bytes);
         let (algorithms, options) = (self.hashing.algorithms, self.hashing.options);
-        let own = hash_bytes(Arc::clone(&bytes), algorithms, options);
+        let (own, source): (_, Box<dyn ReadSeek>) = match contents {
+            Container::Held(bytes) => {
+                let bytes = Arc::new(bytes);
+                let own = hash_bytes(Arc::clone(&bytes), algorithms, options);
+                (own, Box::new(Cursor::new(SharedBytes(bytes))))
+            }
+            Container::OnDisk { file, own } => (*own, Box::new(BufReader::new(file))),
+        };
         let limits = *self.meter.limits();
         let unread = if depth >= limits.max_depth {
             Some(FileError::limit(
@@ -157,9 +191,8 @@ impl<'s> Reader<'s, '_, '_> {
                 ": its members were not screened",
             ))
         } else {
-            self.members(&path, &chain, &bytes, format, depth)
+            self.members(&path, &chain, source, format, depth)
         };
-        drop(bytes);
         let mut outcome = scanned(own, self.hashing.matcher);
         if let Outcome::Scanned { perceptual_error, .. } = &mut outcome {
             *perceptual_error = unread;
@@ -169,12 +202,12 @@ impl<'s> Reader<'s, '_, '_> {
         self.reports.push(place, FileReport { path, chain, context: None, outcome });
     }
 
-    /// Reports the members of the archive `bytes`; why not all were screened, if so.
+    /// Reports the members of the archive `source`; why not all were screened, if so.
     fn members(
         &mut self,
         path: &Path,
         chain: &[String],
-        bytes: &[u8],
+        source: Box<dyn ReadSeek>,
         format: Format,
         depth: u32,
     ) -> Option<FileError> {
@@ -183,7 +216,7 @@ impl<'s> Reader<'s, '_, '_> {
         let mut unread = None;
         let name = chain.last().map_or("", String::as_str);
         let meter = self.meter;
-        let opened = archive::open(format, bytes, name, meter, &mut |entry: Entry| {
+        let opened = archive::open(format, source, name, meter, &mut |entry: Entry| {
             members += 1;
             if members > limits.max_members {
                 unread = Some(FileError::limit(
@@ -230,6 +263,7 @@ impl<'s> Reader<'s, '_, '_> {
                 Ok(None) => {
                     self.index(&member_path, &held);
                     if let Some(format) = archive::format(sniff(&held).media_type) {
+                        let held = Container::Held(held);
                         self.container(
                             member_path.clone(),
                             member_chain.clone(),
