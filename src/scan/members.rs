@@ -32,8 +32,9 @@ use crate::matcher::Matcher;
 use crate::sniff::sniff;
 
 /// Bytes of members read and waiting for a worker, past which the reading waits (working on
-/// them itself): enough to keep every core busy, little next to a decoded photo or two.
-const HELD_CAP: u64 = 128 << 20;
+/// them itself): enough to keep every core busy (a hundred photos), little next to what the
+/// workers hold while they decode.
+const HELD_CAP: u64 = 32 << 20;
 
 /// The report of a file given to the scan whose bytes are `bytes`, then, if it is an
 /// archive, its members' reports, with the chat context that message indexes among them give
