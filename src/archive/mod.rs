@@ -2,7 +2,7 @@
 //! files that are ZIPs), tar, 7z, and gzip-, bzip2-, xz- and zstd-compressed files (a tar
 //! inside one is opened as the tar).
 //!
-//! Owns telling which containers can be opened ([`format`]), reading their members one after
+//! Owns telling which containers can be opened ([`format()`]), reading their members one after
 //! the other, each as a [`Entry`] handed to the caller with a reader of its bytes, and the
 //! bounds on what a container may expand to ([`ArchiveLimits`], enforced by [`Meter`] on the
 //! bytes the decompressors actually produce, never on the sizes the archive declares).
