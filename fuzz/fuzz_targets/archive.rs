@@ -3,8 +3,6 @@
 //! Any panic is a finding: the readers must turn every damaged archive into an error.
 #![no_main]
 
-use std::io::Read;
-
 use libfuzzer_sys::fuzz_target;
 use mediascreen::archive::{format, open, ArchiveLimits, EntryKind, Flow, Format, Meter};
 use mediascreen::sniff::sniff;

@@ -108,9 +108,8 @@ fn from_local_headers<R: Read + Seek>(
             match visit(Entry { name, kind: EntryKind::File { data: &mut data } }) {
                 Flow::Next => continue,
                 Flow::Stop => return Ok(()),
-                // Dropping the member would inflate the rest of it to find the next header.
+                // Dropping the member skips its compressed bytes unread (zip's `Drop`).
                 Flow::Abandoned(setting) => {
-                    std::mem::forget(file);
                     return Err(FileError::limit(
                         setting,
                         damage(&format!("not read past {index} members")),
