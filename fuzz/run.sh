@@ -44,6 +44,7 @@ seeds() {
         context_telegram) echo seeds/context/telegram ;;
         context_whatsapp) echo seeds/context/whatsapp ;;
         context_discord) echo seeds/context/discord ;;
+        s3_event) echo seeds/s3_event ;;
     esac
 }
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Throughput of mediascreen against its peers on the shared photo corpus (issue 7), and at scale.
 #
-#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree] [archive]   (default: all six)
+#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree] [archive] [bucket]   (default: all)
 #   RUNS=3 WARMUP=1 CORPUS=/tmp/corpus OUT=/tmp/mediascreen-bench scripts/bench.sh
 #
 # corpus: `mediascreen hash --algorithms pdq,md5,sha1,sha256` over the whole corpus (with the
@@ -19,6 +19,10 @@
 # archive: `scan` of the corpus zipped into one archive (deflate, as chat exports are; written
 #         under $OUT) against `scan` of the same files unpacked, with the demo list; files/s of
 #         each (the zip's members counted) and the peak RSS of each.
+# bucket: `scan s3://…` of the corpus uploaded to a local S3 server (moto_server, from
+#         MOTO_SERVER or .ci/venv: `python3 -m venv .ci/venv && .ci/venv/bin/pip install
+#         'moto[server]==5.2.5' boto3`) on 127.0.0.1, against `scan` of the same folder; files/s
+#         of each and the peak RSS of the bucket scan. The server shares the machine's cores.
 #
 # The corpus comes from ../shared/bench/make_corpus.sh (Debian wallpaper packages and PyPI
 # scikit-image photos, deterministic). Needs hyperfine and GNU time (apt-get install hyperfine
@@ -193,4 +197,36 @@ if on archive; then
     /usr/bin/time -f "scan $(basename "$what") peak RSS: %M KiB" "$BIN" scan "$what" \
       --list "$ROOT/hashlists/demo.csv" --report "$OUT/rss-report.json" --quiet 2>&1 | tail -n 1 || true
   done
+fi
+
+if on bucket; then
+  MOTO=${MOTO_SERVER:-$ROOT/.ci/venv/bin/moto_server}
+  PY=$(dirname "$MOTO")/python
+  [ -x "$MOTO" ] && "$PY" -c 'import boto3' 2>/dev/null \
+    || { echo "bucket: needs moto_server and boto3 in one venv (see the top of this script)" >&2; exit 2; }
+  PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$MOTO" -H 127.0.0.1 -p "$PORT" > "$OUT/moto.log" 2>&1 &
+  MOTO_PID=$!
+  trap 'kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/moto-api/" && break; sleep 0.1; done
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
+    AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
+  "$PY" - "$CORPUS" <<'PY'
+import os, sys, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+s3.create_bucket(Bucket="corpus")
+root = sys.argv[1]
+for folder, _, names in os.walk(root):
+    for name in names:
+        path = os.path.join(folder, name)
+        s3.upload_file(path, "corpus", os.path.relpath(path, root))
+PY
+  echo "== bucket: the corpus in a local S3 server, against the same files on disk"; load
+  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/bucket.json" \
+    -n scan-folder "$BIN scan $CORPUS --list $ROOT/hashlists/demo.csv --report $OUT/folder-report.json --quiet" \
+    -n scan-bucket "$BIN scan s3://corpus/ --list $ROOT/hashlists/demo.csv --report $OUT/bucket-report.json --quiet" \
+    > "$OUT/bucket.log" 2>&1 || { cat "$OUT/bucket.log"; exit 1; }
+  summarize "$OUT/bucket.json" "$NFILES"; load
+  /usr/bin/time -f "scan s3://corpus/ peak RSS: %M KiB" "$BIN" scan s3://corpus/ \
+    --list "$ROOT/hashlists/demo.csv" --report "$OUT/rss-report.json" --quiet 2>&1 | tail -n 1 || true
 fi

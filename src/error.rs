@@ -296,6 +296,12 @@ pub enum FileErrorKind {
     DecoderPanic,
     /// An archive or archive member that needs a password: not screened.
     Encrypted,
+    /// A bucket refused the credentials, or they do not allow reading: fix the credentials
+    /// or the bucket's policy.
+    AccessDenied,
+    /// A bucket's server or the network failed (after retries), or a body came back cut
+    /// short: try again.
+    Remote,
 }
 
 impl FileErrorKind {
@@ -310,6 +316,8 @@ impl FileErrorKind {
             FileErrorKind::Corrupt => "corrupt",
             FileErrorKind::DecoderPanic => "decoder_panic",
             FileErrorKind::Encrypted => "encrypted",
+            FileErrorKind::AccessDenied => "access_denied",
+            FileErrorKind::Remote => "remote",
         }
     }
 }

@@ -48,6 +48,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod archive;
+pub mod bucket;
 pub mod context;
 pub mod decode;
 pub mod error;

@@ -28,7 +28,17 @@ pub struct ScanOptions {
     /// Scan files (in walk order) until their sizes add up to this many bytes; the rest are
     /// reported as skipped.
     pub max_scan_size: Option<u64>,
+    /// Bucket objects fetched at once, ahead of the workers; 0 means the default
+    /// ([`DEFAULT_IO_CONCURRENCY`]).
+    pub io_concurrency: usize,
+    /// Objects named by S3 event notifications (`--s3-event`), screened after the roots, at
+    /// the versions the events name.
+    pub objects: Vec<crate::bucket::event::EventObject>,
 }
+
+/// Requests in flight to a bucket by default: enough to hide a cloud store's latency
+/// (tens of ms per object) behind a CI runner's few cores.
+pub const DEFAULT_IO_CONCURRENCY: usize = 16;
 
 /// How one file is decoded and hashed.
 #[derive(Clone, Debug, PartialEq)]

@@ -42,6 +42,9 @@ pub struct FileReport {
     /// The chat message that carried the file, where the scanned tree holds an export's
     /// message index that references it.
     pub context: Option<Context>,
+    /// For a bucket object, the version that was read (or, if it could not be read, the one
+    /// that was listed).
+    pub object: Option<crate::bucket::ObjectVersion>,
     /// What happened.
     pub outcome: Outcome,
 }
@@ -49,7 +52,7 @@ pub struct FileReport {
 impl FileReport {
     /// The report of a file on disk (not in an archive), with no chat context yet.
     pub fn new(path: PathBuf, outcome: Outcome) -> FileReport {
-        FileReport { path, chain: Vec::new(), context: None, outcome }
+        FileReport { path, chain: Vec::new(), context: None, object: None, outcome }
     }
 }
 

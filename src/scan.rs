@@ -9,25 +9,26 @@
 //! the report reads them without calling in here. Must not write anywhere, least of all into
 //! the scanned tree.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 use image::ImageFormat;
 
 use crate::archive;
+use crate::bucket::{self, ObjectVersion};
 use crate::context::{index_kind, Contexts};
 use crate::decode::video::{decode_video, is_animated};
 use crate::decode::{
     decode_heif, decode_picture, heif, jpeg_truncation, panic_text, png_ancillary_bomb, room_for,
     timed_out, within,
 };
-use crate::error::{FileError, FileErrorKind, Reason, Setting};
+use crate::error::{FileError, FileErrorKind, Setting};
 use crate::hash::digest::Digester;
 use crate::hash::pdq::PdqFeatures;
 use crate::hash::vpdq::{self, VideoHash, VpdqFrame};
@@ -35,11 +36,14 @@ use crate::hash::{classic, orb1, Algorithm, FileHashes, HashValue};
 use crate::matcher::Matcher;
 use crate::read::{open_regular, read_sized, same_size};
 use crate::sniff::{container, missing_decoder, sniff};
-use crate::walk::{walk, Candidate, CandidateKind};
+use crate::walk::{Candidate, CandidateKind};
 
+mod driver;
 mod members;
 
-pub use crate::options::{HashOptions, ScanOptions};
+pub use driver::for_each_candidate;
+
+pub use crate::options::{HashOptions, ScanOptions, DEFAULT_IO_CONCURRENCY};
 pub use crate::outcome::{FileReport, Outcome, Scan, Stage, Status};
 
 /// How long past its time limit a video's decoding is waited for: its decoders stop at the
@@ -126,7 +130,26 @@ fn read_candidate(
             Err(FileError { kind: FileErrorKind::Io, reason: reason.clone() })
         }
         CandidateKind::Error(error) => Err(error.clone()),
+        CandidateKind::Object(object) => Ok(read_object(object, algorithms, options)?.0),
     }
+}
+
+/// The bytes of a bucket object (held, or over [`HashOptions::max_file_size`] streamed
+/// through the digests), and the version that was read.
+fn read_object(
+    object: &bucket::Object,
+    algorithms: &BTreeSet<Algorithm>,
+    options: &HashOptions,
+) -> Result<(Contents, ObjectVersion), FileError> {
+    let (body, version) = bucket::read(object, options.max_file_size)?;
+    let contents = match body {
+        bucket::Body::Held(bytes) => Contents::Held(bytes),
+        bucket::Body::Streamed(mut stream) => Contents::Streamed(Box::new(
+            stream_digests(&[], &mut stream, algorithms, options.max_file_size)
+                .map_err(FileError::io)?,
+        )),
+    };
+    Ok((contents, version))
 }
 
 /// The bytes of an opened file that `fstat` said was `size` bytes. At most that many bytes
@@ -443,105 +466,6 @@ fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &m
     }
 }
 
-/// Walks `roots`, applies the scan's budget ([`ScanOptions::max_files`],
-/// [`ScanOptions::max_scan_size`]), shows `walked` the candidates, and runs
-/// `work` on every candidate on `threads` threads (0 = one per CPU), in `work_order`. Each
-/// result goes to `emit` in walk order as soon as it and every result before it are done, so
-/// output can stream and still not depend on the thread count. Once `stop` is set,
-/// candidates not yet started are not worked on: `emit` gets `None` for them.
-pub fn for_each_candidate<T, F>(
-    roots: &[PathBuf],
-    options: &ScanOptions,
-    stop: &AtomicBool,
-    work: F,
-    walked: impl FnOnce(&[Candidate]),
-    mut emit: impl FnMut(Candidate, Option<T>),
-) where
-    T: Send,
-    F: Fn(&Candidate) -> T + Sync + Send,
-{
-    let mut candidates = walk(roots, options.follow_symlinks, &options.filter);
-    apply_budget(&mut candidates, options);
-    walked(&candidates);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .expect("building a thread pool only fails if threads cannot be spawned");
-    let order = work_order(&candidates);
-    let (sender, receiver) = mpsc::channel();
-    std::thread::scope(|scope| {
-        let candidates = &candidates;
-        scope.spawn(move || {
-            // Every thread takes the next file in `order` as soon as it is free.
-            let next = AtomicUsize::new(0);
-            pool.broadcast(|_| {
-                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let result = (!stop.load(Ordering::Relaxed)).then(|| work(&candidates[i]));
-                    // The receiver lives until every sender is gone.
-                    let _ = sender.send((i, result));
-                }
-            });
-            drop(sender);
-        });
-        let mut pending = BTreeMap::new();
-        let mut next = 0;
-        for (i, result) in receiver {
-            pending.insert(i, result);
-            while let Some(result) = pending.remove(&next) {
-                emit(candidates[next].clone(), result);
-                next += 1;
-            }
-        }
-    });
-}
-
-/// How many of the last files [`work_order`] reorders.
-const FINAL_FILES: usize = 64;
-
-/// The order in which candidates are worked on: walk order, but for the last
-/// [`FINAL_FILES`], which go largest first. A scan lasts until its last file is done, and a
-/// big picture started near the end keeps one core decoding while the others wait (1.5 s of
-/// an 18 s corpus run); started ahead of the small files around it, it overlaps with them.
-/// Elsewhere walk order stays: results stream out in it, and sorting whole batches by size
-/// started their biggest pictures side by side, which raised the peak memory by tens of MB.
-/// A file that cannot be inspected sorts last and fails properly when it is read.
-fn work_order(candidates: &[Candidate]) -> Vec<usize> {
-    let tail = candidates.len().saturating_sub(FINAL_FILES);
-    let size = |c: &Candidate| match c.kind {
-        CandidateKind::File => std::fs::metadata(&c.path).map_or(0, |m| m.len()),
-        _ => 0,
-    };
-    let sizes: Vec<u64> = candidates[tail..].iter().map(size).collect();
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    order[tail..].sort_by_key(|&i| (std::cmp::Reverse(sizes[i - tail]), i));
-    order
-}
-
-/// Marks the files past [`ScanOptions::max_files`], or past [`ScanOptions::max_scan_size`]
-/// bytes in walk order, as
-/// skipped: a budget cut in walk order leaves the same files out whatever the thread count.
-fn apply_budget(candidates: &mut [Candidate], options: &ScanOptions) {
-    let (mut files, mut bytes) = (0u64, 0u64);
-    for candidate in candidates.iter_mut().filter(|c| c.kind == CandidateKind::File) {
-        files += 1;
-        if options.max_files.is_some_and(|max| files > max) {
-            let head =
-                format!("not scanned: past the {}-file limit", options.max_files.unwrap_or(0));
-            candidate.kind = CandidateKind::OverBudget(Reason::naming(Setting::MaxFiles, head, ""));
-            continue;
-        }
-        if let Some(max) = options.max_scan_size {
-            // A file that cannot be inspected here fails properly when it is read.
-            bytes += std::fs::metadata(&candidate.path).map_or(0, |m| m.len());
-            if bytes > max {
-                let head = format!("not scanned: past the {max}-byte limit");
-                let reason = Reason::naming(Setting::MaxScanSize, head, "");
-                candidate.kind = CandidateKind::OverBudget(reason);
-            }
-        }
-    }
-}
-
 /// The algorithms a scan against `matcher` computes for each file: those its lists need, and
 /// SHA-256 for the report.
 pub fn computed_algorithms(matcher: &Matcher) -> BTreeSet<Algorithm> {
@@ -674,22 +598,52 @@ pub fn scan_one(
             Outcome::Skipped { reason: reason.clone(), over_budget: true }
         }
         CandidateKind::Error(error) => Outcome::Error { stage: Stage::Walk, error: error.clone() },
-        CandidateKind::File => match read_candidate(candidate, algorithms, options) {
-            Err(error) => Outcome::Error { stage: Stage::Read, error },
-            Ok(Contents::Streamed(file)) => scanned(*file, matcher),
-            Ok(Contents::Held(bytes)) => {
-                let path = candidate.path.clone();
-                let contents = members::Container::Held(bytes);
-                return members::screen(path, contents, algorithms, matcher, options);
-            }
-            Ok(Contents::Archive(file, own)) => {
-                let path = candidate.path.clone();
-                let contents = members::Container::OnDisk { file, own };
-                return members::screen(path, contents, algorithms, matcher, options);
-            }
-        },
+        CandidateKind::File => {
+            return screen_contents(
+                candidate,
+                read_candidate(candidate, algorithms, options),
+                algorithms,
+                matcher,
+                options,
+            )
+        }
+        CandidateKind::Object(object) => {
+            let (contents, version) = match read_object(object, algorithms, options) {
+                Ok((contents, version)) => (Ok(contents), version),
+                Err(error) => (Err(error), object.listed.clone()),
+            };
+            let mut screened = screen_contents(candidate, contents, algorithms, matcher, options);
+            screened.files[0].object = Some(version);
+            return screened;
+        }
     };
     Screened::one(FileReport::new(candidate.path.clone(), outcome))
+}
+
+/// The reports of a file (or object) read as `contents`: its own, then, for an archive,
+/// its members'.
+fn screen_contents(
+    candidate: &Candidate,
+    contents: Result<Contents, FileError>,
+    algorithms: &BTreeSet<Algorithm>,
+    matcher: &Matcher,
+    options: &HashOptions,
+) -> Screened {
+    let path = candidate.path.clone();
+    let container = match contents {
+        Err(error) => {
+            return Screened::one(FileReport::new(
+                path,
+                Outcome::Error { stage: Stage::Read, error },
+            ))
+        }
+        Ok(Contents::Streamed(file)) => {
+            return Screened::one(FileReport::new(path, scanned(*file, matcher)))
+        }
+        Ok(Contents::Held(bytes)) => members::Container::Held(bytes),
+        Ok(Contents::Archive(file, own)) => members::Container::OnDisk { file, own },
+    };
+    members::screen(path, container, algorithms, matcher, options)
 }
 
 /// Largest message index read for chat context: a full Telegram export's `result.json` of
@@ -749,47 +703,5 @@ fn panicked(panic: &(dyn std::any::Any + Send)) -> Outcome {
             FileErrorKind::DecoderPanic,
             format!("internal error, please report it: {}", panic_text(panic)),
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_last_files_are_worked_on_largest_first_and_ties_keep_walk_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = |name: String, size: usize| {
-            let path = dir.path().join(name);
-            std::fs::write(&path, vec![0u8; size]).unwrap();
-            Candidate { path, kind: CandidateKind::File, id: None }
-        };
-        let mut candidates: Vec<Candidate> =
-            (0..10).map(|i| file(format!("early{i}"), 10 * i)).collect();
-        candidates.extend((10..FINAL_FILES).map(|i| file(format!("late{i}"), 1)));
-        candidates.extend([
-            file("a".into(), 10),
-            Candidate { path: dir.path().join("gone"), kind: CandidateKind::File, id: None },
-            file("b".into(), 300),
-            Candidate {
-                path: dir.path().join("c"),
-                kind: CandidateKind::Skip(Reason::new("link")),
-                id: None,
-            },
-            file("d".into(), 10),
-            file("e".into(), 2000),
-        ]);
-        let order = work_order(&candidates);
-        let early: Vec<usize> = (0..6).collect();
-        assert_eq!(order[..6], early[..], "walk order before the last files");
-        let n = candidates.len();
-        // The last 64: sizes 2000 and 300, then 90 down to 60 (early6..9), then 10 and 10.
-        let last: Vec<usize> = [n - 1, n - 4, 9, 8, 7, 6]
-            .into_iter()
-            .chain([n - 6, n - 2])
-            .chain(10..FINAL_FILES)
-            .chain([n - 5, n - 3])
-            .collect();
-        assert_eq!(order[6..], last[..]);
     }
 }

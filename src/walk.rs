@@ -57,6 +57,8 @@ pub enum CandidateKind {
     OverBudget(Reason),
     /// Could not be listed or inspected.
     Error(FileError),
+    /// An object in a bucket: read it and scan it.
+    Object(Box<crate::bucket::Object>),
 }
 
 /// Which paths a walk yields, besides following links or not.
@@ -182,6 +184,23 @@ impl Filter {
         })
     }
 
+    /// Whether an object whose key below the listed prefix is `relative` is walked: as a
+    /// file at that path below a root would be (a bucket has no folders to leave out, so an
+    /// excluded folder leaves out every key below it).
+    #[cfg_attr(not(feature = "buckets"), allow(dead_code))]
+    pub(crate) fn keeps_key(&self, relative: &str) -> bool {
+        let depth = relative.split('/').count();
+        if self.max_depth.is_some_and(|max| depth > max) {
+            return false;
+        }
+        let folders = relative.match_indices('/').map(|(at, _)| &relative[..at]);
+        if folders.chain([relative]).any(|part| self.exclude.is_match(part)) {
+            return false;
+        }
+        (self.include.is_empty() || self.include.is_match(relative))
+            && self.shard.is_none_or(|s| s.takes(Path::new(""), Path::new(relative)))
+    }
+
     fn keeps(&self, root: &Path, path: &Path, is_dir: bool) -> bool {
         let relative = path.strip_prefix(root).unwrap_or(path);
         if relative.as_os_str().is_empty() {
@@ -202,7 +221,13 @@ impl Filter {
 pub fn walk(roots: &[PathBuf], follow_symlinks: bool, filter: &Filter) -> Vec<Candidate> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
+    let mut seen_urls = HashSet::new();
     for root in roots {
+        if crate::bucket::is_url(root) {
+            let url = root.to_str().expect("a URL is UTF-8");
+            out.extend(crate::bucket::list(url, filter, &mut seen_urls));
+            continue;
+        }
         let mut walker = WalkDir::new(root).follow_links(follow_symlinks).sort_by_file_name();
         if let Some(depth) = filter.max_depth {
             walker = walker.max_depth(depth);

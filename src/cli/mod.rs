@@ -102,9 +102,16 @@ pub enum Command {
 /// Flags shared by every command that walks files.
 #[derive(Debug, ClapArgs)]
 pub struct WalkArgs {
-    /// Files or folders to read. Folders are walked recursively in sorted order.
-    #[arg(required_unless_present = "files_from", value_name = "PATH")]
+    /// Files or folders to read, and bucket URLs (`s3://BUCKET/PREFIX`, `gs://…`, `az://…`,
+    /// `https://…` for one object). Folders are walked recursively in sorted order, buckets
+    /// listed in key order.
+    #[arg(required_unless_present_any = ["files_from", "s3_event"], value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Also screen the objects named by the S3 event notifications in FILE (`-` for standard
+    /// input), as S3 delivers them to Lambda, SQS, SNS or EventBridge: each object at the
+    /// version its event names.
+    #[arg(long, value_name = "FILE", help_heading = "What to scan")]
+    pub s3_event: Option<PathBuf>,
     /// Also read the paths listed in FILE (`-` for standard input), one per line, or
     /// separated by NUL bytes with `--null` (as `find -print0` writes them).
     #[arg(long, value_name = "FILE", help_heading = "What to scan")]
@@ -141,6 +148,10 @@ pub struct WalkArgs {
     /// SLURM_ARRAY_TASK_MIN).
     #[arg(long, value_name = "K/N", help_heading = "What to scan")]
     pub shard: Option<String>,
+    /// Bucket objects fetched at once, ahead of the workers (their bytes wait in at most
+    /// 64 MiB).
+    #[arg(long, value_name = "N", default_value_t = mediascreen::scan::DEFAULT_IO_CONCURRENCY, help_heading = "Performance")]
+    pub io_concurrency: usize,
 }
 
 impl WalkArgs {
@@ -164,6 +175,25 @@ impl WalkArgs {
             }
         }
         Ok(paths)
+    }
+
+    /// The objects `--s3-event` names (none without it); the records it does not screen
+    /// (deletions, test events) are told on standard error.
+    fn event_objects(&self) -> Result<Vec<mediascreen::bucket::event::EventObject>> {
+        let Some(file) = &self.s3_event else { return Ok(Vec::new()) };
+        let bytes = if is_stdin(file) {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)?;
+            bytes
+        } else {
+            std::fs::read(file).with_context(|| format!("reading --s3-event {}", file.display()))?
+        };
+        let events = mediascreen::bucket::event::parse_events(&bytes)
+            .map_err(|e| anyhow::anyhow!("--s3-event {}: {e}", file.display()))?;
+        for ignored in &events.ignored {
+            eprintln!("mediascreen: --s3-event: {ignored}");
+        }
+        Ok(events.objects)
     }
 }
 
@@ -483,8 +513,15 @@ impl ScanConfig {
         };
         let load = args.load.options();
         let stdin_lists = args.lists.iter().chain(&args.allow).filter(|p| is_stdin(p)).count();
-        if stdin_lists + usize::from(args.walk.files_from.as_deref().is_some_and(is_stdin)) > 1 {
-            bail!("only one of --list, --allow and --files-from can read standard input (-)");
+        let stdin_walk = [&args.walk.files_from, &args.walk.s3_event]
+            .into_iter()
+            .filter(|p| p.as_deref().is_some_and(is_stdin))
+            .count();
+        if stdin_lists + stdin_walk > 1 {
+            bail!(
+                "only one of --list, --allow, --files-from and --s3-event can read standard \
+                 input (-)"
+            );
         }
         let mut lists = Vec::new();
         for path in &args.lists {
@@ -676,6 +713,8 @@ fn scan_options(walk: &WalkArgs, decode: &DecodeArgs) -> Result<ScanOptions> {
         hashing: decode.options()?,
         max_files: None,
         max_scan_size: None,
+        io_concurrency: walk.io_concurrency,
+        objects: walk.event_objects()?,
     })
 }
 

@@ -171,7 +171,8 @@ impl Files {
             }
             Outcome::Skipped { reason, over_budget } => {
                 self.summary.over_budget += usize::from(*over_budget);
-                self.skipped.push(Skipped { path, reason: reason.to_string() });
+                let size = path.object.as_ref().map(|o| o.size);
+                self.skipped.push(Skipped { path, reason: reason.to_string(), size });
             }
         }
     }
@@ -259,14 +260,21 @@ impl FilePath {
         let bytes = file.path.as_os_str().as_encoded_bytes();
         let path_bytes = std::str::from_utf8(bytes).is_err().then(|| hex::encode(bytes));
         let chain = (!file.chain.is_empty()).then(|| file.chain.clone());
-        FilePath { path: display(&file.path), path_bytes, chain, context: file.context.clone() }
+        FilePath {
+            path: display(&file.path),
+            path_bytes,
+            chain,
+            context: file.context.clone(),
+            object: file.object.clone(),
+        }
     }
 }
 
 impl ErrorEntry {
     fn new(path: FilePath, stage: Stage, error: &FileError) -> ErrorEntry {
         let (kind, reason) = (error.kind.name(), error.to_string());
-        ErrorEntry { path, stage: stage.name(), kind, reason }
+        let size = path.object.as_ref().map(|o| o.size);
+        ErrorEntry { path, stage: stage.name(), kind, reason, size }
     }
 }
 

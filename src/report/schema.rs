@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bucket::ObjectVersion;
 use crate::context::Context;
 use crate::hash::Algorithm;
 
@@ -19,7 +20,7 @@ pub(super) const FILE_ARRAYS: [&str; 6] =
     ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// A complete scan report.
 #[derive(Debug, Serialize)]
@@ -318,6 +319,10 @@ pub struct FilePath {
     /// references it. Never any message text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<Context>,
+    /// Bucket objects only: the version that was read (`etag`, `version_id` in a versioned
+    /// bucket, `last_modified`), so that a pipeline acts on exactly what was screened.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectVersion>,
 }
 
 /// A list entry carrying a matched hash.
@@ -368,10 +373,14 @@ pub struct ErrorEntry {
     /// `walk`, `read` or `decode`.
     pub stage: &'static str,
     /// What kind of problem it is ([`crate::error::FileErrorKind::name`]): `io`,
-    /// `unsupported`, `needs_tool`, `limit`, `timeout`, `corrupt` or `decoder_panic`.
+    /// `unsupported`, `needs_tool`, `limit`, `timeout`, `corrupt`, `decoder_panic`,
+    /// `encrypted`, `access_denied` or `remote`.
     pub kind: &'static str,
     /// Why.
     pub reason: String,
+    /// Bucket objects only: the size the store declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 /// A file deliberately not screened.
@@ -382,6 +391,9 @@ pub struct Skipped {
     pub path: FilePath,
     /// Why.
     pub reason: String,
+    /// Bucket objects only: the size the store declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 /// A file whose PDQ hash was too low in quality to match.

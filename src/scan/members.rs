@@ -200,7 +200,7 @@ impl<'s> Reader<'s, '_, '_> {
         }
         // A file on disk is named by its path alone; its members carry the chain.
         let chain = if depth == 0 { Vec::new() } else { chain };
-        self.reports.push(place, FileReport { path, chain, context: None, outcome });
+        self.reports.push(place, FileReport { path, chain, context: None, object: None, outcome });
     }
 
     /// Reports the members of the archive `source`; why not all were screened, if so.
@@ -238,6 +238,7 @@ impl<'s> Reader<'s, '_, '_> {
                 path: member_path.clone(),
                 chain: member_chain.clone(),
                 context: None,
+                object: None,
                 outcome,
             };
             let data = match entry.kind {
@@ -329,7 +330,7 @@ impl<'s> Reader<'s, '_, '_> {
         self.scope.spawn(move |_| {
             let outcome = hashing.outcome(bytes);
             reports.held.fetch_sub(size, Ordering::AcqRel);
-            reports.push(place, FileReport { path, chain, context: None, outcome });
+            reports.push(place, FileReport { path, chain, context: None, object: None, outcome });
         });
     }
 }
