@@ -152,6 +152,16 @@ fn a_prefix_is_screened_object_by_object_and_nothing_outside_it_is_read() {
     // The same object named by its own URL is that object alone.
     let (status, files, _, stderr) = scan(&server, &[&format!("s3://uploads/{awkward}")]);
     assert_eq!((status, files.len()), (1, 1), "{stderr}");
+    // Over --max-file-size, objects are streamed through their digests, not held: the exact
+    // copy still matches its listed SHA-256; the other photo is not decoded, so not clean.
+    let (status, files, _, stderr) =
+        scan(&server, &["s3://uploads/incoming/", "--max-file-size", "1000"]);
+    assert_eq!(status, 1, "{stderr}");
+    let hit = &files["s3://uploads/incoming/chat 1/a b+c%d é?.jpg"];
+    assert_eq!(hit["status"], "flagged", "{hit}");
+    let big = &files["s3://uploads/incoming/clean.jpg"];
+    assert_eq!((big["status"].as_str(), big["kind"].as_str()), (Some("error"), Some("limit")));
+    assert_eq!(files["s3://uploads/incoming/notes.txt"]["status"], "clean");
 }
 
 #[test]
