@@ -64,7 +64,7 @@ fn a_list_can_come_from_standard_input() {
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("-: hdb, 2 entries"));
     assert!(refused(&["--list", "-", "--allow", "-"])
-        .contains("only one of --list, --allow and --files-from"));
+        .contains("only one of --list, --allow, --files-from and --s3-event"));
 }
 
 #[test]
