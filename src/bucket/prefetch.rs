@@ -17,7 +17,7 @@ use crate::walk::{Candidate, CandidateKind};
 
 /// The bytes fetched ahead and not yet taken by a worker, at most (one object bigger than
 /// this is fetched alone).
-const HELD: u64 = 64 << 20;
+const HELD: u64 = 16 << 20;
 
 /// The semaphore counts KiB, so that its `u32` permits cover [`HELD`].
 const UNIT: u64 = 1024;

@@ -149,7 +149,7 @@ pub struct WalkArgs {
     #[arg(long, value_name = "K/N", help_heading = "What to scan")]
     pub shard: Option<String>,
     /// Bucket objects fetched at once, ahead of the workers (their bytes wait in at most
-    /// 64 MiB).
+    /// 16 MiB).
     #[arg(long, value_name = "N", default_value_t = mediascreen::scan::DEFAULT_IO_CONCURRENCY, help_heading = "Performance")]
     pub io_concurrency: usize,
 }
