@@ -62,6 +62,7 @@ mod read;
 pub mod report;
 pub mod scan;
 pub mod sniff;
+pub mod store;
 pub mod walk;
 
 #[cfg(test)]

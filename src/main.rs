@@ -18,7 +18,7 @@ use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{ListFormat, LoadOptions};
 use mediascreen::matcher::compare::compare;
 use mediascreen::report::{self, printable, Files, PathKey, Report, ReportContext, CSV_HEADER};
-use mediascreen::scan;
+use mediascreen::{scan, store};
 
 use cli::{described, flag, named, read_list, removed_summary};
 use cli::{
@@ -211,6 +211,11 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
     let clock = Instant::now();
     let stop = interrupt_flag();
     cli::find_ffmpeg(&mut config.scan.hashing);
+    if let Some(path) = &config.store {
+        let setup = store::setup(&config.scan.hashing);
+        let opened = store::Store::for_scan(path, setup, &config.paths)?;
+        config.scan.store = Some(store::Shared(std::sync::Arc::new(opened)));
+    }
     let destination = || match &config.report {
         Some(p) => format!("writing the report to {}", p.display()),
         None => "writing the report to standard output".to_string(),
@@ -276,6 +281,12 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
     }
     .with_context(destination)?;
 
+    // The report stands without the store; a store left behind is the operator's to fix,
+    // so a scan that found nothing says so with exit 2.
+    let store_failed = config.scan.store.as_ref().and_then(|store| store.0.finish().err());
+    if let Some(e) = &store_failed {
+        eprintln!("mediascreen: error: the store could not be written (the report stands): {e}");
+    }
     let s = &report.files.summary;
     let scanned = s.clean + s.flagged;
     if !config.quiet {
@@ -329,12 +340,16 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
         );
         return Ok(ExitStatus::Interrupted);
     }
-    Ok(ExitStatus::of(&Counts {
+    let status = ExitStatus::of(&Counts {
         clean: s.clean as u64,
         flagged: s.flagged as u64,
         errors: s.errors as u64,
         over_budget: s.over_budget as u64,
-    }))
+    });
+    Ok(match (status, store_failed) {
+        (ExitStatus::Clean, Some(_)) => ExitStatus::Error,
+        _ => status,
+    })
 }
 
 /// The last line of `--format text`: what the scan leaves a person to do, and, since a text

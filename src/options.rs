@@ -34,6 +34,9 @@ pub struct ScanOptions {
     /// Objects named by S3 event notifications (`--s3-event`), screened after the roots, at
     /// the versions the events name.
     pub objects: Vec<crate::bucket::event::EventObject>,
+    /// The hash store (`--store`): files unchanged since it recorded them are not opened,
+    /// known contents not decoded, and what is computed is recorded.
+    pub store: Option<crate::store::Shared>,
 }
 
 /// Requests in flight to a bucket by default: enough to hide a cloud store's latency

@@ -45,6 +45,8 @@ pub struct FileReport {
     /// For a bucket object, the version that was read (or, if it could not be read, the one
     /// that was listed).
     pub object: Option<crate::bucket::ObjectVersion>,
+    /// Whether its hashes came from the hash store (`--store`) rather than from decoding it.
+    pub from_store: Option<FromStore>,
     /// What happened.
     pub outcome: Outcome,
 }
@@ -52,7 +54,33 @@ pub struct FileReport {
 impl FileReport {
     /// The report of a file on disk (not in an archive), with no chat context yet.
     pub fn new(path: PathBuf, outcome: Outcome) -> FileReport {
-        FileReport { path, chain: Vec::new(), context: None, object: None, outcome }
+        FileReport {
+            path,
+            chain: Vec::new(),
+            context: None,
+            object: None,
+            from_store: None,
+            outcome,
+        }
+    }
+}
+
+/// How a file's hashes came from the hash store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FromStore {
+    /// The file was not opened: its identity (device, inode, size, times) was unchanged.
+    Unchanged,
+    /// The file was read for its SHA-256, a content the store had hashed: not decoded.
+    Content,
+}
+
+impl FromStore {
+    /// The report's word for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FromStore::Unchanged => "unchanged",
+            FromStore::Content => "content",
+        }
     }
 }
 

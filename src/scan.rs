@@ -40,11 +40,12 @@ use crate::walk::{Candidate, CandidateKind};
 
 mod driver;
 mod members;
+mod stored;
 
 pub use driver::for_each_candidate;
 
 pub use crate::options::{HashOptions, ScanOptions, DEFAULT_IO_CONCURRENCY};
-pub use crate::outcome::{FileReport, Outcome, Scan, Stage, Status};
+pub use crate::outcome::{FileReport, FromStore, Outcome, Scan, Stage, Status};
 
 /// How long past its time limit a video's decoding is waited for: its decoders stop at the
 /// limit themselves and hand over what they decoded, which takes a moment.
@@ -523,8 +524,11 @@ pub fn scan_streaming(
         stop,
         |candidate| {
             // A bug of ours on one hostile file must cost that file, not the scan.
-            catch_unwind(AssertUnwindSafe(|| {
-                scan_one(candidate, &algorithms, matcher, &options.hashing)
+            catch_unwind(AssertUnwindSafe(|| match &options.store {
+                Some(store) => {
+                    stored::scan_one(candidate, &algorithms, matcher, &options.hashing, &store.0)
+                }
+                None => scan_one(candidate, &algorithms, matcher, &options.hashing),
             }))
             .unwrap_or_else(|panic| {
                 Screened::one(FileReport::new(candidate.path.clone(), panicked(&*panic)))
@@ -638,7 +642,7 @@ fn screen_contents(
             ))
         }
         Ok(Contents::Streamed(file)) => {
-            return Screened::one(FileReport::new(path, scanned(*file, matcher)))
+            return Screened::one(FileReport::new(path, scanned(&file, matcher)))
         }
         Ok(Contents::Held(bytes)) => members::Container::Held(bytes),
         Ok(Contents::Archive(file, own)) => members::Container::OnDisk { file, own },
@@ -685,13 +689,13 @@ fn chat_contexts(candidates: &[Candidate], warn: &mut dyn FnMut(&str)) -> Contex
 }
 
 /// The outcome of a file hashed whole: its hashes matched.
-fn scanned(file: HashedFile, matcher: &Matcher) -> Outcome {
+fn scanned(file: &HashedFile, matcher: &Matcher) -> Outcome {
     Outcome::Scanned {
         size: file.hashes.size,
         media_type: file.media_type,
         sha256: file.hashes.values[&Algorithm::Sha256].clone(),
         result: matcher.match_hashes(&file.hashes),
-        perceptual_error: file.perceptual_error,
+        perceptual_error: file.perceptual_error.clone(),
     }
 }
 

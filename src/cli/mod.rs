@@ -34,7 +34,7 @@ pub use lists::{read_list, removed_summary};
 use names::refused;
 pub use names::{described, flag, named};
 use parse::{parse_shard, parse_size, parse_threshold};
-use report_path::check_report;
+use report_path::{check_report, check_store};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -288,6 +288,11 @@ pub struct ScanArgs {
     /// The key for `--redact-paths` (the file's bytes, without a final newline).
     #[arg(long, value_name = "FILE", requires = "redact_paths", help_heading = "Output")]
     pub redact_key_file: Option<PathBuf>,
+    /// Keep what the scan computes in this SQLite hash store (made with mode 0600 if missing;
+    /// docs/store-format.md): files it recorded unchanged are not opened, known contents not
+    /// decoded. Keep it outside the folders scanned.
+    #[arg(long, value_name = "FILE", help_heading = "Performance")]
+    pub store: Option<PathBuf>,
 }
 
 /// When a file matches; shared by `scan` and `compare`.
@@ -501,6 +506,8 @@ pub struct ScanConfig {
     pub include: Vec<String>,
     /// Whether the globs ignore case.
     pub glob_case_insensitive: bool,
+    /// The hash store to open once ffmpeg is found (its setup names ffmpeg's version).
+    pub store: Option<PathBuf>,
 }
 
 impl ScanConfig {
@@ -511,6 +518,9 @@ impl ScanConfig {
             Some(report) => check_report(report, &args.inputs(), &paths)?,
             None => Vec::new(),
         };
+        if let Some(store) = &args.store {
+            check_store(store, &paths)?;
+        }
         let load = args.load.options();
         let stdin_lists = args.lists.iter().chain(&args.allow).filter(|p| is_stdin(p)).count();
         let stdin_walk = [&args.walk.files_from, &args.walk.s3_event]
@@ -569,6 +579,7 @@ impl ScanConfig {
             quiet: args.quiet,
             include: args.walk.include.clone(),
             glob_case_insensitive: args.walk.glob_case_insensitive,
+            store: args.store.clone(),
             redact: args
                 .redact_paths
                 .then(|| redaction_key(args.redact_key_file.as_deref()))
@@ -715,6 +726,7 @@ fn scan_options(walk: &WalkArgs, decode: &DecodeArgs) -> Result<ScanOptions> {
         max_scan_size: None,
         io_concurrency: walk.io_concurrency,
         objects: walk.event_objects()?,
+        store: None,
     })
 }
 

@@ -58,6 +58,24 @@ pub(super) fn check_report(
     Ok(leave_out)
 }
 
+/// Refuses a `--store` that a scan of `roots` would write into (the scanned tree is never
+/// written to) or would scan.
+pub(super) fn check_store(store: &Path, roots: &[PathBuf]) -> Result<()> {
+    let flag = format!("--store {}", store.display());
+    let target = canonical_location(store).with_context(|| flag.clone())?;
+    for root in roots {
+        let Ok(canonical) = fs::canonicalize(root) else { continue };
+        if target.starts_with(&canonical) || same_file(store, root) {
+            bail!(
+                "{flag} is inside the scanned {}: keep the store outside the folders scanned \
+                 (a scan never writes into what it screens)",
+                root.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The canonical path of `path`, which need not exist yet (its folder must).
 fn canonical_location(path: &Path) -> Result<PathBuf> {
     let name = path.file_name().context("the path names no file")?;

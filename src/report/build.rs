@@ -17,7 +17,7 @@ use crate::hashlist::HashList;
 use crate::index::EntryRef;
 use crate::matcher::{Match, Matcher};
 use crate::options::ScanOptions;
-use crate::outcome::{FileReport, Outcome, Scan, Stage, Status};
+use crate::outcome::{FileReport, FromStore, Outcome, Scan, Stage, Status};
 
 /// The inputs that a report is built from, besides the per-file results.
 pub struct ReportContext<'a> {
@@ -87,6 +87,7 @@ impl Report {
                 },
                 shard: context.options.filter.shard.map(|s| s.to_string()),
                 path_redaction: context.redacted.then_some(redact::ALGORITHM),
+                store: context.options.store.as_ref().map(|s| display(s.0.path())),
             },
             lists: matcher.lists().iter().map(ListInfo::new).collect(),
             allowlists: matcher.allowlists().iter().map(ListInfo::new).collect(),
@@ -266,6 +267,7 @@ impl FilePath {
             chain,
             context: file.context.clone(),
             object: file.object.clone(),
+            from_store: file.from_store.map(FromStore::name),
         }
     }
 }

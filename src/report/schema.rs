@@ -20,7 +20,7 @@ pub(super) const FILE_ARRAYS: [&str; 6] =
     ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// A complete scan report.
 #[derive(Debug, Serialize)]
@@ -111,6 +111,9 @@ pub struct Settings {
     /// How paths were replaced (`--redact-paths`): `hmac-sha256`; absent when they were not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_redaction: Option<&'static str>,
+    /// The hash store the scan read and wrote (`--store`); absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 /// When the flood guard marks a listed hash.
@@ -323,6 +326,10 @@ pub struct FilePath {
     /// bucket, `last_modified`), so that a pipeline acts on exactly what was screened.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectVersion>,
+    /// With `--store`, where the file's hashes came from when not from decoding it:
+    /// `unchanged` (the file was not opened) or `content` (read, a known content).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_store: Option<&'static str>,
 }
 
 /// A list entry carrying a matched hash.

@@ -54,7 +54,7 @@ pub(super) fn screen(
     let Some(format) = archive::format(media_type) else {
         let outcome = match contents {
             Container::Held(bytes) => hashing.outcome(bytes),
-            Container::OnDisk { own, .. } => scanned(*own, matcher),
+            Container::OnDisk { own, .. } => scanned(&own, matcher),
         };
         return Screened { files: vec![FileReport::new(path, outcome)], warnings: Vec::new() };
     };
@@ -120,7 +120,7 @@ impl Hashing<'_> {
     fn outcome(&self, bytes: Vec<u8>) -> Outcome {
         catch_unwind(AssertUnwindSafe(|| {
             let hashed = hash_bytes(Arc::new(bytes), self.algorithms, self.options);
-            scanned(hashed, self.matcher)
+            scanned(&hashed, self.matcher)
         }))
         .unwrap_or_else(|panic| panicked(&*panic))
     }
@@ -194,13 +194,16 @@ impl<'s> Reader<'s, '_, '_> {
         } else {
             self.members(&path, &chain, source, format, depth)
         };
-        let mut outcome = scanned(own, self.hashing.matcher);
+        let mut outcome = scanned(&own, self.hashing.matcher);
         if let Outcome::Scanned { perceptual_error, .. } = &mut outcome {
             *perceptual_error = unread;
         }
         // A file on disk is named by its path alone; its members carry the chain.
         let chain = if depth == 0 { Vec::new() } else { chain };
-        self.reports.push(place, FileReport { path, chain, context: None, object: None, outcome });
+        self.reports.push(
+            place,
+            FileReport { path, chain, context: None, object: None, from_store: None, outcome },
+        );
     }
 
     /// Reports the members of the archive `source`; why not all were screened, if so.
@@ -239,6 +242,7 @@ impl<'s> Reader<'s, '_, '_> {
                 chain: member_chain.clone(),
                 context: None,
                 object: None,
+                from_store: None,
                 outcome,
             };
             let data = match entry.kind {
@@ -278,7 +282,7 @@ impl<'s> Reader<'s, '_, '_> {
                     }
                     return Flow::Next;
                 }
-                Ok(Some(streamed)) => scanned(streamed, self.hashing.matcher),
+                Ok(Some(streamed)) => scanned(&streamed, self.hashing.matcher),
                 Err(error) => {
                     let error = match meter.take_tripped() {
                         Some(tripped) => {
@@ -330,7 +334,10 @@ impl<'s> Reader<'s, '_, '_> {
         self.scope.spawn(move |_| {
             let outcome = hashing.outcome(bytes);
             reports.held.fetch_sub(size, Ordering::AcqRel);
-            reports.push(place, FileReport { path, chain, context: None, object: None, outcome });
+            reports.push(
+                place,
+                FileReport { path, chain, context: None, object: None, from_store: None, outcome },
+            );
         });
     }
 }

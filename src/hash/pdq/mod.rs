@@ -154,6 +154,32 @@ impl PdqFeatures {
         PdqFeatures { coefficients: Some(dct_64_to_16(luma)), quality: quality_metric(luma) }
     }
 
+    /// The features as bytes, as the hash store keeps them: the quality, then the 256
+    /// coefficients as little-endian `f32`, row by row (none for an image too small to hash).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![self.quality];
+        for row in self.coefficients.iter().flatten() {
+            row.iter().for_each(|c| out.extend_from_slice(&c.to_le_bytes()));
+        }
+        out
+    }
+
+    /// The features [`PdqFeatures::to_bytes`] wrote; `None` for bytes it cannot have written.
+    pub fn from_bytes(bytes: &[u8]) -> Option<PdqFeatures> {
+        let (&quality, rest) = bytes.split_first()?;
+        if rest.is_empty() {
+            return Some(PdqFeatures { coefficients: None, quality });
+        }
+        if rest.len() != DCT_SIZE * DCT_SIZE * 4 {
+            return None;
+        }
+        let mut coefficients: Coefficients = [[0.0; DCT_SIZE]; DCT_SIZE];
+        for (c, b) in coefficients.iter_mut().flatten().zip(rest.chunks_exact(4)) {
+            *c = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        Some(PdqFeatures { coefficients: Some(coefficients), quality })
+    }
+
     /// How much usable detail the image has, 0..=100. The reference recommends discarding
     /// hashes of quality below 50: flat or featureless images hash unreliably.
     pub fn quality(&self) -> u8 {

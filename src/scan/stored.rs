@@ -1,0 +1,109 @@
+//! One file of a scan with a hash store (`--store`): a file whose identity the store
+//! recorded unchanged is not opened, a known content is read for its SHA-256 and not decoded,
+//! and what is computed is recorded.
+//!
+//! Owns the order of those steps; the store owns when a stored result may stand in. Archives
+//! and bucket objects are screened as without a store (their members are decoded again), and
+//! only the file itself is recorded. Must not change what the report says of a file, apart
+//! from [`FileReport::from_store`].
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use sha2::Digest;
+
+use super::{hash_bytes, read_candidate, scanned, screen_contents, Contents, HashedFile, Screened};
+use crate::archive;
+use crate::hash::{Algorithm, HashValue};
+use crate::matcher::Matcher;
+use crate::options::HashOptions;
+use crate::outcome::{FileReport, FromStore, Outcome};
+use crate::sniff::sniff;
+use crate::store::{Identity, Store, Stored};
+use crate::walk::{Candidate, CandidateKind};
+
+/// [`super::scan_one`] with `store`.
+pub(super) fn scan_one(
+    candidate: &Candidate,
+    algorithms: &BTreeSet<Algorithm>,
+    matcher: &Matcher,
+    options: &HashOptions,
+    store: &Store,
+) -> Screened {
+    if candidate.kind != CandidateKind::File {
+        return super::scan_one(candidate, algorithms, matcher, options);
+    }
+    let through_link = candidate.id.is_some_and(|id| id.through_link);
+    let metadata = match through_link {
+        true => std::fs::metadata(&candidate.path),
+        false => std::fs::symlink_metadata(&candidate.path),
+    };
+    let identity = metadata.ok().and_then(|m| Identity::of(&m));
+    let same_file =
+        |i: &Identity| candidate.id.is_none_or(|id| (id.dev, id.ino) == (i.device, i.inode));
+    let identity = identity.filter(same_file);
+    if let Some(identity) = &identity {
+        if let Some((sha256, stored)) = store.unchanged(&candidate.path, identity, algorithms) {
+            let size = stored.hashes.size;
+            let screened = from_store(candidate, stored, matcher, FromStore::Unchanged);
+            record(store, candidate, Some(*identity), &sha256, size, None);
+            return screened;
+        }
+    }
+    let contents = read_candidate(candidate, algorithms, options);
+    let bytes = match contents {
+        Ok(Contents::Held(bytes)) if archive::format(sniff(&bytes).media_type).is_none() => bytes,
+        other => {
+            let screened = screen_contents(candidate, other, algorithms, matcher, options);
+            if let Some(Outcome::Scanned { sha256, size, .. }) =
+                screened.files.first().map(|f| &f.outcome)
+            {
+                record(store, candidate, identity, sha256, *size, None);
+            }
+            return screened;
+        }
+    };
+    let sha256 = HashValue::from_bytes(sha2::Sha256::digest(&bytes).to_vec());
+    if let Some(stored) = store.known_content(&sha256, algorithms) {
+        record(store, candidate, identity, &sha256, bytes.len() as u64, None);
+        return from_store(candidate, stored, matcher, FromStore::Content);
+    }
+    let hashed = hash_bytes(Arc::new(bytes), algorithms, options);
+    let report = FileReport::new(candidate.path.clone(), scanned(&hashed, matcher));
+    let size = hashed.hashes.size;
+    let computed = Stored::keepable(hashed.perceptual_error.as_ref()).then_some(Stored {
+        media_type: hashed.media_type,
+        hashes: hashed.hashes,
+        error: hashed.perceptual_error,
+    });
+    record(store, candidate, identity, &sha256, size, computed.map(|c| (algorithms, c)));
+    Screened::one(report)
+}
+
+/// The report of a file whose hashes came from the store.
+fn from_store(
+    candidate: &Candidate,
+    stored: Stored,
+    matcher: &Matcher,
+    how: FromStore,
+) -> Screened {
+    let file = HashedFile {
+        media_type: stored.media_type,
+        hashes: stored.hashes,
+        perceptual_error: stored.error,
+    };
+    let mut report = FileReport::new(candidate.path.clone(), scanned(&file, matcher));
+    report.from_store = Some(how);
+    Screened::one(report)
+}
+
+fn record(
+    store: &Store,
+    candidate: &Candidate,
+    identity: Option<Identity>,
+    sha256: &HashValue,
+    size: u64,
+    computed: Option<(&BTreeSet<Algorithm>, Stored)>,
+) {
+    store.record(&candidate.path, identity, sha256, size, computed);
+}

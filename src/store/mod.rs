@@ -1,0 +1,568 @@
+//! The hash store (`scan --store FILE`, `rescreen`): an SQLite file that keeps, for every file
+//! a scan saw, its identity and content digest, and for every content what one decoder setup
+//! computed from it, so that the next scan need not open an unchanged file nor decode known
+//! content, and `rescreen` can match everything seen against new lists without the files.
+//!
+//! Owns the database: its schema and forward migrations (docs/store-format.md), the rules by
+//! which a stored result stands in for reading a file, and batched writes. Must not read or
+//! decode a scanned file (the scan hands its results in) and must not decide matches.
+
+mod rows;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::{FileError, FileErrorKind};
+use crate::hash::{Algorithm, FileHashes, HashValue};
+
+/// The schema this version writes; a store of a later one is refused, earlier ones migrated.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// What each schema version adds to the one before (index 0 makes version 1).
+const MIGRATIONS: [&str; 1] = [include_str!("schema_v1.sql")];
+
+/// A file modified within this long before the start of the scan that recorded it may have
+/// changed again within the same timestamp tick (FAT keeps 2 s): it is read again next time.
+const RACY_NS: i64 = 2_000_000_000;
+
+/// Files recorded per transaction: a killed scan loses at most this many, never the store.
+const BATCH: usize = 512;
+
+/// Why a store could not be used. Every case is the operator's to fix (a path, a permission,
+/// a newer mediascreen); none is rebuilt silently.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite could not open, read or write the file (missing folder, permissions, a file
+    /// that is not a database or is corrupt, a lock held too long).
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The store's path.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// The file is an SQLite database, but not a store (nothing of it is changed).
+    #[error("{path}: an SQLite database, but not a mediascreen store")]
+    NotAStore {
+        /// The store's path.
+        path: PathBuf,
+    },
+    /// A later mediascreen wrote it; this one would misread it.
+    #[error(
+        "{path}: a store of schema {found}, written by a later mediascreen (this one reads up \
+         to {SCHEMA_VERSION}); upgrade mediascreen"
+    )]
+    Newer {
+        /// The store's path.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+    },
+    /// A stored row this version cannot read.
+    #[error("{path}: {what}")]
+    Unreadable {
+        /// The store's path.
+        path: PathBuf,
+        /// Which row, and why.
+        what: String,
+    },
+}
+
+/// Which file was at a path, as `stat` tells it: an unchanged identity means the file need
+/// not be opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// `st_dev`.
+    pub device: u64,
+    /// `st_ino`.
+    pub inode: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+    /// Status change time, nanoseconds since the Unix epoch.
+    pub ctime_ns: i64,
+}
+
+impl Identity {
+    /// The identity of `metadata`'s file; `None` where the platform has none.
+    pub fn of(metadata: &std::fs::Metadata) -> Option<Identity> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+            Some(Identity {
+                device: metadata.dev(),
+                inode: metadata.ino(),
+                size: metadata.size(),
+                mtime_ns: ns(metadata.mtime(), metadata.mtime_nsec()),
+                ctime_ns: ns(metadata.ctime(), metadata.ctime_nsec()),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = metadata;
+            None
+        }
+    }
+}
+
+/// What a scan computed from one content, as the store keeps it.
+#[derive(Debug)]
+pub struct Stored {
+    /// MIME type from the content.
+    pub media_type: &'static str,
+    /// The hashes.
+    pub hashes: FileHashes,
+    /// Why the perceptual hashes were not (fully) computed: only errors that the same
+    /// decoders would meet again are stored (a corrupt file), never a limit or a time-out.
+    pub error: Option<FileError>,
+}
+
+impl Stored {
+    /// Whether a result with this error may be stored, to stand for decoding next time.
+    pub fn keepable(error: Option<&FileError>) -> bool {
+        error.is_none_or(|e| e.kind == FileErrorKind::Corrupt)
+    }
+}
+
+/// A store shared by a scan's workers (compared by identity, as options are compared).
+#[derive(Clone, Debug)]
+pub struct Shared(pub std::sync::Arc<Store>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Shared) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// A file as the store last recorded it.
+#[derive(Clone, Debug)]
+struct Known {
+    identity: Option<Identity>,
+    content: i64,
+    /// When the scan that recorded it started.
+    seen_ns: i64,
+}
+
+/// One file's record, waiting for its batch.
+struct Record {
+    path: Vec<u8>,
+    identity: Option<Identity>,
+    sha256: HashValue,
+    size: u64,
+    computed: Option<(String, Stored)>,
+}
+
+/// An open store, for one scan (or one `rescreen`).
+pub struct Store {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+    known: HashMap<Vec<u8>, Known>,
+    /// The decoder setup and hash versions results are kept under (see [`setup`]).
+    setup: String,
+    scan: i64,
+    started_ns: i64,
+    pending: Mutex<Vec<Record>>,
+    failed: Mutex<Option<StoreError>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).field("setup", &self.setup).finish()
+    }
+}
+
+/// The store at `path`, created (mode 0600: it holds paths and hashes) if there is none,
+/// migrated forward if older.
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+    if !path.exists() {
+        create_private(path)
+            .map_err(|e| sqlite(rusqlite::Error::ToSqlConversionFailure(e.into())))?;
+    }
+    let mut connection = Connection::open(path).map_err(sqlite)?;
+    connection.busy_timeout(std::time::Duration::from_secs(60)).map_err(sqlite)?;
+    connection.pragma_update(None, "journal_mode", "WAL").map_err(sqlite)?;
+    connection.pragma_update(None, "synchronous", "NORMAL").map_err(sqlite)?;
+    let version: i64 =
+        connection.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sqlite)?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Newer { path: path.to_path_buf(), found: version });
+    }
+    if version == 0 {
+        let tables: i64 = connection
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(sqlite)?;
+        if tables > 0 {
+            return Err(StoreError::NotAStore { path: path.to_path_buf() });
+        }
+    }
+    let transaction = connection.transaction().map_err(sqlite)?;
+    for (made, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        transaction.execute_batch(sql).map_err(sqlite)?;
+        transaction.pragma_update(None, "user_version", made as i64 + 1).map_err(sqlite)?;
+    }
+    transaction.commit().map_err(sqlite)?;
+    Ok(connection)
+}
+
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// The setup results are kept under: what decoded the pictures and videos and how videos
+/// were sampled. Results of another setup are not reused (a different libjpeg-turbo may
+/// change a PDQ hash by a bit).
+pub fn setup(options: &crate::options::HashOptions) -> String {
+    let decoders = &options.decoders;
+    format!(
+        "hashes {}; jpeg {}; webp {}; heif {}; ffmpeg {}; vpdq every {} s, first {} s",
+        env!("CARGO_PKG_VERSION"),
+        decoders.jpeg(),
+        decoders.webp(),
+        decoders.heif().unwrap_or_else(|| "none".into()),
+        options.ffmpeg.as_ref().map_or("none", |f| f.version()),
+        options.seconds_per_hash,
+        options.video.max_seconds,
+    )
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+impl Store {
+    /// Opens the store at `path` for a scan of `roots` with `setup`: records the scan's
+    /// start, and loads what it knows of every file.
+    pub fn for_scan(path: &Path, setup: String, roots: &[PathBuf]) -> Result<Store, StoreError> {
+        let connection = open(path)?;
+        let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+        let started_ns = now_ns();
+        let roots: Vec<String> = roots.iter().map(|r| r.to_string_lossy().into_owned()).collect();
+        connection
+            .execute(
+                "INSERT INTO scans (started_ns, setup, paths) VALUES (?1, ?2, ?3)",
+                params![started_ns, setup, serde_json::to_string(&roots).unwrap_or_default()],
+            )
+            .map_err(sqlite)?;
+        let scan = connection.last_insert_rowid();
+        let known = load_files(&connection).map_err(sqlite)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            connection: Mutex::new(connection),
+            known,
+            setup,
+            scan,
+            started_ns,
+            pending: Mutex::new(Vec::new()),
+            failed: Mutex::new(None),
+        })
+    }
+
+    /// The store's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What was computed from the file at `path` if its identity is what the store recorded
+    /// (and was not recorded within a timestamp tick of its change), with every one of
+    /// `algorithms`: then the file need not be opened.
+    pub fn unchanged(
+        &self,
+        path: &Path,
+        identity: &Identity,
+        algorithms: &BTreeSet<Algorithm>,
+    ) -> Option<(HashValue, Stored)> {
+        let known = self.known.get(path.as_os_str().as_encoded_bytes())?;
+        // As git's index does, on the modification time: a write in the recording scan's
+        // tick could leave every field of the identity as it was.
+        let racy = identity.mtime_ns.saturating_add(RACY_NS) > known.seen_ns;
+        if known.identity != Some(*identity) || racy {
+            return None;
+        }
+        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let sha256: Vec<u8> = connection
+            .query_row("SELECT sha256 FROM contents WHERE id = ?1", [known.content], |r| r.get(0))
+            .ok()?;
+        let sha256 = HashValue::from_bytes(sha256);
+        let stored = self.result(&connection, known.content, algorithms)?;
+        Some((sha256, stored))
+    }
+
+    /// What was computed from the content whose SHA-256 is `sha256`, with every one of
+    /// `algorithms`, under this scan's setup: then it need not be decoded.
+    pub fn known_content(
+        &self,
+        sha256: &HashValue,
+        algorithms: &BTreeSet<Algorithm>,
+    ) -> Option<Stored> {
+        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let content: i64 = connection
+            .query_row("SELECT id FROM contents WHERE sha256 = ?1", [sha256.as_bytes()], |r| {
+                r.get(0)
+            })
+            .ok()?;
+        self.result(&connection, content, algorithms)
+    }
+
+    fn result(
+        &self,
+        connection: &Connection,
+        content: i64,
+        algorithms: &BTreeSet<Algorithm>,
+    ) -> Option<Stored> {
+        let found = read_result(connection, content, Some(&self.setup)).ok().flatten()?;
+        let (computed, stored) = found;
+        algorithms.is_subset(&computed).then_some(stored)
+    }
+
+    /// Records that `path` (with `identity`, where there is one) held the content `sha256`
+    /// of `size` bytes, and, if this scan computed it (`algorithms` from it, as `stored`),
+    /// what it computed. Written in batches; [`Store::finish`] writes the last, and says if
+    /// any could not be written (a store that cannot be written costs the next scan its
+    /// speed, never this scan its results).
+    pub fn record(
+        &self,
+        path: &Path,
+        identity: Option<Identity>,
+        sha256: &HashValue,
+        size: u64,
+        computed: Option<(&BTreeSet<Algorithm>, Stored)>,
+    ) {
+        let computed = computed.map(|(algorithms, stored)| {
+            let names: Vec<&str> = algorithms.iter().map(|a| a.name()).collect();
+            (names.join(","), stored)
+        });
+        let record = Record {
+            path: path.as_os_str().as_encoded_bytes().to_vec(),
+            identity,
+            sha256: sha256.clone(),
+            size,
+            computed,
+        };
+        let batch = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            pending.push(record);
+            if pending.len() < BATCH {
+                return;
+            }
+            std::mem::take(&mut *pending)
+        };
+        if let Err(error) = self.write(batch) {
+            self.failed.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(error);
+        }
+    }
+
+    /// Writes what is pending and marks the scan finished; `Err` if anything of the scan
+    /// could not be written.
+    pub fn finish(&self) -> Result<(), StoreError> {
+        if let Some(error) = self.failed.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            return Err(error);
+        }
+        let batch =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        self.write(batch)?;
+        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        connection
+            .execute(
+                "UPDATE scans SET finished_ns = ?1 WHERE id = ?2",
+                params![now_ns(), self.scan],
+            )
+            .map_err(|source| self.sqlite(source))?;
+        Ok(())
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), source }
+    }
+
+    fn write(&self, batch: Vec<Record>) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let transaction = connection.transaction().map_err(|e| self.sqlite(e))?;
+        for record in batch {
+            write_record(&transaction, &record, &self.setup, self.scan, self.started_ns)
+                .map_err(|e| self.sqlite(e))?;
+        }
+        transaction.commit().map_err(|e| self.sqlite(e))
+    }
+}
+
+fn write_record(
+    db: &rusqlite::Transaction<'_>,
+    record: &Record,
+    setup: &str,
+    scan: i64,
+    started_ns: i64,
+) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "INSERT INTO contents (sha256, size) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![record.sha256.as_bytes(), record.size as i64])?;
+    let content: i64 = db
+        .prepare_cached("SELECT id FROM contents WHERE sha256 = ?1")?
+        .query_row([record.sha256.as_bytes()], |r| r.get(0))?;
+    let id = record.identity;
+    db.prepare_cached(
+        "INSERT INTO files (path, device, inode, size, mtime_ns, ctime_ns, content, scan, seen_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (path) DO UPDATE SET device = excluded.device, inode = excluded.inode,
+           size = excluded.size, mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,
+           content = excluded.content, scan = excluded.scan, seen_ns = excluded.seen_ns",
+    )?
+    .execute(params![
+        record.path,
+        id.map(|i| i.device as i64),
+        id.map(|i| i.inode as i64),
+        record.size as i64,
+        id.map(|i| i.mtime_ns),
+        id.map(|i| i.ctime_ns),
+        content,
+        scan,
+        started_ns,
+    ])?;
+    let Some((algorithms, stored)) = &record.computed else { return Ok(()) };
+    db.prepare_cached("DELETE FROM hashes WHERE content = ?1 AND setup = ?2")?
+        .execute(params![content, setup])?;
+    let video = stored.hashes.video.as_ref();
+    db.prepare_cached(
+        "INSERT OR REPLACE INTO results (content, setup, scan, algorithms, media_type, error_kind,
+           error, video_fps, video_seconds_per_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        content,
+        setup,
+        scan,
+        algorithms,
+        stored.media_type,
+        stored.error.as_ref().map(|e| e.kind.name()),
+        stored.error.as_ref().map(|e| e.to_string()),
+        video.map(|v| v.fps),
+        video.map(|v| v.seconds_per_hash),
+    ])?;
+    let mut insert = db.prepare_cached(
+        "INSERT INTO hashes (content, setup, algorithm, variant, frame, seconds, quality, value,
+           detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for row in rows::to_rows(&stored.hashes) {
+        insert.execute(params![
+            content,
+            setup,
+            row.algorithm,
+            row.variant,
+            row.frame,
+            row.seconds,
+            row.quality,
+            row.value,
+            row.detail
+        ])?;
+    }
+    Ok(())
+}
+
+fn load_files(connection: &Connection) -> rusqlite::Result<HashMap<Vec<u8>, Known>> {
+    let mut statement = connection.prepare(
+        "SELECT path, device, inode, size, mtime_ns, ctime_ns, content, seen_ns FROM files",
+    )?;
+    let rows = statement.query_map([], |r| {
+        let identity = match (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?) {
+            (Some(device), Some(inode)) => Some(Identity {
+                device: device as u64,
+                inode: inode as u64,
+                size: r.get::<_, i64>(3)? as u64,
+                mtime_ns: r.get::<_, Option<i64>>(4)?.unwrap_or(i64::MAX),
+                ctime_ns: r.get::<_, Option<i64>>(5)?.unwrap_or(i64::MAX),
+            }),
+            _ => None,
+        };
+        Ok((r.get::<_, Vec<u8>>(0)?, Known { identity, content: r.get(6)?, seen_ns: r.get(7)? }))
+    })?;
+    rows.collect()
+}
+
+/// The result kept for `content`: under `setup`, or (`None`) the latest under any setup;
+/// with the algorithms it computed.
+fn read_result(
+    connection: &Connection,
+    content: i64,
+    setup: Option<&str>,
+) -> rusqlite::Result<Option<(BTreeSet<Algorithm>, Stored)>> {
+    let found = connection
+        .prepare_cached(
+            "SELECT r.setup, r.algorithms, r.media_type, r.error_kind, r.error, r.video_fps,
+               r.video_seconds_per_hash, c.size
+             FROM results r JOIN contents c ON c.id = r.content
+             WHERE r.content = ?1 AND (?2 IS NULL OR r.setup = ?2)
+             ORDER BY r.scan DESC LIMIT 1",
+        )?
+        .query_row(params![content, setup], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<f64>>(5)?,
+                r.get::<_, Option<f64>>(6)?,
+                r.get::<_, i64>(7)?,
+            ))
+        })
+        .optional()?;
+    let Some((setup, algorithms, media_type, error_kind, error, fps, spacing, size)) = found else {
+        return Ok(None);
+    };
+    let mut statement = connection.prepare_cached(
+        "SELECT algorithm, variant, frame, seconds, quality, value, detail FROM hashes
+         WHERE content = ?1 AND setup = ?2",
+    )?;
+    let rows = statement
+        .query_map(params![content, setup], |r| {
+            Ok(rows::Row {
+                algorithm: r.get(0)?,
+                variant: rows::variant(&r.get::<_, String>(1)?),
+                frame: r.get(2)?,
+                seconds: r.get(3)?,
+                quality: r.get(4)?,
+                value: r.get(5)?,
+                detail: r.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let video = fps.zip(spacing);
+    let Ok(hashes) = rows::from_rows(size as u64, video, rows) else { return Ok(None) };
+    let algorithms = algorithms.split(',').filter_map(|a| a.parse().ok()).collect();
+    let error = match (error_kind.as_deref(), error) {
+        (Some("corrupt"), Some(reason)) => Some(FileError::corrupt(reason)),
+        _ => None,
+    };
+    Ok(Some((algorithms, Stored { media_type: media_type_of(&media_type), hashes, error })))
+}
+
+/// The `&'static str` for a media type read back from the store: the scan's types are static
+/// strings, and a store holds a handful of distinct ones, each kept once.
+fn media_type_of(text: &str) -> &'static str {
+    static SEEN: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&known) = seen.get(text) {
+        return known;
+    }
+    let kept: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    seen.insert(kept);
+    kept
+}

@@ -1,0 +1,183 @@
+//! The hash store (`scan --store`), as a nightly audit uses it: a second scan of an unchanged
+//! tree opens no file and reports the same; a file replaced in place is hashed anew; a copy
+//! of a known photo is read but not decoded; the store is private, and a store that is not
+//! one, or is of a later schema, is refused without being touched.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+mod run;
+use run::{mediascreen, root, stderr};
+
+/// A tree of fixture photos (two of them listed in `hashlists/demo.csv`), modified an hour
+/// ago so that no timestamp is racy.
+fn tree(dir: &Path) -> PathBuf {
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    for (from, to) in [
+        ("fixtures/screening/distinct/chelsea.jpg", "chelsea.jpg"),
+        ("fixtures/screening/distinct/coffee.jpg", "sub/coffee.jpg"),
+        ("fixtures/screening/edited/bridge-mirrored.jpg", "bridge.jpg"),
+        ("fixtures/screening/edited/pen-small.webp", "sub/pen.webp"),
+        ("fixtures/screening/exact/not-a-photo.jpg", "not-a-photo.jpg"),
+    ] {
+        std::fs::copy(root().join(from), tree.join(to)).unwrap();
+        age(&tree.join(to));
+    }
+    tree
+}
+
+fn age(path: &Path) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(SystemTime::now() - Duration::from_secs(3600)).unwrap();
+}
+
+fn scan(tree: &Path, store: &Path) -> (i32, Value) {
+    let output = mediascreen(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--list",
+        "hashlists/demo.csv",
+        "--store",
+        store.to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "json",
+    ]);
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&output)));
+    (output.status.code().unwrap(), report)
+}
+
+/// The report without what may differ between two scans of the same files.
+fn stable(mut report: Value) -> Value {
+    for key in ["started_at", "finished_at", "elapsed_ms"] {
+        report.as_object_mut().unwrap().remove(key);
+    }
+    for file in report["flagged"].as_array_mut().unwrap() {
+        file.as_object_mut().unwrap().remove("from_store");
+    }
+    report
+}
+
+fn flagged(report: &Value) -> Vec<(String, Option<String>)> {
+    let files = report["flagged"].as_array().unwrap();
+    let name = |f: &Value| f["path"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    files.iter().map(|f| (name(f), f["from_store"].as_str().map(String::from))).collect()
+}
+
+#[test]
+fn an_unchanged_tree_is_not_read_again_and_reports_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = tree(dir.path());
+    let store = dir.path().join("audit.db");
+    let (code, first) = scan(&tree, &store);
+    assert_eq!(code, 1);
+    assert_eq!(first["settings"]["store"], store.to_str().unwrap());
+    assert_eq!(flagged(&first), [("bridge.jpg".into(), None), ("pen.webp".into(), None)]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&store).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the store holds paths and hashes");
+    }
+
+    let (code, second) = scan(&tree, &store);
+    assert_eq!(code, 1);
+    let unchanged = Some("unchanged".to_string());
+    assert_eq!(
+        flagged(&second),
+        [("bridge.jpg".into(), unchanged.clone()), ("pen.webp".into(), unchanged)]
+    );
+    #[cfg(unix)]
+    for name in ["bridge.jpg", "sub/pen.webp"] {
+        let path = tree.join(name);
+        std::fs::set_permissions(&path, std::fs::metadata(&path).unwrap().permissions()).unwrap();
+    }
+    // chmod (to the same mode) changed the files' ctime: the third scan reads them again, as new identities of
+    // known contents, without decoding them.
+    let (code, third) = scan(&tree, &store);
+    assert_eq!(code, 1);
+    let content = Some("content".to_string());
+    assert_eq!(
+        flagged(&third),
+        [("bridge.jpg".into(), content.clone()), ("pen.webp".into(), content)]
+    );
+    assert_eq!(stable(first.clone()), stable(second));
+    assert_eq!(stable(first), stable(third));
+}
+
+#[test]
+fn a_file_replaced_in_place_is_hashed_anew_and_a_copy_is_not_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = tree(dir.path());
+    let store = dir.path().join("audit.db");
+    assert_eq!(scan(&tree, &store).0, 1);
+    // chelsea.jpg becomes the listed bridge; a copy of the listed pen appears elsewhere.
+    std::fs::copy(
+        root().join("fixtures/screening/edited/bridge-rotated-90.jpg"),
+        tree.join("chelsea.jpg"),
+    )
+    .unwrap();
+    std::fs::copy(tree.join("sub/pen.webp"), tree.join("pen-copy.webp")).unwrap();
+    let (code, report) = scan(&tree, &store);
+    assert_eq!(code, 1);
+    assert_eq!(
+        flagged(&report),
+        [
+            ("bridge.jpg".into(), Some("unchanged".into())),
+            ("chelsea.jpg".into(), None),
+            ("pen-copy.webp".into(), Some("content".into())),
+            ("pen.webp".into(), Some("unchanged".into())),
+        ]
+    );
+}
+
+#[test]
+fn a_store_that_is_not_one_or_is_newer_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = tree(dir.path());
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, vec![0x55u8; 8192]).unwrap();
+    let output = mediascreen(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--list",
+        "hashlists/demo.csv",
+        "--store",
+        garbage.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("garbage.db"), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&garbage).unwrap(), vec![0x55u8; 8192], "never rebuilt");
+
+    let newer = dir.path().join("newer.db");
+    let connection = rusqlite::Connection::open(&newer).unwrap();
+    connection.pragma_update(None, "user_version", 99).unwrap();
+    drop(connection);
+    let output = mediascreen(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--list",
+        "hashlists/demo.csv",
+        "--store",
+        newer.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("a store of schema 99, written by a later mediascreen"));
+
+    let inside = tree.join("audit.db");
+    let output = mediascreen(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--list",
+        "hashlists/demo.csv",
+        "--store",
+        inside.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("keep the store outside the folders scanned"));
+    assert!(!inside.exists(), "nothing written into the scanned tree");
+}
