@@ -1,7 +1,8 @@
 #!/bin/bash
 # Throughput of mediascreen against its peers on the shared photo corpus (issue 7), and at scale.
 #
-#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree] [archive] [bucket]   (default: all)
+#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree] [archive] [bucket] [store]
+#   (default: all)
 #   RUNS=3 WARMUP=1 CORPUS=/tmp/corpus OUT=/tmp/mediascreen-bench scripts/bench.sh
 #
 # corpus: `mediascreen hash --algorithms pdq,md5,sha1,sha256` over the whole corpus (with the
@@ -23,6 +24,9 @@
 #         MOTO_SERVER or .ci/venv: `python3 -m venv .ci/venv && .ci/venv/bin/pip install
 #         'moto[server]==5.2.5' boto3`) on 127.0.0.1, against `scan` of the same folder; files/s
 #         of each and the peak RSS of the bucket scan. The server shares the machine's cores.
+# store:  `scan --store` of the corpus into a fresh store (the first night), against the same
+#         scan with that store again (the next night: nothing changed), with the demo list;
+#         the store's size per file.
 #
 # The corpus comes from ../shared/bench/make_corpus.sh (Debian wallpaper packages and PyPI
 # scikit-image photos, deterministic). Needs hyperfine and GNU time (apt-get install hyperfine
@@ -229,4 +233,29 @@ PY
   summarize "$OUT/bucket.json" "$NFILES"; load
   /usr/bin/time -f "scan s3://corpus/ peak RSS: %M KiB" "$BIN" scan s3://corpus/ \
     --list "$ROOT/hashlists/demo.csv" --report "$OUT/rss-report.json" --quiet 2>&1 | tail -n 1 || true
+fi
+
+if on store; then
+  STORE="$OUT/audit.db"
+  echo "== store: the corpus scanned into a fresh store, then again with it"; load
+  hyperfine -i -S bash --warmup 0 --runs "$RUNS" --export-json "$OUT/store.json" \
+    --prepare "rm -f $STORE $STORE-wal $STORE-shm" \
+    -n first-scan "$BIN scan $CORPUS --list $ROOT/hashlists/demo.csv --store $STORE --report $OUT/store-first.json --quiet" \
+    > "$OUT/store.log" 2>&1 || { cat "$OUT/store.log"; exit 1; }
+  # The last first scan's store stays for the re-scans.
+  hyperfine -i -S bash --warmup 1 --runs "$RUNS" --export-json "$OUT/store-again.json" \
+    -n rescan "$BIN scan $CORPUS --list $ROOT/hashlists/demo.csv --store $STORE --report $OUT/store-rescan-report.json --quiet" \
+    >> "$OUT/store.log" 2>&1 || { cat "$OUT/store.log"; exit 1; }
+  python3 - "$OUT/store.json" "$OUT/store-again.json" "$NFILES" "$STORE" <<'PY'
+import json, os, sys
+first, again = (json.load(open(p))["results"][0] for p in sys.argv[1:3])
+n, store = int(sys.argv[3]), sys.argv[4]
+cpu = lambda r: r["user"] + r["system"]
+for name, r in (("first scan", first), ("re-scan", again)):
+    print(f"{name:<12}{n / r['median']:>9.0f} files/s{r['median']:>9.2f} s{cpu(r):>8.1f} CPU s")
+size = sum(os.path.getsize(p) for p in (store, store + "-wal") if os.path.exists(p))
+print(f"re-scan {first['median'] / again['median']:.1f}x faster; store {size} bytes "
+      f"(with its WAL), {size / n:.0f} bytes a file")
+PY
+  load
 fi
