@@ -79,6 +79,16 @@ for r in results:
 PY
 }
 
+# `scan` of the corpus folder beside `scan` of TARGET (named scan-NAME), with the demo list,
+# in one hyperfine run; then the summary.
+against_folder() {  # NAME TARGET
+  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/$1.json" \
+    -n scan-folder "$BIN scan $CORPUS --list $ROOT/hashlists/demo.csv --report $OUT/folder-report.json --quiet" \
+    -n "scan-$1" "$BIN scan $2 --list $ROOT/hashlists/demo.csv --report $OUT/$1-report.json --quiet" \
+    > "$OUT/$1.log" 2>&1 || { cat "$OUT/$1.log"; exit 1; }
+  summarize "$OUT/$1.json" "$NFILES"; load
+}
+
 HASH="$BIN hash --algorithms pdq,md5,sha1,sha256"
 if on corpus; then
   echo "== corpus: $NFILES files in $CORPUS"; load
@@ -192,11 +202,7 @@ if on archive; then
   ZIP=$OUT/corpus.zip
   [ -s "$ZIP" ] || (cd "$CORPUS" && zip -q -r "$ZIP" .)
   echo "== archive: the corpus zipped, against the same files unpacked"; load
-  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/archive.json" \
-    -n scan-folder "$BIN scan $CORPUS --list $ROOT/hashlists/demo.csv --report $OUT/folder-report.json --quiet" \
-    -n scan-zip "$BIN scan $ZIP --list $ROOT/hashlists/demo.csv --report $OUT/zip-report.json --quiet" \
-    > "$OUT/archive.log" 2>&1 || { cat "$OUT/archive.log"; exit 1; }
-  summarize "$OUT/archive.json" "$NFILES"; load
+  against_folder zip "$ZIP"
   for what in "$CORPUS" "$ZIP"; do
     /usr/bin/time -f "scan $(basename "$what") peak RSS: %M KiB" "$BIN" scan "$what" \
       --list "$ROOT/hashlists/demo.csv" --report "$OUT/rss-report.json" --quiet 2>&1 | tail -n 1 || true
@@ -226,11 +232,7 @@ for folder, _, names in os.walk(root):
         s3.upload_file(path, "corpus", os.path.relpath(path, root))
 PY
   echo "== bucket: the corpus in a local S3 server, against the same files on disk"; load
-  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/bucket.json" \
-    -n scan-folder "$BIN scan $CORPUS --list $ROOT/hashlists/demo.csv --report $OUT/folder-report.json --quiet" \
-    -n scan-bucket "$BIN scan s3://corpus/ --list $ROOT/hashlists/demo.csv --report $OUT/bucket-report.json --quiet" \
-    > "$OUT/bucket.log" 2>&1 || { cat "$OUT/bucket.log"; exit 1; }
-  summarize "$OUT/bucket.json" "$NFILES"; load
+  against_folder bucket s3://corpus/
   /usr/bin/time -f "scan s3://corpus/ peak RSS: %M KiB" "$BIN" scan s3://corpus/ \
     --list "$ROOT/hashlists/demo.csv" --report "$OUT/rss-report.json" --quiet 2>&1 | tail -n 1 || true
 fi

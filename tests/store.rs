@@ -135,49 +135,40 @@ fn a_file_replaced_in_place_is_hashed_anew_and_a_copy_is_not_decoded() {
     );
 }
 
+/// A scan of `tree` with `--store store` that must be refused before scanning: its message.
+fn refused(tree: &Path, store: &Path) -> String {
+    let output = mediascreen(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--list",
+        "hashlists/demo.csv",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(output.stdout.is_empty(), "nothing is reported");
+    stderr(&output)
+}
+
 #[test]
 fn a_store_that_is_not_one_or_is_newer_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let tree = tree(dir.path());
     let garbage = dir.path().join("garbage.db");
     std::fs::write(&garbage, vec![0x55u8; 8192]).unwrap();
-    let output = mediascreen(&[
-        "scan",
-        tree.to_str().unwrap(),
-        "--list",
-        "hashlists/demo.csv",
-        "--store",
-        garbage.to_str().unwrap(),
-    ]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("garbage.db"), "{}", stderr(&output));
+    let message = refused(&tree, &garbage);
+    assert!(message.contains("garbage.db"), "{message}");
     assert_eq!(std::fs::read(&garbage).unwrap(), vec![0x55u8; 8192], "never rebuilt");
 
     let newer = dir.path().join("newer.db");
     let connection = rusqlite::Connection::open(&newer).unwrap();
     connection.pragma_update(None, "user_version", 99).unwrap();
     drop(connection);
-    let output = mediascreen(&[
-        "scan",
-        tree.to_str().unwrap(),
-        "--list",
-        "hashlists/demo.csv",
-        "--store",
-        newer.to_str().unwrap(),
-    ]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("a store of schema 99, written by a later mediascreen"));
+    let message = refused(&tree, &newer);
+    assert!(message.contains("a store of schema 99, written by a later mediascreen"), "{message}");
 
     let inside = tree.join("audit.db");
-    let output = mediascreen(&[
-        "scan",
-        tree.to_str().unwrap(),
-        "--list",
-        "hashlists/demo.csv",
-        "--store",
-        inside.to_str().unwrap(),
-    ]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("keep the store outside the folders scanned"));
+    let message = refused(&tree, &inside);
+    assert!(message.contains("keep the store outside the folders scanned"), "{message}");
     assert!(!inside.exists(), "nothing written into the scanned tree");
 }
