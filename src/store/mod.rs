@@ -163,8 +163,9 @@ pub struct Store {
     path: PathBuf,
     connection: Mutex<Connection>,
     known: HashMap<Vec<u8>, Known>,
-    /// The decoder setup and hash versions results are kept under (see [`setup`]).
-    setup: String,
+    /// The row of `setups` for the decoder setup and hash versions results are kept under
+    /// (see [`setup`]).
+    setup: i64,
     scan: i64,
     started_ns: i64,
     pending: Mutex<Vec<Record>>,
@@ -252,6 +253,15 @@ impl Store {
         let connection = open(path)?;
         let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
         let started_ns = now_ns();
+        connection
+            .execute(
+                "INSERT INTO setups (description) VALUES (?1) ON CONFLICT DO NOTHING",
+                [&setup],
+            )
+            .map_err(sqlite)?;
+        let setup: i64 = connection
+            .query_row("SELECT id FROM setups WHERE description = ?1", [&setup], |r| r.get(0))
+            .map_err(sqlite)?;
         let roots: Vec<String> = roots.iter().map(|r| r.to_string_lossy().into_owned()).collect();
         connection
             .execute(
@@ -325,7 +335,7 @@ impl Store {
         content: i64,
         algorithms: &BTreeSet<Algorithm>,
     ) -> Option<Stored> {
-        let found = read_result(connection, content, Some(&self.setup)).ok().flatten()?;
+        let found = read_result(connection, content, Some(self.setup)).ok().flatten()?;
         let (computed, stored) = found;
         algorithms.is_subset(&computed).then_some(stored)
     }
@@ -397,7 +407,7 @@ impl Store {
         let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
         let transaction = connection.transaction().map_err(|e| self.sqlite(e))?;
         for record in batch {
-            write_record(&transaction, &record, &self.setup, self.scan, self.started_ns)
+            write_record(&transaction, &record, self.setup, self.scan, self.started_ns)
                 .map_err(|e| self.sqlite(e))?;
         }
         transaction.commit().map_err(|e| self.sqlite(e))
@@ -407,7 +417,7 @@ impl Store {
 fn write_record(
     db: &rusqlite::Transaction<'_>,
     record: &Record,
-    setup: &str,
+    setup: i64,
     scan: i64,
     started_ns: i64,
 ) -> rusqlite::Result<()> {
@@ -501,7 +511,7 @@ fn load_files(connection: &Connection) -> rusqlite::Result<HashMap<Vec<u8>, Know
 fn read_result(
     connection: &Connection,
     content: i64,
-    setup: Option<&str>,
+    setup: Option<i64>,
 ) -> rusqlite::Result<Option<(BTreeSet<Algorithm>, Stored)>> {
     let found = connection
         .prepare_cached(
@@ -513,7 +523,7 @@ fn read_result(
         )?
         .query_row(params![content, setup], |r| {
             Ok((
-                r.get::<_, String>(0)?,
+                r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?,

@@ -1,9 +1,13 @@
 -- Schema 1 of the mediascreen hash store (docs/store-format.md).
+CREATE TABLE setups (
+  id INTEGER PRIMARY KEY,
+  description TEXT NOT NULL UNIQUE  -- the decoders and sampling hashes were made with
+);
 CREATE TABLE scans (
   id INTEGER PRIMARY KEY,
   started_ns INTEGER NOT NULL,      -- Unix time in nanoseconds
   finished_ns INTEGER,              -- NULL: still running, or killed
-  setup TEXT NOT NULL,              -- the decoders and sampling the scan hashed with
+  setup INTEGER NOT NULL REFERENCES setups (id),
   paths TEXT NOT NULL               -- JSON array of the roots, as given
 );
 CREATE TABLE contents (
@@ -26,7 +30,7 @@ CREATE TABLE files (
 CREATE INDEX files_by_content ON files (content);
 CREATE TABLE results (
   content INTEGER NOT NULL REFERENCES contents (id),
-  setup TEXT NOT NULL,
+  setup INTEGER NOT NULL REFERENCES setups (id),
   scan INTEGER NOT NULL REFERENCES scans (id),   -- the scan that computed it
   algorithms TEXT NOT NULL,         -- comma-separated: what was asked for
   media_type TEXT NOT NULL,
@@ -38,7 +42,7 @@ CREATE TABLE results (
 );
 CREATE TABLE hashes (
   content INTEGER NOT NULL REFERENCES contents (id),
-  setup TEXT NOT NULL,
+  setup INTEGER NOT NULL REFERENCES setups (id),
   algorithm TEXT NOT NULL,          -- pdq, vpdq, phash, dhash, ahash, md5, sha1, sha256, orb1
   variant TEXT NOT NULL,            -- '', 'mirrored' (orb1), 'between' (animation frames)
   frame INTEGER,                    -- vpdq: frame number, decode order
