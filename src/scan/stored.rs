@@ -46,7 +46,7 @@ pub(super) fn scan_one(
         if let Some((sha256, stored)) = store.unchanged(&candidate.path, identity, algorithms) {
             let size = stored.hashes.size;
             let screened = from_store(candidate, stored, matcher, FromStore::Unchanged);
-            record(store, candidate, Some(*identity), &sha256, size, None);
+            store.record(&candidate.path, Some(*identity), &sha256, size, None);
             return screened;
         }
     }
@@ -58,14 +58,14 @@ pub(super) fn scan_one(
             if let Some(Outcome::Scanned { sha256, size, .. }) =
                 screened.files.first().map(|f| &f.outcome)
             {
-                record(store, candidate, identity, sha256, *size, None);
+                store.record(&candidate.path, identity, sha256, *size, None);
             }
             return screened;
         }
     };
     let sha256 = HashValue::from_bytes(sha2::Sha256::digest(&bytes).to_vec());
     if let Some(stored) = store.known_content(&sha256, algorithms) {
-        record(store, candidate, identity, &sha256, bytes.len() as u64, None);
+        store.record(&candidate.path, identity, &sha256, bytes.len() as u64, None);
         return from_store(candidate, stored, matcher, FromStore::Content);
     }
     let hashed = hash_bytes(Arc::new(bytes), algorithms, options);
@@ -76,7 +76,7 @@ pub(super) fn scan_one(
         hashes: hashed.hashes,
         error: hashed.perceptual_error,
     });
-    record(store, candidate, identity, &sha256, size, computed.map(|c| (algorithms, c)));
+    store.record(&candidate.path, identity, &sha256, size, computed.map(|c| (algorithms, c)));
     Screened::one(report)
 }
 
@@ -95,15 +95,4 @@ fn from_store(
     let mut report = FileReport::new(candidate.path.clone(), scanned(&file, matcher));
     report.from_store = Some(how);
     Screened::one(report)
-}
-
-fn record(
-    store: &Store,
-    candidate: &Candidate,
-    identity: Option<Identity>,
-    sha256: &HashValue,
-    size: u64,
-    computed: Option<(&BTreeSet<Algorithm>, Stored)>,
-) {
-    store.record(&candidate.path, identity, sha256, size, computed);
 }
