@@ -34,18 +34,14 @@ fn age(path: &Path) {
     file.set_modified(SystemTime::now() - Duration::from_secs(3600)).unwrap();
 }
 
+/// `mediascreen scan TREE --list hashlists/demo.csv --store STORE` and `more`.
+fn with_store(tree: &Path, store: &Path, more: &[&str]) -> std::process::Output {
+    let (tree, store) = (tree.to_str().unwrap(), store.to_str().unwrap());
+    mediascreen(&[&["scan", tree, "--list", "hashlists/demo.csv", "--store", store], more].concat())
+}
+
 fn scan(tree: &Path, store: &Path) -> (i32, Value) {
-    let output = mediascreen(&[
-        "scan",
-        tree.to_str().unwrap(),
-        "--list",
-        "hashlists/demo.csv",
-        "--store",
-        store.to_str().unwrap(),
-        "--quiet",
-        "--format",
-        "json",
-    ]);
+    let output = with_store(tree, store, &["--quiet", "--format", "json"]);
     let report = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", stderr(&output)));
     (output.status.code().unwrap(), report)
@@ -137,14 +133,7 @@ fn a_file_replaced_in_place_is_hashed_anew_and_a_copy_is_not_decoded() {
 
 /// A scan of `tree` with `--store store` that must be refused before scanning: its message.
 fn refused(tree: &Path, store: &Path) -> String {
-    let output = mediascreen(&[
-        "scan",
-        tree.to_str().unwrap(),
-        "--list",
-        "hashlists/demo.csv",
-        "--store",
-        store.to_str().unwrap(),
-    ]);
+    let output = with_store(tree, store, &[]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(output.stdout.is_empty(), "nothing is reported");
     stderr(&output)
