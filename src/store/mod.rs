@@ -36,6 +36,14 @@ const BATCH: usize = 512;
 /// a newer mediascreen); none is rebuilt silently.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The store file could not be created (a missing folder, permissions).
+    #[error("{path}: cannot create the store: {source}")]
+    Create {
+        /// The store's path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// SQLite could not open, read or write the file (missing folder, permissions, a file
     /// that is not a database or is corrupt, a lock held too long).
     #[error("{path}: {source}")]
@@ -180,11 +188,11 @@ impl std::fmt::Debug for Store {
 
 /// The store at `path`, created (mode 0600: it holds paths and hashes) if there is none,
 /// migrated forward if older.
-pub fn open(path: &Path) -> Result<Connection, StoreError> {
+fn open(path: &Path) -> Result<Connection, StoreError> {
     let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
     if !path.exists() {
         create_private(path)
-            .map_err(|e| sqlite(rusqlite::Error::ToSqlConversionFailure(e.into())))?;
+            .map_err(|source| StoreError::Create { path: path.to_path_buf(), source })?;
     }
     let mut connection = Connection::open(path).map_err(sqlite)?;
     connection.busy_timeout(std::time::Duration::from_secs(60)).map_err(sqlite)?;
