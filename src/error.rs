@@ -302,6 +302,9 @@ pub enum FileErrorKind {
     /// A bucket's server or the network failed (after retries), or a body came back cut
     /// short: try again.
     Remote,
+    /// `rescreen`: the hash store holds no hashes of the file's content for an algorithm the
+    /// lists need (or none at all): scan the file again with the store to add them.
+    NotInStore,
 }
 
 impl FileErrorKind {
@@ -318,6 +321,7 @@ impl FileErrorKind {
             FileErrorKind::Encrypted => "encrypted",
             FileErrorKind::AccessDenied => "access_denied",
             FileErrorKind::Remote => "remote",
+            FileErrorKind::NotInStore => "not_in_store",
         }
     }
 }

@@ -60,6 +60,7 @@ mod options;
 mod outcome;
 mod read;
 pub mod report;
+pub mod rescreen;
 pub mod scan;
 pub mod sniff;
 pub mod store;

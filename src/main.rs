@@ -2,6 +2,7 @@
 
 mod cli;
 mod hash_command;
+mod store_command;
 
 use std::fs::File;
 use std::io::{IsTerminal, Write};
@@ -23,7 +24,7 @@ use mediascreen::{scan, store};
 use cli::{described, flag, named, read_list, removed_summary};
 use cli::{
     Args, CheckArgs, Command, CompareConfig, HashConfig, ListArgs, ListCommand, MergeArgs,
-    ReportArgs, ReportCommand, ReportFormat, ScanConfig,
+    ReportArgs, ReportCommand, ReportFormat, RescreenConfig, ScanConfig, StoreArgs,
 };
 
 /// The documented exit statuses (see `--help`).
@@ -101,6 +102,8 @@ fn main() -> ExitCode {
         Command::List(ListArgs { command: ListCommand::Check(a) }) => run_list_check(a),
         Command::Report(ReportArgs { command: ReportCommand::Merge(a) }) => run_report_merge(a),
         Command::Compare(a) => CompareConfig::from_args(a).and_then(run_compare),
+        Command::Rescreen(a) => RescreenConfig::from_args(a).and_then(store_command::run_rescreen),
+        Command::Store(StoreArgs { command }) => store_command::run_store(command),
         Command::Completions { shell } => {
             let mut command = cli::command();
             clap_complete::generate(shell, &mut command, "mediascreen", &mut std::io::stdout());
@@ -216,44 +219,16 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
         let opened = store::Store::for_scan(path, setup, &config.paths)?;
         config.scan.store = Some(store::Shared(std::sync::Arc::new(opened)));
     }
-    let destination = || match &config.report {
-        Some(p) => format!("writing the report to {}", p.display()),
-        None => "writing the report to standard output".to_string(),
-    };
-    // Every form but JSON goes out as each file is decided, flushed line by line, so
-    // whatever a killed scan leaves behind is whole lines.
-    let mut lines: Option<Box<dyn Write>> = match config.format {
-        ReportFormat::Json => None,
-        _ => Some(match &config.report {
-            Some(path) => Box::new(File::create(path).with_context(destination)?),
-            None => Box::new(std::io::stdout()),
-        }),
-    };
-    if let (ReportFormat::Csv, Some(out)) = (config.format, lines.as_mut()) {
-        out.write_all(&csv_line(&CSV_HEADER)).with_context(destination)?;
-    }
-    let progress = (!config.quiet && std::io::stderr().is_terminal()).then(ProgressBar::no_length);
-    let mut observer = Observer {
-        matcher: &config.matcher,
+    let output = Output {
         format: config.format,
-        lines_on_terminal: config.report.is_none() && std::io::stdout().is_terminal(),
-        lines,
-        progress,
-        flagged: 0,
-        bytes: 0,
-        stop,
-        error: None,
+        report: config.report.as_deref(),
+        quiet: config.quiet,
         redact: config.redact.as_ref(),
     };
+    let mut observer = output.observer(&config.matcher, stop)?;
     let scan =
         scan::scan_streaming(&config.paths, &config.matcher, &config.scan, stop, &mut observer);
-    if let Some(progress) = &observer.progress {
-        progress.finish_and_clear();
-    }
-    if let Some(e) = observer.error.take() {
-        return Err(anyhow::Error::new(e).context(destination()));
-    }
-    let mut lines = observer.lines;
+    let lines = observer.finish(&output)?;
     let paths: Vec<_> = match &config.redact {
         Some(key) => config.paths.iter().map(|p| key.redact(p)).collect(),
         None => config.paths.clone(),
@@ -269,17 +244,7 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
         },
         &scan,
     );
-    let closing = match config.format {
-        ReportFormat::Json => None,
-        ReportFormat::Jsonl => Some(format!("{}\n", report.summary_line())),
-        ReportFormat::Text => Some(report.text_summary() + &text_next_line(&report)),
-        ReportFormat::Csv => Some(String::new()),
-    };
-    match (lines.as_mut(), closing) {
-        (Some(out), Some(closing)) => out.write_all(closing.as_bytes()).and_then(|()| out.flush()),
-        _ => report.write(config.report.as_deref()),
-    }
-    .with_context(destination)?;
+    output.write(lines, &report)?;
 
     // The report stands without the store; a store left behind is the operator's to fix,
     // so a scan that found nothing says so with exit 2.
@@ -288,26 +253,7 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
         eprintln!("mediascreen: error: the store could not be written (the report stands): {e}");
     }
     let s = &report.files.summary;
-    let scanned = s.clean + s.flagged;
-    if !config.quiet {
-        eprintln!(
-            "mediascreen: {} files ({:.1} MB) in {:.2} s: {} flagged, {} clean, {} errors, {} skipped{}",
-            s.files,
-            s.bytes as f64 / 1e6,
-            clock.elapsed().as_secs_f64(),
-            s.flagged,
-            s.clean,
-            s.errors,
-            s.skipped,
-            config.report.as_ref().map_or(String::new(), |p| format!("; report: {}", p.display())),
-        );
-    }
-    if !config.quiet && std::io::stderr().is_terminal() {
-        let written = config.report.as_deref();
-        if let Some(step) = written.and_then(|path| next_step(config.format, path, s.flagged)) {
-            eprintln!("mediascreen: {step}");
-        }
-    }
+    output.summary(&report, clock, "");
     if s.over_budget > 0 {
         let flags: Vec<String> = [
             config.scan.max_files.map(|n| format!("--max-files ({n})")),
@@ -323,7 +269,7 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
             s.over_budget,
             flags.join(" and ")
         );
-    } else if scanned == 0 && s.errors == 0 {
+    } else if s.clean + s.flagged == 0 && s.errors == 0 {
         eprintln!("mediascreen: no files were scanned; check the paths given");
         if !config.include.is_empty() && !config.glob_case_insensitive {
             eprintln!(
@@ -333,23 +279,139 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
             );
         }
     }
+    let status = exit_status(&report);
+    Ok(match (status, store_failed) {
+        (ExitStatus::Clean, Some(_)) => ExitStatus::Error,
+        _ => status,
+    })
+}
+
+/// The exit status a report's counts call for; an interrupted run says so first.
+fn exit_status(report: &Report) -> ExitStatus {
+    let s = &report.files.summary;
     if !report.complete {
         eprintln!(
             "mediascreen: interrupted: {} files not scanned; the report says so",
             s.not_scanned
         );
-        return Ok(ExitStatus::Interrupted);
+        return ExitStatus::Interrupted;
     }
-    let status = ExitStatus::of(&Counts {
+    ExitStatus::of(&Counts {
         clean: s.clean as u64,
         flagged: s.flagged as u64,
         errors: s.errors as u64,
         over_budget: s.over_budget as u64,
-    });
-    Ok(match (status, store_failed) {
-        (ExitStatus::Clean, Some(_)) => ExitStatus::Error,
-        _ => status,
     })
+}
+
+/// Where and how a screening's report goes (`scan`, `rescreen`).
+struct Output<'a> {
+    format: ReportFormat,
+    /// `None` is standard output.
+    report: Option<&'a Path>,
+    quiet: bool,
+    redact: Option<&'a PathKey>,
+}
+
+impl<'a> Output<'a> {
+    fn destination(&self) -> String {
+        match self.report {
+            Some(p) => format!("writing the report to {}", p.display()),
+            None => "writing the report to standard output".to_string(),
+        }
+    }
+
+    /// The observer that streams each file's line (every form but JSON goes out as each file
+    /// is decided, flushed line by line, so whatever a killed run leaves behind is whole
+    /// lines) and draws the progress bar.
+    fn observer<'m>(
+        &self,
+        matcher: &'m mediascreen::matcher::Matcher,
+        stop: &'m AtomicBool,
+    ) -> Result<Observer<'m>>
+    where
+        'a: 'm,
+    {
+        let mut lines: Option<Box<dyn Write>> = match self.format {
+            ReportFormat::Json => None,
+            _ => Some(match self.report {
+                Some(path) => Box::new(File::create(path).with_context(|| self.destination())?),
+                None => Box::new(std::io::stdout()),
+            }),
+        };
+        if let (ReportFormat::Csv, Some(out)) = (self.format, lines.as_mut()) {
+            out.write_all(&csv_line(&CSV_HEADER)).with_context(|| self.destination())?;
+        }
+        let progress =
+            (!self.quiet && std::io::stderr().is_terminal()).then(ProgressBar::no_length);
+        Ok(Observer {
+            matcher,
+            format: self.format,
+            lines_on_terminal: self.report.is_none() && std::io::stdout().is_terminal(),
+            lines,
+            progress,
+            flagged: 0,
+            bytes: 0,
+            stop,
+            error: None,
+            redact: self.redact,
+        })
+    }
+
+    /// Writes the report: the closing lines of a streamed form, or the JSON document.
+    fn write(&self, lines: Option<Box<dyn Write>>, report: &Report) -> Result<()> {
+        let closing = match self.format {
+            ReportFormat::Json => None,
+            ReportFormat::Jsonl => Some(format!("{}\n", report.summary_line())),
+            ReportFormat::Text => Some(report.text_summary() + &text_next_line(report)),
+            ReportFormat::Csv => Some(String::new()),
+        };
+        match (lines, closing) {
+            (Some(mut out), Some(closing)) => {
+                out.write_all(closing.as_bytes()).and_then(|()| out.flush())
+            }
+            _ => report.write(self.report),
+        }
+        .with_context(|| self.destination())
+    }
+
+    /// The one-line summary on standard error, and on a terminal what to do next.
+    fn summary(&self, report: &Report, clock: Instant, source: &str) {
+        let s = &report.files.summary;
+        if !self.quiet {
+            eprintln!(
+                "mediascreen: {} files{source} ({:.1} MB) in {:.2} s: {} flagged, {} clean, {} errors, {} skipped{}",
+                s.files,
+                s.bytes as f64 / 1e6,
+                clock.elapsed().as_secs_f64(),
+                s.flagged,
+                s.clean,
+                s.errors,
+                s.skipped,
+                self.report.map_or(String::new(), |p| format!("; report: {}", p.display())),
+            );
+        }
+        if !self.quiet && std::io::stderr().is_terminal() {
+            if let Some(step) = self.report.and_then(|path| next_step(self.format, path, s.flagged))
+            {
+                eprintln!("mediascreen: {step}");
+            }
+        }
+    }
+}
+
+impl Observer<'_> {
+    /// Clears the progress bar and hands back the streamed lines' writer, or the error that
+    /// stopped the run.
+    fn finish(mut self, output: &Output<'_>) -> Result<Option<Box<dyn Write>>> {
+        if let Some(progress) = &self.progress {
+            progress.finish_and_clear();
+        }
+        if let Some(e) = self.error.take() {
+            return Err(anyhow::Error::new(e).context(output.destination()));
+        }
+        Ok(self.lines)
+    }
 }
 
 /// The last line of `--format text`: what the scan leaves a person to do, and, since a text

@@ -25,16 +25,20 @@ mod lists;
 mod names;
 mod parse;
 mod report_path;
+mod screen_args;
+mod store_args;
 
 pub use decode_args::DecodeArgs;
 pub use help::{command, run_man};
 use help::{list_format_parser, AlgorithmParser};
-use lists::{is_stdin, load_list, warn_low_quality, warn_refused, warn_thresholds};
+use lists::is_stdin;
 pub use lists::{read_list, removed_summary};
 use names::refused;
 pub use names::{described, flag, named};
 use parse::{parse_shard, parse_size, parse_threshold};
 use report_path::{check_report, check_store};
+pub use screen_args::ScreenArgs;
+pub use store_args::{RescreenArgs, RescreenConfig, StoreArgs, StoreCommand};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -78,6 +82,13 @@ pub enum Command {
     List(ListArgs),
     /// Work with scan reports.
     Report(ReportArgs),
+    /// Match every file a hash store recorded against lists, from its stored hashes, without
+    /// reading the files (`scan --store` made the store), and write the usual report.
+    #[command(after_help = EXIT_CODES)]
+    Rescreen(RescreenArgs),
+    /// Work with a hash store: count what it holds, forget files that are gone, merge the
+    /// stores of shards.
+    Store(StoreArgs),
     /// Print how close two files are by every algorithm (and, for PDQ, at which rotation or
     /// mirror image); exit status 1 when they match under the scan's rules and thresholds,
     /// 0 when they do not, 2 when they do not and a file cannot be hashed as a picture or a
@@ -218,52 +229,12 @@ pub fn find_ffmpeg(hashing: &mut HashOptions) {
 
 #[derive(Debug, ClapArgs)]
 pub struct ScanArgs {
-    /// A hash list to match against, in any supported format (detected; see
-    /// hashlists/README.md and docs/hashlist-format.md); `-` reads standard input. Repeatable.
-    #[arg(
-        short,
-        long = "list",
-        value_name = "FILE",
-        required = true,
-        help_heading = "Lists and matching"
-    )]
-    pub lists: Vec<PathBuf>,
     #[command(flatten)]
-    pub load: LoadArgs,
+    pub screen: ScreenArgs,
     #[command(flatten)]
     pub walk: WalkArgs,
     #[command(flatten)]
     pub decode: DecodeArgs,
-    /// An allowlist (any list format): a match is suppressed, and counted in the report,
-    /// when the listed hash or the file's own hash is exactly in it. For known false
-    /// positives. Repeatable.
-    #[arg(long = "allow", value_name = "FILE", help_heading = "Lists and matching")]
-    pub allow: Vec<PathBuf>,
-    /// Flood guard: a listed hash matching more than this many distinct contents (copies of
-    /// one file count once)…
-    #[arg(long, value_name = "N", default_value_t = 50, help_heading = "Lists and matching")]
-    pub flood_min_files: usize,
-    /// …and more than this percentage of the files screened (clean or flagged) is reported as
-    /// suspicious (its matches are kept, marked).
-    #[arg(
-        long,
-        value_name = "PERCENT",
-        default_value_t = 5.0,
-        help_heading = "Lists and matching"
-    )]
-    pub flood_percent: f64,
-    /// Where to write the report; `-` for standard output (the default).
-    #[arg(short = 'o', long, value_name = "FILE", help_heading = "Output")]
-    pub report: Option<PathBuf>,
-    /// The report's form: `json`, one document written when the scan ends (atomically, to a
-    /// file); `jsonl`, one line per file streamed in walk order as each is decided, then a
-    /// summary line (a killed scan leaves every line it wrote whole); `text`, for a person: a
-    /// line per flagged file as clamscan prints them and one per further match, then the
-    /// errors, the files too low in quality to match, a summary and what to do next; `csv`, a
-    /// row per match and per other file. Default: `text` when standard output is a terminal and
-    /// no `--report` is given; `json` otherwise (pipes, files, CI).
-    #[arg(long, value_enum, help_heading = "Output")]
-    pub format: Option<ReportFormat>,
     /// Scan at most this many files (in walk order); the rest are left out, named under
     /// `skipped`, and make the scan incomplete (exit 2 unless something matched).
     #[arg(long, value_name = "N", help_heading = "Limits")]
@@ -272,22 +243,6 @@ pub struct ScanArgs {
     /// G, T suffixes); the rest are left out as with `--max-files`.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Limits")]
     pub max_scan_size: Option<u64>,
-    #[command(flatten)]
-    pub matching: MatchArgs,
-    /// Do not print the summary on standard error.
-    #[arg(short, long, help_heading = "Output")]
-    pub quiet: bool,
-    /// Replace every file path in the report, and the paths given in `settings.paths`, by
-    /// `hmac-sha256:HEX`, keyed with the contents of `--redact-key-file` or of the
-    /// environment variable MEDIASCREEN_REDACT_KEY, for reports that are shared. The key's
-    /// holder finds a file again with `printf %s PATH | openssl dgst -sha256 -hmac KEY`.
-    /// An archive member's chain is redacted level by level; its chat context keeps only the
-    /// app, message id and time (no chat or sender names).
-    #[arg(long, help_heading = "Output")]
-    pub redact_paths: bool,
-    /// The key for `--redact-paths` (the file's bytes, without a final newline).
-    #[arg(long, value_name = "FILE", requires = "redact_paths", help_heading = "Output")]
-    pub redact_key_file: Option<PathBuf>,
     /// Keep what the scan computes in this SQLite hash store (made with mode 0600 if missing;
     /// docs/store-format.md): files it recorded unchanged are not opened, known contents not
     /// decoded. Keep it outside the folders scanned.
@@ -341,7 +296,7 @@ pub struct MatchArgs {
 impl MatchArgs {
     /// The match options, unchecked; the flood guard keeps its defaults (only a scan sets its
     /// bounds).
-    fn options(&self, decode: &DecodeArgs) -> MatchOptions {
+    fn options(&self, vpdq_interval: f64) -> MatchOptions {
         MatchOptions {
             thresholds: self.thresholds.iter().copied().collect::<BTreeMap<_, _>>(),
             rotations: !self.no_rotations,
@@ -351,7 +306,7 @@ impl MatchArgs {
                 listed_pct: self.vpdq_listed_pct,
                 min_frames: self.vpdq_min_frames,
                 min_quality: self.vpdq_min_quality,
-                seconds_per_hash: decode.vpdq_interval,
+                seconds_per_hash: vpdq_interval,
             },
             ..MatchOptions::default()
         }
@@ -513,57 +468,19 @@ pub struct ScanConfig {
 impl ScanConfig {
     pub fn from_args(args: ScanArgs) -> Result<ScanConfig> {
         let paths = args.walk.paths()?;
-        let report = args.report.clone().filter(|p| p.as_os_str() != "-");
-        let leave_out = match &report {
+        let screen = &args.screen;
+        let leave_out = match &screen.report_file() {
             Some(report) => check_report(report, &args.inputs(), &paths)?,
             None => Vec::new(),
         };
         if let Some(store) = &args.store {
             check_store(store, &paths)?;
         }
-        let load = args.load.options();
-        let stdin_lists = args.lists.iter().chain(&args.allow).filter(|p| is_stdin(p)).count();
         let stdin_walk = [&args.walk.files_from, &args.walk.s3_event]
             .into_iter()
             .filter(|p| p.as_deref().is_some_and(is_stdin))
             .count();
-        if stdin_lists + stdin_walk > 1 {
-            bail!(
-                "only one of --list, --allow, --files-from and --s3-event can read standard \
-                 input (-)"
-            );
-        }
-        let mut lists = Vec::new();
-        for path in &args.lists {
-            let list = load_list("--list", path, &load)?;
-            warn_refused(&list);
-            if list.entries.is_empty() {
-                bail!(
-                    "--list {}: the list has no entries; refusing to report a clean scan against \
-                     it",
-                    path.display()
-                );
-            }
-            lists.push(list);
-        }
-        let mut allow = Vec::new();
-        for path in &args.allow {
-            let list = load_list("--allow", path, &LoadOptions { allowlist: true, ..load })?;
-            warn_refused(&list);
-            allow.push(list);
-        }
-        let options = MatchOptions {
-            flood_min_files: args.flood_min_files,
-            flood_share: args.flood_percent / 100.0,
-            ..args.matching.options(&args.decode)
-        };
-        // Checked before the lists are warned about, as the matcher would check them after.
-        options.check().map_err(refused)?;
-        for list in &lists {
-            warn_low_quality(list, options.pdq_min_quality);
-        }
-        warn_thresholds(&args.matching.thresholds, &lists);
-        let matcher = Matcher::with_allowlist(lists, allow, options).map_err(refused)?;
+        let screening = screen.screening(args.decode.vpdq_interval, stdin_walk)?;
         let mut scan = ScanOptions {
             max_files: args.max_files,
             max_scan_size: args.max_scan_size,
@@ -573,68 +490,26 @@ impl ScanConfig {
         Ok(ScanConfig {
             paths,
             scan,
-            matcher,
-            format: args.format.unwrap_or(default_format(args.report.is_some())),
-            report,
-            quiet: args.quiet,
+            matcher: screening.matcher,
+            format: screening.format,
+            report: screening.report,
+            quiet: screening.quiet,
+            redact: screening.redact,
             include: args.walk.include.clone(),
             glob_case_insensitive: args.walk.glob_case_insensitive,
             store: args.store.clone(),
-            redact: args
-                .redact_paths
-                .then(|| redaction_key(args.redact_key_file.as_deref()))
-                .transpose()?,
         })
-    }
-}
-
-/// The report's form when `--format` is not given: a person at a terminal who asked for no
-/// report file reads it there, as text; everything else (a pipe, a file, a CI log) keeps
-/// JSON, so that scripts never see the form change under them.
-fn default_format(report_given: bool) -> ReportFormat {
-    use std::io::IsTerminal;
-    if !report_given && std::io::stdout().is_terminal() {
-        ReportFormat::Text
-    } else {
-        ReportFormat::Json
     }
 }
 
 impl ScanArgs {
     /// The files a scan reads besides those it scans, each with its flag.
     fn inputs(&self) -> Vec<(&'static str, &Path)> {
-        let lists = self.lists.iter().map(|p| ("--list", p.as_path()));
-        let allow = self.allow.iter().map(|p| ("--allow", p.as_path()));
-        let files_from = self.walk.files_from.as_deref().filter(|p| p.as_os_str() != "-");
-        let key = self.redact_key_file.as_deref();
-        lists
-            .chain(allow)
-            .chain(files_from.map(|p| ("--files-from", p)))
-            .chain(key.map(|p| ("--redact-key-file", p)))
-            .collect()
+        let files_from = self.walk.files_from.as_deref().filter(|p| !is_stdin(p));
+        let mut inputs = self.screen.inputs();
+        inputs.extend(files_from.map(|p| ("--files-from", p)));
+        inputs
     }
-}
-
-/// The `--redact-paths` key: the key file's bytes, or MEDIASCREEN_REDACT_KEY.
-fn redaction_key(file: Option<&std::path::Path>) -> Result<PathKey> {
-    let key = match file {
-        Some(path) => {
-            let mut key = std::fs::read(path)
-                .with_context(|| format!("reading --redact-key-file {}", path.display()))?;
-            if key.ends_with(b"\n") {
-                key.pop();
-            }
-            key
-        }
-        None => match std::env::var_os("MEDIASCREEN_REDACT_KEY") {
-            Some(key) => key.into_encoded_bytes(),
-            None => bail!(
-                "--redact-paths needs a key: --redact-key-file FILE or MEDIASCREEN_REDACT_KEY \
-                 (keep it: it is what finds a file again)"
-            ),
-        },
-    };
-    PathKey::new(&key).context("the path redaction key is empty")
 }
 
 #[derive(Debug, ClapArgs)]
@@ -672,7 +547,7 @@ impl CompareConfig {
                 _ => {}
             }
         }
-        let options = args.matching.options(&args.decode);
+        let options = args.matching.options(args.decode.vpdq_interval);
         options.check().map_err(refused)?;
         Ok(CompareConfig { options, hashing: args.decode.options()?, files: [args.a, args.b] })
     }

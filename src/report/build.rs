@@ -88,6 +88,7 @@ impl Report {
                 shard: context.options.filter.shard.map(|s| s.to_string()),
                 path_redaction: context.redacted.then_some(redact::ALGORITHM),
                 store: context.options.store.as_ref().map(|s| display(s.0.path())),
+                rescreen: None,
             },
             lists: matcher.lists().iter().map(ListInfo::new).collect(),
             allowlists: matcher.allowlists().iter().map(ListInfo::new).collect(),

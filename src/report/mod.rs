@@ -24,7 +24,8 @@ pub use printable::printable;
 pub use redact::PathKey;
 pub use schema::{
     Allowlisted, DecoderSettings, ErrorEntry, FewKeypoints, FilePath, Files, Flagged,
-    FloodSettings, KeypointMatch, ListInfo, LowQuality, MatchEntry, Report, Settings, Skipped,
-    Source, Summary, Suspicious, Tool, VideoMatch, VideoSettings, SCHEMA_VERSION,
+    FloodSettings, KeypointMatch, ListInfo, LowQuality, MatchEntry, Report, RescreenSettings,
+    Settings, Skipped, Source, Summary, Suspicious, Tool, VideoMatch, VideoSettings,
+    SCHEMA_VERSION,
 };
 pub use write::{check_destination, write_json, ReportFiles};

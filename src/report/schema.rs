@@ -111,9 +111,21 @@ pub struct Settings {
     /// How paths were replaced (`--redact-paths`): `hmac-sha256`; absent when they were not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_redaction: Option<&'static str>,
-    /// The hash store the scan read and wrote (`--store`); absent without one.
+    /// The hash store the scan read and wrote (`--store`), or that `rescreen` matched;
+    /// absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+    /// Present when the report is a `rescreen` of the store: the files were not read, and
+    /// their hashes were made under these decoder setups (`decoders` then names no decoder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rescreen: Option<RescreenSettings>,
+}
+
+/// Where a `rescreen`'s hashes came from.
+#[derive(Debug, Serialize)]
+pub struct RescreenSettings {
+    /// The decoder setups of the stored results matched, as the store describes them.
+    pub setups: Vec<String>,
 }
 
 /// When the flood guard marks a listed hash.

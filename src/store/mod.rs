@@ -7,14 +7,19 @@
 //! which a stored result stands in for reading a file, and batched writes. Must not read or
 //! decode a scanned file (the scan hands its results in) and must not decide matches.
 
+mod maintain;
+mod recorded;
 mod rows;
+
+pub use maintain::{merge, prune, stats, Merged, Pruned, Stats};
+pub use recorded::{Recorded, RecordedContent, RecordedFile, RecordedResult};
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{FileError, FileErrorKind};
 use crate::hash::{Algorithm, FileHashes, HashValue};
@@ -36,6 +41,12 @@ const BATCH: usize = 512;
 /// a newer mediascreen); none is rebuilt silently.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// There is no store at the path (only a scan creates one).
+    #[error("{path}: no store there (a scan with --store creates one)")]
+    Missing {
+        /// The path given.
+        path: PathBuf,
+    },
     /// The store file could not be created (a missing folder, permissions).
     #[error("{path}: cannot create the store: {source}")]
     Create {
@@ -171,6 +182,9 @@ pub struct Store {
     path: PathBuf,
     connection: Mutex<Connection>,
     known: HashMap<Vec<u8>, Known>,
+    /// What relative paths are made absolute against: the store keys files by absolute
+    /// path, so that scans from other folders, `rescreen` and `store prune` agree on them.
+    cwd: PathBuf,
     /// The row of `setups` for the decoder setup and hash versions results are kept under
     /// (see [`setup`]).
     setup: i64,
@@ -186,15 +200,30 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// The store at `path`, created (mode 0600: it holds paths and hashes) if there is none,
-/// migrated forward if older.
-fn open(path: &Path) -> Result<Connection, StoreError> {
+/// Whether opening a store may create it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    /// A scan's: created if missing.
+    Create,
+    /// `rescreen` and the `store` commands: it must exist.
+    Existing,
+}
+
+/// The store at `path`, created (mode 0600: it holds paths and hashes) if there is none and
+/// `opening` allows it, migrated forward if older.
+fn open(path: &Path, opening: Opening) -> Result<Connection, StoreError> {
     let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
     if !path.exists() {
+        if opening == Opening::Existing {
+            return Err(StoreError::Missing { path: path.to_path_buf() });
+        }
         create_private(path)
             .map_err(|source| StoreError::Create { path: path.to_path_buf(), source })?;
     }
-    let mut connection = Connection::open(path).map_err(sqlite)?;
+    // Never SQLITE_OPEN_CREATE: the file exists by now, and one removed meanwhile must not
+    // come back as an empty store.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut connection = Connection::open_with_flags(path, flags).map_err(sqlite)?;
     connection.busy_timeout(std::time::Duration::from_secs(60)).map_err(sqlite)?;
     connection.pragma_update(None, "journal_mode", "WAL").map_err(sqlite)?;
     connection.pragma_update(None, "synchronous", "NORMAL").map_err(sqlite)?;
@@ -258,7 +287,7 @@ impl Store {
     /// Opens the store at `path` for a scan of `roots` with `setup`: records the scan's
     /// start, and loads what it knows of every file.
     pub fn for_scan(path: &Path, setup: String, roots: &[PathBuf]) -> Result<Store, StoreError> {
-        let connection = open(path)?;
+        let connection = open(path, Opening::Create)?;
         let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
         let started_ns = now_ns();
         connection
@@ -279,7 +308,10 @@ impl Store {
             .map_err(sqlite)?;
         let scan = connection.last_insert_rowid();
         let known = load_files(&connection).map_err(sqlite)?;
+        let cwd = std::env::current_dir()
+            .map_err(|source| StoreError::Create { path: path.to_path_buf(), source })?;
         Ok(Store {
+            cwd,
             path: path.to_path_buf(),
             connection: Mutex::new(connection),
             known,
@@ -305,7 +337,7 @@ impl Store {
         identity: &Identity,
         algorithms: &BTreeSet<Algorithm>,
     ) -> Option<(HashValue, Stored)> {
-        let known = self.known.get(path.as_os_str().as_encoded_bytes())?;
+        let known = self.known.get(&self.key(path))?;
         // As git's index does, on the modification time: a write in the recording scan's
         // tick could leave every field of the identity as it was.
         let racy = identity.mtime_ns.saturating_add(RACY_NS) > known.seen_ns;
@@ -365,13 +397,8 @@ impl Store {
             let names: Vec<&str> = algorithms.iter().map(|a| a.name()).collect();
             (names.join(","), stored)
         });
-        let record = Record {
-            path: path.as_os_str().as_encoded_bytes().to_vec(),
-            identity,
-            sha256: sha256.clone(),
-            size,
-            computed,
-        };
+        let record =
+            Record { path: self.key(path), identity, sha256: sha256.clone(), size, computed };
         let batch = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             pending.push(record);
@@ -402,6 +429,13 @@ impl Store {
             )
             .map_err(|source| self.sqlite(source))?;
         Ok(())
+    }
+
+    /// The bytes `path` is stored under: absolute, made so lexically (`.` dropped, links and
+    /// `..` kept as the walk saw them).
+    fn key(&self, path: &Path) -> Vec<u8> {
+        let absolute: PathBuf = self.cwd.join(path).components().collect();
+        absolute.into_os_string().into_encoded_bytes()
     }
 
     fn sqlite(&self, source: rusqlite::Error) -> StoreError {
@@ -570,6 +604,18 @@ fn read_result(
         _ => None,
     };
     Ok(Some((algorithms, Stored { media_type: media_type_of(&media_type), hashes, error })))
+}
+
+/// The path whose bytes the store holds.
+fn path_of(bytes: Vec<u8>) -> PathBuf {
+    #[cfg(unix)]
+    {
+        PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
+    }
 }
 
 /// The `&'static str` for a media type read back from the store: the scan's types are static

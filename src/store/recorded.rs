@@ -1,0 +1,226 @@
+//! Everything a store recorded, read in bulk for `rescreen`: each file's latest state and,
+//! for each content, the latest result any setup kept, its hashes streamed in content order.
+//!
+//! Owns the bulk queries (one pass over each table, never a query per file: a million files
+//! are read in seconds). Must not write to the store, and must not decide matches.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+use super::{media_type_of, open, rows, Opening, StoreError};
+use crate::error::FileError;
+use crate::hash::{Algorithm, FileHashes, HashValue};
+
+/// A file as the store last recorded it.
+#[derive(Clone, Debug)]
+pub struct RecordedFile {
+    /// Its path, as the store keys it (absolute).
+    pub path: PathBuf,
+    /// Its content (an id within this store).
+    pub content: i64,
+}
+
+/// A content the store recorded.
+#[derive(Clone, Debug)]
+pub struct RecordedContent {
+    /// Its SHA-256.
+    pub sha256: HashValue,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The latest result kept of it, under whichever setup; `None` when only its digest
+    /// was recorded (an archive, a file too big to hold, or one whose hashes were not kept).
+    pub result: Option<RecordedResult>,
+}
+
+/// What one scan computed from a content.
+#[derive(Clone, Debug)]
+pub struct RecordedResult {
+    /// The algorithms that scan asked for.
+    pub algorithms: BTreeSet<Algorithm>,
+    /// MIME type from the content.
+    pub media_type: &'static str,
+    /// Why its perceptual hashes are missing (only `corrupt` is kept).
+    pub error: Option<FileError>,
+    setup: i64,
+    video: Option<(f64, f64)>,
+}
+
+/// A store opened for reading everything it recorded.
+pub struct Recorded {
+    path: PathBuf,
+    connection: Connection,
+    /// Every file, sorted by path (component by component, as a walk orders them).
+    pub files: Vec<RecordedFile>,
+    /// The contents the files hold.
+    pub contents: HashMap<i64, RecordedContent>,
+    /// The setups the results were made under, as `setups.description` says them.
+    pub setups: Vec<String>,
+}
+
+impl std::fmt::Debug for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorded")
+            .field("path", &self.path)
+            .field("files", &self.files.len())
+            .finish()
+    }
+}
+
+impl Recorded {
+    /// Reads what the existing store at `path` recorded (a missing file is an error, never
+    /// an empty store).
+    pub fn read(path: &Path) -> Result<Recorded, StoreError> {
+        let connection = open(path, Opening::Existing)?;
+        let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+        let mut files = read_files(&connection).map_err(sqlite)?;
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut contents = read_contents(&connection).map_err(sqlite)?;
+        let used: std::collections::HashSet<i64> = files.iter().map(|f| f.content).collect();
+        contents.retain(|id, _| used.contains(id));
+        let setups = read_setups(&connection, &contents).map_err(sqlite)?;
+        Ok(Recorded { path: path.to_path_buf(), connection, files, contents, setups })
+    }
+
+    /// The store's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Hands `each` the hashes of every content that has a result, `batch` contents at a
+    /// time, in content order; stops early when `each` returns `false`.
+    pub fn hashes(
+        &self,
+        batch: usize,
+        mut each: impl FnMut(Vec<(i64, FileHashes)>) -> bool,
+    ) -> Result<(), StoreError> {
+        let sqlite = |source| StoreError::Sqlite { path: self.path.clone(), source };
+        let unreadable = |what: String| StoreError::Unreadable { path: self.path.clone(), what };
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT content, setup, algorithm, variant, frame, seconds, quality, value, detail
+                 FROM hashes ORDER BY content, setup",
+            )
+            .map_err(sqlite)?;
+        let mut rows = statement.query([]).map_err(sqlite)?;
+        let mut done = std::collections::HashSet::new();
+        let mut pending: Vec<(i64, FileHashes)> = Vec::with_capacity(batch);
+        let mut current: Option<(i64, Vec<rows::Row>)> = None;
+        let finish = |content: i64, found: Vec<rows::Row>| -> Result<_, StoreError> {
+            let Some(recorded) = self.contents.get(&content) else { return Ok(None) };
+            let Some(result) = &recorded.result else { return Ok(None) };
+            let hashes = rows::from_rows(recorded.size, result.video, found)
+                .map_err(|e| unreadable(format!("content {content}: {e}")))?;
+            Ok(Some((content, hashes)))
+        };
+        loop {
+            let row = rows.next().map_err(sqlite)?;
+            let content = row.map(|r| r.get::<_, i64>(0)).transpose().map_err(sqlite)?;
+            if current.as_ref().is_some_and(|(c, _)| Some(*c) != content) {
+                let (id, found) = current.take().expect("checked");
+                if let Some(one) = finish(id, found)? {
+                    done.insert(one.0);
+                    pending.push(one);
+                }
+                if pending.len() >= batch && !each(std::mem::take(&mut pending)) {
+                    return Ok(());
+                }
+            }
+            let (Some(row), Some(content)) = (row, content) else { break };
+            let setup: i64 = row.get(1).map_err(sqlite)?;
+            let chosen = self.contents.get(&content).and_then(|c| c.result.as_ref());
+            let found = &mut current.get_or_insert_with(|| (content, Vec::new())).1;
+            if chosen.is_none_or(|r| r.setup != setup) {
+                continue;
+            }
+            found.push(rows::Row {
+                algorithm: row.get(2).map_err(sqlite)?,
+                variant: rows::variant(&row.get::<_, String>(3).map_err(sqlite)?),
+                frame: row.get(4).map_err(sqlite)?,
+                seconds: row.get(5).map_err(sqlite)?,
+                quality: row.get(6).map_err(sqlite)?,
+                value: row.get(7).map_err(sqlite)?,
+                detail: row.get(8).map_err(sqlite)?,
+            });
+        }
+        // Results with no hash rows at all (a corrupt file asked only for perceptual hashes).
+        let mut rest: Vec<i64> = (self.contents.iter())
+            .filter(|(id, c)| c.result.is_some() && !done.contains(*id))
+            .map(|(&id, _)| id)
+            .collect();
+        rest.sort_unstable();
+        for id in rest {
+            pending.extend(finish(id, Vec::new())?);
+        }
+        if !pending.is_empty() {
+            each(pending);
+        }
+        Ok(())
+    }
+}
+
+fn read_files(connection: &Connection) -> rusqlite::Result<Vec<RecordedFile>> {
+    let mut statement = connection.prepare("SELECT path, content FROM files")?;
+    let rows = statement.query_map([], |r| {
+        let bytes: Vec<u8> = r.get(0)?;
+        Ok(RecordedFile { path: super::path_of(bytes), content: r.get(1)? })
+    })?;
+    rows.collect()
+}
+
+fn read_contents(connection: &Connection) -> rusqlite::Result<HashMap<i64, RecordedContent>> {
+    let mut contents = HashMap::new();
+    let mut statement = connection.prepare("SELECT id, sha256, size FROM contents")?;
+    let mut rows = statement.query([])?;
+    while let Some(r) = rows.next()? {
+        let content = RecordedContent {
+            sha256: HashValue::from_bytes(r.get::<_, Vec<u8>>(1)?),
+            size: r.get::<_, i64>(2)? as u64,
+            result: None,
+        };
+        contents.insert(r.get::<_, i64>(0)?, content);
+    }
+    // The latest result of each content: the one of the latest scan.
+    let mut statement = connection.prepare(
+        "SELECT content, setup, algorithms, media_type, error_kind, error, video_fps,
+           video_seconds_per_hash FROM results ORDER BY content, scan",
+    )?;
+    let mut rows = statement.query([])?;
+    while let Some(r) = rows.next()? {
+        let Some(content) = contents.get_mut(&r.get::<_, i64>(0)?) else { continue };
+        let algorithms: String = r.get(2)?;
+        let error =
+            match (r.get::<_, Option<String>>(4)?.as_deref(), r.get::<_, Option<String>>(5)?) {
+                (Some("corrupt"), Some(reason)) => Some(FileError::corrupt(reason)),
+                _ => None,
+            };
+        content.result = Some(RecordedResult {
+            algorithms: algorithms.split(',').filter_map(|a| a.parse().ok()).collect(),
+            media_type: media_type_of(&r.get::<_, String>(3)?),
+            error,
+            setup: r.get(1)?,
+            video: r.get::<_, Option<f64>>(6)?.zip(r.get::<_, Option<f64>>(7)?),
+        });
+    }
+    Ok(contents)
+}
+
+fn read_setups(
+    connection: &Connection,
+    contents: &HashMap<i64, RecordedContent>,
+) -> rusqlite::Result<Vec<String>> {
+    let used: BTreeSet<i64> =
+        contents.values().filter_map(|c| c.result.as_ref().map(|r| r.setup)).collect();
+    let mut statement = connection.prepare("SELECT id, description FROM setups ORDER BY id")?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    let mut setups = Vec::new();
+    for row in rows {
+        let (id, description) = row?;
+        if used.contains(&id) {
+            setups.push(description);
+        }
+    }
+    Ok(setups)
+}
