@@ -26,7 +26,9 @@
 #         of each and the peak RSS of the bucket scan. The server shares the machine's cores.
 # store:  `scan --store` of the corpus into a fresh store (the first night), against the same
 #         scan with that store again (the next night: nothing changed), with the demo list;
-#         the store's size per file.
+#         the store's size per file; the tree group's 200,000 files re-scanned with a store;
+#         `rescreen` of a 1,000,000-file store against 10,000 and 1,000,000 PDQ entries
+#         (benches/rescreen.rs).
 #
 # The corpus comes from ../shared/bench/make_corpus.sh (Debian wallpaper packages and PyPI
 # scikit-image photos, deterministic). Needs hyperfine and GNU time (apt-get install hyperfine
@@ -176,8 +178,10 @@ PY
   cat "$OUT/rss.txt"
 fi
 
-if on tree; then
-  TREE=$OUT/tree-200k
+# The 200,000 small non-media files of the tree group, and an MD5 list that holds none of them.
+TREE=$OUT/tree-200k
+MD5LIST=$OUT/md5-1000.txt
+make_tree() {
   [ -d "$TREE" ] || python3 - "$TREE" <<'PY'
 import os, random, sys
 rng = random.Random(11)
@@ -189,8 +193,11 @@ for d in range(200):
         with open(os.path.join(folder, f"note{i:04}.txt"), "w") as f:
             f.write(f"file {d}/{i}\n" + "lorem ipsum dolor sit amet " * rng.randint(1, 40))
 PY
-  MD5LIST=$OUT/md5-1000.txt
   [ -s "$MD5LIST" ] || python3 -c "import random; r = random.Random(3); print('\n'.join(f'{r.getrandbits(128):032x}' for _ in range(1000)))" > "$MD5LIST"
+}
+
+if on tree; then
+  make_tree
   echo "== tree: 200,000 small non-media files"; load
   hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/tree.json" \
     -n scan-200k-files "$BIN scan $TREE --list $MD5LIST --report $OUT/tree-report.json --quiet" \
@@ -259,5 +266,20 @@ size = sum(os.path.getsize(p) for p in (store, store + "-wal") if os.path.exists
 print(f"re-scan {first['median'] / again['median']:.1f}x faster; store {size} bytes "
       f"(with its WAL), {size / n:.0f} bytes a file")
 PY
+  make_tree
+  TREESTORE="$OUT/tree.db"
+  echo "== store: the 200,000-file tree re-scanned with its store"; load
+  rm -f "$TREESTORE" "$TREESTORE-wal" "$TREESTORE-shm"
+  # The files must not be racy (modified within 2 s of the first scan's start).
+  sleep 2
+  /usr/bin/time -f "first scan into the store: %e s, %M KiB peak RSS" "$BIN" scan "$TREE" \
+    --list "$MD5LIST" --store "$TREESTORE" --report "$OUT/tree-first.json" --quiet 2>&1 | tail -n 1
+  hyperfine -i -S bash --warmup 1 --runs "$RUNS" --export-json "$OUT/tree-again.json" \
+    -n rescan-200k-files "$BIN scan $TREE --list $MD5LIST --store $TREESTORE --report $OUT/tree-again-report.json --quiet" \
+    > "$OUT/tree-store.log" 2>&1 || { cat "$OUT/tree-store.log"; exit 1; }
+  summarize "$OUT/tree-again.json" 200000
+  echo "(goal: at least 50,000 files/s)"
+  echo "== store: rescreen of a 1,000,000-file store (benches/rescreen.rs)"; load
+  cargo bench --quiet --manifest-path "$ROOT/Cargo.toml" --bench rescreen 2>&1 | grep -v '^$'
   load
 fi

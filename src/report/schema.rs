@@ -20,7 +20,7 @@ pub(super) const FILE_ARRAYS: [&str; 6] =
     ["flagged", "errors", "skipped", "low_quality", "few_keypoints", "allowlisted"];
 
 /// Version of the report schema. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// A complete scan report.
 #[derive(Debug, Serialize)]

@@ -2,9 +2,10 @@
 //! recorded unchanged is not opened, a known content is read for its SHA-256 and not decoded,
 //! and what is computed is recorded.
 //!
-//! Owns the order of those steps; the store owns when a stored result may stand in. Archives
-//! and bucket objects are screened as without a store (their members are decoded again), and
-//! only the file itself is recorded. Must not change what the report says of a file, apart
+//! Owns the order of those steps; the store owns when a stored result may stand in. A bucket
+//! object is read each time and recorded by its URL; a known content of one is not decoded.
+//! Archives are screened as without a store (their members are decoded again), and only the
+//! archive itself is recorded. Must not change what the report says of a file, apart
 //! from [`FileReport::from_store`].
 
 use std::collections::BTreeSet;
@@ -12,8 +13,12 @@ use std::sync::Arc;
 
 use sha2::Digest;
 
-use super::{hash_bytes, read_candidate, scanned, screen_contents, Contents, HashedFile, Screened};
+use super::{
+    hash_bytes, read_candidate, read_object, scanned, screen_contents, Contents, HashedFile,
+    Screened,
+};
 use crate::archive;
+use crate::bucket::ObjectVersion;
 use crate::hash::{Algorithm, HashValue};
 use crate::matcher::Matcher;
 use crate::options::HashOptions;
@@ -30,46 +35,45 @@ pub(super) fn scan_one(
     options: &HashOptions,
     store: &Store,
 ) -> Screened {
-    if candidate.kind != CandidateKind::File {
-        return super::scan_one(candidate, algorithms, matcher, options);
-    }
-    let through_link = candidate.id.is_some_and(|id| id.through_link);
-    let metadata = match through_link {
-        true => std::fs::metadata(&candidate.path),
-        false => std::fs::symlink_metadata(&candidate.path),
-    };
-    let identity = metadata.ok().and_then(|m| Identity::of(&m));
-    let same_file =
-        |i: &Identity| candidate.id.is_none_or(|id| (id.dev, id.ino) == (i.device, i.inode));
-    let identity = identity.filter(same_file);
-    if let Some(identity) = &identity {
-        if let Some((sha256, stored)) = store.unchanged(&candidate.path, identity, algorithms) {
-            let size = stored.hashes.size;
-            let screened = from_store(candidate, stored, matcher, FromStore::Unchanged);
-            store.record(&candidate.path, Some(*identity), &sha256, size, None);
-            return screened;
+    let (contents, identity, version) = match &candidate.kind {
+        CandidateKind::File => {
+            let identity = identity(candidate);
+            if let Some(identity) = &identity {
+                if let Some(stored) = store.unchanged(&candidate.path, identity, algorithms) {
+                    return from_store(candidate, stored, matcher, FromStore::Unchanged, None);
+                }
+            }
+            (read_candidate(candidate, algorithms, options), identity, None)
         }
-    }
-    let contents = read_candidate(candidate, algorithms, options);
+        // An object is read each time (its ETag is not kept yet); a known content is not
+        // decoded again.
+        CandidateKind::Object(object) => match read_object(object, algorithms, options) {
+            Ok((contents, version)) => (Ok(contents), None, Some(version)),
+            Err(error) => (Err(error), None, Some(object.listed.clone())),
+        },
+        _ => return super::scan_one(candidate, algorithms, matcher, options),
+    };
     let bytes = match contents {
         Ok(Contents::Held(bytes)) if archive::format(sniff(&bytes).media_type).is_none() => bytes,
         other => {
-            let screened = screen_contents(candidate, other, algorithms, matcher, options);
+            let mut screened = screen_contents(candidate, other, algorithms, matcher, options);
             if let Some(Outcome::Scanned { sha256, size, .. }) =
                 screened.files.first().map(|f| &f.outcome)
             {
                 store.record(&candidate.path, identity, sha256, *size, None);
             }
+            screened.files[0].object = version;
             return screened;
         }
     };
     let sha256 = HashValue::from_bytes(sha2::Sha256::digest(&bytes).to_vec());
     if let Some(stored) = store.known_content(&sha256, algorithms) {
         store.record(&candidate.path, identity, &sha256, bytes.len() as u64, None);
-        return from_store(candidate, stored, matcher, FromStore::Content);
+        return from_store(candidate, stored, matcher, FromStore::Content, version);
     }
     let hashed = hash_bytes(Arc::new(bytes), algorithms, options);
-    let report = FileReport::new(candidate.path.clone(), scanned(&hashed, matcher));
+    let mut report = FileReport::new(candidate.path.clone(), scanned(&hashed, matcher));
+    report.object = version;
     let size = hashed.hashes.size;
     let computed = Stored::keepable(hashed.perceptual_error.as_ref()).then_some(Stored {
         media_type: hashed.media_type,
@@ -80,12 +84,26 @@ pub(super) fn scan_one(
     Screened::one(report)
 }
 
+/// The identity of the file the walk found as `candidate`, if it is still that file.
+fn identity(candidate: &Candidate) -> Option<Identity> {
+    let through_link = candidate.id.is_some_and(|id| id.through_link);
+    let metadata = match through_link {
+        true => std::fs::metadata(&candidate.path),
+        false => std::fs::symlink_metadata(&candidate.path),
+    };
+    let identity = metadata.ok().and_then(|m| Identity::of(&m))?;
+    let same_file =
+        candidate.id.is_none_or(|id| (id.dev, id.ino) == (identity.device, identity.inode));
+    same_file.then_some(identity)
+}
+
 /// The report of a file whose hashes came from the store.
 fn from_store(
     candidate: &Candidate,
     stored: Stored,
     matcher: &Matcher,
     how: FromStore,
+    object: Option<ObjectVersion>,
 ) -> Screened {
     let file = HashedFile {
         media_type: stored.media_type,
@@ -94,5 +112,6 @@ fn from_store(
     };
     let mut report = FileReport::new(candidate.path.clone(), scanned(&file, matcher));
     report.from_store = Some(how);
+    report.object = object;
     Screened::one(report)
 }

@@ -113,7 +113,9 @@ pub fn prune(path: &Path, under: Option<&Path>, dry_run: bool) -> Result<Pruned,
         let mut rows = statement.query([]).map_err(sqlite)?;
         while let Some(row) = rows.next().map_err(sqlite)? {
             let file = path_of(row.get(1).map_err(sqlite)?);
-            let checked = under.is_none_or(|under| file.starts_with(under));
+            // A bucket object's existence is not asked for: it is kept, as anything unchecked.
+            let checked =
+                under.is_none_or(|under| file.starts_with(under)) && !crate::bucket::is_url(&file);
             let missing = checked
                 && matches!(std::fs::symlink_metadata(&file),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound);

@@ -162,9 +162,12 @@ impl PartialEq for Shared {
 /// A file as the store last recorded it.
 #[derive(Clone, Debug)]
 struct Known {
+    /// Its row in `files`.
+    id: i64,
     identity: Option<Identity>,
     content: i64,
-    /// When the scan that recorded it started.
+    sha256: HashValue,
+    /// When the scan that recorded its identity started.
     seen_ns: i64,
 }
 
@@ -180,7 +183,11 @@ struct Record {
 /// An open store, for one scan (or one `rescreen`).
 pub struct Store {
     path: PathBuf,
+    /// The connection that writes.
     connection: Mutex<Connection>,
+    /// Connections that only read, one per worker thread (WAL lets them read side by side,
+    /// and a re-scan of an unchanged tree is nothing but reads).
+    readers: Vec<Mutex<Connection>>,
     known: HashMap<Vec<u8>, Known>,
     /// What relative paths are made absolute against: the store keys files by absolute
     /// path, so that scans from other folders, `rescreen` and `store prune` agree on them.
@@ -191,6 +198,8 @@ pub struct Store {
     scan: i64,
     started_ns: i64,
     pending: Mutex<Vec<Record>>,
+    /// Rows of `files` found unchanged, whose `scan` is to be brought up to this one.
+    seen: Mutex<Vec<i64>>,
     failed: Mutex<Option<StoreError>>,
 }
 
@@ -310,8 +319,19 @@ impl Store {
         let known = load_files(&connection).map_err(sqlite)?;
         let cwd = std::env::current_dir()
             .map_err(|source| StoreError::Create { path: path.to_path_buf(), source })?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let readers = (0..rayon::current_num_threads().max(1))
+            .map(|_| {
+                let reader = Connection::open_with_flags(path, flags)?;
+                reader.busy_timeout(std::time::Duration::from_secs(60))?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<rusqlite::Result<_>>()
+            .map_err(sqlite)?;
         Ok(Store {
             cwd,
+            readers,
+            seen: Mutex::new(Vec::new()),
             path: path.to_path_buf(),
             connection: Mutex::new(connection),
             known,
@@ -336,7 +356,7 @@ impl Store {
         path: &Path,
         identity: &Identity,
         algorithms: &BTreeSet<Algorithm>,
-    ) -> Option<(HashValue, Stored)> {
+    ) -> Option<Stored> {
         let known = self.known.get(&self.key(path))?;
         // As git's index does, on the modification time: a write in the recording scan's
         // tick could leave every field of the identity as it was.
@@ -344,13 +364,10 @@ impl Store {
         if known.identity != Some(*identity) || racy {
             return None;
         }
-        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let sha256: Vec<u8> = connection
-            .query_row("SELECT sha256 FROM contents WHERE id = ?1", [known.content], |r| r.get(0))
-            .ok()?;
-        let sha256 = HashValue::from_bytes(sha256);
-        let stored = self.result(&connection, known.content, algorithms)?;
-        Some((sha256, stored))
+        let mut stored = self.result(known.content, algorithms)?;
+        stored.hashes.values.entry(Algorithm::Sha256).or_insert_with(|| known.sha256.clone());
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner).push(known.id);
+        Some(stored)
     }
 
     /// What was computed from the content whose SHA-256 is `sha256`, with every one of
@@ -360,22 +377,24 @@ impl Store {
         sha256: &HashValue,
         algorithms: &BTreeSet<Algorithm>,
     ) -> Option<Stored> {
-        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let content: i64 = connection
-            .query_row("SELECT id FROM contents WHERE sha256 = ?1", [sha256.as_bytes()], |r| {
-                r.get(0)
-            })
+        let content: i64 = self
+            .reader()
+            .prepare_cached("SELECT id FROM contents WHERE sha256 = ?1")
+            .and_then(|mut s| s.query_row([sha256.as_bytes()], |r| r.get(0)))
             .ok()?;
-        self.result(&connection, content, algorithms)
+        let mut stored = self.result(content, algorithms)?;
+        stored.hashes.values.entry(Algorithm::Sha256).or_insert_with(|| sha256.clone());
+        Some(stored)
     }
 
-    fn result(
-        &self,
-        connection: &Connection,
-        content: i64,
-        algorithms: &BTreeSet<Algorithm>,
-    ) -> Option<Stored> {
-        let found = read_result(connection, content, Some(self.setup)).ok().flatten()?;
+    /// This worker thread's reading connection.
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        let thread = rayon::current_thread_index().unwrap_or(0);
+        self.readers[thread % self.readers.len()].lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn result(&self, content: i64, algorithms: &BTreeSet<Algorithm>) -> Option<Stored> {
+        let found = read_result(&self.reader(), content, Some(self.setup)).ok().flatten()?;
         let (computed, stored) = found;
         algorithms.is_subset(&computed).then_some(stored)
     }
@@ -421,19 +440,31 @@ impl Store {
         let batch =
             std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
         self.write(batch)?;
-        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        connection
-            .execute(
+        let seen = std::mem::take(&mut *self.seen.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let finished = (|| {
+            let transaction = connection.transaction()?;
+            let mut update = transaction.prepare("UPDATE files SET scan = ?1 WHERE id = ?2")?;
+            for id in seen {
+                update.execute([self.scan, id])?;
+            }
+            drop(update);
+            transaction.execute(
                 "UPDATE scans SET finished_ns = ?1 WHERE id = ?2",
                 params![now_ns(), self.scan],
-            )
-            .map_err(|source| self.sqlite(source))?;
-        Ok(())
+            )?;
+            transaction.commit()
+        })();
+        finished.map_err(|source| self.sqlite(source))
     }
 
     /// The bytes `path` is stored under: absolute, made so lexically (`.` dropped, links and
     /// `..` kept as the walk saw them).
+    /// A bucket object's URL is kept as it is.
     fn key(&self, path: &Path) -> Vec<u8> {
+        if crate::bucket::is_url(path) {
+            return path.as_os_str().as_encoded_bytes().to_vec();
+        }
         let absolute: PathBuf = self.cwd.join(path).components().collect();
         absolute.into_os_string().into_encoded_bytes()
     }
@@ -530,7 +561,9 @@ fn write_record(
 
 fn load_files(connection: &Connection) -> rusqlite::Result<HashMap<Vec<u8>, Known>> {
     let mut statement = connection.prepare(
-        "SELECT path, device, inode, size, mtime_ns, ctime_ns, content, seen_ns FROM files",
+        "SELECT f.path, f.device, f.inode, f.size, f.mtime_ns, f.ctime_ns, f.content, f.seen_ns,
+           f.id, c.sha256
+         FROM files f JOIN contents c ON c.id = f.content",
     )?;
     let rows = statement.query_map([], |r| {
         let identity = match (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?) {
@@ -543,7 +576,14 @@ fn load_files(connection: &Connection) -> rusqlite::Result<HashMap<Vec<u8>, Know
             }),
             _ => None,
         };
-        Ok((r.get::<_, Vec<u8>>(0)?, Known { identity, content: r.get(6)?, seen_ns: r.get(7)? }))
+        let known = Known {
+            id: r.get(8)?,
+            identity,
+            content: r.get(6)?,
+            sha256: HashValue::from_bytes(r.get::<_, Vec<u8>>(9)?),
+            seen_ns: r.get(7)?,
+        };
+        Ok((r.get::<_, Vec<u8>>(0)?, known))
     })?;
     rows.collect()
 }

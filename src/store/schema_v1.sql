@@ -17,7 +17,7 @@ CREATE TABLE contents (
 );
 CREATE TABLE files (
   id INTEGER PRIMARY KEY,
-  path BLOB NOT NULL UNIQUE,        -- the path's bytes, as the scan built it from its root
+  path BLOB NOT NULL UNIQUE,        -- the absolute path's bytes (made so lexically)
   device INTEGER,                   -- st_dev, st_ino, mtime and ctime (ns): NULL where the
   inode INTEGER,                    -- platform has none
   size INTEGER NOT NULL,
@@ -25,7 +25,7 @@ CREATE TABLE files (
   ctime_ns INTEGER,
   content INTEGER NOT NULL REFERENCES contents (id),
   scan INTEGER NOT NULL REFERENCES scans (id),   -- the last scan that saw it
-  seen_ns INTEGER NOT NULL          -- when that scan started
+  seen_ns INTEGER NOT NULL          -- start of the scan that recorded this identity
 );
 CREATE INDEX files_by_content ON files (content);
 CREATE TABLE results (
