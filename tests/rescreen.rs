@@ -93,6 +93,51 @@ fn a_tree_moved_away_is_rescreened_from_the_store_against_a_new_list() {
     assert_eq!(again["flagged"], first["flagged"], "{again:#}\n{first:#}");
 }
 
+/// A PDQ list of `n` random hashes, matching none of the fixtures.
+fn random_pdq_list(n: usize, to: &Path) -> PathBuf {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let rows: Vec<String> = (0..n)
+        .map(|_| format!("pdq,{:016x}{:016x}{:016x}{:016x}", next(), next(), next(), next()))
+        .collect();
+    std::fs::write(to, format!("algorithm,hash\n{}\n", rows.join("\n"))).unwrap();
+    to.to_path_buf()
+}
+
+#[test]
+fn a_short_list_and_a_long_one_find_the_same_matches() {
+    // Against a list shorter than the store's PDQ variants (here 4 against 6 x 8), rescreen
+    // indexes the stored variants and asks each listed hash; against a longer one it asks
+    // the list's index about each stored file, as a scan does. Both must agree.
+    let dir = tempfile::tempdir().unwrap();
+    let tree = tree(dir.path());
+    let store = dir.path().join("audit.db");
+    scan_into(&tree, &store, &[]);
+    let (code, short) = rescreen(&store, Path::new("hashlists/demo.csv"));
+    assert_eq!(code, 1);
+    let padding = random_pdq_list(500, &dir.path().join("padding.csv"));
+    let output = mediascreen(&[
+        "rescreen",
+        "--store",
+        store.to_str().unwrap(),
+        "--list",
+        "hashlists/demo.csv",
+        "--list",
+        padding.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let long = json(&output);
+    assert_eq!(names(&short, "flagged"), ["bridge.jpg", "sub/pen.webp"]);
+    assert_eq!(short["flagged"], long["flagged"]);
+    assert_eq!(short["summary"], long["summary"]);
+}
+
 #[test]
 fn what_the_store_cannot_answer_is_an_error_never_clean() {
     let dir = tempfile::tempdir().unwrap();

@@ -218,6 +218,11 @@ impl<const W: usize> Mih<W> {
         self.hashes.is_empty()
     }
 
+    /// Every hash stored, in id order.
+    pub fn hashes(&self) -> &[[u64; W]] {
+        &self.hashes
+    }
+
     /// The hash with this id; panics if `id` is not below `len()`.
     pub fn hash(&self, id: u32) -> &[u64; W] {
         &self.hashes[id as usize]

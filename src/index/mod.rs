@@ -228,6 +228,14 @@ impl Index {
         }
     }
 
+    /// The distinct listed 256-bit hashes of `algorithm` (PDQ), as big-endian words, sorted.
+    pub fn wide(&self, algorithm: Algorithm) -> &[[u64; 4]] {
+        match self.perceptual.get(&algorithm) {
+            Some(Table { hashes: Hashes::Wide(mih), .. }) => mih.hashes(),
+            _ => &[],
+        }
+    }
+
     /// The largest threshold at which the index finds `algorithm`'s hashes (256 or 64 bits)
     /// without reading every listed hash; a larger one still answers exactly, but a search
     /// then costs as much as the list is long.

@@ -371,6 +371,12 @@ impl Matcher {
         listed.chain(allowed.filter(|a| a.is_digest())).collect()
     }
 
+    /// The distinct listed hashes of a 256-bit perceptual algorithm (PDQ), as big-endian
+    /// words, sorted: what a caller matching many files at once may index instead of them.
+    pub fn listed_wide(&self, algorithm: Algorithm) -> &[[u64; 4]] {
+        self.index.wide(algorithm)
+    }
+
     /// The columns of the list that `at` points into.
     fn entries(&self, at: &EntryRef) -> &crate::hashlist::Entries {
         &self.lists[at.list as usize].entries

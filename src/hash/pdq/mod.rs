@@ -123,10 +123,17 @@ impl Dihedral {
 /// The 16x16 DCT of one image plus its quality; every hash variant is derived from it.
 #[derive(Clone, Debug)]
 pub struct PdqFeatures {
-    /// `None` for images below [`MIN_HASHABLE_DIM`], whose hashes are all zeros.
+    /// `None` for images below [`MIN_HASHABLE_DIM`], whose hashes are all zeros, and for
+    /// features read back with their variants already made.
     coefficients: Option<Coefficients>,
+    /// The eight variants' hashes, in [`Dihedral::ALL`]'s order, when read back from
+    /// [`PdqFeatures::to_bytes`] (the DCT is then not kept).
+    variants: Option<Box<[[u8; HASH_BYTES]; 8]>>,
     quality: u8,
 }
+
+/// Bytes of a PDQ hash.
+const HASH_BYTES: usize = DCT_SIZE * DCT_SIZE / 8;
 
 impl PdqFeatures {
     /// Computes the features of an image given as RGB8 pixels, row-major, 3 bytes per pixel,
@@ -139,7 +146,7 @@ impl PdqFeatures {
             "RGB buffer does not match {width}x{height}"
         );
         if width < MIN_HASHABLE_DIM || height < MIN_HASHABLE_DIM {
-            return PdqFeatures { coefficients: None, quality: 0 };
+            return PdqFeatures { coefficients: None, variants: None, quality: 0 };
         }
         PdqFeatures::from_downsampled(&downsample_rgb(width, height, rgb))
     }
@@ -151,33 +158,48 @@ impl PdqFeatures {
 
     /// Features of an already downsampled 64x64 luma image.
     fn from_downsampled(luma: &[[f32; DOWNSAMPLED]; DOWNSAMPLED]) -> PdqFeatures {
-        PdqFeatures { coefficients: Some(dct_64_to_16(luma)), quality: quality_metric(luma) }
+        PdqFeatures {
+            coefficients: Some(dct_64_to_16(luma)),
+            variants: None,
+            quality: quality_metric(luma),
+        }
     }
 
-    /// The features as bytes, as the hash store keeps them: the quality, then the 256
-    /// coefficients as little-endian `f32`, row by row (none for an image too small to hash).
+    /// The features as bytes, as the hash store keeps them: the quality, then the eight
+    /// variants' hashes in [`Dihedral::ALL`]'s order (none for an image too small to hash).
+    /// Matching needs nothing else, and reading them back costs no median per variant.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = vec![self.quality];
-        for row in self.coefficients.iter().flatten() {
-            row.iter().for_each(|c| out.extend_from_slice(&c.to_le_bytes()));
+        if self.coefficients.is_some() || self.variants.is_some() {
+            for d in Dihedral::ALL {
+                out.extend_from_slice(self.dihedral(d).as_bytes());
+            }
         }
         out
     }
 
-    /// The features [`PdqFeatures::to_bytes`] wrote; `None` for bytes it cannot have written.
+    /// The features [`PdqFeatures::to_bytes`] wrote, or, as stores of the first version kept
+    /// them, the quality and the 256 coefficients as little-endian `f32`, row by row; `None`
+    /// for bytes neither can have written.
     pub fn from_bytes(bytes: &[u8]) -> Option<PdqFeatures> {
         let (&quality, rest) = bytes.split_first()?;
-        if rest.is_empty() {
-            return Some(PdqFeatures { coefficients: None, quality });
-        }
-        if rest.len() != DCT_SIZE * DCT_SIZE * 4 {
+        let mut features = PdqFeatures { coefficients: None, variants: None, quality };
+        if rest.len() == 8 * HASH_BYTES {
+            let mut variants = Box::new([[0u8; HASH_BYTES]; 8]);
+            for (v, b) in variants.iter_mut().zip(rest.chunks_exact(HASH_BYTES)) {
+                v.copy_from_slice(b);
+            }
+            features.variants = Some(variants);
+        } else if rest.len() == DCT_SIZE * DCT_SIZE * 4 {
+            let mut coefficients: Coefficients = [[0.0; DCT_SIZE]; DCT_SIZE];
+            for (c, b) in coefficients.iter_mut().flatten().zip(rest.chunks_exact(4)) {
+                *c = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            }
+            features.coefficients = Some(coefficients);
+        } else if !rest.is_empty() {
             return None;
         }
-        let mut coefficients: Coefficients = [[0.0; DCT_SIZE]; DCT_SIZE];
-        for (c, b) in coefficients.iter_mut().flatten().zip(rest.chunks_exact(4)) {
-            *c = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        }
-        Some(PdqFeatures { coefficients: Some(coefficients), quality })
+        Some(features)
     }
 
     /// How much usable detail the image has, 0..=100. The reference recommends discarding
@@ -195,8 +217,12 @@ impl PdqFeatures {
     /// (sign flips and transposition, then a fresh median), never by re-hashing pixels. All
     /// zeros for images too small to hash.
     pub fn dihedral(&self, d: Dihedral) -> HashValue {
+        if let Some(variants) = &self.variants {
+            let at = Dihedral::ALL.iter().position(|&v| v == d).expect("every variant is in ALL");
+            return HashValue::from_bytes(variants[at].to_vec());
+        }
         let Some(original) = &self.coefficients else {
-            return HashValue::from_bytes(vec![0u8; DCT_SIZE * DCT_SIZE / 8]);
+            return HashValue::from_bytes(vec![0u8; HASH_BYTES]);
         };
         let mut transformed: Coefficients = [[0.0; DCT_SIZE]; DCT_SIZE];
         for (u, row) in original.iter().enumerate() {
