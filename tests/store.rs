@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 mod run;
-use run::{mediascreen, root, stderr};
+use run::{command_in, mediascreen, root, stderr};
 
 /// A tree of fixture photos (two of them listed in `hashlists/demo.csv`), modified an hour
 /// ago so that no timestamp is racy.
@@ -160,4 +160,38 @@ fn a_store_that_is_not_one_or_is_newer_is_refused_untouched() {
     let message = refused(&tree, &inside);
     assert!(message.contains("keep the store outside the folders scanned"), "{message}");
     assert!(!inside.exists(), "nothing written into the scanned tree");
+}
+
+#[test]
+fn shard_processes_share_one_store() {
+    // Four shards of 1,200 files (copies of the fixtures, each content hashed once by
+    // whichever shard meets it first) write to one store at the same time.
+    let dir = tempfile::tempdir().unwrap();
+    let tree = tree(dir.path());
+    for n in 0..1200 {
+        let from = ["chelsea.jpg", "bridge.jpg", "sub/pen.webp", "not-a-photo.jpg"][n % 4];
+        let to = tree.join(format!("copies/{:02}/{n:04}-{}", n / 100, from.replace('/', "-")));
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(tree.join(from), &to).unwrap();
+    }
+    let store = dir.path().join("audit.db");
+    let children: Vec<_> = (0..4)
+        .map(|k| {
+            let (shard, report) = (format!("{k}/4"), dir.path().join(format!("{k}.jsonl")));
+            command_in(root())
+                .args(["scan", tree.to_str().unwrap(), "--list", "hashlists/demo.csv"])
+                .args(["--store", store.to_str().unwrap(), "--shard", &shard, "--quiet"])
+                .args(["--format", "jsonl", "--report", report.to_str().unwrap()])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert_eq!(child.wait().unwrap().code(), Some(1));
+    }
+    let output = mediascreen(&["store", "stats", "--json", store.to_str().unwrap()]);
+    let stats: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(stats["files"], 1205, "every shard's files recorded");
+    assert_eq!(stats["scans"], 4);
+    assert_eq!(stats["unfinished_scans"], 0);
 }

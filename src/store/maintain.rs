@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{open, path_of, Opening, StoreError};
 
@@ -104,7 +104,8 @@ pub struct Pruned {
 pub fn prune(path: &Path, under: Option<&Path>, dry_run: bool) -> Result<Pruned, StoreError> {
     let mut connection = open(path, Opening::Existing)?;
     let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
-    let transaction = connection.transaction().map_err(sqlite)?;
+    let transaction =
+        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
     let mut pruned = Pruned::default();
     let mut gone = Vec::new();
     {
@@ -194,7 +195,7 @@ fn merge_one(connection: &mut Connection, source: &Path) -> rusqlite::Result<Mer
     let name = source.to_string_lossy();
     connection.execute("ATTACH DATABASE ?1 AS src", [name.as_ref()])?;
     let result = (|| {
-        let transaction = connection.transaction()?;
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         transaction.execute_batch(
             "INSERT INTO main.setups (description) SELECT description FROM src.setups
                WHERE true ON CONFLICT DO NOTHING;

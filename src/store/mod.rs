@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::error::{FileError, FileErrorKind};
 use crate::hash::{Algorithm, FileHashes, HashValue};
@@ -249,7 +249,8 @@ fn open(path: &Path, opening: Opening) -> Result<Connection, StoreError> {
             return Err(StoreError::NotAStore { path: path.to_path_buf() });
         }
     }
-    let transaction = connection.transaction().map_err(sqlite)?;
+    let transaction =
+        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
     for (made, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         transaction.execute_batch(sql).map_err(sqlite)?;
         transaction.pragma_update(None, "user_version", made as i64 + 1).map_err(sqlite)?;
@@ -443,7 +444,8 @@ impl Store {
         let seen = std::mem::take(&mut *self.seen.lock().unwrap_or_else(PoisonError::into_inner));
         let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
         let finished = (|| {
-            let transaction = connection.transaction()?;
+            let transaction =
+                connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut update = transaction.prepare("UPDATE files SET scan = ?1 WHERE id = ?2")?;
             for id in seen {
                 update.execute([self.scan, id])?;
@@ -478,7 +480,9 @@ impl Store {
             return Ok(());
         }
         let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let transaction = connection.transaction().map_err(|e| self.sqlite(e))?;
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.sqlite(e))?;
         for record in batch {
             write_record(&transaction, &record, self.setup, self.scan, self.started_ns)
                 .map_err(|e| self.sqlite(e))?;

@@ -7,6 +7,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use rusqlite::Connection;
 
 use super::{media_type_of, open, rows, Opening, StoreError};
@@ -38,7 +39,7 @@ pub struct RecordedContent {
 #[derive(Clone, Debug)]
 pub struct RecordedResult {
     /// The algorithms that scan asked for.
-    pub algorithms: BTreeSet<Algorithm>,
+    pub algorithms: std::sync::Arc<BTreeSet<Algorithm>>,
     /// MIME type from the content.
     pub media_type: &'static str,
     /// Why its perceptual hashes are missing (only `corrupt` is kept).
@@ -75,7 +76,7 @@ impl Recorded {
         let connection = open(path, Opening::Existing)?;
         let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
         let mut files = read_files(&connection).map_err(sqlite)?;
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.par_sort_unstable_by(|a, b| walk_order(&a.path, &b.path));
         let mut contents = read_contents(&connection).map_err(sqlite)?;
         let used: std::collections::HashSet<i64> = files.iter().map(|f| f.content).collect();
         contents.retain(|id, _| used.contains(id));
@@ -135,9 +136,10 @@ impl Recorded {
             if chosen.is_none_or(|r| r.setup != setup) {
                 continue;
             }
+            let text = |i| row.get_ref(i).and_then(|v| v.as_str().map_err(rusqlite::Error::from));
             found.push(rows::Row {
-                algorithm: row.get(2).map_err(sqlite)?,
-                variant: rows::variant(&row.get::<_, String>(3).map_err(sqlite)?),
+                algorithm: text(2).map_err(sqlite)?.to_string(),
+                variant: rows::variant(text(3).map_err(sqlite)?),
                 frame: row.get(4).map_err(sqlite)?,
                 seconds: row.get(5).map_err(sqlite)?,
                 quality: row.get(6).map_err(sqlite)?,
@@ -159,6 +161,14 @@ impl Recorded {
         }
         Ok(())
     }
+}
+
+/// The order a walk lists paths in, component by component: as comparing their bytes with
+/// `/` below every other byte, without splitting them into components.
+fn walk_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let key = |byte: &u8| if *byte == b'/' { 0 } else { u16::from(*byte) + 1 };
+    let (a, b) = (a.as_os_str().as_encoded_bytes(), b.as_os_str().as_encoded_bytes());
+    a.iter().map(key).cmp(b.iter().map(key))
 }
 
 fn read_files(connection: &Connection) -> rusqlite::Result<Vec<RecordedFile>> {
@@ -188,17 +198,29 @@ fn read_contents(connection: &Connection) -> rusqlite::Result<HashMap<i64, Recor
            video_seconds_per_hash FROM results ORDER BY content, scan",
     )?;
     let mut rows = statement.query([])?;
+    // A store holds a handful of distinct algorithm sets: each is parsed once.
+    let mut parsed: HashMap<String, std::sync::Arc<BTreeSet<Algorithm>>> = HashMap::new();
     while let Some(r) = rows.next()? {
         let Some(content) = contents.get_mut(&r.get::<_, i64>(0)?) else { continue };
-        let algorithms: String = r.get(2)?;
+        let algorithms = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+        let algorithms = match parsed.get(algorithms) {
+            Some(known) => std::sync::Arc::clone(known),
+            None => {
+                let set: BTreeSet<Algorithm> =
+                    algorithms.split(',').filter_map(|a| a.parse().ok()).collect();
+                let set = std::sync::Arc::new(set);
+                parsed.insert(algorithms.to_string(), std::sync::Arc::clone(&set));
+                set
+            }
+        };
         let error =
             match (r.get::<_, Option<String>>(4)?.as_deref(), r.get::<_, Option<String>>(5)?) {
                 (Some("corrupt"), Some(reason)) => Some(FileError::corrupt(reason)),
                 _ => None,
             };
         content.result = Some(RecordedResult {
-            algorithms: algorithms.split(',').filter_map(|a| a.parse().ok()).collect(),
-            media_type: media_type_of(&r.get::<_, String>(3)?),
+            algorithms,
+            media_type: media_type_of(r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?),
             error,
             setup: r.get(1)?,
             video: r.get::<_, Option<f64>>(6)?.zip(r.get::<_, Option<f64>>(7)?),

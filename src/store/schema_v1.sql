@@ -49,6 +49,6 @@ CREATE TABLE hashes (
   seconds REAL,                     -- vpdq: the frame's time
   quality INTEGER,                  -- pdq/vpdq quality; orb1 keypoints
   value BLOB NOT NULL,              -- the hash (orb1: its signature's SHA-256)
-  detail BLOB                       -- pdq: quality byte + 16x16 DCT (f32 LE); orb1: signature
+  detail BLOB                       -- pdq: quality byte + its 8 variants; orb1: signature
 );
 CREATE INDEX hashes_by_content ON hashes (content, setup);
