@@ -219,28 +219,22 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
         let opened = store::Store::for_scan(path, setup, &config.paths)?;
         config.scan.store = Some(store::Shared(std::sync::Arc::new(opened)));
     }
-    let output = Output {
-        format: config.format,
-        report: config.report.as_deref(),
-        quiet: config.quiet,
-        redact: config.redact.as_ref(),
-    };
-    let mut observer = output.observer(&config.matcher, stop)?;
-    let scan =
-        scan::scan_streaming(&config.paths, &config.matcher, &config.scan, stop, &mut observer);
+    let (output, matcher) = (Output::of(&config.screening), &config.screening.matcher);
+    let mut observer = output.observer(matcher, stop)?;
+    let scan = scan::scan_streaming(&config.paths, matcher, &config.scan, stop, &mut observer);
     let lines = observer.finish(&output)?;
-    let paths: Vec<_> = match &config.redact {
+    let paths: Vec<_> = match output.redact {
         Some(key) => config.paths.iter().map(|p| key.redact(p)).collect(),
         None => config.paths.clone(),
     };
     let report = Report::build(
         &ReportContext {
             paths: &paths,
-            matcher: &config.matcher,
+            matcher,
             options: &config.scan,
             started,
             finished: SystemTime::now(),
-            redacted: config.redact.is_some(),
+            redacted: output.redact.is_some(),
         },
         &scan,
     );
@@ -314,6 +308,15 @@ struct Output<'a> {
 }
 
 impl<'a> Output<'a> {
+    fn of(screening: &'a cli::Screening) -> Output<'a> {
+        Output {
+            format: screening.format,
+            report: screening.report.as_deref(),
+            quiet: screening.quiet,
+            redact: screening.redact.as_ref(),
+        }
+    }
+
     fn destination(&self) -> String {
         match self.report {
             Some(p) => format!("writing the report to {}", p.display()),

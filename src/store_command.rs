@@ -17,23 +17,18 @@ pub(crate) fn run_rescreen(config: RescreenConfig) -> Result<ExitStatus> {
     let clock = Instant::now();
     let stop = interrupt_flag();
     let recorded = store::Recorded::read(&config.store)?;
-    let output = Output {
-        format: config.format,
-        report: config.report.as_deref(),
-        quiet: config.quiet,
-        redact: config.redact.as_ref(),
-    };
-    let mut observer = output.observer(&config.matcher, stop)?;
-    let scan = rescreen::rescreen(&recorded, &config.matcher, stop, &mut observer)?;
+    let (output, matcher) = (Output::of(&config.screening), &config.screening.matcher);
+    let mut observer = output.observer(matcher, stop)?;
+    let scan = rescreen::rescreen(&recorded, matcher, stop, &mut observer)?;
     let lines = observer.finish(&output)?;
     let mut report = Report::build(
         &ReportContext {
             paths: &[],
-            matcher: &config.matcher,
+            matcher,
             options: &ScanOptions::default(),
             started,
             finished: SystemTime::now(),
-            redacted: config.redact.is_some(),
+            redacted: output.redact.is_some(),
         },
         &scan,
     );

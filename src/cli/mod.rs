@@ -14,8 +14,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 use mediascreen::decode::video::Ffmpeg;
 use mediascreen::hash::Algorithm;
 use mediascreen::hashlist::{ListFormat, LoadOptions};
-use mediascreen::matcher::{MatchOptions, Matcher, VideoMatchOptions};
-use mediascreen::report::PathKey;
+use mediascreen::matcher::{MatchOptions, VideoMatchOptions};
 use mediascreen::scan::{HashOptions, ScanOptions};
 use mediascreen::walk::Filter;
 
@@ -37,7 +36,7 @@ use names::refused;
 pub use names::{described, flag, named};
 use parse::{parse_shard, parse_size, parse_threshold};
 use report_path::{check_report, check_store};
-pub use screen_args::ScreenArgs;
+pub use screen_args::{ScreenArgs, Screening};
 pub use store_args::{RescreenArgs, RescreenConfig, StoreArgs, StoreCommand};
 
 const EXIT_CODES: &str = "\
@@ -450,13 +449,7 @@ pub enum IdFrom {
 pub struct ScanConfig {
     pub paths: Vec<PathBuf>,
     pub scan: ScanOptions,
-    pub matcher: Matcher,
-    /// `None` means standard output.
-    pub report: Option<PathBuf>,
-    pub format: ReportFormat,
-    pub quiet: bool,
-    /// The key paths are redacted with, if they are.
-    pub redact: Option<PathKey>,
+    pub screening: Screening,
     /// The `--include` globs, for the warning when they matched nothing.
     pub include: Vec<String>,
     /// Whether the globs ignore case.
@@ -490,11 +483,7 @@ impl ScanConfig {
         Ok(ScanConfig {
             paths,
             scan,
-            matcher: screening.matcher,
-            format: screening.format,
-            report: screening.report,
-            quiet: screening.quiet,
-            redact: screening.redact,
+            screening,
             include: args.walk.include.clone(),
             glob_case_insensitive: args.walk.glob_case_insensitive,
             store: args.store.clone(),

@@ -7,12 +7,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args as ClapArgs, Subcommand};
 
-use mediascreen::matcher::Matcher;
-use mediascreen::report::PathKey;
 use mediascreen::scan::HashOptions;
 
 use super::report_path::check_report;
-use super::{ReportFormat, ScreenArgs};
+use super::{ScreenArgs, Screening};
 
 #[derive(Debug, ClapArgs)]
 pub struct RescreenArgs {
@@ -26,12 +24,7 @@ pub struct RescreenArgs {
 /// Everything `rescreen` needs.
 pub struct RescreenConfig {
     pub store: PathBuf,
-    pub matcher: Matcher,
-    /// `None` means standard output.
-    pub report: Option<PathBuf>,
-    pub format: ReportFormat,
-    pub quiet: bool,
-    pub redact: Option<PathKey>,
+    pub screening: Screening,
 }
 
 impl RescreenConfig {
@@ -44,14 +37,7 @@ impl RescreenConfig {
         }
         // Videos are matched as their stored frames were sampled; the interval is not used.
         let screening = screen.screening(HashOptions::default().seconds_per_hash, 0)?;
-        Ok(RescreenConfig {
-            store: args.store,
-            matcher: screening.matcher,
-            report: screening.report,
-            format: screening.format,
-            quiet: screening.quiet,
-            redact: screening.redact,
-        })
+        Ok(RescreenConfig { store: args.store, screening })
     }
 }
 

@@ -236,21 +236,23 @@ fn open(path: &Path, opening: Opening) -> Result<Connection, StoreError> {
     connection.busy_timeout(std::time::Duration::from_secs(60)).map_err(sqlite)?;
     connection.pragma_update(None, "journal_mode", "WAL").map_err(sqlite)?;
     connection.pragma_update(None, "synchronous", "NORMAL").map_err(sqlite)?;
+    // The version is read under the write lock: two shard processes creating one store at
+    // once must not both migrate it.
+    let transaction =
+        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
     let version: i64 =
-        connection.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sqlite)?;
+        transaction.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sqlite)?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::Newer { path: path.to_path_buf(), found: version });
     }
     if version == 0 {
-        let tables: i64 = connection
+        let tables: i64 = transaction
             .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
             .map_err(sqlite)?;
         if tables > 0 {
             return Err(StoreError::NotAStore { path: path.to_path_buf() });
         }
     }
-    let transaction =
-        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
     for (made, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         transaction.execute_batch(sql).map_err(sqlite)?;
         transaction.pragma_update(None, "user_version", made as i64 + 1).map_err(sqlite)?;
