@@ -53,7 +53,8 @@ pub fn rescreen(
     let needed = computed_algorithms(matcher);
     let listed = matcher.listed_wide(Algorithm::Pdq);
     // Whichever side is asked fewer times: each query costs about the same either way.
-    let stored = recorded.contents.values().filter(|c| c.result.is_some()).count() * 8;
+    let per_content = if matcher.options().rotations { 8 } else { 1 };
+    let stored = recorded.contents.values().filter(|c| c.result.is_some()).count() * per_content;
     let reverse = !listed.is_empty() && listed.len() < stored.min(CHUNK_VARIANTS);
     let mut found: HashMap<i64, Found> = HashMap::new();
     let contents = &recorded.contents;
@@ -80,7 +81,7 @@ pub fn rescreen(
         if !reverse {
             found.extend(match_all(batch, None));
         } else {
-            variants += batch.iter().filter(|(_, h)| h.pdq.is_some()).count() * 8;
+            variants += batch.iter().filter(|(_, h)| h.pdq.is_some()).count() * per_content;
             chunk.extend(batch);
             if variants >= CHUNK_VARIANTS {
                 let candidate = candidates(&chunk, listed, matcher);

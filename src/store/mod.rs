@@ -232,8 +232,7 @@ fn open(path: &Path, opening: Opening) -> Result<Connection, StoreError> {
     // Never SQLITE_OPEN_CREATE: the file exists by now, and one removed meanwhile must not
     // come back as an empty store.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut connection = Connection::open_with_flags(path, flags).map_err(sqlite)?;
-    connection.busy_timeout(std::time::Duration::from_secs(60)).map_err(sqlite)?;
+    let mut connection = connect(path, flags).map_err(sqlite)?;
     connection.pragma_update(None, "journal_mode", "WAL").map_err(sqlite)?;
     connection.pragma_update(None, "synchronous", "NORMAL").map_err(sqlite)?;
     // The version is read under the write lock: two shard processes creating one store at
@@ -258,6 +257,17 @@ fn open(path: &Path, opening: Opening) -> Result<Connection, StoreError> {
         transaction.pragma_update(None, "user_version", made as i64 + 1).map_err(sqlite)?;
     }
     transaction.commit().map_err(sqlite)?;
+    Ok(connection)
+}
+
+/// A connection to the store at `path`, waiting up to a minute for another process's write.
+fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(std::time::Duration::from_secs(60))?;
+    // The plan of a statement must not depend on the values bound to it: otherwise the
+    // bundled SQLite (built with STAT4) prepares a lookup again each time it is run, which
+    // was most of a re-scan's time.
+    connection.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(connection)
 }
 
@@ -324,11 +334,7 @@ impl Store {
             .map_err(|source| StoreError::Create { path: path.to_path_buf(), source })?;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let readers = (0..rayon::current_num_threads().max(1))
-            .map(|_| {
-                let reader = Connection::open_with_flags(path, flags)?;
-                reader.busy_timeout(std::time::Duration::from_secs(60))?;
-                Ok(Mutex::new(reader))
-            })
+            .map(|_| connect(path, flags).map(Mutex::new))
             .collect::<rusqlite::Result<_>>()
             .map_err(sqlite)?;
         Ok(Store {
@@ -397,7 +403,7 @@ impl Store {
     }
 
     fn result(&self, content: i64, algorithms: &BTreeSet<Algorithm>) -> Option<Stored> {
-        let found = read_result(&self.reader(), content, Some(self.setup)).ok().flatten()?;
+        let found = read_result(&self.reader(), content, self.setup).ok().flatten()?;
         let (computed, stored) = found;
         algorithms.is_subset(&computed).then_some(stored)
     }
@@ -594,20 +600,18 @@ fn load_files(connection: &Connection) -> rusqlite::Result<HashMap<Vec<u8>, Know
     rows.collect()
 }
 
-/// The result kept for `content`: under `setup`, or (`None`) the latest under any setup;
-/// with the algorithms it computed.
+/// The result kept for `content` under `setup`, with the algorithms it computed.
 fn read_result(
     connection: &Connection,
     content: i64,
-    setup: Option<i64>,
+    setup: i64,
 ) -> rusqlite::Result<Option<(BTreeSet<Algorithm>, Stored)>> {
     let found = connection
         .prepare_cached(
             "SELECT r.setup, r.algorithms, r.media_type, r.error_kind, r.error, r.video_fps,
                r.video_seconds_per_hash, c.size
              FROM results r JOIN contents c ON c.id = r.content
-             WHERE r.content = ?1 AND (?2 IS NULL OR r.setup = ?2)
-             ORDER BY r.scan DESC LIMIT 1",
+             WHERE r.content = ?1 AND r.setup = ?2",
         )?
         .query_row(params![content, setup], |r| {
             Ok((
