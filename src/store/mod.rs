@@ -162,8 +162,6 @@ impl PartialEq for Shared {
 /// A file as the store last recorded it.
 #[derive(Clone, Debug)]
 struct Known {
-    /// Its row in `files`.
-    id: i64,
     identity: Option<Identity>,
     content: i64,
     sha256: HashValue,
@@ -198,8 +196,6 @@ pub struct Store {
     scan: i64,
     started_ns: i64,
     pending: Mutex<Vec<Record>>,
-    /// Rows of `files` found unchanged, whose `scan` is to be brought up to this one.
-    seen: Mutex<Vec<i64>>,
     failed: Mutex<Option<StoreError>>,
 }
 
@@ -340,7 +336,6 @@ impl Store {
         Ok(Store {
             cwd,
             readers,
-            seen: Mutex::new(Vec::new()),
             path: path.to_path_buf(),
             connection: Mutex::new(connection),
             known,
@@ -375,7 +370,6 @@ impl Store {
         }
         let mut stored = self.result(known.content, algorithms)?;
         stored.hashes.values.entry(Algorithm::Sha256).or_insert_with(|| known.sha256.clone());
-        self.seen.lock().unwrap_or_else(PoisonError::into_inner).push(known.id);
         Some(stored)
     }
 
@@ -449,23 +443,12 @@ impl Store {
         let batch =
             std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
         self.write(batch)?;
-        let seen = std::mem::take(&mut *self.seen.lock().unwrap_or_else(PoisonError::into_inner));
-        let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let finished = (|| {
-            let transaction =
-                connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut update = transaction.prepare("UPDATE files SET scan = ?1 WHERE id = ?2")?;
-            for id in seen {
-                update.execute([self.scan, id])?;
-            }
-            drop(update);
-            transaction.execute(
-                "UPDATE scans SET finished_ns = ?1 WHERE id = ?2",
-                params![now_ns(), self.scan],
-            )?;
-            transaction.commit()
-        })();
-        finished.map_err(|source| self.sqlite(source))
+        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let finished = connection.execute(
+            "UPDATE scans SET finished_ns = ?1 WHERE id = ?2",
+            params![now_ns(), self.scan],
+        );
+        finished.map(drop).map_err(|source| self.sqlite(source))
     }
 
     /// The bytes `path` is stored under: absolute, made so lexically (`.` dropped, links and
@@ -574,7 +557,7 @@ fn write_record(
 fn load_files(connection: &Connection) -> rusqlite::Result<HashMap<Vec<u8>, Known>> {
     let mut statement = connection.prepare(
         "SELECT f.path, f.device, f.inode, f.size, f.mtime_ns, f.ctime_ns, f.content, f.seen_ns,
-           f.id, c.sha256
+           c.sha256
          FROM files f JOIN contents c ON c.id = f.content",
     )?;
     let rows = statement.query_map([], |r| {
@@ -589,10 +572,9 @@ fn load_files(connection: &Connection) -> rusqlite::Result<HashMap<Vec<u8>, Know
             _ => None,
         };
         let known = Known {
-            id: r.get(8)?,
             identity,
             content: r.get(6)?,
-            sha256: HashValue::from_bytes(r.get::<_, Vec<u8>>(9)?),
+            sha256: HashValue::from_bytes(r.get::<_, Vec<u8>>(8)?),
             seen_ns: r.get(7)?,
         };
         Ok((r.get::<_, Vec<u8>>(0)?, known))

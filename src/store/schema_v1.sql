@@ -24,7 +24,7 @@ CREATE TABLE files (
   mtime_ns INTEGER,
   ctime_ns INTEGER,
   content INTEGER NOT NULL REFERENCES contents (id),
-  scan INTEGER NOT NULL REFERENCES scans (id),   -- the last scan that saw it
+  scan INTEGER NOT NULL REFERENCES scans (id),   -- the scan that recorded this identity
   seen_ns INTEGER NOT NULL          -- start of the scan that recorded this identity
 );
 CREATE INDEX files_by_content ON files (content);
