@@ -10,7 +10,7 @@
 //! A scan asks the list's index about each file: eight PDQ queries a picture (its rotations
 //! and mirror images). Against a list shorter than the store that is backwards, so the PDQ
 //! variants of a chunk of stored contents are indexed instead and each listed hash asked
-//! once ([`candidates`]); only the contents it finds are matched by PDQ, the rest by their
+//! once (`candidates`); only the contents it finds are matched by PDQ, the rest by their
 //! other hashes, and every match is still decided by the matcher, as in a scan.
 
 use std::collections::{BTreeSet, HashMap};
