@@ -40,8 +40,16 @@ fn scan_into(tree: &Path, store: &Path, more: &[&str]) -> Value {
 }
 
 fn rescreen(store: &Path, list: &Path) -> (i32, Value) {
-    let (store, list) = (store.to_str().unwrap(), list.to_str().unwrap());
-    let output = mediascreen(&["rescreen", "--store", store, "--list", list, "-q"]);
+    rescreen_lists(store, &[list])
+}
+
+/// `mediascreen rescreen --store STORE --list L1 --list L2 …`: its exit status and report.
+fn rescreen_lists(store: &Path, lists: &[&Path]) -> (i32, Value) {
+    let mut args = vec!["rescreen", "--store", store.to_str().unwrap(), "-q"];
+    for list in lists {
+        args.extend(["--list", list.to_str().unwrap()]);
+    }
+    let output = mediascreen(&args);
     (output.status.code().unwrap(), json(&output))
 }
 
@@ -121,18 +129,8 @@ fn a_short_list_and_a_long_one_find_the_same_matches() {
     let (code, short) = rescreen(&store, Path::new("hashlists/demo.csv"));
     assert_eq!(code, 1);
     let padding = random_pdq_list(500, &dir.path().join("padding.csv"));
-    let output = mediascreen(&[
-        "rescreen",
-        "--store",
-        store.to_str().unwrap(),
-        "--list",
-        "hashlists/demo.csv",
-        "--list",
-        padding.to_str().unwrap(),
-        "-q",
-    ]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let long = json(&output);
+    let (code, long) = rescreen_lists(&store, &[Path::new("hashlists/demo.csv"), &padding]);
+    assert_eq!(code, 1);
     assert_eq!(names(&short, "flagged"), ["bridge.jpg", "sub/pen.webp"]);
     assert_eq!(short["flagged"], long["flagged"]);
     assert_eq!(short["summary"], long["summary"]);

@@ -368,8 +368,7 @@ impl Store {
         if known.identity != Some(*identity) || racy {
             return None;
         }
-        let mut stored = self.result(known.content, algorithms)?;
-        stored.hashes.values.entry(Algorithm::Sha256).or_insert_with(|| known.sha256.clone());
+        let stored = self.result(known.content, &known.sha256, algorithms)?;
         Some(stored)
     }
 
@@ -385,8 +384,7 @@ impl Store {
             .prepare_cached("SELECT id FROM contents WHERE sha256 = ?1")
             .and_then(|mut s| s.query_row([sha256.as_bytes()], |r| r.get(0)))
             .ok()?;
-        let mut stored = self.result(content, algorithms)?;
-        stored.hashes.values.entry(Algorithm::Sha256).or_insert_with(|| sha256.clone());
+        let stored = self.result(content, sha256, algorithms)?;
         Some(stored)
     }
 
@@ -396,9 +394,17 @@ impl Store {
         self.readers[thread % self.readers.len()].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn result(&self, content: i64, algorithms: &BTreeSet<Algorithm>) -> Option<Stored> {
+    /// The result of `content` (whose SHA-256 is `sha256`) under this scan's setup, if it
+    /// has every one of `algorithms`; its SHA-256 always among its hashes, as a scan's are.
+    fn result(
+        &self,
+        content: i64,
+        sha256: &HashValue,
+        algorithms: &BTreeSet<Algorithm>,
+    ) -> Option<Stored> {
         let found = read_result(&self.reader(), content, self.setup).ok().flatten()?;
-        let (computed, stored) = found;
+        let (computed, mut stored) = found;
+        stored.hashes.values.entry(Algorithm::Sha256).or_insert_with(|| sha256.clone());
         algorithms.is_subset(&computed).then_some(stored)
     }
 
