@@ -42,6 +42,12 @@ pub struct FileId {
     /// Whether the path is a symbolic link the walk followed (`--follow-symlinks`): only
     /// then may the scan's open follow a link at the path.
     pub through_link: bool,
+    /// Its size in bytes when the walk saw it.
+    pub size: u64,
+    /// Its modification time then, in nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+    /// Its status change time then, in nanoseconds since the Unix epoch.
+    pub ctime_ns: i64,
 }
 
 /// The walk's verdict on a path.
@@ -232,6 +238,9 @@ pub fn walk(roots: &[PathBuf], follow_symlinks: bool, filter: &Filter) -> Vec<Ca
         if let Some(depth) = filter.max_depth {
             walker = walker.max_depth(depth);
         }
+        // Without links followed, every path below a root is its canonical form under the
+        // root's: one canonicalisation a root rather than one (a readlink per component) a file.
+        let canonical_root = (!follow_symlinks).then(|| fs::canonicalize(root).ok()).flatten();
         let walker = walker
             .into_iter()
             .filter_entry(|e| filter.keeps(root, e.path(), e.file_type().is_dir()));
@@ -255,8 +264,13 @@ pub fn walk(roots: &[PathBuf], follow_symlinks: bool, filter: &Filter) -> Vec<Ca
             };
             // Canonical paths catch the same file named twice (`a/` and `a/x.jpg`, or `./a`).
             // Only for files read: a skipped link must not hide the file it points to.
-            let key = match candidate.kind {
-                CandidateKind::File => {
+            let key = match (&candidate.kind, &canonical_root) {
+                (CandidateKind::File, Some(canonical)) => match candidate.path.strip_prefix(root) {
+                    Ok(relative) if relative.as_os_str().is_empty() => canonical.clone(),
+                    Ok(relative) => canonical.join(relative),
+                    Err(_) => candidate.path.clone(),
+                },
+                (CandidateKind::File, None) => {
                     fs::canonicalize(&candidate.path).unwrap_or_else(|_| candidate.path.clone())
                 }
                 _ => candidate.path.clone(),
@@ -299,11 +313,16 @@ fn identify(entry: &walkdir::DirEntry) -> (CandidateKind, Option<FileId>) {
     use std::os::unix::fs::MetadataExt;
     match entry.metadata() {
         Ok(metadata) if metadata.is_file() => {
-            let through_link = entry.path_is_symlink();
-            (
-                CandidateKind::File,
-                Some(FileId { dev: metadata.dev(), ino: metadata.ino(), through_link }),
-            )
+            let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+            let id = FileId {
+                dev: metadata.dev(),
+                ino: metadata.ino(),
+                through_link: entry.path_is_symlink(),
+                size: metadata.size(),
+                mtime_ns: ns(metadata.mtime(), metadata.mtime_nsec()),
+                ctime_ns: ns(metadata.ctime(), metadata.ctime_nsec()),
+            };
+            (CandidateKind::File, Some(id))
         }
         Ok(metadata) => (classify(entry.path(), metadata.file_type()), None),
         Err(err) => (CandidateKind::Error(walk_error_reason(&err)), None),

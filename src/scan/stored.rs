@@ -84,17 +84,16 @@ pub(super) fn scan_one(
     Screened::one(report)
 }
 
-/// The identity of the file the walk found as `candidate`, if it is still that file.
+/// The identity of the file the walk found as `candidate`, as the walk saw it: a file changed
+/// since is read, and recorded, as it is by then; the next scan sees the change.
 fn identity(candidate: &Candidate) -> Option<Identity> {
-    let through_link = candidate.id.is_some_and(|id| id.through_link);
-    let metadata = match through_link {
-        true => std::fs::metadata(&candidate.path),
-        false => std::fs::symlink_metadata(&candidate.path),
-    };
-    let identity = metadata.ok().and_then(|m| Identity::of(&m))?;
-    let same_file =
-        candidate.id.is_none_or(|id| (id.dev, id.ino) == (identity.device, identity.inode));
-    same_file.then_some(identity)
+    candidate.id.map(|id| Identity {
+        device: id.dev,
+        inode: id.ino,
+        size: id.size,
+        mtime_ns: id.mtime_ns,
+        ctime_ns: id.ctime_ns,
+    })
 }
 
 /// The report of a file whose hashes came from the store.

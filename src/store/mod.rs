@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 
 use crate::error::{FileError, FileErrorKind};
 use crate::hash::{Algorithm, FileHashes, HashValue};
@@ -107,29 +107,6 @@ pub struct Identity {
     pub ctime_ns: i64,
 }
 
-impl Identity {
-    /// The identity of `metadata`'s file; `None` where the platform has none.
-    pub fn of(metadata: &std::fs::Metadata) -> Option<Identity> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
-            Some(Identity {
-                device: metadata.dev(),
-                inode: metadata.ino(),
-                size: metadata.size(),
-                mtime_ns: ns(metadata.mtime(), metadata.mtime_nsec()),
-                ctime_ns: ns(metadata.ctime(), metadata.ctime_nsec()),
-            })
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = metadata;
-            None
-        }
-    }
-}
-
 /// What a scan computed from one content, as the store keeps it.
 #[derive(Debug)]
 pub struct Stored {
@@ -178,6 +155,33 @@ struct Record {
     computed: Option<(String, Stored)>,
 }
 
+/// A connection that only reads. Its lookups share one read transaction, renewed every
+/// [`Reader::SNAPSHOT_LOOKUPS`]: a statement run on its own takes and drops WAL locks (system
+/// calls) each time, which cost a re-scan of unchanged files more than the lookups did. The
+/// renewal bounds how stale a snapshot is (what this scan wrote since is not seen: a copy
+/// is then decoded once more) and how long it holds back a checkpoint.
+struct Reader {
+    connection: Connection,
+    lookups: u32,
+}
+
+impl Reader {
+    const SNAPSHOT_LOOKUPS: u32 = 1024;
+
+    fn renew(&mut self) {
+        if self.lookups == Self::SNAPSHOT_LOOKUPS {
+            // A failed COMMIT leaves no transaction to renew; BEGIN below starts one again.
+            let _ = self.connection.execute_batch("COMMIT");
+            self.lookups = 0;
+        }
+        if self.lookups == 0 && self.connection.is_autocommit() {
+            // Without one, every lookup runs in a transaction of its own: slower, still right.
+            let _ = self.connection.execute_batch("BEGIN");
+        }
+        self.lookups += 1;
+    }
+}
+
 /// An open store, for one scan (or one `rescreen`).
 pub struct Store {
     path: PathBuf,
@@ -185,7 +189,7 @@ pub struct Store {
     connection: Mutex<Connection>,
     /// Connections that only read, one per worker thread (WAL lets them read side by side,
     /// and a re-scan of an unchanged tree is nothing but reads).
-    readers: Vec<Mutex<Connection>>,
+    readers: Vec<Mutex<Reader>>,
     known: HashMap<Vec<u8>, Known>,
     /// What relative paths are made absolute against: the store keys files by absolute
     /// path, so that scans from other folders, `rescreen` and `store prune` agree on them.
@@ -330,7 +334,9 @@ impl Store {
             .map_err(|source| StoreError::Create { path: path.to_path_buf(), source })?;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let readers = (0..rayon::current_num_threads().max(1))
-            .map(|_| connect(path, flags).map(Mutex::new))
+            .map(|_| {
+                connect(path, flags).map(|connection| Mutex::new(Reader { connection, lookups: 0 }))
+            })
             .collect::<rusqlite::Result<_>>()
             .map_err(sqlite)?;
         Ok(Store {
@@ -381,6 +387,7 @@ impl Store {
     ) -> Option<Stored> {
         let content: i64 = self
             .reader()
+            .connection
             .prepare_cached("SELECT id FROM contents WHERE sha256 = ?1")
             .and_then(|mut s| s.query_row([sha256.as_bytes()], |r| r.get(0)))
             .ok()?;
@@ -388,10 +395,14 @@ impl Store {
         Some(stored)
     }
 
-    /// This worker thread's reading connection.
-    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+    /// This worker thread's reading connection, in a read transaction.
+    fn reader(&self) -> std::sync::MutexGuard<'_, Reader> {
         let thread = rayon::current_thread_index().unwrap_or(0);
-        self.readers[thread % self.readers.len()].lock().unwrap_or_else(PoisonError::into_inner)
+        let mut reader = self.readers[thread % self.readers.len()]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        reader.renew();
+        reader
     }
 
     /// The result of `content` (whose SHA-256 is `sha256`) under this scan's setup, if it
@@ -402,7 +413,7 @@ impl Store {
         sha256: &HashValue,
         algorithms: &BTreeSet<Algorithm>,
     ) -> Option<Stored> {
-        let found = read_result(&self.reader(), content, self.setup).ok().flatten()?;
+        let found = read_result(&self.reader().connection, content, self.setup).ok().flatten()?;
         let (computed, mut stored) = found;
         stored.hashes.values.entry(Algorithm::Sha256).or_insert_with(|| sha256.clone());
         algorithms.is_subset(&computed).then_some(stored)
@@ -594,46 +605,46 @@ fn read_result(
     content: i64,
     setup: i64,
 ) -> rusqlite::Result<Option<(BTreeSet<Algorithm>, Stored)>> {
-    let found = connection
-        .prepare_cached(
-            "SELECT r.setup, r.algorithms, r.media_type, r.error_kind, r.error, r.video_fps,
-               r.video_seconds_per_hash, c.size
-             FROM results r JOIN contents c ON c.id = r.content
-             WHERE r.content = ?1 AND r.setup = ?2",
-        )?
-        .query_row(params![content, setup], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
+    // One statement: the result's columns come with each of its hash rows (a result whose
+    // hashes all failed has none: the LEFT JOIN still gives its one row).
+    let mut statement = connection.prepare_cached(
+        "SELECT r.algorithms, r.media_type, r.error_kind, r.error, r.video_fps,
+           r.video_seconds_per_hash, c.size,
+           h.algorithm, h.variant, h.frame, h.seconds, h.quality, h.value, h.detail
+         FROM results r JOIN contents c ON c.id = r.content
+           LEFT JOIN hashes h ON h.content = r.content AND h.setup = r.setup
+         WHERE r.content = ?1 AND r.setup = ?2",
+    )?;
+    let mut result = None;
+    let mut rows = Vec::new();
+    let mut found = statement.query(params![content, setup])?;
+    while let Some(r) = found.next()? {
+        if result.is_none() {
+            result = Some((
+                r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(2)?,
                 r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<f64>>(4)?,
                 r.get::<_, Option<f64>>(5)?,
-                r.get::<_, Option<f64>>(6)?,
-                r.get::<_, i64>(7)?,
-            ))
-        })
-        .optional()?;
-    let Some((setup, algorithms, media_type, error_kind, error, fps, spacing, size)) = found else {
+                r.get::<_, i64>(6)?,
+            ));
+        }
+        if let Some(algorithm) = r.get::<_, Option<String>>(7)? {
+            rows.push(rows::Row {
+                algorithm,
+                variant: rows::variant(&r.get::<_, String>(8)?),
+                frame: r.get(9)?,
+                seconds: r.get(10)?,
+                quality: r.get(11)?,
+                value: r.get(12)?,
+                detail: r.get(13)?,
+            });
+        }
+    }
+    let Some((algorithms, media_type, error_kind, error, fps, spacing, size)) = result else {
         return Ok(None);
     };
-    let mut statement = connection.prepare_cached(
-        "SELECT algorithm, variant, frame, seconds, quality, value, detail FROM hashes
-         WHERE content = ?1 AND setup = ?2",
-    )?;
-    let rows = statement
-        .query_map(params![content, setup], |r| {
-            Ok(rows::Row {
-                algorithm: r.get(0)?,
-                variant: rows::variant(&r.get::<_, String>(1)?),
-                frame: r.get(2)?,
-                seconds: r.get(3)?,
-                quality: r.get(4)?,
-                value: r.get(5)?,
-                detail: r.get(6)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
     let video = fps.zip(spacing);
     let Ok(hashes) = rows::from_rows(size as u64, video, rows) else { return Ok(None) };
     let algorithms = algorithms.split(',').filter_map(|a| a.parse().ok()).collect();
