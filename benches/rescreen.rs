@@ -14,7 +14,10 @@
 //!
 //! Run: `cargo bench --bench rescreen` (a few minutes; about 1.3 GB of disk in the temp
 //! folder, removed after). Quick: `RESCREEN_FILES=100000 RESCREEN_LIST=100000 cargo bench
-//! --bench rescreen`.
+//! --bench rescreen`. To profile one run: `RESCREEN_DIR=/tmp/rs RESCREEN_ONLY=new` keeps the
+//! store and lists in that folder and uses them again when there (`new`, `whole` or
+//! `no-rotations` picks one of the three runs), so `mediascreen rescreen --store
+//! /tmp/rs/audit.db --list /tmp/rs/10000.csv` can be run under a profiler too.
 
 use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
@@ -59,11 +62,11 @@ fn hex(words: &[u64; 4]) -> String {
     words.iter().map(|w| format!("{w:016x}")).collect()
 }
 
-/// Fills a store with `files` synthetic photos; returns the planted files' paths and their
-/// hashes (every `files / PLANTED`-th file).
-fn fill(store: &Path, files: usize) -> Vec<(PathBuf, [u64; 4])> {
+/// Fills a store with `files` synthetic photos (unless `opened` is `None`: the same photos
+/// made again, for a kept store); returns the planted files' paths and their hashes (every
+/// `files / PLANTED`-th file).
+fn fill(opened: Option<Store>, files: usize) -> Vec<(PathBuf, [u64; 4])> {
     let mut rng = Rng(18);
-    let opened = Store::for_scan(store, "bench setup".into(), &[]).unwrap();
     let algorithms: BTreeSet<Algorithm> =
         [Algorithm::Pdq, Algorithm::Sha256, Algorithm::Vpdq].into();
     let mut planted = Vec::new();
@@ -77,9 +80,13 @@ fn fill(store: &Path, files: usize) -> Vec<(PathBuf, [u64; 4])> {
         let mut hashes = FileHashes { size: 100_000, pdq: Some(pdq), ..FileHashes::default() };
         hashes.values.insert(Algorithm::Sha256, sha256.clone());
         let stored = Stored { media_type: "image/jpeg", hashes, error: None };
-        opened.record(&path, None, &sha256, 100_000, Some((&algorithms, stored)));
+        if let Some(opened) = &opened {
+            opened.record(&path, None, &sha256, 100_000, Some((&algorithms, stored)));
+        }
     }
-    opened.finish().unwrap();
+    if let Some(opened) = opened {
+        opened.finish().unwrap();
+    }
     planted
 }
 
@@ -127,26 +134,36 @@ fn main() {
     let files = env_usize("RESCREEN_FILES", 1_000_000);
     let big = env_usize("RESCREEN_LIST", 1_000_000);
     let small = env_usize("RESCREEN_NEW", 10_000);
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("audit.db");
+    let only = std::env::var("RESCREEN_ONLY").ok();
+    let temporary = tempfile::tempdir().unwrap();
+    let dir =
+        std::env::var_os("RESCREEN_DIR").map_or(temporary.path().to_path_buf(), PathBuf::from);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = dir.join("audit.db");
     let clock = Instant::now();
-    let planted = fill(&store, files);
+    let kept = store.exists();
+    let opened = (!kept).then(|| Store::for_scan(&store, "bench setup".into(), &[]).unwrap());
+    let planted = fill(opened, files);
     let fill_s = clock.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(&store).unwrap().len();
     println!(
-        "store: {files} files filled in {fill_s:.1} s through Store::record; {:.0} MB, {:.2} KB a file",
+        "store: {files} files {} in {fill_s:.1} s through Store::record; {:.0} MB, {:.2} KB a file",
+        if kept { "kept from an earlier run (planted files made again)" } else { "filled" },
         bytes as f64 / 1e6,
         bytes as f64 / files as f64 / 1e3
     );
     let mut expected: Vec<PathBuf> = planted.iter().map(|(p, _)| p.clone()).collect();
     expected.sort();
     let runs = [
-        ("new entries", small, true, 5.0),
-        ("whole list", big, true, 60.0),
-        ("whole list, --no-rotations", big, false, 60.0),
+        ("new", "new entries", small, true, 5.0),
+        ("whole", "whole list", big, true, 60.0),
+        ("no-rotations", "whole list, --no-rotations", big, false, 60.0),
     ];
-    for (name, n, rotations, target) in runs {
-        let list = dir.path().join(format!("{n}.csv"));
+    for (key, name, n, rotations, target) in runs {
+        if only.as_deref().is_some_and(|only| only != key) {
+            continue;
+        }
+        let list = dir.join(format!("{n}.csv"));
         if !list.exists() {
             write_list(&list, n, &planted, n as u64);
         }

@@ -8,10 +8,12 @@
 //! file, and must not write to the store.
 //!
 //! A scan asks the list's index about each file: eight PDQ queries a picture (its rotations
-//! and mirror images). Against a list shorter than the store that is backwards, so the PDQ
-//! variants of a chunk of stored contents are indexed instead and each listed hash asked
-//! once (`candidates`); only the contents it finds are matched by PDQ, the rest by their
-//! other hashes, and every match is still decided by the matcher, as in a scan.
+//! and mirror images). Against a list much shorter than the store that costs the most, so
+//! first each content's PDQ variants are asked only whether any listed hash is near: of a
+//! short list through a [`NearFilter`], of a longer one (shorter than the variants stored)
+//! by indexing a chunk of stored variants and asking each listed hash once (`candidates`).
+//! Only the contents found near are matched by PDQ, the rest by their other hashes, and
+//! every match is still decided by the matcher, as in a scan.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::error::{FileError, FileErrorKind};
 use crate::hash::{Algorithm, FileHashes};
-use crate::index::{words, Mih};
+use crate::index::{words, Mih, NearFilter};
 use crate::matcher::{MatchResult, Matcher};
 use crate::outcome::{FileReport, Outcome, Scan, Stage};
 use crate::scan::{computed_algorithms, Observer};
@@ -34,11 +36,56 @@ const BATCH: usize = 4096;
 /// 2M hashes takes about 200 MB, and each listed hash is asked once per chunk.
 const CHUNK_VARIANTS: usize = 1 << 21;
 
+/// Memory a [`NearFilter`] may take: about 58,000 listed hashes at PDQ's usual threshold.
+const NEAR_FILTER_BYTES: usize = 128 << 20;
+
 /// What matching one content found, kept only when it is not plainly clean.
 #[derive(Clone)]
 struct Found {
     result: MatchResult,
     error: Option<FileError>,
+}
+
+/// How contents' PDQ variants are first asked whether any listed hash is near, before the
+/// matcher matches the ones that are.
+enum Sift {
+    /// Not at all: the matcher asks the list's index about every variant.
+    Matcher,
+    /// A short list, through its [`NearFilter`], a chunk of stored contents at a time (its
+    /// buckets stay cached only while many hashes ask about one band).
+    Near(NearFilter),
+    /// A list shorter than the variants stored: chunks of them indexed, each listed hash
+    /// asked once per chunk ([`candidates`]).
+    Chunks,
+}
+
+impl Sift {
+    /// Whichever side is asked fewer times, cheapest first.
+    fn choose(listed: &[[u64; 4]], stored_variants: usize, threshold: u32) -> Sift {
+        if listed.is_empty() || listed.len() >= stored_variants {
+            return Sift::Matcher;
+        }
+        if let Some(filter) = NearFilter::new(listed, threshold, NEAR_FILTER_BYTES) {
+            return Sift::Near(filter);
+        }
+        match listed.len() < CHUNK_VARIANTS {
+            true => Sift::Chunks,
+            false => Sift::Matcher,
+        }
+    }
+
+    /// Which of `chunk`'s contents have a PDQ variant near a `listed` one.
+    fn candidates(
+        &self,
+        chunk: &[(i64, FileHashes)],
+        listed: &[[u64; 4]],
+        m: &Matcher,
+    ) -> Vec<bool> {
+        match self {
+            Sift::Near(filter) => near(chunk, filter, m),
+            _ => candidates(chunk, listed, m),
+        }
+    }
 }
 
 /// Matches every file `recorded` holds against `matcher`, telling `observer` of each in path
@@ -50,25 +97,35 @@ pub fn rescreen(
     stop: &AtomicBool,
     observer: &mut dyn Observer,
 ) -> Result<Scan, StoreError> {
-    let needed = computed_algorithms(matcher);
-    let listed = matcher.listed_wide(Algorithm::Pdq);
-    // Whichever side is asked fewer times: each query costs about the same either way.
     let per_content = if matcher.options().rotations { 8 } else { 1 };
     let stored = recorded.contents.values().filter(|c| c.result.is_some()).count() * per_content;
-    let reverse = !listed.is_empty() && listed.len() < stored.min(CHUNK_VARIANTS);
+    let listed = matcher.listed_wide(Algorithm::Pdq);
+    let sift = Sift::choose(listed, stored, matcher.options().threshold(Algorithm::Pdq));
+    rescreen_with(recorded, matcher, stop, observer, &sift)
+}
+
+fn rescreen_with(
+    recorded: &Recorded,
+    matcher: &Matcher,
+    stop: &AtomicBool,
+    observer: &mut dyn Observer,
+    sift: &Sift,
+) -> Result<Scan, StoreError> {
+    let needed = computed_algorithms(matcher);
+    let listed = matcher.listed_wide(Algorithm::Pdq);
+    let per_content = if matcher.options().rotations { 8 } else { 1 };
     let mut found: HashMap<i64, Found> = HashMap::new();
     let contents = &recorded.contents;
+    let options = matcher.options();
     let match_all = |batch: Vec<(i64, FileHashes)>, pdq: Option<&[bool]>| -> Vec<(i64, Found)> {
         batch
             .into_par_iter()
             .enumerate()
             .filter_map(|(i, (id, mut hashes))| {
-                let passes = hashes
-                    .pdq
-                    .as_ref()
-                    .is_some_and(|p| matcher.options().pdq_quality_passes(Some(p.quality())));
+                let passes =
+                    hashes.pdq.as_ref().filter(|p| options.pdq_quality_passes(Some(p.quality())));
                 // No listed PDQ hash is near any variant: only the other hashes are asked.
-                if passes && pdq.is_some_and(|candidate| !candidate[i]) {
+                if passes.is_some() && pdq.is_some_and(|candidate| !candidate[i]) {
                     hashes.pdq = None;
                 }
                 matched(&contents[&id], hashes, &needed, matcher).map(|f| (id, f))
@@ -78,13 +135,13 @@ pub fn rescreen(
     let mut chunk: Vec<(i64, FileHashes)> = Vec::new();
     let mut variants = 0;
     recorded.hashes(BATCH, |batch| {
-        if !reverse {
+        if matches!(sift, Sift::Matcher) {
             found.extend(match_all(batch, None));
         } else {
             variants += batch.iter().filter(|(_, h)| h.pdq.is_some()).count() * per_content;
             chunk.extend(batch);
             if variants >= CHUNK_VARIANTS {
-                let candidate = candidates(&chunk, listed, matcher);
+                let candidate = sift.candidates(&chunk, listed, matcher);
                 found.extend(match_all(std::mem::take(&mut chunk), Some(&candidate)));
                 variants = 0;
             }
@@ -92,7 +149,7 @@ pub fn rescreen(
         !stop.load(Ordering::Relaxed)
     })?;
     if !chunk.is_empty() {
-        let candidate = candidates(&chunk, listed, matcher);
+        let candidate = sift.candidates(&chunk, listed, matcher);
         found.extend(match_all(chunk, Some(&candidate)));
     }
     observer.walked(recorded.files.len());
@@ -140,11 +197,26 @@ pub fn rescreen(
     Ok(Scan { files, algorithms: needed, floods, not_scanned })
 }
 
-/// Which of `chunk`'s contents have a PDQ variant (of those the matcher asks about) within
-/// the PDQ threshold of a `listed` hash: the stored variants indexed, each listed hash asked.
-fn candidates(chunk: &[(i64, FileHashes)], listed: &[[u64; 4]], matcher: &Matcher) -> Vec<bool> {
+/// Which of `batch`'s contents have a PDQ variant (of those the matcher asks about) within
+/// the PDQ threshold of a listed hash, by `filter`.
+fn near(batch: &[(i64, FileHashes)], filter: &NearFilter, matcher: &Matcher) -> Vec<bool> {
+    let (variants, owners) = variants(batch, matcher);
+    let part = variants.len().div_ceil(rayon::current_num_threads()).max(1);
+    let near: Vec<bool> = variants.par_chunks(part).flat_map_iter(|v| filter.near(v)).collect();
+    let mut candidate = vec![false; batch.len()];
+    owners
+        .iter()
+        .zip(near)
+        .filter(|(_, near)| *near)
+        .for_each(|(&o, _)| candidate[o as usize] = true);
+    candidate
+}
+
+/// The PDQ variants the matcher would ask about of each of `contents` (whose quality
+/// passes), each with the position of its content.
+fn variants(contents: &[(i64, FileHashes)], matcher: &Matcher) -> (Vec<[u64; 4]>, Vec<u32>) {
     let options = matcher.options();
-    let mut pairs: Vec<([u64; 4], u32)> = chunk
+    contents
         .par_iter()
         .enumerate()
         .flat_map_iter(|(i, (_, hashes))| {
@@ -152,7 +224,15 @@ fn candidates(chunk: &[(i64, FileHashes)], listed: &[[u64; 4]], matcher: &Matche
             let variants = pdq.map(|p| options.pdq_variants(p)).unwrap_or_default();
             variants.into_iter().map(move |(hash, _)| (words::<4>(hash.as_bytes()), i as u32))
         })
-        .collect();
+        .unzip()
+}
+
+/// Which of `chunk`'s contents have a PDQ variant (of those the matcher asks about) within
+/// the PDQ threshold of a `listed` hash: the stored variants indexed, each listed hash asked.
+fn candidates(chunk: &[(i64, FileHashes)], listed: &[[u64; 4]], matcher: &Matcher) -> Vec<bool> {
+    let options = matcher.options();
+    let (variants, owners) = variants(chunk, matcher);
+    let mut pairs: Vec<([u64; 4], u32)> = variants.into_iter().zip(owners).collect();
     pairs.par_sort_unstable();
     // Distinct hashes for the index; `owners[starts[k]..starts[k + 1]]` hold hash k.
     let mut distinct: Vec<[u64; 4]> = Vec::new();
@@ -215,4 +295,96 @@ fn matched(
     let result = matcher.match_hashes(&hashes);
     let clean = result == MatchResult::default() && error.is_none();
     (!clean).then_some(Found { result, error })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+
+    use sha2::Digest;
+
+    use super::*;
+    use crate::hash::pdq::{Dihedral, PdqFeatures};
+    use crate::hash::HashValue;
+    use crate::hashlist::{HashList, LoadOptions};
+    use crate::matcher::MatchOptions;
+    use crate::store::{Store, Stored};
+
+    struct Quiet;
+    impl Observer for Quiet {}
+
+    fn next(seed: &mut u64) -> u64 {
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed >> 33
+    }
+
+    fn features(seed: &mut u64) -> PdqFeatures {
+        let mut bytes = vec![100u8];
+        for _ in 0..256 {
+            let c = (next(seed) % 20_000) as f32 / 100.0 - 100.0;
+            bytes.extend_from_slice(&c.to_le_bytes());
+        }
+        PdqFeatures::from_bytes(&bytes).expect("a quality byte and 256 coefficients")
+    }
+
+    /// `hash` with `bits` of its leading bits flipped: within PDQ's threshold for `bits` ≤ 31,
+    /// packed into as few bands as it can be.
+    fn near(hash: &HashValue, bits: usize) -> String {
+        let mut bytes = hash.as_bytes().to_vec();
+        (0..bits).for_each(|k| bytes[k / 8] ^= 0x80 >> (k % 8));
+        hex::encode(bytes)
+    }
+
+    /// The same report whichever way the PDQ variants are sifted: every near copy of a stored
+    /// content's hash, as stored or rotated, flagged, and nothing else.
+    #[test]
+    fn every_sift_flags_the_same_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store_path = dir.path().join("audit.db");
+        let store = Store::for_scan(&store_path, "test setup".into(), &[]).unwrap();
+        let algorithms: BTreeSet<Algorithm> = [Algorithm::Pdq, Algorithm::Sha256].into();
+        let mut seed = 9;
+        let mut list = String::from("algorithm,hash\n");
+        let mut expected = Vec::new();
+        for n in 0..400u32 {
+            let path = PathBuf::from(format!("/audit/{n:03}.jpg"));
+            let sha256 = HashValue::from_bytes(sha2::Sha256::digest(n.to_le_bytes()).to_vec());
+            let pdq = features(&mut seed);
+            // Listed: near copies of some contents' hashes, as stored and as rotated.
+            let listed = match n % 40 {
+                0 => Some(near(&pdq.hash(), 31)),
+                1 => Some(near(&pdq.dihedral(Dihedral::Rot90), 12)),
+                _ => None,
+            };
+            if let Some(hash) = listed {
+                list.push_str(&format!("pdq,{hash}\n"));
+                expected.push(path.clone());
+            }
+            let mut hashes = FileHashes { size: 1, pdq: Some(pdq), ..FileHashes::default() };
+            hashes.values.insert(Algorithm::Sha256, sha256.clone());
+            let stored = Stored { media_type: "image/jpeg", hashes, error: None };
+            store.record(&path, None, &sha256, 1, Some((&algorithms, stored)));
+        }
+        for _ in 0..50 {
+            list.push_str(&format!("pdq,{}\n", hex::encode(features(&mut seed).hash().as_bytes())));
+        }
+        store.finish().unwrap();
+        let list_path = dir.path().join("list.csv");
+        std::fs::File::create(&list_path).unwrap().write_all(list.as_bytes()).unwrap();
+        let list = HashList::load(&list_path, &LoadOptions::default()).unwrap();
+        let matcher = Matcher::new(vec![list], MatchOptions::default()).unwrap();
+        let listed = matcher.listed_wide(Algorithm::Pdq);
+        let recorded = Recorded::read(&store_path).unwrap();
+        let filter = NearFilter::new(listed, 31, usize::MAX).unwrap();
+        for sift in [Sift::Matcher, Sift::Near(filter), Sift::Chunks] {
+            let stop = AtomicBool::new(false);
+            let scan = rescreen_with(&recorded, &matcher, &stop, &mut Quiet, &sift).unwrap();
+            let flagged: Vec<&Path> = (scan.files.iter())
+                .filter(|f| matches!(&f.outcome, Outcome::Scanned { result, .. } if !result.matches.is_empty()))
+                .map(|f| f.path.as_path())
+                .collect();
+            assert_eq!(flagged, expected, "every near copy flagged, nothing else");
+        }
+    }
 }

@@ -54,9 +54,9 @@ const BUCKETS: usize = 1 << BAND_BITS;
 /// Largest per-band probe radius worth enumerating: radius 3 would be 697 probes per band.
 const MAX_RADIUS: u32 = 2;
 /// Number of 16-bit values within distance 0, 1, 2 of a value: probes per band by radius.
-const PROBES_WITHIN: [usize; MAX_RADIUS as usize + 1] = [1, 17, 137];
+pub(super) const PROBES_WITHIN: [usize; MAX_RADIUS as usize + 1] = [1, 17, 137];
 /// Every 16-bit XOR mask of weight ≤ 2, lightest first, so a radius-`r` probe set is a prefix.
-const MASKS: [u16; 137] = masks_by_weight();
+pub(super) const MASKS: [u16; 137] = masks_by_weight();
 /// Below this many stored hashes per bucket probe, a linear scan beats probing (measured).
 const LINEAR_HASHES_PER_PROBE: usize = 8;
 /// Average ids per (bucket, slice) cell below which more slices cost more than they filter.
@@ -423,7 +423,7 @@ fn distance<const W: usize>(a: &[u64; W], b: &[u64; W]) -> u32 {
 }
 
 /// Band `index` of `hash`; band 0 is the top 16 bits of word 0, so it follows the sort order.
-fn band<const W: usize>(hash: &[u64; W], index: usize) -> u16 {
+pub(super) fn band<const W: usize>(hash: &[u64; W], index: usize) -> u16 {
     (hash[index / 4] >> (48 - 16 * (index % 4))) as u16
 }
 

@@ -11,6 +11,7 @@
 pub mod keypoints;
 mod listed;
 mod mih;
+mod near;
 pub mod video;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use rayon::slice::ParallelSliceMut;
 use crate::hash::{Algorithm, HashValue};
 
 pub use listed::ListedHashes;
+pub use near::NearFilter;
 // Public for the index benchmark, which measures it alone.
 #[doc(hidden)]
 pub use mih::Mih;

@@ -45,6 +45,8 @@ pub struct RecordedResult {
     /// Why its perceptual hashes are missing (only `corrupt` is kept).
     pub error: Option<FileError>,
     setup: i64,
+    /// The scan that computed it: a content's latest result is the one of its latest scan.
+    scan: i64,
     video: Option<(f64, f64)>,
 }
 
@@ -166,9 +168,13 @@ impl Recorded {
 /// The order a walk lists paths in, component by component: as comparing their bytes with
 /// `/` below every other byte, without splitting them into components.
 fn walk_order(a: &Path, b: &Path) -> std::cmp::Ordering {
-    let key = |byte: &u8| if *byte == b'/' { 0 } else { u16::from(*byte) + 1 };
+    let key = |byte: u8| if byte == b'/' { 0 } else { u16::from(byte) + 1 };
     let (a, b) = (a.as_os_str().as_encoded_bytes(), b.as_os_str().as_encoded_bytes());
-    a.iter().map(key).cmp(b.iter().map(key))
+    // The mapping is one-to-one, so only the first differing byte decides.
+    match a.iter().zip(b).position(|(x, y)| x != y) {
+        Some(i) => key(a[i]).cmp(&key(b[i])),
+        None => a.len().cmp(&b.len()),
+    }
 }
 
 fn read_files(connection: &Connection) -> rusqlite::Result<Vec<RecordedFile>> {
@@ -192,16 +198,21 @@ fn read_contents(connection: &Connection) -> rusqlite::Result<HashMap<i64, Recor
         };
         contents.insert(r.get::<_, i64>(0)?, content);
     }
-    // The latest result of each content: the one of the latest scan.
+    // The latest result of each content: the one of the latest scan (kept as the rows come,
+    // in the table's own order: an ORDER BY made SQLite sort a million rows).
     let mut statement = connection.prepare(
         "SELECT content, setup, algorithms, media_type, error_kind, error, video_fps,
-           video_seconds_per_hash FROM results ORDER BY content, scan",
+           video_seconds_per_hash, scan FROM results",
     )?;
     let mut rows = statement.query([])?;
     // A store holds a handful of distinct algorithm sets: each is parsed once.
     let mut parsed: HashMap<String, std::sync::Arc<BTreeSet<Algorithm>>> = HashMap::new();
     while let Some(r) = rows.next()? {
         let Some(content) = contents.get_mut(&r.get::<_, i64>(0)?) else { continue };
+        let scan: i64 = r.get(8)?;
+        if content.result.as_ref().is_some_and(|kept| kept.scan > scan) {
+            continue;
+        }
         let algorithms = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
         let algorithms = match parsed.get(algorithms) {
             Some(known) => std::sync::Arc::clone(known),
@@ -223,6 +234,7 @@ fn read_contents(connection: &Connection) -> rusqlite::Result<HashMap<i64, Recor
             media_type: media_type_of(r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?),
             error,
             setup: r.get(1)?,
+            scan,
             video: r.get::<_, Option<f64>>(6)?.zip(r.get::<_, Option<f64>>(7)?),
         });
     }

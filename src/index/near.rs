@@ -1,0 +1,201 @@
+//! Asking many PDQ hashes about few listed ones (`rescreen` of a store against a short
+//! list): whether a hash lies within the threshold of any listed hash, exactly.
+//!
+//! Owns: the listed hashes' bands with their probe neighbourhoods laid out in advance, so a
+//! query costs one bucket a band instead of [`super::Mih`]'s seventeen. Must not report
+//! which entries matched or how: a "yes" sends the hash to the matcher, which decides.
+//!
+//! # Why it is exact on the "no" side
+//!
+//! The same pigeonhole as [`super::Mih`]'s block filter: cut a PDQ hash into 16 bands of 16
+//! bits and pair them into 8 blocks; with `R = t / 8`, a hash within `t` bits of a listed one
+//! has a block within `R` bits, and in that block a band `b` within `r = R / 2` bits whose
+//! partner band `b ^ 1` is within `R - d_b` bits. So for every listed hash and every band,
+//! each 16-bit value within `r` bits of its band is entered, carrying that distance and the
+//! partner band; a query reads its own value's bucket in each band, and an entry whose
+//! distance plus the partner bands' distance is at most `R` has its listed hash compared in
+//! full. The entries cost `16 × 17 × 8` bytes a listed hash at PDQ's usual threshold (r = 1),
+//! which is why this is for short lists.
+
+use rayon::prelude::*;
+
+use super::mih::{band, MASKS, PROBES_WITHIN};
+
+const BANDS: usize = 16;
+const BUCKETS: usize = 1 << 16;
+/// Hashes asked band by band at a time: enough that a band's buckets are read from memory
+/// once and then hit in cache many times (the hashes themselves stream through).
+const RUN: usize = 1 << 20;
+
+/// See the module docs.
+pub struct NearFilter {
+    listed: Vec<[u64; 4]>,
+    threshold: u32,
+    block_radius: u32,
+    bands: Vec<Bucketed>,
+}
+
+/// One band's entries grouped by 16-bit value: bucket `v` is
+/// `entries[starts[v]..starts[v + 1]]`.
+struct Bucketed {
+    starts: Vec<u32>,
+    entries: Vec<Entry>,
+}
+
+/// A listed hash entered under a value `distance` bits from its band.
+#[derive(Clone, Copy, Default)]
+struct Entry {
+    partner: u16,
+    distance: u16,
+    listed: u32,
+}
+
+impl NearFilter {
+    /// The filter of `listed` PDQ hashes (as words, word 0 most significant) at `threshold`;
+    /// `None` when its entries would take more than `max_bytes`, or the threshold is too wide
+    /// for probing to pay.
+    pub fn new(listed: &[[u64; 4]], threshold: u32, max_bytes: usize) -> Option<NearFilter> {
+        const ENTRY: usize = size_of::<Entry>();
+        let block_radius = threshold / (BANDS as u32 / 2);
+        let masks = &MASKS[..*PROBES_WITHIN.get((block_radius / 2) as usize)?];
+        let entries = listed.len().checked_mul(masks.len() * BANDS)?;
+        if entries.checked_mul(ENTRY)? + BANDS * BUCKETS * 4 > max_bytes
+            || entries / BANDS >= u32::MAX as usize
+        {
+            return None;
+        }
+        let bands = (0..BANDS)
+            .into_par_iter()
+            .map(|b| {
+                // Counting sort by the entered value.
+                let mut starts = vec![0u32; BUCKETS + 1];
+                for hash in listed {
+                    let value = band(hash, b);
+                    masks.iter().for_each(|m| starts[usize::from(value ^ m) + 1] += 1);
+                }
+                for v in 0..BUCKETS {
+                    starts[v + 1] += starts[v];
+                }
+                let mut next = starts.clone();
+                let mut entries = vec![Entry::default(); listed.len() * masks.len()];
+                for (id, hash) in listed.iter().enumerate() {
+                    let (value, partner) = (band(hash, b), band(hash, b ^ 1));
+                    for mask in masks {
+                        let slot = &mut next[usize::from(value ^ mask)];
+                        let distance = mask.count_ones() as u16;
+                        entries[*slot as usize] = Entry { partner, distance, listed: id as u32 };
+                        *slot += 1;
+                    }
+                }
+                Bucketed { starts, entries }
+            })
+            .collect();
+        Some(NearFilter { listed: listed.to_vec(), threshold, block_radius, bands })
+    }
+
+    /// Whether each of `hashes` lies within the threshold of some listed hash.
+    pub fn near(&self, hashes: &[[u64; 4]]) -> Vec<bool> {
+        let mut near = vec![false; hashes.len()];
+        // Band by band over a long run of hashes, not hash by hash: one band's buckets fit in
+        // a core's cache, all sixteen bands' do not, and asked hash by hash (or band by band
+        // over a short run) nearly every bucket read was a miss to memory.
+        for (hashes, near) in hashes.chunks(RUN).zip(near.chunks_mut(RUN)) {
+            for (b, bucketed) in self.bands.iter().enumerate() {
+                for (hash, near) in hashes.iter().zip(near.iter_mut()).filter(|(_, n)| !**n) {
+                    *near = self.near_in_band(hash, b, bucketed);
+                }
+            }
+        }
+        near
+    }
+
+    fn near_in_band(&self, hash: &[u64; 4], b: usize, bucketed: &Bucketed) -> bool {
+        let value = usize::from(band(hash, b));
+        let partner = band(hash, b ^ 1);
+        let bucket = bucketed.starts[value] as usize..bucketed.starts[value + 1] as usize;
+        bucketed.entries[bucket].iter().any(|e| {
+            u32::from(e.distance) + (e.partner ^ partner).count_ones() <= self.block_radius
+                && distance(hash, &self.listed[e.listed as usize]) <= self.threshold
+        })
+    }
+}
+
+fn distance(a: &[u64; 4], b: &[u64; 4]) -> u32 {
+    a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hash `bits` bits from `hash`, the flipped bits chosen by `seed`.
+    fn flipped(hash: &[u64; 4], bits: u32, seed: &mut u64) -> [u64; 4] {
+        let mut out = *hash;
+        let mut flipped = 0;
+        while flipped < bits {
+            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let bit = (*seed >> 33) % 256;
+            let word = &mut out[bit as usize / 64];
+            if (*word ^ hash[bit as usize / 64]) >> (bit % 64) & 1 == 0 {
+                *word ^= 1 << (bit % 64);
+                flipped += 1;
+            }
+        }
+        out
+    }
+
+    fn random(seed: &mut u64) -> [u64; 4] {
+        std::array::from_fn(|_| {
+            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            *seed ^ (*seed >> 29)
+        })
+    }
+
+    #[test]
+    fn finds_every_hash_within_the_threshold() {
+        let mut seed = 7;
+        let listed: Vec<[u64; 4]> = (0..300).map(|_| random(&mut seed)).collect();
+        for threshold in [0, 15, 31, 40, 47] {
+            let filter = NearFilter::new(&listed, threshold, usize::MAX).expect("probed");
+            for (i, hash) in listed.iter().enumerate() {
+                // Every distance up to the threshold, bits spread at random and (the hard
+                // case for a pigeonhole) packed into as few bands as possible.
+                for bits in 0..=threshold {
+                    let near = flipped(hash, bits, &mut seed);
+                    let mut packed = *hash;
+                    (0..bits).for_each(|k| packed[(k / 64) as usize] ^= 1 << (63 - k % 64));
+                    let found = filter.near(&[near, packed]);
+                    assert_eq!(found, [true, true], "t={threshold} d={bits} listed {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn says_what_a_linear_scan_says() {
+        let mut seed = 11;
+        let listed: Vec<[u64; 4]> = (0..2_000).map(|_| random(&mut seed)).collect();
+        // Queries at every distance around the threshold from a listed hash, and random ones.
+        let queries: Vec<[u64; 4]> = (0..4_000)
+            .map(|i| match i % 2 {
+                0 => flipped(&listed[i % listed.len()], 24 + (i as u32 / 2) % 16, &mut seed),
+                _ => random(&mut seed),
+            })
+            .collect();
+        for threshold in [20, 31, 35] {
+            let filter = NearFilter::new(&listed, threshold, usize::MAX).expect("probed");
+            let linear: Vec<bool> = (queries.iter())
+                .map(|q| listed.iter().any(|l| distance(q, l) <= threshold))
+                .collect();
+            assert_eq!(filter.near(&queries), linear, "t={threshold}");
+        }
+    }
+
+    #[test]
+    fn declines_past_its_memory_budget_or_probing_radius() {
+        let listed = [[0u64; 4]; 100];
+        assert!(NearFilter::new(&listed, 31, 1 << 20).is_none(), "needs 4 MB of starts");
+        assert!(NearFilter::new(&listed, 48, usize::MAX).is_none(), "r = 3 is not probed");
+        assert!(NearFilter::new(&listed, 31, 8 << 20).is_some());
+    }
+}
