@@ -527,7 +527,9 @@
 
   function wire() {
     const filters = byId('filters');
-    filters.addEventListener('input', applyFilters);
+    // A select says it changed, a field as it is typed in.
+    filters.addEventListener('change', event => { if (event.target.tagName === 'SELECT') applyFilters(); });
+    filters.addEventListener('input', event => { if (event.target.tagName === 'INPUT') applyFilters(); });
     filters.addEventListener('submit', event => event.preventDefault());
     filters.addEventListener('reset', () => setTimeout(applyFilters));
     byId('page-prev').addEventListener('click', () => turn(-1));
