@@ -14,8 +14,8 @@
 
   // ---- Text ----------------------------------------------------------------------------
 
-  // As the text report prints names: controls and the bidirectional marks that reorder what
-  // is shown ("gpj.<U+202E>exe") escaped, so a name cannot pass for another.
+  // As in the text report, controls and the bidirectional marks that reorder what is shown
+  // ("gpj.<U+202E>exe") are escaped, so that a name cannot pass for another.
   const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
   const ESCAPES = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
   function printable(value) {
