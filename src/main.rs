@@ -393,7 +393,7 @@ impl<'a> Output<'a> {
         let s = &report.files.summary;
         if !self.quiet {
             eprintln!(
-                "mediascreen: {} files{source} ({:.1} MB) in {:.2} s: {} flagged, {} clean, {} errors, {} skipped{}",
+                "mediascreen: {} files{source} ({:.1} MB) in {:.2} s: {} flagged, {} clean, {} errors, {} skipped{}{}",
                 s.files,
                 s.bytes as f64 / 1e6,
                 clock.elapsed().as_secs_f64(),
@@ -402,6 +402,7 @@ impl<'a> Output<'a> {
                 s.errors,
                 s.skipped,
                 self.report.map_or(String::new(), |p| format!("; report: {}", p.display())),
+                self.html.map_or(String::new(), |p| format!("; review page: {}", p.display())),
             );
         }
         if !self.quiet && std::io::stderr().is_terminal() {

@@ -48,6 +48,18 @@ fn hostile_tree(port: u16) -> tempfile::TempDir {
     dir
 }
 
+/// Scans `folder` and the hostile tree in `dir` against the demo list and `markup.csv`, with
+/// `extra` flags, into `dir/report.json`; returns the report.
+fn scan_hostile(dir: &Path, folder: &str, extra: &[&str]) -> Value {
+    let report = dir.join("report.json");
+    let tree = dir.join("tree");
+    let markup = dir.join("markup.csv");
+    let args = ["scan", folder, path_arg(&tree), "--list", DEMO, "--list", path_arg(&markup)];
+    let output = mediascreen(&[&args[..], &["--report", path_arg(&report), "-q"], extra].concat());
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap()
+}
+
 fn path_arg(path: &Path) -> &str {
     path.to_str().expect("a UTF-8 temporary path")
 }
@@ -91,22 +103,9 @@ fn csp_hash(text: &str) -> String {
 #[test]
 fn markup_in_names_and_labels_stays_text_and_the_policy_names_the_page_s_own_code() {
     let dir = hostile_tree(9);
-    let (report, page) = (dir.path().join("report.json"), dir.path().join("review.html"));
-    let output = mediascreen(&[
-        "scan",
-        "fixtures/screening/exact",
-        path_arg(&dir.path().join("tree")),
-        "--list",
-        DEMO,
-        "--list",
-        path_arg(&dir.path().join("markup.csv")),
-        "--report",
-        path_arg(&report),
-        "--html",
-        path_arg(&page),
-        "-q",
-    ]);
-    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let page = dir.path().join("review.html");
+    let written =
+        scan_hostile(dir.path(), "fixtures/screening/exact", &["--html", path_arg(&page)]);
     let html = std::fs::read_to_string(&page).unwrap();
     // The page's two scripts (its JSON block and its code) and nothing from the data.
     assert_eq!(html.matches("<script").count(), 2);
@@ -114,7 +113,6 @@ fn markup_in_names_and_labels_stays_text_and_the_policy_names_the_page_s_own_cod
     assert!(!html.contains("<img") && !html.contains("<b>"), "markup leaked into the page");
     assert!(html.contains(r"\u003cscript\u003ewindow.pwned=1\u003c/script\u003e"));
     // The JSON block is the report the scan wrote, exactly.
-    let written: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let data = page_data(&html);
     assert_eq!(data["report"], written);
     assert_eq!(data["previews"], Value::Null);
@@ -331,7 +329,7 @@ fn load(browser: &Browser, page: &Path, limit: Duration) {
     browser.wait_for("return document.body.dataset.ready === 'true';", vec![], limit);
 }
 
-/// The number the page shows in `#id` (`1,234`), as its script wrote it.
+/// The number the page shows in the element `css` selects (`1,234`), as its script wrote it.
 fn shown_count(browser: &Browser, css: &str) -> u64 {
     let text = browser.run(&format!("return document.querySelector('{css}').textContent;"), vec![]);
     let digits: String =
@@ -353,20 +351,7 @@ fn the_fixtures_page_counts_filters_reveals_one_picture_and_fetches_nothing() {
     let dir = hostile_tree(listener.local_addr().unwrap().port());
     let markup_list = dir.path().join("markup.csv");
     let report = dir.path().join("report.json");
-    let output = mediascreen(&[
-        "scan",
-        "fixtures/",
-        path_arg(&dir.path().join("tree")),
-        "--list",
-        DEMO,
-        "--list",
-        path_arg(&markup_list),
-        "--report",
-        path_arg(&report),
-        "-q",
-    ]);
-    assert_eq!(code(&output), 1, "{}", stderr(&output));
-    let written: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let written = scan_hostile(dir.path(), "fixtures/", &[]);
     let page = dir.path().join("review.html");
     report_html(&report, &["--previews", "-o", path_arg(&page)]);
 

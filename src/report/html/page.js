@@ -181,9 +181,9 @@
       ['files', 'files', summary.files], ['flagged', 'flagged', summary.flagged],
       ['clean', 'clean', summary.clean], ['errors', 'errors', summary.errors],
       ['skipped', 'skipped', summary.skipped],
-      ['low-quality', 'too low in quality for PDQ', (report.low_quality || []).length],
+      ['low-quality', 'low quality for PDQ', (report.low_quality || []).length],
       ['allowlisted', 'matches allowlisted', summary.allowlisted_matches],
-      ['suspicious', 'entries the flood guard marked', (report.suspicious || []).length],
+      ['suspicious', 'flood-guard entries', (report.suspicious || []).length],
     ];
     if (summary.over_budget) cards.push(['over-budget', 'left out by a budget', summary.over_budget]);
     if (summary.not_scanned) cards.push(['not-scanned', 'never looked at', summary.not_scanned]);
