@@ -507,15 +507,16 @@ fn write_page(
     page: Option<&Path>,
     previews: bool,
 ) -> Result<()> {
-    let previews = match previews {
-        true => Some(report::Previews {
+    let previews = if previews {
+        Some(report::Previews {
             scanned_from: std::env::current_dir().context("the current folder")?,
             page_folder: page.map(|p| match p.parent() {
                 Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
                 _ => ".".into(),
             }),
-        }),
-        false => None,
+        })
+    } else {
+        None
     };
     let html =
         report::review_page(report, previews.as_ref()).map_err(named).context(name.to_string())?;
