@@ -52,6 +52,10 @@ pub enum Error {
     /// Reports given to be merged are not shards of one scan.
     #[error("{0}")]
     Merge(Reason),
+    /// A report cannot be made into a review page: it is not a report this version reads, or
+    /// previews were asked of one whose paths are redacted.
+    #[error("{0}")]
+    ReviewPage(Reason),
 }
 
 impl Error {
@@ -65,7 +69,8 @@ impl Error {
     pub fn name_settings(&mut self, name: impl Fn(Setting) -> Option<String>) {
         if let Error::HashList { reason, .. }
         | Error::Setting { reason, .. }
-        | Error::Merge(reason) = self
+        | Error::Merge(reason)
+        | Error::ReviewPage(reason) = self
         {
             reason.name_setting(name);
         }

@@ -23,8 +23,8 @@ use mediascreen::{scan, store};
 
 use cli::{described, flag, named, read_list, removed_summary};
 use cli::{
-    Args, CheckArgs, Command, CompareConfig, HashConfig, ListArgs, ListCommand, MergeArgs,
-    ReportArgs, ReportCommand, ReportFormat, RescreenConfig, ScanConfig, StoreArgs,
+    Args, CheckArgs, Command, CompareConfig, HashConfig, HtmlArgs, ListArgs, ListCommand,
+    MergeArgs, ReportArgs, ReportCommand, ReportFormat, RescreenConfig, ScanConfig, StoreArgs,
 };
 
 /// The documented exit statuses (see `--help`).
@@ -101,6 +101,7 @@ fn main() -> ExitCode {
         Command::Hash(a) => HashConfig::from_args(a).and_then(hash_command::run_hash),
         Command::List(ListArgs { command: ListCommand::Check(a) }) => run_list_check(a),
         Command::Report(ReportArgs { command: ReportCommand::Merge(a) }) => run_report_merge(a),
+        Command::Report(ReportArgs { command: ReportCommand::Html(a) }) => run_report_html(a),
         Command::Compare(a) => CompareConfig::from_args(a).and_then(run_compare),
         Command::Rescreen(a) => RescreenConfig::from_args(a).and_then(store_command::run_rescreen),
         Command::Store(StoreArgs { command }) => store_command::run_store(command),
@@ -305,6 +306,9 @@ struct Output<'a> {
     report: Option<&'a Path>,
     quiet: bool,
     redact: Option<&'a PathKey>,
+    /// The review page's file (`--html`), and whether it shows previews.
+    html: Option<&'a Path>,
+    previews: bool,
 }
 
 impl<'a> Output<'a> {
@@ -314,6 +318,8 @@ impl<'a> Output<'a> {
             report: screening.report.as_deref(),
             quiet: screening.quiet,
             redact: screening.redact.as_ref(),
+            html: screening.html.as_deref(),
+            previews: screening.previews,
         }
     }
 
@@ -361,7 +367,8 @@ impl<'a> Output<'a> {
         })
     }
 
-    /// Writes the report: the closing lines of a streamed form, or the JSON document.
+    /// Writes the report: the closing lines of a streamed form, or the JSON document; then
+    /// the review page, if one is asked for.
     fn write(&self, lines: Option<Box<dyn Write>>, report: &Report) -> Result<()> {
         let closing = match self.format {
             ReportFormat::Json => None,
@@ -375,7 +382,10 @@ impl<'a> Output<'a> {
             }
             _ => report.write(self.report),
         }
-        .with_context(|| self.destination())
+        .with_context(|| self.destination())?;
+        let Some(html) = self.html else { return Ok(()) };
+        let report = serde_json::to_value(report).expect("a report serialises");
+        write_page("the report", &report, Some(html), self.previews)
     }
 
     /// The one-line summary on standard error, and on a terminal what to do next.
@@ -383,7 +393,7 @@ impl<'a> Output<'a> {
         let s = &report.files.summary;
         if !self.quiet {
             eprintln!(
-                "mediascreen: {} files{source} ({:.1} MB) in {:.2} s: {} flagged, {} clean, {} errors, {} skipped{}",
+                "mediascreen: {} files{source} ({:.1} MB) in {:.2} s: {} flagged, {} clean, {} errors, {} skipped{}{}",
                 s.files,
                 s.bytes as f64 / 1e6,
                 clock.elapsed().as_secs_f64(),
@@ -392,6 +402,7 @@ impl<'a> Output<'a> {
                 s.errors,
                 s.skipped,
                 self.report.map_or(String::new(), |p| format!("; report: {}", p.display())),
+                self.html.map_or(String::new(), |p| format!("; review page: {}", p.display())),
             );
         }
         if !self.quiet && std::io::stderr().is_terminal() {
@@ -454,14 +465,16 @@ fn shell_word(path: &Path) -> String {
     }
 }
 
+/// A JSON report read from `path`, with the name its messages give it.
+fn read_report(path: &Path) -> Result<(String, serde_json::Value)> {
+    let name = path.display().to_string();
+    let text = std::fs::read(path).with_context(|| format!("reading {name}"))?;
+    let report = serde_json::from_slice(&text).with_context(|| format!("{name}: not JSON"))?;
+    Ok((name, report))
+}
+
 fn run_report_merge(args: MergeArgs) -> Result<ExitStatus> {
-    let mut reports = Vec::new();
-    for path in &args.files {
-        let name = path.display().to_string();
-        let text = std::fs::read(path).with_context(|| format!("reading {name}"))?;
-        let report = serde_json::from_slice(&text).with_context(|| format!("{name}: not JSON"))?;
-        reports.push((name, report));
-    }
+    let reports = args.files.iter().map(|path| read_report(path)).collect::<Result<Vec<_>>>()?;
     let merged = report::merge(&reports).map_err(named)?;
     let destination = Some(args.report.as_path()).filter(|p| p.as_os_str() != "-");
     report::write_json(&merged, destination).context("writing the merged report")?;
@@ -475,6 +488,41 @@ fn run_report_merge(args: MergeArgs) -> Result<ExitStatus> {
         errors: count("errors"),
         over_budget: count("over_budget"),
     }))
+}
+
+fn run_report_html(args: HtmlArgs) -> Result<ExitStatus> {
+    let page = args.page_file()?;
+    let (name, report) = read_report(&args.report)?;
+    write_page(&name, &report, page, args.previews)?;
+    Ok(ExitStatus::Clean)
+}
+
+/// Writes the review page of `report` (called `name` in messages) to `page` (`None`: standard
+/// output). Previews refer to the files from the page's folder, and to the report's relative
+/// paths from the current one, where the scan ran; on standard output, by absolute `file://`
+/// URLs.
+fn write_page(
+    name: &str,
+    report: &serde_json::Value,
+    page: Option<&Path>,
+    previews: bool,
+) -> Result<()> {
+    let previews = if previews {
+        Some(report::Previews {
+            scanned_from: std::env::current_dir().context("the current folder")?,
+            page_folder: page.map(|p| match p.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => ".".into(),
+            }),
+        })
+    } else {
+        None
+    };
+    let html =
+        report::review_page(report, previews.as_ref()).map_err(named).context(name.to_string())?;
+    let to = page.map_or("standard output".into(), |p| p.display().to_string());
+    report::write_file(html.as_bytes(), page)
+        .with_context(|| format!("writing the review page to {to}"))
 }
 
 /// One CSV record, quoted as needed, with its line end.

@@ -380,6 +380,39 @@ pub enum ReportCommand {
     /// reports of other scans, other settings or lists, and missing or repeated shards.
     /// Exit status as `scan` would give for the merged report.
     Merge(MergeArgs),
+    /// Make a JSON report into one static HTML page for a person to review (summary, plots,
+    /// flagged files grouped by the listed entry they matched, errors and skipped files,
+    /// filters, keys, reviewed marks), on standard output or to `-o`: no network, no file
+    /// besides itself; docs/review-page.md. Exit status 0 when the page is written, 2 if not.
+    Html(HtmlArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct HtmlArgs {
+    /// The JSON report (`scan --report FILE`, `report merge`, `rescreen`).
+    #[arg(value_name = "REPORT")]
+    pub report: PathBuf,
+    /// Where to write the page; `-` for standard output.
+    #[arg(short = 'o', long, value_name = "FILE", default_value = "-")]
+    pub output: PathBuf,
+    /// Show each flagged still picture from where it lies, in grey and blurred until clicked
+    /// (never copied into the page; not for videos, archive members, bucket objects, or a
+    /// report with redacted paths). Run from the folder the scan ran in: the report's
+    /// relative paths start there.
+    #[arg(long)]
+    pub previews: bool,
+}
+
+impl HtmlArgs {
+    /// The page's file (`None` for standard output), checked as a report's is: writable, and
+    /// not the report it is made from.
+    pub fn page_file(&self) -> Result<Option<&Path>> {
+        let page = Some(self.output.as_path()).filter(|p| !is_stdin(p));
+        if let Some(page) = page {
+            check_report("-o", page, &[("REPORT", &self.report)], &[])?;
+        }
+        Ok(page)
+    }
 }
 
 #[derive(Debug, ClapArgs)]
@@ -462,10 +495,7 @@ impl ScanConfig {
     pub fn from_args(args: ScanArgs) -> Result<ScanConfig> {
         let paths = args.walk.paths()?;
         let screen = &args.screen;
-        let leave_out = match &screen.report_file() {
-            Some(report) => check_report(report, &args.inputs(), &paths)?,
-            None => Vec::new(),
-        };
+        let leave_out = screen.check_outputs(&args.inputs(), &paths)?;
         if let Some(store) = &args.store {
             check_store(store, &paths)?;
         }

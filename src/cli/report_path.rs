@@ -1,6 +1,7 @@
-//! Where `scan --report` may write: never over what the scan reads (a list, an allowlist,
-//! the `--files-from` or key file, a scanned file), by whatever name it is given, and only
-//! where it can be created. Must not read any file's contents.
+//! Where `scan --report` and `--html` may write: never over what the scan reads (a list, an
+//! allowlist, the `--files-from` or key file, a scanned file), nor over each other, by
+//! whatever name they are given, and only where they can be created. Must not read any file's
+//! contents.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,17 +10,43 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use mediascreen::report;
 
-/// Refuses a `--report` that would replace what the scan reads (a list, an allowlist, the
-/// `--files-from` or key file, a file to scan), however it is named: another relative path,
-/// a symbolic or a hard link. A file inside a scanned folder is a file to scan; a new report
-/// there is written, but left out of the walk. Checks too that the report can be written
-/// (see [`report::check_destination`]). Returns the canonical paths the walk leaves out.
+/// Checks the report (`--report`) and review page (`--html`) a screening writes, if any,
+/// as [`check_report`] does, and that they are not one file. Returns the canonical paths the
+/// walk leaves out.
+pub(super) fn check_outputs(
+    report: Option<&Path>,
+    html: Option<&Path>,
+    inputs: &[(&str, &Path)],
+    roots: &[PathBuf],
+) -> Result<Vec<PathBuf>> {
+    if let (Some(report), Some(html)) = (report, html) {
+        let location = |path| canonical_location(path).ok();
+        if same_file(report, html) || location(report).is_some_and(|r| location(html) == Some(r)) {
+            bail!("--html {} is the --report: give the page a file of its own", html.display());
+        }
+    }
+    let mut leave_out = Vec::new();
+    for (flag, output) in [("--report", report), ("--html", html)] {
+        if let Some(output) = output {
+            leave_out.extend(check_report(flag, output, inputs, roots)?);
+        }
+    }
+    Ok(leave_out)
+}
+
+/// Refuses an output file (`flag`, the report or review page) that would replace what is
+/// read (a list, an allowlist, the `--files-from` or key file, a file to scan), however it is
+/// named: another relative path, a symbolic or a hard link. A file inside a scanned folder is
+/// a file to scan; a new one there is written, but left out of the walk. Checks too that it
+/// can be written (see [`report::check_destination`]). Returns the canonical paths the walk
+/// leaves out.
 pub(super) fn check_report(
+    flag: &str,
     report: &Path,
     inputs: &[(&str, &Path)],
     roots: &[PathBuf],
 ) -> Result<Vec<PathBuf>> {
-    let flag = format!("--report {}", report.display());
+    let flag = format!("{flag} {}", report.display());
     let files = report::check_destination(report).with_context(|| flag.clone())?;
     let refuse = |what: String| anyhow!("{flag} is {what}: refusing to overwrite it");
     for (input_flag, input) in inputs {
@@ -38,7 +65,7 @@ pub(super) fn check_report(
             if fs::metadata(&files.target).is_ok_and(|m| m.is_file()) {
                 bail!(
                     "{flag} is a file in the scanned folder {}: refusing to overwrite it (write \
-                     the report outside the folders scanned, or remove the file first)",
+                     it outside the folders scanned, or remove the file first)",
                     root.display()
                 );
             }

@@ -15,6 +15,7 @@ use mediascreen::report::PathKey;
 
 use super::lists::{is_stdin, load_list, warn_low_quality, warn_refused, warn_thresholds};
 use super::names::refused;
+use super::report_path::check_outputs;
 use super::{LoadArgs, MatchArgs, ReportFormat};
 
 #[derive(Debug, ClapArgs)]
@@ -54,6 +55,16 @@ pub struct ScreenArgs {
     /// Where to write the report; `-` for standard output (the default).
     #[arg(short = 'o', long, value_name = "FILE", help_heading = "Output")]
     pub report: Option<PathBuf>,
+    /// Also write the review page of the report to FILE: one static HTML file for a person,
+    /// with no network and no file besides itself (as `mediascreen report html` makes it;
+    /// docs/review-page.md), whatever the report's form.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub html: Option<PathBuf>,
+    /// On the `--html` page, show each flagged still picture from where it lies, in grey and
+    /// blurred until clicked (never copied into the page; not for videos, archive members or
+    /// bucket objects).
+    #[arg(long, requires = "html", conflicts_with = "redact_paths", help_heading = "Output")]
+    pub previews: bool,
     /// The report's form: `json`, one document written when the scan ends (atomically, to a
     /// file); `jsonl`, one line per file streamed in walk order as each is decided, then a
     /// summary line (a killed scan leaves every line it wrote whole); `text`, for a person: a
@@ -88,12 +99,26 @@ pub struct Screening {
     pub quiet: bool,
     /// The key paths are redacted with, if they are.
     pub redact: Option<PathKey>,
+    /// Where the review page goes, if one is asked for.
+    pub html: Option<PathBuf>,
+    /// Whether the page shows previews.
+    pub previews: bool,
 }
 
 impl ScreenArgs {
     /// The report file, if one is named (`-` is standard output).
     pub(super) fn report_file(&self) -> Option<PathBuf> {
         self.report.clone().filter(|p| !is_stdin(p))
+    }
+
+    /// Checks where the report and the review page go (see [`check_outputs`]); returns the
+    /// canonical paths the walk leaves out.
+    pub(super) fn check_outputs(
+        &self,
+        inputs: &[(&str, &Path)],
+        roots: &[PathBuf],
+    ) -> Result<Vec<PathBuf>> {
+        check_outputs(self.report_file().as_deref(), self.html.as_deref(), inputs, roots)
     }
 
     /// The files read besides those screened, each with its flag.
@@ -160,6 +185,8 @@ impl ScreenArgs {
                 .redact_paths
                 .then(|| redaction_key(self.redact_key_file.as_deref()))
                 .transpose()?,
+            html: self.html.clone(),
+            previews: self.previews,
         })
     }
 }

@@ -9,7 +9,6 @@ use clap::{Args as ClapArgs, Subcommand};
 
 use mediascreen::scan::HashOptions;
 
-use super::report_path::check_report;
 use super::{ScreenArgs, Screening};
 
 #[derive(Debug, ClapArgs)]
@@ -30,11 +29,9 @@ pub struct RescreenConfig {
 impl RescreenConfig {
     pub fn from_args(args: RescreenArgs) -> Result<RescreenConfig> {
         let screen = &args.screen;
-        if let Some(report) = screen.report_file() {
-            let mut inputs = screen.inputs();
-            inputs.push(("--store", &args.store));
-            check_report(&report, &inputs, &[])?;
-        }
+        let mut inputs = screen.inputs();
+        inputs.push(("--store", &args.store));
+        screen.check_outputs(&inputs, &[])?;
         // Videos are matched as their stored frames were sampled; the interval is not used.
         let screening = screen.screening(HashOptions::default().seconds_per_hash, 0)?;
         Ok(RescreenConfig { store: args.store, screening })

@@ -27,12 +27,18 @@ impl Report {
 pub fn write_json(value: &impl Serialize, path: Option<&Path>) -> std::io::Result<()> {
     let mut json = serde_json::to_vec_pretty(value)?;
     json.push(b'\n');
+    write_file(&json, path)
+}
+
+/// Writes `bytes` (a report, a review page) as a report is written (see [`Report::write`]):
+/// atomically to `path`, or to standard output for `None` or `-`.
+pub fn write_file(bytes: &[u8], path: Option<&Path>) -> std::io::Result<()> {
     match path {
-        Some(p) if p != Path::new("-") => write_atomically(p, &json),
+        Some(p) if p != Path::new("-") => write_atomically(p, bytes),
         // Flushed here, not at exit, where a failed write would go unnoticed.
         _ => {
             let mut out = std::io::stdout().lock();
-            out.write_all(&json).and_then(|()| out.flush())
+            out.write_all(bytes).and_then(|()| out.flush())
         }
     }
 }
