@@ -97,11 +97,20 @@ pub fn rescreen(
     stop: &AtomicBool,
     observer: &mut dyn Observer,
 ) -> Result<Scan, StoreError> {
-    let per_content = if matcher.options().rotations { 8 } else { 1 };
-    let stored = recorded.contents.values().filter(|c| c.result.is_some()).count() * per_content;
+    let stored = recorded.contents.values().filter(|c| c.result.is_some()).count();
     let listed = matcher.listed_wide(Algorithm::Pdq);
-    let sift = Sift::choose(listed, stored, matcher.options().threshold(Algorithm::Pdq));
+    let threshold = matcher.options().threshold(Algorithm::Pdq);
+    let sift = Sift::choose(listed, stored * variants_per_content(matcher), threshold);
     rescreen_with(recorded, matcher, stop, observer, &sift)
+}
+
+/// PDQ variants the matcher asks about a picture: its rotations and mirror images, or itself.
+fn variants_per_content(matcher: &Matcher) -> usize {
+    if matcher.options().rotations {
+        8
+    } else {
+        1
+    }
 }
 
 fn rescreen_with(
@@ -113,7 +122,7 @@ fn rescreen_with(
 ) -> Result<Scan, StoreError> {
     let needed = computed_algorithms(matcher);
     let listed = matcher.listed_wide(Algorithm::Pdq);
-    let per_content = if matcher.options().rotations { 8 } else { 1 };
+    let per_content = variants_per_content(matcher);
     let mut found: HashMap<i64, Found> = HashMap::new();
     let contents = &recorded.contents;
     let options = matcher.options();
@@ -122,10 +131,10 @@ fn rescreen_with(
             .into_par_iter()
             .enumerate()
             .filter_map(|(i, (id, mut hashes))| {
-                let passes =
-                    hashes.pdq.as_ref().filter(|p| options.pdq_quality_passes(Some(p.quality())));
+                let passes = (hashes.pdq.as_ref())
+                    .is_some_and(|p| options.pdq_quality_passes(Some(p.quality())));
                 // No listed PDQ hash is near any variant: only the other hashes are asked.
-                if passes.is_some() && pdq.is_some_and(|candidate| !candidate[i]) {
+                if passes && pdq.is_some_and(|candidate| !candidate[i]) {
                     hashes.pdq = None;
                 }
                 matched(&contents[&id], hashes, &needed, matcher).map(|f| (id, f))
