@@ -418,7 +418,7 @@ const fn bands<const W: usize>() -> usize {
     4 * W
 }
 
-fn distance<const W: usize>(a: &[u64; W], b: &[u64; W]) -> u32 {
+pub(super) fn distance<const W: usize>(a: &[u64; W], b: &[u64; W]) -> u32 {
     a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
 }
 

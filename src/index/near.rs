@@ -19,7 +19,7 @@
 
 use rayon::prelude::*;
 
-use super::mih::{band, MASKS, PROBES_WITHIN};
+use super::mih::{band, distance, MASKS, PROBES_WITHIN};
 
 const BANDS: usize = 16;
 const BUCKETS: usize = 1 << 16;
@@ -118,10 +118,6 @@ impl NearFilter {
                 && distance(hash, &self.listed[e.listed as usize]) <= self.threshold
         })
     }
-}
-
-fn distance(a: &[u64; 4], b: &[u64; 4]) -> u32 {
-    a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
 }
 
 #[cfg(test)]

@@ -630,16 +630,8 @@ fn read_result(
                 r.get::<_, i64>(6)?,
             ));
         }
-        if let Some(algorithm) = r.get::<_, Option<String>>(7)? {
-            rows.push(rows::Row {
-                algorithm,
-                variant: rows::variant(&r.get::<_, String>(8)?),
-                frame: r.get(9)?,
-                seconds: r.get(10)?,
-                quality: r.get(11)?,
-                value: r.get(12)?,
-                detail: r.get(13)?,
-            });
+        if r.get_ref(7)? != rusqlite::types::ValueRef::Null {
+            rows.push(hash_row(r, 7)?);
         }
     }
     let Some((algorithms, media_type, error_kind, error, fps, spacing, size)) = result else {
@@ -653,6 +645,21 @@ fn read_result(
         _ => None,
     };
     Ok(Some((algorithms, Stored { media_type: media_type_of(&media_type), hashes, error })))
+}
+
+/// The `hashes` row whose columns `algorithm, variant, frame, seconds, quality, value,
+/// detail` start at column `at` of `r`.
+fn hash_row(r: &rusqlite::Row, at: usize) -> rusqlite::Result<rows::Row> {
+    let text = |i| r.get_ref(i).and_then(|v| v.as_str().map_err(rusqlite::Error::from));
+    Ok(rows::Row {
+        algorithm: text(at)?.to_string(),
+        variant: rows::variant(text(at + 1)?),
+        frame: r.get(at + 2)?,
+        seconds: r.get(at + 3)?,
+        quality: r.get(at + 4)?,
+        value: r.get(at + 5)?,
+        detail: r.get(at + 6)?,
+    })
 }
 
 /// The path whose bytes the store holds.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use rusqlite::Connection;
 
-use super::{media_type_of, open, rows, Opening, StoreError};
+use super::{hash_row, media_type_of, open, rows, Opening, StoreError};
 use crate::error::FileError;
 use crate::hash::{Algorithm, FileHashes, HashValue};
 
@@ -138,16 +138,7 @@ impl Recorded {
             if chosen.is_none_or(|r| r.setup != setup) {
                 continue;
             }
-            let text = |i| row.get_ref(i).and_then(|v| v.as_str().map_err(rusqlite::Error::from));
-            found.push(rows::Row {
-                algorithm: text(2).map_err(sqlite)?.to_string(),
-                variant: rows::variant(text(3).map_err(sqlite)?),
-                frame: row.get(4).map_err(sqlite)?,
-                seconds: row.get(5).map_err(sqlite)?,
-                quality: row.get(6).map_err(sqlite)?,
-                value: row.get(7).map_err(sqlite)?,
-                detail: row.get(8).map_err(sqlite)?,
-            });
+            found.push(hash_row(row, 2).map_err(sqlite)?);
         }
         // Results with no hash rows at all (a corrupt file asked only for perceptual hashes).
         let mut rest: Vec<i64> = (self.contents.iter())
