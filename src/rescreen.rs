@@ -36,7 +36,10 @@ const BATCH: usize = 4096;
 /// 2M hashes takes about 200 MB, and each listed hash is asked once per chunk.
 const CHUNK_VARIANTS: usize = 1 << 21;
 
-/// Memory a [`NearFilter`] may take: about 58,000 listed hashes at PDQ's usual threshold.
+/// Batches the store's reader may run ahead of matching: about one chunk of pictures.
+const READ_AHEAD: usize = CHUNK_VARIANTS / 8 / BATCH;
+
+/// Memory a [`NearFilter`] may take: about 45,000 listed hashes at PDQ's usual threshold.
 const NEAR_FILTER_BYTES: usize = 128 << 20;
 
 /// What matching one content found, kept only when it is not plainly clean.
@@ -97,7 +100,7 @@ pub fn rescreen(
     stop: &AtomicBool,
     observer: &mut dyn Observer,
 ) -> Result<Scan, StoreError> {
-    let stored = recorded.contents.values().filter(|c| c.result.is_some()).count();
+    let stored = recorded.contents.iter().filter(|(_, c)| c.result.is_some()).count();
     let listed = matcher.listed_wide(Algorithm::Pdq);
     let threshold = matcher.options().threshold(Algorithm::Pdq);
     let sift = Sift::choose(listed, stored * variants_per_content(matcher), threshold);
@@ -137,16 +140,25 @@ fn rescreen_with(
                 if passes && pdq.is_some_and(|candidate| !candidate[i]) {
                     hashes.pdq = None;
                 }
-                matched(&contents[&id], hashes, &needed, matcher).map(|f| (id, f))
+                matched(&contents[id], hashes, &needed, matcher).map(|f| (id, f))
             })
             .collect()
     };
-    let mut chunk: Vec<(i64, FileHashes)> = Vec::new();
-    let mut variants = 0;
-    recorded.hashes(BATCH, |batch| {
-        if matches!(sift, Sift::Matcher) {
-            found.extend(match_all(batch, None));
-        } else {
+    // The store is read on a thread of its own while the batches read before it are sifted
+    // and matched on every core: reading is one core's work.
+    let (sender, batches) = std::sync::mpsc::sync_channel(READ_AHEAD);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            recorded
+                .hashes(BATCH, |batch| sender.send(batch).is_ok() && !stop.load(Ordering::Relaxed))
+        });
+        let mut chunk: Vec<(i64, FileHashes)> = Vec::new();
+        let mut variants = 0;
+        for batch in batches {
+            if matches!(sift, Sift::Matcher) {
+                found.extend(match_all(batch, None));
+                continue;
+            }
             variants += batch.iter().filter(|(_, h)| h.pdq.is_some()).count() * per_content;
             chunk.extend(batch);
             if variants >= CHUNK_VARIANTS {
@@ -155,19 +167,19 @@ fn rescreen_with(
                 variants = 0;
             }
         }
-        !stop.load(Ordering::Relaxed)
+        if !chunk.is_empty() {
+            let candidate = sift.candidates(&chunk, listed, matcher);
+            found.extend(match_all(chunk, Some(&candidate)));
+        }
+        reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })?;
-    if !chunk.is_empty() {
-        let candidate = sift.candidates(&chunk, listed, matcher);
-        found.extend(match_all(chunk, Some(&candidate)));
-    }
     observer.walked(recorded.files.len());
     let mut files = Vec::with_capacity(recorded.files.len());
     for file in &recorded.files {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let content = &recorded.contents[&file.content];
+        let content = &recorded.contents[file.content];
         let outcome = match &content.result {
             Some(result) => {
                 let found = found.get(&file.content).cloned();

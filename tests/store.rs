@@ -139,6 +139,55 @@ fn refused(tree: &Path, store: &Path) -> String {
     stderr(&output)
 }
 
+/// A store written by the first mediascreen with a store (schema 1: hash rows in the order
+/// written, found through an index) is migrated when opened, and everything in it still used.
+#[test]
+fn a_store_of_schema_1_is_migrated_forward_and_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = tree(dir.path());
+    let store = dir.path().join("audit.db");
+    let (_, first) = scan(&tree, &store);
+    let connection = rusqlite::Connection::open(&store).unwrap();
+    let count = |c: &rusqlite::Connection, sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+    let rows = count(&connection, "SELECT count(*) FROM hashes").unwrap();
+    // Schema 1's table, its rows written in another order than their contents'.
+    connection
+        .execute_batch(
+            "CREATE TABLE old (content INTEGER NOT NULL, setup INTEGER NOT NULL,
+               algorithm TEXT NOT NULL, variant TEXT NOT NULL, frame INTEGER, seconds REAL,
+               quality INTEGER, value BLOB NOT NULL, detail BLOB);
+             INSERT INTO old SELECT content, setup, algorithm, variant, frame, seconds, quality,
+               value, detail FROM hashes ORDER BY content DESC, setup, n;
+             DROP TABLE hashes;
+             ALTER TABLE old RENAME TO hashes;
+             CREATE INDEX hashes_by_content ON hashes (content, setup);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    drop(connection);
+
+    let (code, second) = scan(&tree, &store);
+    assert_eq!(code, 1);
+    let unchanged = Some("unchanged".to_string());
+    assert_eq!(
+        flagged(&second),
+        [("bridge.jpg".into(), unchanged.clone()), ("pen.webp".into(), unchanged)]
+    );
+    assert_eq!(stable(first.clone()), stable(second));
+    let connection = rusqlite::Connection::open(&store).unwrap();
+    assert_eq!(count(&connection, "PRAGMA user_version").unwrap(), 2);
+    assert_eq!(count(&connection, "SELECT count(*) FROM hashes").unwrap(), rows);
+    assert!(count(&connection, "SELECT count(*) FROM hashes WHERE n > 0").unwrap() > 0);
+    drop(connection);
+
+    let (store_arg, list) = (store.to_str().unwrap(), "hashlists/demo.csv");
+    let output =
+        mediascreen(&["rescreen", "--store", store_arg, "--list", list, "--format", "json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<String> = flagged(&report).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(names, ["bridge.jpg", "pen.webp"], "{}", stderr(&output));
+}
+
 #[test]
 fn a_store_that_is_not_one_or_is_newer_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();

@@ -14,7 +14,7 @@
 //! each 16-bit value within `r` bits of its band is entered, carrying that distance and the
 //! partner band; a query reads its own value's bucket in each band, and an entry whose
 //! distance plus the partner bands' distance is at most `R` has its listed hash compared in
-//! full. The entries cost `16 × 17 × 8` bytes a listed hash at PDQ's usual threshold (r = 1),
+//! full. The entries cost `16 × 17 × 10` bytes a listed hash at PDQ's usual threshold (r = 1),
 //! which is why this is for short lists.
 
 use rayon::prelude::*;
@@ -24,7 +24,7 @@ use super::mih::{band, distance, MASKS, PROBES_WITHIN};
 const BANDS: usize = 16;
 const BUCKETS: usize = 1 << 16;
 /// Hashes asked band by band at a time: enough that a band's buckets are read from memory
-/// once and then hit in cache many times (the hashes themselves stream through).
+/// once and then hit in cache many times.
 const RUN: usize = 1 << 20;
 
 /// See the module docs.
@@ -35,18 +35,19 @@ pub struct NearFilter {
     bands: Vec<Bucketed>,
 }
 
-/// One band's entries grouped by 16-bit value: bucket `v` is
-/// `entries[starts[v]..starts[v + 1]]`.
+/// One band's entries grouped by 16-bit value: bucket `v` is entries
+/// `starts[v]..starts[v + 1]`, each a listed hash's partner band (all a query reads of most
+/// entries: a random partner is rarely within reach) and the rest of the entry.
 struct Bucketed {
     starts: Vec<u32>,
+    partners: Vec<u16>,
     entries: Vec<Entry>,
 }
 
 /// A listed hash entered under a value `distance` bits from its band.
 #[derive(Clone, Copy, Default)]
 struct Entry {
-    partner: u16,
-    distance: u16,
+    distance: u32,
     listed: u32,
 }
 
@@ -55,7 +56,7 @@ impl NearFilter {
     /// `None` when its entries would take more than `max_bytes`, or the threshold is too wide
     /// for probing to pay.
     pub fn new(listed: &[[u64; 4]], threshold: u32, max_bytes: usize) -> Option<NearFilter> {
-        const ENTRY: usize = size_of::<Entry>();
+        const ENTRY: usize = size_of::<Entry>() + size_of::<u16>();
         let block_radius = threshold / (BANDS as u32 / 2);
         let masks = &MASKS[..*PROBES_WITHIN.get((block_radius / 2) as usize)?];
         let entries = listed.len().checked_mul(masks.len() * BANDS)?;
@@ -77,17 +78,19 @@ impl NearFilter {
                     starts[v + 1] += starts[v];
                 }
                 let mut next = starts.clone();
+                let mut partners = vec![0u16; listed.len() * masks.len()];
                 let mut entries = vec![Entry::default(); listed.len() * masks.len()];
                 for (id, hash) in listed.iter().enumerate() {
                     let (value, partner) = (band(hash, b), band(hash, b ^ 1));
                     for mask in masks {
                         let slot = &mut next[usize::from(value ^ mask)];
-                        let distance = mask.count_ones() as u16;
-                        entries[*slot as usize] = Entry { partner, distance, listed: id as u32 };
+                        partners[*slot as usize] = partner;
+                        let distance = mask.count_ones();
+                        entries[*slot as usize] = Entry { distance, listed: id as u32 };
                         *slot += 1;
                     }
                 }
-                Bucketed { starts, entries }
+                Bucketed { starts, partners, entries }
             })
             .collect();
         Some(NearFilter { listed: listed.to_vec(), threshold, block_radius, bands })
@@ -95,28 +98,105 @@ impl NearFilter {
 
     /// Whether each of `hashes` lies within the threshold of some listed hash.
     pub fn near(&self, hashes: &[[u64; 4]]) -> Vec<bool> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU has the popcnt instruction, checked just above.
+            return unsafe { self.near_popcnt(hashes) };
+        }
+        self.near_of(hashes)
+    }
+
+    /// [`NearFilter::near`] compiled with the popcnt instruction, which the x86-64 baseline
+    /// release builds target lacks: every entry a query reads costs a popcount.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    fn near_popcnt(&self, hashes: &[[u64; 4]]) -> Vec<bool> {
+        self.near_of(hashes)
+    }
+
+    /// [`NearFilter::near`], inlined into each build of it.
+    #[inline(always)]
+    fn near_of(&self, hashes: &[[u64; 4]]) -> Vec<bool> {
         let mut near = vec![false; hashes.len()];
-        // Band by band over a long run of hashes, not hash by hash: one band's buckets fit in
-        // a core's cache, all sixteen bands' do not, and asked hash by hash (or band by band
-        // over a short run) nearly every bucket read was a miss to memory.
+        let (mut queries, mut scratch) = (Vec::new(), Vec::new());
+        // Band by band over a run of hashes, each band's queries sorted by their value: the
+        // buckets are then read in order, front to back. Asked in the hashes' order nearly
+        // every bucket read missed the cache, even with one band's buckets at a time.
         for (hashes, near) in hashes.chunks(RUN).zip(near.chunks_mut(RUN)) {
             for (b, bucketed) in self.bands.iter().enumerate() {
-                for (hash, near) in hashes.iter().zip(near.iter_mut()).filter(|(_, n)| !**n) {
-                    *near = self.near_in_band(hash, b, bucketed);
+                queries.clear();
+                queries.extend(
+                    hashes
+                        .iter()
+                        .zip(near.iter())
+                        .enumerate()
+                        .filter(|q| !*q.1 .1)
+                        .map(|(i, (hash, _))| Query::new(band(hash, b), band(hash, b ^ 1), i)),
+                );
+                sort_by_value(&mut queries, &mut scratch);
+                for query in &queries {
+                    let (value, partner, i) = query.parts();
+                    if self.near_in_band(&hashes[i], value, partner, bucketed) {
+                        near[i] = true;
+                    }
                 }
             }
         }
         near
     }
 
-    fn near_in_band(&self, hash: &[u64; 4], b: usize, bucketed: &Bucketed) -> bool {
-        let value = usize::from(band(hash, b));
-        let partner = band(hash, b ^ 1);
-        let bucket = bucketed.starts[value] as usize..bucketed.starts[value + 1] as usize;
-        bucketed.entries[bucket].iter().any(|e| {
-            u32::from(e.distance) + (e.partner ^ partner).count_ones() <= self.block_radius
-                && distance(hash, &self.listed[e.listed as usize]) <= self.threshold
+    #[inline(always)]
+    fn near_in_band(&self, hash: &[u64; 4], value: u16, partner: u16, bands: &Bucketed) -> bool {
+        let bucket = bands.starts[usize::from(value)] as usize
+            ..bands.starts[usize::from(value) + 1] as usize;
+        bands.partners[bucket.clone()].iter().zip(bucket).any(|(&p, k)| {
+            let reach = (p ^ partner).count_ones();
+            reach <= self.block_radius && {
+                let entry = bands.entries[k];
+                entry.distance + reach <= self.block_radius
+                    && distance(hash, &self.listed[entry.listed as usize]) <= self.threshold
+            }
         })
+    }
+}
+
+/// A hash asked about one band: the band's value (the high 16 bits, which it is sorted by),
+/// its partner band's and the hash's position in its run.
+#[derive(Clone, Copy, Default)]
+struct Query(u64);
+
+impl Query {
+    fn new(value: u16, partner: u16, at: usize) -> Query {
+        Query(u64::from(value) << 48 | u64::from(partner) << 32 | at as u64)
+    }
+
+    fn parts(self) -> (u16, u16, usize) {
+        ((self.0 >> 48) as u16, (self.0 >> 32) as u16, self.0 as u32 as usize)
+    }
+}
+
+/// Sorts `queries` by value: a radix sort of two byte-wide passes.
+#[inline(always)]
+fn sort_by_value(queries: &mut Vec<Query>, scratch: &mut Vec<Query>) {
+    // Both digits counted in one pass, before either moves a query.
+    let mut counts = [[0u32; 256]; 2];
+    for q in queries.iter() {
+        counts[0][(q.0 >> 48) as usize & 0xff] += 1;
+        counts[1][(q.0 >> 56) as usize] += 1;
+    }
+    for (shift, counts) in [48, 56].into_iter().zip(counts) {
+        let digit = |q: &Query| (q.0 >> shift) as usize & 0xff;
+        let mut at = counts.map(|c| c as usize);
+        let mut next = 0;
+        for slot in &mut at {
+            (*slot, next) = (next, next + *slot);
+        }
+        scratch.resize(queries.len(), Query::default());
+        for q in queries.iter() {
+            scratch[at[digit(q)]] = *q;
+            at[digit(q)] += 1;
+        }
+        std::mem::swap(queries, scratch);
     }
 }
 

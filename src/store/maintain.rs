@@ -263,10 +263,10 @@ fn merge_one(connection: &mut Connection, source: &Path) -> rusqlite::Result<Mer
              FROM src.results r JOIN temp.copies c
                ON c.old_content = r.content AND c.old_setup = r.setup
                JOIN temp.scan_map s ON s.old = r.scan;
-             INSERT INTO main.hashes (content, setup, algorithm, variant, frame, seconds, quality,
-               value, detail)
-             SELECT c.content, c.setup, h.algorithm, h.variant, h.frame, h.seconds, h.quality,
-               h.value, h.detail
+             INSERT INTO main.hashes (content, setup, n, algorithm, variant, frame, seconds,
+               quality, value, detail)
+             SELECT c.content, c.setup, h.n, h.algorithm, h.variant, h.frame, h.seconds,
+               h.quality, h.value, h.detail
              FROM src.hashes h JOIN temp.copies c
                ON c.old_content = h.content AND c.old_setup = h.setup;
              DROP TABLE temp.copies; DROP TABLE temp.scan_map; DROP TABLE temp.content_map;

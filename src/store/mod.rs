@@ -12,7 +12,7 @@ mod recorded;
 mod rows;
 
 pub use maintain::{merge, prune, stats, Merged, Pruned, Stats};
-pub use recorded::{Recorded, RecordedContent, RecordedFile, RecordedResult};
+pub use recorded::{Contents, Recorded, RecordedContent, RecordedFile, RecordedResult};
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,10 +25,10 @@ use crate::error::{FileError, FileErrorKind};
 use crate::hash::{Algorithm, FileHashes, HashValue};
 
 /// The schema this version writes; a store of a later one is refused, earlier ones migrated.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// What each schema version adds to the one before (index 0 makes version 1).
-const MIGRATIONS: [&str; 1] = [include_str!("schema_v1.sql")];
+const MIGRATIONS: [&str; 2] = [include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
 
 /// A file modified within this long before the start of the scan that recorded it may have
 /// changed again within the same timestamp tick (FAT keeps 2 s): it is read again next time.
@@ -552,13 +552,14 @@ fn write_record(
         video.map(|v| v.seconds_per_hash),
     ])?;
     let mut insert = db.prepare_cached(
-        "INSERT INTO hashes (content, setup, algorithm, variant, frame, seconds, quality, value,
-           detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO hashes (content, setup, n, algorithm, variant, frame, seconds, quality,
+           value, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
-    for row in rows::to_rows(&stored.hashes) {
+    for (n, row) in rows::to_rows(&stored.hashes).into_iter().enumerate() {
         insert.execute(params![
             content,
             setup,
+            n as i64,
             row.algorithm,
             row.variant,
             row.frame,

@@ -8,9 +8,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
-use super::{hash_row, media_type_of, open, rows, Opening, StoreError};
+use super::{connect, hash_row, media_type_of, open, rows, Opening, StoreError};
 use crate::error::FileError;
 use crate::hash::{Algorithm, FileHashes, HashValue};
 
@@ -50,14 +50,42 @@ pub struct RecordedResult {
     video: Option<(f64, f64)>,
 }
 
-/// A store opened for reading everything it recorded.
+/// The contents a store recorded, by id: SQLite numbers them from 1 with few gaps, so a
+/// vector indexed by id (a million of them read in a fraction of the time a hash map took).
+#[derive(Debug, Default)]
+pub struct Contents(Vec<Option<RecordedContent>>);
+
+impl Contents {
+    /// The content with this id, if the store recorded it.
+    pub fn get(&self, id: i64) -> Option<&RecordedContent> {
+        self.0.get(usize::try_from(id).ok()?)?.as_ref()
+    }
+
+    fn get_mut(&mut self, id: i64) -> Option<&mut RecordedContent> {
+        self.0.get_mut(usize::try_from(id).ok()?)?.as_mut()
+    }
+
+    /// Every content, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, &RecordedContent)> {
+        self.0.iter().enumerate().filter_map(|(id, c)| Some((id as i64, c.as_ref()?)))
+    }
+}
+
+impl std::ops::Index<i64> for Contents {
+    type Output = RecordedContent;
+
+    fn index(&self, id: i64) -> &RecordedContent {
+        self.get(id).expect("a content the store recorded")
+    }
+}
+
+/// A store read for `rescreen`: its files and contents in memory, its hashes streamed.
 pub struct Recorded {
     path: PathBuf,
-    connection: Connection,
     /// Every file, sorted by path (component by component, as a walk orders them).
     pub files: Vec<RecordedFile>,
     /// The contents the files hold.
-    pub contents: HashMap<i64, RecordedContent>,
+    pub contents: Contents,
     /// The setups the results were made under, as `setups.description` says them.
     pub setups: Vec<String>,
 }
@@ -80,10 +108,13 @@ impl Recorded {
         let mut files = read_files(&connection).map_err(sqlite)?;
         files.par_sort_unstable_by(|a, b| walk_order(&a.path, &b.path));
         let mut contents = read_contents(&connection).map_err(sqlite)?;
-        let used: std::collections::HashSet<i64> = files.iter().map(|f| f.content).collect();
-        contents.retain(|id, _| used.contains(id));
+        // A file whose content is not there any more was forgotten by a prune meanwhile.
+        files.retain(|f| contents.get(f.content).is_some());
+        let mut used = vec![false; contents.0.len()];
+        files.iter().for_each(|f| used[f.content as usize] = true);
+        contents.0.iter_mut().zip(used).filter(|(_, used)| !used).for_each(|(c, _)| *c = None);
         let setups = read_setups(&connection, &contents).map_err(sqlite)?;
-        Ok(Recorded { path: path.to_path_buf(), connection, files, contents, setups })
+        Ok(Recorded { path: path.to_path_buf(), files, contents, setups })
     }
 
     /// The store's path.
@@ -92,7 +123,8 @@ impl Recorded {
     }
 
     /// Hands `each` the hashes of every content that has a result, `batch` contents at a
-    /// time, in content order; stops early when `each` returns `false`.
+    /// time, in content order; stops early when `each` returns `false`. Reads through a
+    /// connection of its own, so it may run on another thread than the one matching.
     pub fn hashes(
         &self,
         batch: usize,
@@ -100,19 +132,21 @@ impl Recorded {
     ) -> Result<(), StoreError> {
         let sqlite = |source| StoreError::Sqlite { path: self.path.clone(), source };
         let unreadable = |what: String| StoreError::Unreadable { path: self.path.clone(), what };
-        let mut statement = self
-            .connection
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = connect(&self.path, flags).map_err(sqlite)?;
+        // The table's own order (schema 2 keys it so): read front to back.
+        let mut statement = connection
             .prepare(
                 "SELECT content, setup, algorithm, variant, frame, seconds, quality, value, detail
-                 FROM hashes ORDER BY content, setup",
+                 FROM hashes ORDER BY content, setup, n",
             )
             .map_err(sqlite)?;
         let mut rows = statement.query([]).map_err(sqlite)?;
-        let mut done = std::collections::HashSet::new();
+        let mut done = vec![false; self.contents.0.len()];
         let mut pending: Vec<(i64, FileHashes)> = Vec::with_capacity(batch);
         let mut current: Option<(i64, Vec<rows::Row>)> = None;
         let finish = |content: i64, found: Vec<rows::Row>| -> Result<_, StoreError> {
-            let Some(recorded) = self.contents.get(&content) else { return Ok(None) };
+            let Some(recorded) = self.contents.get(content) else { return Ok(None) };
             let Some(result) = &recorded.result else { return Ok(None) };
             let hashes = rows::from_rows(recorded.size, result.video, found)
                 .map_err(|e| unreadable(format!("content {content}: {e}")))?;
@@ -124,7 +158,7 @@ impl Recorded {
             if current.as_ref().is_some_and(|(c, _)| Some(*c) != content) {
                 let (id, found) = current.take().expect("checked");
                 if let Some(one) = finish(id, found)? {
-                    done.insert(one.0);
+                    done[one.0 as usize] = true;
                     pending.push(one);
                 }
                 if pending.len() >= batch && !each(std::mem::take(&mut pending)) {
@@ -133,7 +167,7 @@ impl Recorded {
             }
             let (Some(row), Some(content)) = (row, content) else { break };
             let setup: i64 = row.get(1).map_err(sqlite)?;
-            let chosen = self.contents.get(&content).and_then(|c| c.result.as_ref());
+            let chosen = self.contents.get(content).and_then(|c| c.result.as_ref());
             let found = &mut current.get_or_insert_with(|| (content, Vec::new())).1;
             if chosen.is_none_or(|r| r.setup != setup) {
                 continue;
@@ -141,11 +175,10 @@ impl Recorded {
             found.push(hash_row(row, 2).map_err(sqlite)?);
         }
         // Results with no hash rows at all (a corrupt file asked only for perceptual hashes).
-        let mut rest: Vec<i64> = (self.contents.iter())
-            .filter(|(id, c)| c.result.is_some() && !done.contains(*id))
-            .map(|(&id, _)| id)
+        let rest: Vec<i64> = (self.contents.iter())
+            .filter(|(id, c)| c.result.is_some() && !done[*id as usize])
+            .map(|(id, _)| id)
             .collect();
-        rest.sort_unstable();
         for id in rest {
             pending.extend(finish(id, Vec::new())?);
         }
@@ -177,8 +210,12 @@ fn read_files(connection: &Connection) -> rusqlite::Result<Vec<RecordedFile>> {
     rows.collect()
 }
 
-fn read_contents(connection: &Connection) -> rusqlite::Result<HashMap<i64, RecordedContent>> {
-    let mut contents = HashMap::new();
+fn read_contents(connection: &Connection) -> rusqlite::Result<Contents> {
+    let last: i64 = connection.query_row("SELECT max(id) FROM contents", [], |r| {
+        r.get::<_, Option<i64>>(0).map(Option::unwrap_or_default)
+    })?;
+    let mut contents = Contents(Vec::new());
+    contents.0.resize_with(last.max(0) as usize + 1, || None);
     let mut statement = connection.prepare("SELECT id, sha256, size FROM contents")?;
     let mut rows = statement.query([])?;
     while let Some(r) = rows.next()? {
@@ -187,7 +224,10 @@ fn read_contents(connection: &Connection) -> rusqlite::Result<HashMap<i64, Recor
             size: r.get::<_, i64>(2)? as u64,
             result: None,
         };
-        contents.insert(r.get::<_, i64>(0)?, content);
+        // Rows written while this one is read lie past `last`: not part of this reading.
+        if let Some(slot) = contents.0.get_mut(r.get::<_, i64>(0)? as usize) {
+            *slot = Some(content);
+        }
     }
     // The latest result of each content: the one of the latest scan (kept as the rows come,
     // in the table's own order: an ORDER BY made SQLite sort a million rows).
@@ -199,7 +239,7 @@ fn read_contents(connection: &Connection) -> rusqlite::Result<HashMap<i64, Recor
     // A store holds a handful of distinct algorithm sets: each is parsed once.
     let mut parsed: HashMap<String, std::sync::Arc<BTreeSet<Algorithm>>> = HashMap::new();
     while let Some(r) = rows.next()? {
-        let Some(content) = contents.get_mut(&r.get::<_, i64>(0)?) else { continue };
+        let Some(content) = contents.get_mut(r.get::<_, i64>(0)?) else { continue };
         let scan: i64 = r.get(8)?;
         if content.result.as_ref().is_some_and(|kept| kept.scan > scan) {
             continue;
@@ -232,12 +272,9 @@ fn read_contents(connection: &Connection) -> rusqlite::Result<HashMap<i64, Recor
     Ok(contents)
 }
 
-fn read_setups(
-    connection: &Connection,
-    contents: &HashMap<i64, RecordedContent>,
-) -> rusqlite::Result<Vec<String>> {
+fn read_setups(connection: &Connection, contents: &Contents) -> rusqlite::Result<Vec<String>> {
     let used: BTreeSet<i64> =
-        contents.values().filter_map(|c| c.result.as_ref().map(|r| r.setup)).collect();
+        contents.iter().filter_map(|(_, c)| c.result.as_ref().map(|r| r.setup)).collect();
     let mut statement = connection.prepare("SELECT id, description FROM setups ORDER BY id")?;
     let rows = statement.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
     let mut setups = Vec::new();

@@ -125,7 +125,8 @@ impl Dihedral {
 pub struct PdqFeatures {
     /// `None` for images below [`MIN_HASHABLE_DIM`], whose hashes are all zeros, and for
     /// features read back with their variants already made.
-    coefficients: Option<Coefficients>,
+    /// Boxed: a kilobyte inline would be copied each time a file's hashes move.
+    coefficients: Option<Box<Coefficients>>,
     /// The eight variants' hashes, in [`Dihedral::ALL`]'s order, when read back from
     /// [`PdqFeatures::to_bytes`] (the DCT is then not kept).
     variants: Option<Box<[[u8; HASH_BYTES]; 8]>>,
@@ -159,7 +160,7 @@ impl PdqFeatures {
     /// Features of an already downsampled 64x64 luma image.
     fn from_downsampled(luma: &[[f32; DOWNSAMPLED]; DOWNSAMPLED]) -> PdqFeatures {
         PdqFeatures {
-            coefficients: Some(dct_64_to_16(luma)),
+            coefficients: Some(Box::new(dct_64_to_16(luma))),
             variants: None,
             quality: quality_metric(luma),
         }
@@ -195,7 +196,7 @@ impl PdqFeatures {
             for (c, b) in coefficients.iter_mut().flatten().zip(rest.chunks_exact(4)) {
                 *c = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             }
-            features.coefficients = Some(coefficients);
+            features.coefficients = Some(Box::new(coefficients));
         } else if !rest.is_empty() {
             return None;
         }
