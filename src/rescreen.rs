@@ -11,7 +11,7 @@
 //! and mirror images). Against a list much shorter than the store that costs the most, so
 //! first each content's PDQ variants are asked only whether any listed hash is near: of a
 //! short list through a [`NearFilter`], of a longer one (shorter than the variants stored)
-//! by indexing a chunk of stored variants and asking each listed hash once (`candidates`).
+//! by bucketing a chunk of stored variants and asking each listed hash once ([`near_any`]).
 //! Only the contents found near are matched by PDQ, the rest by their other hashes, and
 //! every match is still decided by the matcher, as in a scan.
 
@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::error::{FileError, FileErrorKind};
 use crate::hash::{Algorithm, FileHashes};
-use crate::index::{words, Mih, NearFilter};
+use crate::index::{near_any, words, NearFilter};
 use crate::matcher::{MatchResult, Matcher};
 use crate::outcome::{FileReport, Outcome, Scan, Stage};
 use crate::scan::{computed_algorithms, Observer};
@@ -32,8 +32,8 @@ use crate::store::{Recorded, RecordedContent, StoreError};
 /// millions is never held whole.
 const BATCH: usize = 4096;
 
-/// Stored PDQ variants indexed at a time when the list is the smaller side: the index of
-/// 2M hashes takes about 200 MB, and each listed hash is asked once per chunk.
+/// Stored PDQ variants sifted at a time: the chunk's contents wait in memory for it, and
+/// against a long list each listed hash is asked once per chunk.
 const CHUNK_VARIANTS: usize = 1 << 21;
 
 /// Batches the store's reader may run ahead of matching: about one chunk of pictures.
@@ -57,8 +57,8 @@ enum Sift {
     /// A short list, through its [`NearFilter`], a chunk of stored contents at a time (its
     /// buckets stay cached only while many hashes ask about one band).
     Near(NearFilter),
-    /// A list shorter than the variants stored: chunks of them indexed, each listed hash
-    /// asked once per chunk ([`candidates`]).
+    /// A list shorter than the variants stored: chunks of them bucketed, each listed hash
+    /// asked once per chunk ([`near_any`]).
     Chunks,
 }
 
@@ -77,17 +77,31 @@ impl Sift {
         }
     }
 
-    /// Which of `chunk`'s contents have a PDQ variant near a `listed` one.
+    /// Which of `chunk`'s contents have a PDQ variant (of those the matcher asks about)
+    /// within the PDQ threshold of a `listed` hash.
     fn candidates(
         &self,
         chunk: &[(i64, FileHashes)],
         listed: &[[u64; 4]],
-        m: &Matcher,
+        matcher: &Matcher,
     ) -> Vec<bool> {
-        match self {
-            Sift::Near(filter) => near(chunk, filter, m),
-            _ => candidates(chunk, listed, m),
-        }
+        let (variants, owners) = variants(chunk, matcher);
+        let near = match self {
+            Sift::Near(filter) => {
+                let part = variants.len().div_ceil(rayon::current_num_threads()).max(1);
+                variants.par_chunks(part).flat_map_iter(|v| filter.near(v)).collect()
+            }
+            // Too wide a threshold to probe: every content is asked by the matcher.
+            _ => near_any(&variants, listed, matcher.options().threshold(Algorithm::Pdq))
+                .unwrap_or_else(|| vec![true; variants.len()]),
+        };
+        let mut candidate = vec![false; chunk.len()];
+        owners
+            .iter()
+            .zip(near)
+            .filter(|(_, near)| *near)
+            .for_each(|(&o, _)| candidate[o as usize] = true);
+        candidate
     }
 }
 
@@ -218,21 +232,6 @@ fn rescreen_with(
     Ok(Scan { files, algorithms: needed, floods, not_scanned })
 }
 
-/// Which of `batch`'s contents have a PDQ variant (of those the matcher asks about) within
-/// the PDQ threshold of a listed hash, by `filter`.
-fn near(batch: &[(i64, FileHashes)], filter: &NearFilter, matcher: &Matcher) -> Vec<bool> {
-    let (variants, owners) = variants(batch, matcher);
-    let part = variants.len().div_ceil(rayon::current_num_threads()).max(1);
-    let near: Vec<bool> = variants.par_chunks(part).flat_map_iter(|v| filter.near(v)).collect();
-    let mut candidate = vec![false; batch.len()];
-    owners
-        .iter()
-        .zip(near)
-        .filter(|(_, near)| *near)
-        .for_each(|(&o, _)| candidate[o as usize] = true);
-    candidate
-}
-
 /// The PDQ variants the matcher would ask about of each of `contents` (whose quality
 /// passes), each with the position of its content.
 fn variants(contents: &[(i64, FileHashes)], matcher: &Matcher) -> (Vec<[u64; 4]>, Vec<u32>) {
@@ -246,41 +245,6 @@ fn variants(contents: &[(i64, FileHashes)], matcher: &Matcher) -> (Vec<[u64; 4]>
             variants.into_iter().map(move |(hash, _)| (words::<4>(hash.as_bytes()), i as u32))
         })
         .unzip()
-}
-
-/// Which of `chunk`'s contents have a PDQ variant (of those the matcher asks about) within
-/// the PDQ threshold of a `listed` hash: the stored variants indexed, each listed hash asked.
-fn candidates(chunk: &[(i64, FileHashes)], listed: &[[u64; 4]], matcher: &Matcher) -> Vec<bool> {
-    let options = matcher.options();
-    let (variants, owners) = variants(chunk, matcher);
-    let mut pairs: Vec<([u64; 4], u32)> = variants.into_iter().zip(owners).collect();
-    pairs.par_sort_unstable();
-    // Distinct hashes for the index; `owners[starts[k]..starts[k + 1]]` hold hash k.
-    let mut distinct: Vec<[u64; 4]> = Vec::new();
-    let mut starts: Vec<u32> = Vec::new();
-    for (n, (hash, _)) in pairs.iter().enumerate() {
-        if distinct.last() != Some(hash) {
-            distinct.push(*hash);
-            starts.push(n as u32);
-        }
-    }
-    starts.push(pairs.len() as u32);
-    let index = Mih::new(distinct);
-    let threshold = options.threshold(Algorithm::Pdq);
-    let hits: Vec<u32> = listed
-        .par_iter()
-        .flat_map_iter(|query| {
-            let mut out = Vec::new();
-            index.search(query, threshold, &mut out);
-            out.into_iter().map(|(id, _)| id)
-        })
-        .collect();
-    let mut candidate = vec![false; chunk.len()];
-    for id in hits {
-        let owners = &pairs[starts[id as usize] as usize..starts[id as usize + 1] as usize];
-        owners.iter().for_each(|&(_, owner)| candidate[owner as usize] = true);
-    }
-    candidate
 }
 
 /// One content's matches and what kept it from being fully screened; `None` when it is

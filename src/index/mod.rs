@@ -21,7 +21,7 @@ use rayon::slice::ParallelSliceMut;
 use crate::hash::{Algorithm, HashValue};
 
 pub use listed::ListedHashes;
-pub use near::NearFilter;
+pub use near::{near_any, NearFilter};
 // Public for the index benchmark, which measures it alone.
 #[doc(hidden)]
 pub use mih::Mih;

@@ -131,11 +131,11 @@ impl NearFilter {
                         .zip(near.iter())
                         .enumerate()
                         .filter(|q| !*q.1 .1)
-                        .map(|(i, (hash, _))| Query::new(band(hash, b), band(hash, b ^ 1), i)),
+                        .map(|(i, (hash, _))| Query::new(band(hash, b), band(hash, b ^ 1), 0, i)),
                 );
                 sort_by_value(&mut queries, &mut scratch);
                 for query in &queries {
-                    let (value, partner, i) = query.parts();
+                    let (value, partner, _, i) = query.parts();
                     if self.near_in_band(&hashes[i], value, partner, bucketed) {
                         near[i] = true;
                     }
@@ -160,18 +160,131 @@ impl NearFilter {
     }
 }
 
-/// A hash asked about one band: the band's value (the high 16 bits, which it is sorted by),
-/// its partner band's and the hash's position in its run.
+/// Which of `hashes` lie within `threshold` of some of `queries`, exactly, when the queries
+/// are too many for a [`NearFilter`] (a million listed hashes against a chunk of stored
+/// ones): the other way round, `hashes` bucketed by each band as they are, and each query's
+/// band neighbourhood (radius `r`) asked, sorted by value so the buckets are read in order.
+/// `None` when the threshold is too wide for probing, or a side holds 2^30 hashes or more.
+pub fn near_any(hashes: &[[u64; 4]], queries: &[[u64; 4]], threshold: u32) -> Option<Vec<bool>> {
+    let block_radius = threshold / (BANDS as u32 / 2);
+    let masks = &MASKS[..*PROBES_WITHIN.get((block_radius / 2) as usize)?];
+    if hashes.len().max(queries.len()) >= 1 << 30 {
+        return None;
+    }
+    let found = (0..BANDS)
+        .into_par_iter()
+        .map(|b| {
+            #[cfg(target_arch = "x86_64")]
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("popcnt") {
+                // SAFETY: the CPU has AVX2 and popcnt, checked just above.
+                return unsafe { near_in_band_avx2(hashes, queries, b, masks, threshold) };
+            }
+            near_in_band_of(hashes, queries, b, masks, threshold)
+        })
+        .reduce(Vec::new, |mut a, b| {
+            a.extend(b);
+            a
+        });
+    // A hash found through several bands is found once in each.
+    let mut near = vec![false; hashes.len()];
+    found.into_iter().for_each(|id| near[id as usize] = true);
+    Some(near)
+}
+
+/// [`near_in_band_of`] compiled with AVX2 and popcnt, which the x86-64 baseline release
+/// builds target lacks: a query's probe reads a whole bucket of partners, compared 16 at once.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+fn near_in_band_avx2(
+    hashes: &[[u64; 4]],
+    queries: &[[u64; 4]],
+    b: usize,
+    masks: &[u16],
+    threshold: u32,
+) -> Vec<u32> {
+    near_in_band_of(hashes, queries, b, masks, threshold)
+}
+
+/// The positions of the `hashes` that [`near_any`] finds through band `b`.
+#[inline(always)]
+fn near_in_band_of(
+    hashes: &[[u64; 4]],
+    queries: &[[u64; 4]],
+    b: usize,
+    masks: &[u16],
+    threshold: u32,
+) -> Vec<u32> {
+    /// Queries probed at a time: their probes sorted take a few megabytes.
+    const QUERIES: usize = 1 << 16;
+    let block_radius = threshold / (BANDS as u32 / 2);
+    let mut starts = vec![0u32; BUCKETS + 1];
+    hashes.iter().for_each(|h| starts[usize::from(band(h, b)) + 1] += 1);
+    for v in 0..BUCKETS {
+        starts[v + 1] += starts[v];
+    }
+    // The hashes themselves in bucket order too: the probes visit the buckets in order, so the
+    // few hashes compared in full are then read front to back, not at random.
+    let mut next = starts.clone();
+    let mut partners = vec![0u16; hashes.len()];
+    let mut bucketed = vec![([0u64; 4], 0u32); hashes.len()];
+    for (id, hash) in hashes.iter().enumerate() {
+        let slot = &mut next[usize::from(band(hash, b))];
+        (partners[*slot as usize], bucketed[*slot as usize]) =
+            (band(hash, b ^ 1), (*hash, id as u32));
+        *slot += 1;
+    }
+    let mut found = vec![false; hashes.len()];
+    let (mut probes, mut scratch) = (Vec::new(), Vec::new());
+    for (run, queries) in queries.chunks(QUERIES).enumerate() {
+        probes.clear();
+        for (i, query) in queries.iter().enumerate() {
+            let (value, partner) = (band(query, b), band(query, b ^ 1));
+            let at = run * QUERIES + i;
+            probes.extend(masks.iter().map(|m| Query::new(value ^ m, partner, m.count_ones(), at)));
+        }
+        sort_by_value(&mut probes, &mut scratch);
+        for probe in &probes {
+            let (value, partner, d, at) = probe.parts();
+            let query = &queries[at - run * QUERIES];
+            let bucket =
+                starts[usize::from(value)] as usize..starts[usize::from(value) + 1] as usize;
+            if !any_within(&partners[bucket.clone()], partner, block_radius - d) {
+                continue;
+            }
+            for (&p, (hash, id)) in partners[bucket.clone()].iter().zip(&bucketed[bucket]) {
+                if (p ^ partner).count_ones() + d <= block_radius
+                    && distance(hash, query) <= threshold
+                {
+                    found[*id as usize] = true;
+                }
+            }
+        }
+    }
+    (0..hashes.len() as u32).filter(|&id| found[id as usize]).collect()
+}
+
+/// Whether any of `partners` is within `reach` bits of `partner`. Written without an early
+/// exit so that it compiles to vector instructions: most buckets hold none.
+#[inline(always)]
+fn any_within(partners: &[u16], partner: u16, reach: u32) -> bool {
+    partners.iter().fold(false, |any, &p| any | ((p ^ partner).count_ones() <= reach))
+}
+
+/// A hash asked about one band: the value asked (the high 16 bits, which it is sorted by),
+/// its partner band, how far the value asked is from its own band (a probe's), and the
+/// hash's position (below 2^30).
 #[derive(Clone, Copy, Default)]
 struct Query(u64);
 
 impl Query {
-    fn new(value: u16, partner: u16, at: usize) -> Query {
-        Query(u64::from(value) << 48 | u64::from(partner) << 32 | at as u64)
+    fn new(value: u16, partner: u16, distance: u32, at: usize) -> Query {
+        let low = u64::from(distance) << 30 | at as u64;
+        Query(u64::from(value) << 48 | u64::from(partner) << 32 | low)
     }
 
-    fn parts(self) -> (u16, u16, usize) {
-        ((self.0 >> 48) as u16, (self.0 >> 32) as u16, self.0 as u32 as usize)
+    fn parts(self) -> (u16, u16, u32, usize) {
+        let low = self.0 as u32;
+        ((self.0 >> 48) as u16, (self.0 >> 32) as u16, low >> 30, (low & ((1 << 30) - 1)) as usize)
     }
 }
 
@@ -265,6 +378,34 @@ mod tests {
                 .collect();
             assert_eq!(filter.near(&queries), linear, "t={threshold}");
         }
+    }
+
+    #[test]
+    fn near_any_says_what_a_linear_scan_says() {
+        let mut seed = 13;
+        let queries: Vec<[u64; 4]> = (0..1_500).map(|_| random(&mut seed)).collect();
+        // Hashes at every distance around the threshold from a query, packed into few bands
+        // or spread, and random ones.
+        let hashes: Vec<[u64; 4]> = (0..5_000)
+            .map(|i| match i % 3 {
+                0 => flipped(&queries[i % queries.len()], 20 + (i as u32 / 3) % 20, &mut seed),
+                1 => {
+                    let mut packed = queries[i % queries.len()];
+                    (0..(i as u32 % 40))
+                        .for_each(|k| packed[(k / 64) as usize] ^= 1 << (63 - k % 64));
+                    packed
+                }
+                _ => random(&mut seed),
+            })
+            .collect();
+        for threshold in [0, 20, 31, 35, 47] {
+            let linear: Vec<bool> = (hashes.iter())
+                .map(|h| queries.iter().any(|q| distance(h, q) <= threshold))
+                .collect();
+            assert!(linear.iter().any(|n| *n) && !linear.iter().all(|n| *n));
+            assert_eq!(near_any(&hashes, &queries, threshold), Some(linear), "t={threshold}");
+        }
+        assert_eq!(near_any(&hashes, &queries, 48), None, "r = 3 is not probed");
     }
 
     #[test]
