@@ -64,6 +64,12 @@ fn flagged(report: &Value) -> Vec<(String, Option<String>)> {
     files.iter().map(|f| (name(f), f["from_store"].as_str().map(String::from))).collect()
 }
 
+/// The tree's two listed photos flagged, each taken from the store as `how` says.
+fn assert_both_from_store(report: &Value, how: &str) {
+    let how = Some(how.to_string());
+    assert_eq!(flagged(report), [("bridge.jpg".into(), how.clone()), ("pen.webp".into(), how)]);
+}
+
 #[test]
 fn an_unchanged_tree_is_not_read_again_and_reports_the_same() {
     let dir = tempfile::tempdir().unwrap();
@@ -82,11 +88,7 @@ fn an_unchanged_tree_is_not_read_again_and_reports_the_same() {
 
     let (code, second) = scan(&tree, &store);
     assert_eq!(code, 1);
-    let unchanged = Some("unchanged".to_string());
-    assert_eq!(
-        flagged(&second),
-        [("bridge.jpg".into(), unchanged.clone()), ("pen.webp".into(), unchanged)]
-    );
+    assert_both_from_store(&second, "unchanged");
     #[cfg(unix)]
     for name in ["bridge.jpg", "sub/pen.webp"] {
         let path = tree.join(name);
@@ -96,11 +98,7 @@ fn an_unchanged_tree_is_not_read_again_and_reports_the_same() {
     // known contents, without decoding them.
     let (code, third) = scan(&tree, &store);
     assert_eq!(code, 1);
-    let content = Some("content".to_string());
-    assert_eq!(
-        flagged(&third),
-        [("bridge.jpg".into(), content.clone()), ("pen.webp".into(), content)]
-    );
+    assert_both_from_store(&third, "content");
     assert_eq!(stable(first.clone()), stable(second));
     assert_eq!(stable(first), stable(third));
 }
@@ -168,11 +166,7 @@ fn a_store_of_schema_1_is_migrated_forward_and_reused() {
 
     let (code, second) = scan(&tree, &store);
     assert_eq!(code, 1);
-    let unchanged = Some("unchanged".to_string());
-    assert_eq!(
-        flagged(&second),
-        [("bridge.jpg".into(), unchanged.clone()), ("pen.webp".into(), unchanged)]
-    );
+    assert_both_from_store(&second, "unchanged");
     assert_eq!(stable(first.clone()), stable(second));
     let connection = rusqlite::Connection::open(&store).unwrap();
     assert_eq!(count(&connection, "PRAGMA user_version").unwrap(), 2);

@@ -171,15 +171,16 @@ pub fn near_any(hashes: &[[u64; 4]], queries: &[[u64; 4]], threshold: u32) -> Op
     if hashes.len().max(queries.len()) >= 1 << 30 {
         return None;
     }
+    let join = Join { hashes, queries, masks, threshold };
     let found = (0..BANDS)
         .into_par_iter()
         .map(|b| {
             #[cfg(target_arch = "x86_64")]
             if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("popcnt") {
                 // SAFETY: the CPU has AVX2 and popcnt, checked just above.
-                return unsafe { near_in_band_avx2(hashes, queries, b, masks, threshold) };
+                return unsafe { join.band_avx2(b) };
             }
-            near_in_band_of(hashes, queries, b, masks, threshold)
+            join.band_of(b)
         })
         .reduce(Vec::new, |mut a, b| {
             a.extend(b);
@@ -191,76 +192,78 @@ pub fn near_any(hashes: &[[u64; 4]], queries: &[[u64; 4]], threshold: u32) -> Op
     Some(near)
 }
 
-/// [`near_in_band_of`] compiled with AVX2 and popcnt, which the x86-64 baseline release
-/// builds target lacks: a query's probe reads a whole bucket of partners, compared 16 at once.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,popcnt")]
-fn near_in_band_avx2(
-    hashes: &[[u64; 4]],
-    queries: &[[u64; 4]],
-    b: usize,
-    masks: &[u16],
+/// What [`near_any`] asks, band by band.
+#[derive(Clone, Copy)]
+struct Join<'a> {
+    hashes: &'a [[u64; 4]],
+    queries: &'a [[u64; 4]],
+    masks: &'a [u16],
     threshold: u32,
-) -> Vec<u32> {
-    near_in_band_of(hashes, queries, b, masks, threshold)
 }
 
-/// The positions of the `hashes` that [`near_any`] finds through band `b`.
-#[inline(always)]
-fn near_in_band_of(
-    hashes: &[[u64; 4]],
-    queries: &[[u64; 4]],
-    b: usize,
-    masks: &[u16],
-    threshold: u32,
-) -> Vec<u32> {
-    /// Queries probed at a time: their probes sorted take a few megabytes.
-    const QUERIES: usize = 1 << 16;
-    let block_radius = threshold / (BANDS as u32 / 2);
-    let mut starts = vec![0u32; BUCKETS + 1];
-    hashes.iter().for_each(|h| starts[usize::from(band(h, b)) + 1] += 1);
-    for v in 0..BUCKETS {
-        starts[v + 1] += starts[v];
+impl Join<'_> {
+    /// [`Join::band_of`] compiled with AVX2 and popcnt, which the x86-64 baseline release
+    /// builds target lacks: a probe reads a whole bucket of partners, compared 16 at once.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,popcnt")]
+    fn band_avx2(&self, b: usize) -> Vec<u32> {
+        self.band_of(b)
     }
-    // The hashes themselves in bucket order too: the probes visit the buckets in order, so the
-    // few hashes compared in full are then read front to back, not at random.
-    let mut next = starts.clone();
-    let mut partners = vec![0u16; hashes.len()];
-    let mut bucketed = vec![([0u64; 4], 0u32); hashes.len()];
-    for (id, hash) in hashes.iter().enumerate() {
-        let slot = &mut next[usize::from(band(hash, b))];
-        (partners[*slot as usize], bucketed[*slot as usize]) =
-            (band(hash, b ^ 1), (*hash, id as u32));
-        *slot += 1;
-    }
-    let mut found = vec![false; hashes.len()];
-    let (mut probes, mut scratch) = (Vec::new(), Vec::new());
-    for (run, queries) in queries.chunks(QUERIES).enumerate() {
-        probes.clear();
-        for (i, query) in queries.iter().enumerate() {
-            let (value, partner) = (band(query, b), band(query, b ^ 1));
-            let at = run * QUERIES + i;
-            probes.extend(masks.iter().map(|m| Query::new(value ^ m, partner, m.count_ones(), at)));
+
+    /// The positions of the hashes found near a query through band `b`.
+    #[inline(always)]
+    fn band_of(&self, b: usize) -> Vec<u32> {
+        let Join { hashes, queries, masks, threshold } = *self;
+        /// Queries probed at a time: their probes sorted take a few megabytes.
+        const QUERIES: usize = 1 << 16;
+        let block_radius = threshold / (BANDS as u32 / 2);
+        let mut starts = vec![0u32; BUCKETS + 1];
+        hashes.iter().for_each(|h| starts[usize::from(band(h, b)) + 1] += 1);
+        for v in 0..BUCKETS {
+            starts[v + 1] += starts[v];
         }
-        sort_by_value(&mut probes, &mut scratch);
-        for probe in &probes {
-            let (value, partner, d, at) = probe.parts();
-            let query = &queries[at - run * QUERIES];
-            let bucket =
-                starts[usize::from(value)] as usize..starts[usize::from(value) + 1] as usize;
-            if !any_within(&partners[bucket.clone()], partner, block_radius - d) {
-                continue;
+        // The hashes themselves in bucket order too: the probes visit the buckets in order, so the
+        // few hashes compared in full are then read front to back, not at random.
+        let mut next = starts.clone();
+        let mut partners = vec![0u16; hashes.len()];
+        let mut bucketed = vec![([0u64; 4], 0u32); hashes.len()];
+        for (id, hash) in hashes.iter().enumerate() {
+            let slot = &mut next[usize::from(band(hash, b))];
+            (partners[*slot as usize], bucketed[*slot as usize]) =
+                (band(hash, b ^ 1), (*hash, id as u32));
+            *slot += 1;
+        }
+        let mut found = vec![false; hashes.len()];
+        let (mut probes, mut scratch) = (Vec::new(), Vec::new());
+        for (run, queries) in queries.chunks(QUERIES).enumerate() {
+            probes.clear();
+            for (i, query) in queries.iter().enumerate() {
+                let (value, partner) = (band(query, b), band(query, b ^ 1));
+                let at = run * QUERIES + i;
+                probes.extend(
+                    masks.iter().map(|m| Query::new(value ^ m, partner, m.count_ones(), at)),
+                );
             }
-            for (&p, (hash, id)) in partners[bucket.clone()].iter().zip(&bucketed[bucket]) {
-                if (p ^ partner).count_ones() + d <= block_radius
-                    && distance(hash, query) <= threshold
-                {
-                    found[*id as usize] = true;
+            sort_by_value(&mut probes, &mut scratch);
+            for probe in &probes {
+                let (value, partner, d, at) = probe.parts();
+                let query = &queries[at - run * QUERIES];
+                let bucket =
+                    starts[usize::from(value)] as usize..starts[usize::from(value) + 1] as usize;
+                if !any_within(&partners[bucket.clone()], partner, block_radius - d) {
+                    continue;
+                }
+                for (&p, (hash, id)) in partners[bucket.clone()].iter().zip(&bucketed[bucket]) {
+                    if (p ^ partner).count_ones() + d <= block_radius
+                        && distance(hash, query) <= threshold
+                    {
+                        found[*id as usize] = true;
+                    }
                 }
             }
         }
+        (0..hashes.len() as u32).filter(|&id| found[id as usize]).collect()
     }
-    (0..hashes.len() as u32).filter(|&id| found[id as usize]).collect()
 }
 
 /// Whether any of `partners` is within `reach` bits of `partner`. Written without an early
@@ -360,37 +363,18 @@ mod tests {
         }
     }
 
+    /// Both ways round, the same answers as comparing every pair.
     #[test]
-    fn says_what_a_linear_scan_says() {
-        let mut seed = 11;
-        let listed: Vec<[u64; 4]> = (0..2_000).map(|_| random(&mut seed)).collect();
-        // Queries at every distance around the threshold from a listed hash, and random ones.
-        let queries: Vec<[u64; 4]> = (0..4_000)
-            .map(|i| match i % 2 {
-                0 => flipped(&listed[i % listed.len()], 24 + (i as u32 / 2) % 16, &mut seed),
-                _ => random(&mut seed),
-            })
-            .collect();
-        for threshold in [20, 31, 35] {
-            let filter = NearFilter::new(&listed, threshold, usize::MAX).expect("probed");
-            let linear: Vec<bool> = (queries.iter())
-                .map(|q| listed.iter().any(|l| distance(q, l) <= threshold))
-                .collect();
-            assert_eq!(filter.near(&queries), linear, "t={threshold}");
-        }
-    }
-
-    #[test]
-    fn near_any_says_what_a_linear_scan_says() {
+    fn say_what_a_linear_scan_says() {
         let mut seed = 13;
-        let queries: Vec<[u64; 4]> = (0..1_500).map(|_| random(&mut seed)).collect();
-        // Hashes at every distance around the threshold from a query, packed into few bands
-        // or spread, and random ones.
+        let listed: Vec<[u64; 4]> = (0..1_500).map(|_| random(&mut seed)).collect();
+        // Hashes at every distance around the thresholds from a listed one, the bits spread
+        // or packed into as few bands as they fit, and random ones.
         let hashes: Vec<[u64; 4]> = (0..5_000)
             .map(|i| match i % 3 {
-                0 => flipped(&queries[i % queries.len()], 20 + (i as u32 / 3) % 20, &mut seed),
+                0 => flipped(&listed[i % listed.len()], 20 + (i as u32 / 3) % 20, &mut seed),
                 1 => {
-                    let mut packed = queries[i % queries.len()];
+                    let mut packed = listed[i % listed.len()];
                     (0..(i as u32 % 40))
                         .for_each(|k| packed[(k / 64) as usize] ^= 1 << (63 - k % 64));
                     packed
@@ -400,12 +384,14 @@ mod tests {
             .collect();
         for threshold in [0, 20, 31, 35, 47] {
             let linear: Vec<bool> = (hashes.iter())
-                .map(|h| queries.iter().any(|q| distance(h, q) <= threshold))
+                .map(|h| listed.iter().any(|l| distance(h, l) <= threshold))
                 .collect();
             assert!(linear.iter().any(|n| *n) && !linear.iter().all(|n| *n));
-            assert_eq!(near_any(&hashes, &queries, threshold), Some(linear), "t={threshold}");
+            let filter = NearFilter::new(&listed, threshold, usize::MAX).expect("probed");
+            assert_eq!(filter.near(&hashes), linear, "NearFilter, t={threshold}");
+            assert_eq!(near_any(&hashes, &listed, threshold), Some(linear), "t={threshold}");
         }
-        assert_eq!(near_any(&hashes, &queries, 48), None, "r = 3 is not probed");
+        assert_eq!(near_any(&hashes, &listed, 48), None, "r = 3 is not probed");
     }
 
     #[test]
