@@ -1,9 +1,12 @@
-//! Asking many PDQ hashes about few listed ones (`rescreen` of a store against a short
-//! list): whether a hash lies within the threshold of any listed hash, exactly.
+//! Asking many PDQ hashes (`rescreen`: the variants a store kept) whether each lies within
+//! the threshold of any listed hash, exactly.
 //!
-//! Owns: the listed hashes' bands with their probe neighbourhoods laid out in advance, so a
-//! query costs one bucket a band instead of [`super::Mih`]'s seventeen. Must not report
-//! which entries matched or how: a "yes" sends the hash to the matcher, which decides.
+//! Owns two ways of asking. Against a short list, [`NearFilter`]: the listed hashes' bands
+//! with their probe neighbourhoods laid out in advance, so a query costs one bucket a band
+//! instead of [`super::Mih`]'s seventeen. Against a long one, [`near_any`]: the hashes asked
+//! about bucketed by each band as they are, and every listed hash's band neighbourhood probed
+//! (the same pigeonhole, the other way round). Must not report which entries matched or how:
+//! a "yes" sends the hash to the matcher, which decides.
 //!
 //! # Why it is exact on the "no" side
 //!
