@@ -36,9 +36,6 @@ const BATCH: usize = 4096;
 /// against a long list each listed hash is asked once per chunk.
 const CHUNK_VARIANTS: usize = 1 << 21;
 
-/// Batches the store's reader may run ahead of matching: about one chunk of pictures.
-const READ_AHEAD: usize = CHUNK_VARIANTS / 8 / BATCH;
-
 /// Memory a [`NearFilter`] may take: about 45,000 listed hashes at PDQ's usual threshold.
 const NEAR_FILTER_BYTES: usize = 128 << 20;
 
@@ -123,11 +120,7 @@ pub fn rescreen(
 
 /// PDQ variants the matcher asks about a picture: its rotations and mirror images, or itself.
 fn variants_per_content(matcher: &Matcher) -> usize {
-    if matcher.options().rotations {
-        8
-    } else {
-        1
-    }
+    matcher.options().pdq_transforms().len()
 }
 
 fn rescreen_with(
@@ -160,11 +153,14 @@ fn rescreen_with(
     };
     // The store is read on a thread of its own while the batches read before it are sifted
     // and matched on every core: reading is one core's work.
-    let (sender, batches) = std::sync::mpsc::sync_channel(READ_AHEAD);
+    // The reader may run about one chunk of pictures ahead of matching.
+    let (sender, batches) = std::sync::mpsc::sync_channel(CHUNK_VARIANTS / per_content / BATCH);
+    let wanted = &needed;
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
-            recorded
-                .hashes(BATCH, |batch| sender.send(batch).is_ok() && !stop.load(Ordering::Relaxed))
+            recorded.hashes(BATCH, wanted, |batch| {
+                sender.send(batch).is_ok() && !stop.load(Ordering::Relaxed)
+            })
         });
         let mut chunk: Vec<(i64, FileHashes)> = Vec::new();
         let mut variants = 0;
@@ -241,8 +237,9 @@ fn variants(contents: &[(i64, FileHashes)], matcher: &Matcher) -> (Vec<[u64; 4]>
         .enumerate()
         .flat_map_iter(|(i, (_, hashes))| {
             let pdq = hashes.pdq.as_ref().filter(|p| options.pdq_quality_passes(Some(p.quality())));
-            let variants = pdq.map(|p| options.pdq_variants(p)).unwrap_or_default();
-            variants.into_iter().map(move |(hash, _)| (words::<4>(hash.as_bytes()), i as u32))
+            let transforms = pdq.map_or(&[][..], |_| options.pdq_transforms());
+            let pdq = pdq.into_iter().flat_map(|p| transforms.iter().map(|&d| p.dihedral_bytes(d)));
+            pdq.map(move |bytes| (words::<4>(&bytes), i as u32))
         })
         .unzip()
 }
@@ -251,12 +248,11 @@ fn variants(contents: &[(i64, FileHashes)], matcher: &Matcher) -> (Vec<[u64; 4]>
 /// simply clean.
 fn matched(
     content: &RecordedContent,
-    mut hashes: FileHashes,
+    hashes: FileHashes,
     needed: &BTreeSet<Algorithm>,
     matcher: &Matcher,
 ) -> Option<Found> {
     let result = content.result.as_ref()?;
-    hashes.values.entry(Algorithm::Sha256).or_insert_with(|| content.sha256.clone());
     let missing: Vec<&str> = needed
         .iter()
         .filter(|a| **a != Algorithm::Sha256 && !result.algorithms.contains(a))

@@ -74,8 +74,18 @@ impl MatchOptions {
     /// variant that matched undoes the picture's transformation). Of equally close variants
     /// the first counts.
     pub fn pdq_variants(&self, scanned: &PdqFeatures) -> Vec<(HashValue, Dihedral)> {
-        let variants: &[Dihedral] = if self.rotations { &Dihedral::ALL } else { &[Dihedral::Orig] };
-        variants.iter().map(|&v| (scanned.dihedral(v), v.inverse())).collect()
+        self.pdq_transforms().iter().map(|&v| (scanned.dihedral(v), v.inverse())).collect()
+    }
+
+    /// The transformations of a scanned picture whose hashes
+    /// [`MatchOptions::pdq_variants`] matches through: every rotation and mirror image, or
+    /// none but the picture as it is (`--no-rotations`).
+    pub fn pdq_transforms(&self) -> &'static [Dihedral] {
+        if self.rotations {
+            &Dihedral::ALL
+        } else {
+            &[Dihedral::Orig]
+        }
     }
 
     /// The frames of a scanned video that may match a listed picture, by distinct hash (a

@@ -105,9 +105,20 @@ impl Recorded {
     pub fn read(path: &Path) -> Result<Recorded, StoreError> {
         let connection = open(path, Opening::Existing)?;
         let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
-        let mut files = read_files(&connection).map_err(sqlite)?;
-        files.par_sort_unstable_by(|a, b| walk_order(&a.path, &b.path));
-        let mut contents = read_contents(&connection).map_err(sqlite)?;
+        // The files on a thread and a connection of their own, beside the contents: each is
+        // one core's work. Not one snapshot (nor was it with one connection): what a scan
+        // or prune changed meanwhile is squared below.
+        let (files, contents) = std::thread::scope(|scope| {
+            let files = scope.spawn(|| {
+                let reading = connect(path, read_only()).and_then(|c| read_files(&c));
+                let mut files = reading.map_err(sqlite)?;
+                files.par_sort_unstable_by(|a, b| walk_order(&a.path, &b.path));
+                Ok::<_, StoreError>(files)
+            });
+            let contents = read_contents(&connection).map_err(sqlite);
+            (files.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), contents)
+        });
+        let (mut files, mut contents) = (files?, contents?);
         // A file whose content is not there any more was forgotten by a prune meanwhile.
         files.retain(|f| contents.get(f.content).is_some());
         let mut used = vec![false; contents.0.len()];
@@ -122,34 +133,41 @@ impl Recorded {
         &self.path
     }
 
-    /// Hands `each` the hashes of every content that has a result, `batch` contents at a
-    /// time, in content order; stops early when `each` returns `false`. Reads through a
-    /// connection of its own, so it may run on another thread than the one matching.
+    /// Hands `each` the hashes of `algorithms` (and the SHA-256) of every content that has a
+    /// result, `batch` contents at a time, in content order; stops early when `each` returns
+    /// `false`. Reads through a connection of its own, so it may run on another thread than
+    /// the one matching.
     pub fn hashes(
         &self,
         batch: usize,
+        algorithms: &BTreeSet<Algorithm>,
         mut each: impl FnMut(Vec<(i64, FileHashes)>) -> bool,
     ) -> Result<(), StoreError> {
         let sqlite = |source| StoreError::Sqlite { path: self.path.clone(), source };
         let unreadable = |what: String| StoreError::Unreadable { path: self.path.clone(), what };
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = connect(&self.path, flags).map_err(sqlite)?;
+        let connection = connect(&self.path, read_only()).map_err(sqlite)?;
+        // The SHA-256 comes from `contents`: its rows, and those of algorithms no list holds,
+        // are left in the table (SQLite skips them without handing over their columns).
+        let names: Vec<&str> =
+            algorithms.iter().filter(|a| **a != Algorithm::Sha256).map(|a| a.name()).collect();
+        let wanted = vec!["?"; names.len()].join(",");
         // The table's own order (schema 2 keys it so): read front to back.
         let mut statement = connection
-            .prepare(
+            .prepare(&format!(
                 "SELECT content, setup, algorithm, variant, frame, seconds, quality, value, detail
-                 FROM hashes ORDER BY content, setup, n",
-            )
+                 FROM hashes WHERE algorithm IN ({wanted}) ORDER BY content, setup, n"
+            ))
             .map_err(sqlite)?;
-        let mut rows = statement.query([]).map_err(sqlite)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(names)).map_err(sqlite)?;
         let mut done = vec![false; self.contents.0.len()];
         let mut pending: Vec<(i64, FileHashes)> = Vec::with_capacity(batch);
         let mut current: Option<(i64, Vec<rows::Row>)> = None;
         let finish = |content: i64, found: Vec<rows::Row>| -> Result<_, StoreError> {
             let Some(recorded) = self.contents.get(content) else { return Ok(None) };
             let Some(result) = &recorded.result else { return Ok(None) };
-            let hashes = rows::from_rows(recorded.size, result.video, found)
+            let mut hashes = rows::from_rows(recorded.size, result.video, found)
                 .map_err(|e| unreadable(format!("content {content}: {e}")))?;
+            hashes.values.insert(Algorithm::Sha256, recorded.sha256.clone());
             Ok(Some((content, hashes)))
         };
         loop {
@@ -174,7 +192,8 @@ impl Recorded {
             }
             found.push(hash_row(row, 2).map_err(sqlite)?);
         }
-        // Results with no hash rows at all (a corrupt file asked only for perceptual hashes).
+        // Results with no rows read (a corrupt file asked only for perceptual hashes, or none
+        // of `algorithms`).
         let rest: Vec<i64> = (self.contents.iter())
             .filter(|(id, c)| c.result.is_some() && !done[*id as usize])
             .map(|(id, _)| id)
@@ -187,6 +206,10 @@ impl Recorded {
         }
         Ok(())
     }
+}
+
+fn read_only() -> OpenFlags {
+    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
 }
 
 /// The order a walk lists paths in, component by component: as comparing their bytes with

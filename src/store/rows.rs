@@ -1,8 +1,9 @@
 //! What one content's hashes look like as rows of the store's `hashes` table, and back.
 //!
 //! Owns the encoding only (docs/store-format.md): one row a digest or 64-bit hash, one for
-//! PDQ (its DCT kept so that rotations can be matched later), one a sampled video frame, one
-//! each for the orb1 signature and its mirror. Must not touch the database.
+//! PDQ (the hashes of its rotations and mirror images kept, so that they can be matched
+//! later), one a sampled video frame, one each for the orb1 signature and its mirror. Must
+//! not touch the database.
 
 use sha2::Digest;
 

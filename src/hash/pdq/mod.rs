@@ -218,12 +218,18 @@ impl PdqFeatures {
     /// (sign flips and transposition, then a fresh median), never by re-hashing pixels. All
     /// zeros for images too small to hash.
     pub fn dihedral(&self, d: Dihedral) -> HashValue {
+        HashValue::from_bytes(self.dihedral_bytes(d).to_vec())
+    }
+
+    /// [`PdqFeatures::dihedral`]'s bytes, without allocating: `rescreen` asks for eight of
+    /// them per stored picture, millions at a time.
+    pub fn dihedral_bytes(&self, d: Dihedral) -> [u8; HASH_BYTES] {
         if let Some(variants) = &self.variants {
             let at = Dihedral::ALL.iter().position(|&v| v == d).expect("every variant is in ALL");
-            return HashValue::from_bytes(variants[at].to_vec());
+            return variants[at];
         }
         let Some(original) = &self.coefficients else {
-            return HashValue::from_bytes(vec![0u8; HASH_BYTES]);
+            return [0u8; HASH_BYTES];
         };
         let mut transformed: Coefficients = [[0.0; DCT_SIZE]; DCT_SIZE];
         for (u, row) in original.iter().enumerate() {
@@ -232,7 +238,8 @@ impl PdqFeatures {
                 transformed[tu][tv] = if negate { -value } else { value };
             }
         }
-        threshold_at_median(&transformed)
+        let hash = threshold_at_median(&transformed);
+        hash.as_bytes().try_into().expect("a PDQ hash is HASH_BYTES long")
     }
 }
 /// The reference's heuristic quality: the sum of quantised gradients between neighbouring
