@@ -177,19 +177,29 @@ fn decode(
 /// The picture size of a sequence parameter set among the NAL units of `sample` (each after
 /// a `length_size`-byte length) that is more than `pixels`, if one is.
 fn larger_picture(sample: &[u8], length_size: usize, pixels: u64) -> Option<(u32, u32)> {
-    let mut rest = sample;
-    while let Some((prefix, tail)) = rest.split_at_checked(length_size) {
+    nal_units(sample, length_size)
+        .map_while(Result::ok)
+        .filter(|nal| nal.first().is_some_and(|header| header & 0x1f == 7))
+        .filter_map(sps_dimensions)
+        .find(|&(w, h)| u64::from(w) * u64::from(h) > pixels)
+}
+
+/// The NAL units of `sample`, each preceded by a big-endian length of `length_size` bytes;
+/// an error for a length that is cut short or overruns the sample, and nothing after it.
+fn nal_units(sample: &[u8], length_size: usize) -> impl Iterator<Item = Result<&[u8], String>> {
+    let mut rest = Some(sample);
+    std::iter::from_fn(move || {
+        let sample = rest.take().filter(|sample| !sample.is_empty())?;
+        let Some((prefix, tail)) = sample.split_at_checked(length_size) else {
+            return Some(Err("NAL unit length cut short".to_string()));
+        };
         let length = prefix.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        let (nal, tail) = tail.split_at_checked(length)?;
-        if nal.first().is_some_and(|header| header & 0x1f == 7) {
-            let size = sps_dimensions(nal).filter(|&(w, h)| u64::from(w) * u64::from(h) > pixels);
-            if size.is_some() {
-                return size;
-            }
-        }
-        rest = tail;
-    }
-    None
+        let Some((nal, tail)) = tail.split_at_checked(length) else {
+            return Some(Err(format!("NAL unit of {length} bytes overruns its sample")));
+        };
+        rest = Some(tail);
+        Some(Ok(nal))
+    })
 }
 
 /// The picture size an H.264 sequence parameter set declares (the NAL unit, header byte
@@ -529,18 +539,9 @@ fn to_annex_b(
         out.extend_from_slice(&START_CODE);
         out.extend_from_slice(nal);
     }
-    let mut rest = sample;
-    while !rest.is_empty() {
-        let (prefix, tail) = rest
-            .split_at_checked(length_size)
-            .ok_or_else(|| "NAL unit length cut short".to_string())?;
-        let length = prefix.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        let (nal, tail) = tail
-            .split_at_checked(length)
-            .ok_or_else(|| format!("NAL unit of {length} bytes overruns its sample"))?;
+    for nal in nal_units(sample, length_size) {
         out.extend_from_slice(&START_CODE);
-        out.extend_from_slice(nal);
-        rest = tail;
+        out.extend_from_slice(nal?);
     }
     Ok(())
 }
