@@ -1,7 +1,7 @@
 #!/bin/bash
 # Throughput of mediascreen against its peers on the shared photo corpus (issue 7), and at scale.
 #
-#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree] [archive] [bucket] [store]
+#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree] [archive] [bucket] [store] [video]
 #   (default: all)
 #   RUNS=3 WARMUP=1 CORPUS=/tmp/corpus OUT=/tmp/mediascreen-bench scripts/bench.sh
 #
@@ -29,6 +29,9 @@
 #         the store's size per file; the tree group's 200,000 files re-scanned with a store;
 #         `rescreen` of a 1,000,000-file store against 10,000 and 1,000,000 PDQ entries
 #         (benches/rescreen.rs).
+# video:  vPDQ of the 720p H.264 sample at the default interval, in times real time per core
+#         (benches/video.rs; CPU time of one thread), with decoding every frame beside it. Needs
+#         no corpus.
 #
 # The corpus comes from ../shared/bench/make_corpus.sh (Debian wallpaper packages and PyPI
 # scikit-image photos, deterministic). Needs hyperfine and GNU time (apt-get install hyperfine
@@ -49,9 +52,13 @@ mkdir -p "$OUT"
 sel=("$@")
 on() { [ ${#sel[@]} -eq 0 ] && return 0; for s in "${sel[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
-command -v hyperfine >/dev/null || { echo "hyperfine is needed: apt-get install hyperfine" >&2; exit 2; }
-
-if [ "$(find "$CORPUS" -type f 2>/dev/null | wc -l)" -lt 1470 ]; then
+any_on() { for g in "$@"; do on "$g" && return 0; done; return 1; }
+# hyperfine, the corpus (not for tree) and the release binary: the video group needs none of
+# them, being a cargo bench on a bundled video.
+if any_on corpus jpeg floor lists tree archive bucket store; then
+  command -v hyperfine >/dev/null || { echo "hyperfine is needed: apt-get install hyperfine" >&2; exit 2; }
+fi
+if any_on corpus jpeg floor lists archive bucket store && [ "$(find "$CORPUS" -type f 2>/dev/null | wc -l)" -lt 1470 ]; then
   if [ -x "$SHARED/make_corpus.sh" ] || [ -f "$SHARED/make_corpus.sh" ]; then
     bash "$SHARED/make_corpus.sh" "$CORPUS"
   else
@@ -61,8 +68,10 @@ if [ "$(find "$CORPUS" -type f 2>/dev/null | wc -l)" -lt 1470 ]; then
     exit 2
   fi
 fi
-NFILES=$(find "$CORPUS" -type f | wc -l)
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+NFILES=$(find "$CORPUS" -type f 2>/dev/null | wc -l)
+if any_on corpus jpeg floor lists tree archive bucket store; then
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+fi
 
 # hyperfine JSON → files/s (median wall), CPU s (mean user+sys) and ratios to the first command.
 summarize() {  # JSON NFILES
@@ -281,5 +290,11 @@ PY
   echo "(goal: at least 50,000 files/s)"
   echo "== store: rescreen of a 1,000,000-file store (benches/rescreen.rs)"; load
   cargo bench --quiet --manifest-path "$ROOT/Cargo.toml" --bench rescreen 2>&1 | grep -v '^$'
+  load
+fi
+
+if on video; then
+  echo "== video: vPDQ of the 720p H.264 sample (benches/video.rs)"; load
+  cargo bench --quiet --manifest-path "$ROOT/Cargo.toml" --bench video 2>&1 | grep -v '^$'
   load
 fi

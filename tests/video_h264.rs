@@ -63,6 +63,48 @@ fn decoding_stops_at_the_length_limit() {
     assert_eq!(reason.reason.setting(), Some(Setting::FileTimeout));
 }
 
+/// A fingerprint of a frame's pixels: a whole decode of the HD sample is 330 MB of RGB.
+fn fingerprint(rgb: &image::RgbImage) -> (u32, u32, u64) {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    rgb.as_raw().hash(&mut hasher);
+    (rgb.width(), rgb.height(), hasher.finish())
+}
+
+#[test]
+fn sampled_frames_are_those_of_a_whole_decode() {
+    // Frames neither sampled nor referred to are not decoded: what is sampled must not change.
+    for name in [
+        "conformance/videos/doorknob-hd-no-bar.mp4",
+        "conformance/videos/pattern-sd-grey-bar.mp4",
+        "conformance/videos/test-padded-dimensions.mp4",
+        "video/bridge-in-video.mp4",
+        "video/chair-clip.mp4",
+        "video/chair-padded.mp4",
+        "video/chair-reencoded.mp4",
+        "video/unrelated.mp4",
+    ] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let decode = |step: u64| {
+            let mut frames = Vec::new();
+            let decoded =
+                decode_h264_mp4(&bytes, &VideoLimits::default(), &|_| step, &mut |n, rgb| {
+                    frames.push((n, fingerprint(rgb)));
+                })
+                .unwrap();
+            (decoded, frames)
+        };
+        let (whole, every) = decode(1);
+        assert_eq!(whole.incomplete, None, "{name}");
+        for step in [2, 3, 7, 29, 30] {
+            let (sampled, frames) = decode(step);
+            assert_eq!(sampled, whole, "{name}, step {step}");
+            let wanted: Vec<_> = every.iter().filter(|(n, _)| n % step == 0).copied().collect();
+            assert_eq!(frames, wanted, "{name}, step {step}");
+        }
+    }
+}
+
 /// Decodes the whole of `bytes` with every frame wanted.
 fn decode_all(bytes: &[u8]) -> Result<Decoded, FileError> {
     decode_h264_mp4(bytes, &VideoLimits::default(), &|_| 1, &mut |_, _| {})

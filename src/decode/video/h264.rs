@@ -1,10 +1,13 @@
 //! In-process decoding of H.264 video held in MP4/MOV containers.
 //!
 //! Owns demuxing the first H.264 track, rewriting its samples from the container's
-//! length-prefixed form into the Annex-B stream the decoder expects, decoding every frame in
-//! presentation order and converting the sampled ones to RGB8 the way the vPDQ reference does
-//! (BT.601, limited range). Must not hash, resize or touch the scan pipeline: the caller
-//! chooses the sampling step and hashes what it is given.
+//! length-prefixed form into the Annex-B stream the decoder expects, decoding the frames in
+//! presentation order (all but the `disposable` ones, which are only counted) and converting
+//! the sampled ones to RGB8 the way the vPDQ reference does (BT.601, limited range). Must not
+//! hash, resize or touch the scan pipeline: the caller chooses the sampling step and hashes
+//! what it is given.
+
+mod disposable;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -23,9 +26,9 @@ const START_CODE: [u8; 4] = [0, 0, 0, 1];
 
 /// Decodes the first H.264 video track of an MP4/MOV held in memory.
 ///
-/// Frames are numbered from 0 in presentation order, the order vPDQ counts them in. Every
-/// frame must be decoded, but only every `step(fps)`-th is converted to RGB and passed to
-/// `on_frame`, since conversion is a large share of the cost.
+/// Frames are numbered from 0 in presentation order, the order vPDQ counts them in. Only
+/// every `step(fps)`-th is converted to RGB and passed to `on_frame`, since conversion is a
+/// large share of the cost, and frames neither sampled nor referred to are not decoded.
 ///
 /// `Err` means nothing could be decoded: not MP4/MOV, no H.264 video track, or a container
 /// too damaged to read. A stream that breaks, runs into a limit or makes a dependency panic
@@ -85,6 +88,7 @@ pub fn decode_h264_mp4(
     };
     let mut sink = FrameSink {
         next: 0,
+        left_out: Vec::new(),
         dimensions: None,
         rgb: RgbImage::new(0, 0),
         step: step(fps).max(1),
@@ -137,12 +141,17 @@ fn decode(
         .chain(&avcc.picture_parameter_sets)
         .map(|nal| &nal.bytes[..])
         .collect();
+    let left_out = disposable::disposable(bytes, &track.samples, length_size, sink.step);
+    sink.left_out = left_out.frames;
     let mut packet = Vec::new();
     for (index, sample) in track.samples.iter().enumerate() {
         if sink.next > sink.last {
             return Err(limits.too_long(sink.next));
         }
         deadline.check(sink.next)?;
+        if left_out.samples.get(index) == Some(&true) {
+            continue;
+        }
         let data = sample_bytes(bytes, sample.offset, sample.size).ok_or_else(|| {
             FileError::corrupt(format!("sample {index} lies outside the file (truncated?)"))
         })?;
@@ -171,25 +180,36 @@ fn decode(
     for picture in &remaining {
         sink.push(picture);
     }
+    sink.count_left_out();
     Ok(())
 }
 
 /// The picture size of a sequence parameter set among the NAL units of `sample` (each after
 /// a `length_size`-byte length) that is more than `pixels`, if one is.
 fn larger_picture(sample: &[u8], length_size: usize, pixels: u64) -> Option<(u32, u32)> {
-    let mut rest = sample;
-    while let Some((prefix, tail)) = rest.split_at_checked(length_size) {
+    nal_units(sample, length_size)
+        .map_while(Result::ok)
+        .filter(|nal| nal.first().is_some_and(|header| header & 0x1f == 7))
+        .filter_map(sps_dimensions)
+        .find(|&(w, h)| u64::from(w) * u64::from(h) > pixels)
+}
+
+/// The NAL units of `sample`, each preceded by a big-endian length of `length_size` bytes;
+/// an error for a length that is cut short or overruns the sample, and nothing after it.
+fn nal_units(sample: &[u8], length_size: usize) -> impl Iterator<Item = Result<&[u8], String>> {
+    let mut rest = Some(sample);
+    std::iter::from_fn(move || {
+        let sample = rest.take().filter(|sample| !sample.is_empty())?;
+        let Some((prefix, tail)) = sample.split_at_checked(length_size) else {
+            return Some(Err("NAL unit length cut short".to_string()));
+        };
         let length = prefix.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        let (nal, tail) = tail.split_at_checked(length)?;
-        if nal.first().is_some_and(|header| header & 0x1f == 7) {
-            let size = sps_dimensions(nal).filter(|&(w, h)| u64::from(w) * u64::from(h) > pixels);
-            if size.is_some() {
-                return size;
-            }
-        }
-        rest = tail;
-    }
-    None
+        let Some((nal, tail)) = tail.split_at_checked(length) else {
+            return Some(Err(format!("NAL unit of {length} bytes overruns its sample")));
+        };
+        rest = Some(tail);
+        Some(Ok(nal))
+    })
 }
 
 /// The picture size an H.264 sequence parameter set declares (the NAL unit, header byte
@@ -529,18 +549,9 @@ fn to_annex_b(
         out.extend_from_slice(&START_CODE);
         out.extend_from_slice(nal);
     }
-    let mut rest = sample;
-    while !rest.is_empty() {
-        let (prefix, tail) = rest
-            .split_at_checked(length_size)
-            .ok_or_else(|| "NAL unit length cut short".to_string())?;
-        let length = prefix.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        let (nal, tail) = tail
-            .split_at_checked(length)
-            .ok_or_else(|| format!("NAL unit of {length} bytes overruns its sample"))?;
+    for nal in nal_units(sample, length_size) {
         out.extend_from_slice(&START_CODE);
-        out.extend_from_slice(nal);
-        rest = tail;
+        out.extend_from_slice(nal?);
     }
     Ok(())
 }
@@ -548,6 +559,8 @@ fn to_annex_b(
 /// Numbers decoded pictures and converts the sampled ones, reusing one RGB buffer.
 struct FrameSink<'a> {
     next: u64,
+    /// By frame number: not decoded, but numbered as if it had been (see [`disposable`]).
+    left_out: Vec<bool>,
     dimensions: Option<(u32, u32)>,
     rgb: RgbImage,
     step: u64,
@@ -558,6 +571,7 @@ struct FrameSink<'a> {
 
 impl FrameSink<'_> {
     fn push(&mut self, picture: &DecodedYUV<'_>) {
+        self.count_left_out();
         let frame = self.next;
         self.next += 1;
         let (width, height) = picture.dimensions();
@@ -573,6 +587,13 @@ impl FrameSink<'_> {
         // untagged SD and HD H.264, so hashes line up with the reference's.
         picture.write_rgb8(&mut self.rgb);
         (self.on_frame)(frame, &self.rgb);
+    }
+
+    /// Counts the frames left out from the next one on, up to one that is decoded.
+    fn count_left_out(&mut self) {
+        while usize::try_from(self.next).is_ok_and(|n| self.left_out.get(n) == Some(&true)) {
+            self.next += 1;
+        }
     }
 }
 

@@ -37,7 +37,8 @@ pub struct VideoInfo {
     pub fps: f64,
     /// Duration the container declares, in seconds (0 when it declares none).
     pub duration_s: f64,
-    /// Frames decoded (all of them, not only the sampled ones).
+    /// Frames decoded (all of them, not only the sampled ones; the H.264 decoder's frames
+    /// that no sampled one needs are counted as if decoded).
     pub frames: u64,
 }
 
