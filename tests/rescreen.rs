@@ -101,6 +101,27 @@ fn a_tree_moved_away_is_rescreened_from_the_store_against_a_new_list() {
     assert_eq!(again["flagged"], first["flagged"], "{again:#}\n{first:#}");
 }
 
+/// A list of SHA-256 digests alone: rescreen reads no hash row at all (the digest is the
+/// content's own), and still flags every copy of the listed photo, from the store.
+#[test]
+fn a_list_of_digests_alone_is_answered_from_the_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = tree(dir.path());
+    let store = dir.path().join("audit.db");
+    scan_into(&tree, &store, &[]);
+    let list =
+        list_of("fixtures/screening/distinct/chelsea.jpg", "sha256", &dir.path().join("d.csv"));
+    std::fs::rename(&tree, dir.path().join("elsewhere")).unwrap();
+    let (code, report) = rescreen(&store, &list);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(names(&report, "flagged"), ["chelsea.jpg", "sub/chelsea-copy.jpg"]);
+    assert_eq!(report["flagged"][0]["matches"][0]["algorithm"], "sha256", "{report}");
+    assert_eq!(
+        (report["summary"]["clean"].as_u64(), report["summary"]["errors"].as_u64()),
+        (Some(4), Some(0))
+    );
+}
+
 /// A PDQ list of `n` random hashes, matching none of the fixtures.
 fn random_pdq_list(n: usize, to: &Path) -> PathBuf {
     let mut state = 0x2545_f491_4f6c_dd1du64;

@@ -134,7 +134,8 @@ impl Recorded {
     }
 
     /// Hands `each` the hashes of `algorithms` (and the SHA-256) of every content that has a
-    /// result, `batch` contents at a time, in content order; stops early when `each` returns
+    /// result, `batch` contents at a time, in content order (those with no row read come
+    /// last: with a list of SHA-256 alone, every one); stops early when `each` returns
     /// `false`. Reads through a connection of its own, so it may run on another thread than
     /// the one matching.
     pub fn hashes(
@@ -200,6 +201,9 @@ impl Recorded {
             .collect();
         for id in rest {
             pending.extend(finish(id, Vec::new())?);
+            if pending.len() >= batch && !each(std::mem::take(&mut pending)) {
+                return Ok(());
+            }
         }
         if !pending.is_empty() {
             each(pending);
