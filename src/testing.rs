@@ -1,5 +1,11 @@
 //! Helpers shared by the unit tests; compiled only for tests.
 
+/// The bytes of `fixtures/<path>` in the crate's own folder.
+pub(crate) fn fixture(path: &str) -> Vec<u8> {
+    let at = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path);
+    std::fs::read(&at).unwrap_or_else(|e| panic!("{}: {e}", at.display()))
+}
+
 /// SplitMix64: varied, reproducible test data without a dependency.
 pub(crate) struct Rng(pub u64);
 

@@ -27,6 +27,15 @@ fn tree(dir: &Path) -> PathBuf {
     tree
 }
 
+/// The tree of [`tree`] scanned with the demo list into a fresh store: the tree, the store
+/// and the scan's report.
+fn scanned_tree(dir: &Path) -> (PathBuf, PathBuf, Value) {
+    let tree = tree(dir);
+    let store = dir.join("audit.db");
+    let report = scan_into(&tree, &store, &[]);
+    (tree, store, report)
+}
+
 fn json(output: &std::process::Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(output)))
 }
@@ -73,9 +82,7 @@ fn names(report: &Value, key: &str) -> Vec<String> {
 #[test]
 fn a_tree_moved_away_is_rescreened_from_the_store_against_a_new_list() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = tree(dir.path());
-    let store = dir.path().join("audit.db");
-    let first = scan_into(&tree, &store, &[]);
+    let (tree, store, first) = scanned_tree(dir.path());
     assert_eq!(names(&first, "flagged"), ["bridge.jpg", "sub/pen.webp"]);
     let recorded = std::fs::canonicalize(&tree).unwrap();
 
@@ -106,9 +113,7 @@ fn a_tree_moved_away_is_rescreened_from_the_store_against_a_new_list() {
 #[test]
 fn a_list_of_digests_alone_is_answered_from_the_contents() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = tree(dir.path());
-    let store = dir.path().join("audit.db");
-    scan_into(&tree, &store, &[]);
+    let (tree, store, _) = scanned_tree(dir.path());
     let list =
         list_of("fixtures/screening/distinct/chelsea.jpg", "sha256", &dir.path().join("d.csv"));
     std::fs::rename(&tree, dir.path().join("elsewhere")).unwrap();
@@ -144,9 +149,7 @@ fn a_short_list_and_a_long_one_find_the_same_matches() {
     // indexes the stored variants and asks each listed hash; against a longer one it asks
     // the list's index about each stored file, as a scan does. Both must agree.
     let dir = tempfile::tempdir().unwrap();
-    let tree = tree(dir.path());
-    let store = dir.path().join("audit.db");
-    scan_into(&tree, &store, &[]);
+    let (_, store, _) = scanned_tree(dir.path());
     let (code, short) = rescreen(&store, Path::new("hashlists/demo.csv"));
     assert_eq!(code, 1);
     let padding = random_pdq_list(500, &dir.path().join("padding.csv"));
@@ -160,9 +163,7 @@ fn a_short_list_and_a_long_one_find_the_same_matches() {
 #[test]
 fn what_the_store_cannot_answer_is_an_error_never_clean() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = tree(dir.path());
-    let store = dir.path().join("audit.db");
-    scan_into(&tree, &store, &[]);
+    let (_, store, _) = scanned_tree(dir.path());
     // The scan made what the demo list needs, not SHA-1: a list of SHA-1s cannot be answered.
     let sha1 =
         list_of("fixtures/screening/distinct/coffee.jpg", "sha1", &dir.path().join("sha1.csv"));
@@ -196,9 +197,7 @@ fn stats(store: &Path) -> Value {
 #[test]
 fn prune_forgets_only_what_is_gone_and_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = tree(dir.path());
-    let store = dir.path().join("audit.db");
-    scan_into(&tree, &store, &[]);
+    let (tree, store, _) = scanned_tree(dir.path());
     assert_eq!(
         (stats(&store)["files"].clone(), stats(&store)["contents"].clone()),
         (6.into(), 5.into())

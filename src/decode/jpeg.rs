@@ -191,11 +191,7 @@ mod tests {
 
     #[test]
     fn truncated_jpegs_are_told_apart_from_whole_ones() {
-        let whole = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures/screening/distinct/coffee.jpg"),
-        )
-        .unwrap();
+        let whole = crate::testing::fixture("screening/distinct/coffee.jpg");
         assert_eq!(jpeg_truncation(&whole), None);
         let mut trailing = whole.clone();
         trailing.extend_from_slice(b"trailing data after the image, as some cameras write");
@@ -289,11 +285,7 @@ mod tests {
         assert!(checked >= 40, "only {checked} fixture JPEGs checked");
         assert!(cut_found >= 20, "only {cut_found} cuts found");
         // And as the scan sees it, through the built-in decoder.
-        let whole = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures/screening/distinct/coffee.jpg"),
-        )
-        .unwrap();
+        let whole = crate::testing::fixture("screening/distinct/coffee.jpg");
         let cut = [&whole[..whole.len() / 3], &[0xFF, 0xD9][..]].concat();
         let limits = DecodeLimits::default();
         let picture = decode_picture(&cut, ImageFormat::Jpeg, limits, Decoders::BuiltinOnly);

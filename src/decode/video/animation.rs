@@ -502,11 +502,7 @@ mod tests {
 
     #[test]
     fn animated_webp_is_decoded_frame_by_frame() {
-        let bytes = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures/video/testsrc-10fps.webp"),
-        )
-        .unwrap();
+        let bytes = crate::testing::fixture("video/testsrc-10fps.webp");
         assert!(is_animated(&bytes, ImageFormat::WebP));
         let (decoded, seen) = decode(&bytes, ImageFormat::WebP, 1);
         assert_eq!(decoded.incomplete, None);

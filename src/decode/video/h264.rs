@@ -648,11 +648,7 @@ mod tests {
         file[12..16].copy_from_slice(&[0, 0, 0, 8]);
         file.extend_from_slice(&[0, 0, 0, 0, b'm', b'd', b'a', b't', 1, 2]);
         assert_eq!(unreadable_nested_box(&file), None);
-        let whole = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures/conformance/videos/test-padded-dimensions.mp4"),
-        )
-        .unwrap();
+        let whole = crate::testing::fixture("conformance/videos/test-padded-dimensions.mp4");
         assert_eq!(unreadable_nested_box(&whole), None);
     }
 
@@ -697,10 +693,7 @@ mod tests {
             image: crate::decode::DecodeLimits { max_pixels: 1_000_000, ..Default::default() },
             ..VideoLimits::default()
         };
-        let fixture = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/video/chair-clip.mp4"),
-        )
-        .unwrap();
+        let fixture = crate::testing::fixture("video/chair-clip.mp4");
         assert!(decode_h264_mp4(&fixture, &limits, &|_| 1, &mut |_, _| {}).is_ok());
         let few = VideoLimits {
             image: crate::decode::DecodeLimits { max_pixels: 240 * 360 - 1, ..Default::default() },

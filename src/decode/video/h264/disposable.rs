@@ -101,11 +101,7 @@ mod tests {
 
     #[test]
     fn the_hd_sample_leaves_out_unsampled_non_reference_b_frames() {
-        let bytes = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures/conformance/videos/doorknob-hd-no-bar.mp4"),
-        )
-        .unwrap();
+        let bytes = crate::testing::fixture("conformance/videos/doorknob-hd-no-bar.mp4");
         let mp4 = re_mp4::Mp4::read_bytes(&bytes).unwrap();
         let (track, avc1) = super::super::h264_track(&mp4).unwrap();
         let length_size = usize::from(avc1.avcc.length_size_minus_one & 0b11) + 1;
