@@ -23,11 +23,11 @@
 pub mod codec;
 mod fast;
 mod pattern;
+mod resample;
 pub mod verify;
 
 pub use codec::SignatureError;
 
-use image::imageops::{self, FilterType};
 use image::{GrayImage, RgbImage};
 
 use self::fast::Corner;
@@ -180,11 +180,15 @@ fn grey(rgb: &RgbImage) -> GrayImage {
     let (gw, gh) = (w / n, h / n);
     let (n, width) = (n as usize, w as usize);
     let mut sums = vec![0u32; (gw * gh) as usize];
-    for (y, row) in rgb.as_raw().chunks_exact(3 * width).enumerate().take(gh as usize * n) {
-        let out = &mut sums[y / n * gw as usize..][..gw as usize];
-        for (x, p) in row.chunks_exact(3).enumerate().take(gw as usize * n) {
-            let [r, g, b] = [p[0], p[1], p[2]].map(u32::from);
-            out[x / n] += 77 * r + 150 * g + 29 * b;
+    let bands = rgb.as_raw().chunks_exact(3 * width * n);
+    for (sums, band) in sums.chunks_exact_mut(gw as usize).zip(bands) {
+        for row in band.chunks_exact(3 * width) {
+            for (sum, block) in sums.iter_mut().zip(row.chunks_exact(3 * n)) {
+                *sum += block
+                    .chunks_exact(3)
+                    .map(|p| 77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]))
+                    .sum::<u32>();
+            }
         }
     }
     let area = (n * n) as u32 * 256;
@@ -203,7 +207,7 @@ fn scale_to_frame(grey: &GrayImage) -> GrayImage {
     if (fw, fh) == (w, h) {
         return grey.clone();
     }
-    imageops::resize(grey, fw, fh, FilterType::Triangle)
+    resample::resize(grey, fw, fh)
 }
 
 /// The frame and its [`LEVELS`]` - 1` smaller copies.
@@ -213,7 +217,7 @@ fn pyramid(frame: GrayImage) -> Vec<GrayImage> {
     for level in 1..LEVELS {
         let scale = SCALE_STEP.powi(level as i32);
         let side = |s: u32| ((f64::from(s) / scale).round() as u32).max(1);
-        levels.push(imageops::resize(&levels[0], side(w), side(h), FilterType::Triangle));
+        levels.push(resample::resize(&levels[0], side(w), side(h)));
     }
     levels
 }

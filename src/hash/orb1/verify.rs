@@ -67,10 +67,12 @@ pub struct Transform {
 }
 
 impl Transform {
-    fn apply(&self, [x, y]: [f64; 2]) -> [f64; 2] {
+    /// The map from query to listed points, its sine and cosine worked out once for all the
+    /// points it is applied to.
+    fn map(&self) -> impl Fn([f64; 2]) -> [f64; 2] {
         let (sin, cos) = self.rotation.to_radians().sin_cos();
-        let (a, b) = (self.scale * cos, self.scale * sin);
-        [a * x - b * y + self.offset[0], b * x + a * y + self.offset[1]]
+        let (a, b, [u, v]) = (self.scale * cos, self.scale * sin, self.offset);
+        move |[x, y]| [a * x - b * y + u, b * x + a * y + v]
     }
 
     /// The transform taking `q` to `l` in both pairs of points, if the points are apart.
@@ -204,9 +206,10 @@ pub fn compare(query: &Signature, listed: &Signature) -> Comparison {
         .map(|&(q, l)| (query.keypoints[q].position(), listed.keypoints[l].position()))
         .collect();
     let inliers_of = |t: &Transform| -> Vec<usize> {
+        let map = t.map();
         (0..pairs.len())
             .filter(|&i| {
-                let [x, y] = t.apply(pairs[i].0);
+                let [x, y] = map(pairs[i].0);
                 (x - pairs[i].1[0]).hypot(y - pairs[i].1[1]) <= TOLERANCE
             })
             .collect()
