@@ -1,8 +1,8 @@
 //! Matching a scanned image's `orb1` signatures against the listed ones.
 //!
 //! Owns the listed signatures (decoded once, each distinct signature kept once with every
-//! entry carrying it), which of them are verified for a query — every one for a short list,
-//! the candidates that [`crate::index::keypoints`] votes for above [`LINEAR_MAX`]. Whether a
+//! entry carrying it), which of them are verified for a query — the candidates that
+//! [`crate::index::keypoints`] votes for, at every list size above [`CANDIDATES`]. Whether a
 //! query matches one listed signature (as given or mirrored) is [`super::rule`]'s decision.
 //! Must not decode or hash.
 
@@ -16,11 +16,10 @@ use crate::hash::{Algorithm, HashValue};
 use crate::index::keypoints::Candidates;
 use crate::index::{EntryRef, ListedHashes};
 
-/// Up to this many distinct listed signatures, a query is verified against every one (about
-/// a millisecond each); beyond, only against the index's [`CANDIDATES`] best voted.
-pub const LINEAR_MAX: usize = 256;
-
-/// Listed signatures verified per query orientation when the index chooses them.
+/// Listed signatures verified per query orientation: the index's best voted, or every one of
+/// a list that has no more. A verification costs far more than making the query's signatures,
+/// so even a list of a few dozen is not verified whole (`scripts/orb_eval.sh` checks that the
+/// votes keep the right photo among them: its scan recall).
 pub const CANDIDATES: usize = 8;
 
 /// The distinct orb1 signatures of the lists.
@@ -30,7 +29,7 @@ pub(super) struct ListedSignatures {
     ids: Vec<HashValue>,
     /// Every entry carrying each signature, in list order.
     sources: Vec<Vec<EntryRef>>,
-    /// Present when there are more than [`LINEAR_MAX`] signatures.
+    /// Present when there are more than [`CANDIDATES`] signatures.
     candidates: Option<Candidates>,
 }
 
@@ -65,7 +64,7 @@ impl ListedSignatures {
             listed.ids.push(id);
             listed.sources.push(vec![at]);
         }
-        if listed.signatures.len() > LINEAR_MAX {
+        if listed.signatures.len() > CANDIDATES {
             listed.candidates = Some(Candidates::new(&listed.signatures));
         }
         listed
