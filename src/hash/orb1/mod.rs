@@ -180,14 +180,17 @@ fn grey(rgb: &RgbImage) -> GrayImage {
     let (gw, gh) = (w / n, h / n);
     let (n, width) = (n as usize, w as usize);
     let mut sums = vec![0u32; (gw * gh) as usize];
+    // A row's weighted sums first (at most 256 × 255: they fit 16 bits), in a loop the
+    // compiler vectorises, then added up by blocks.
+    let mut luma = vec![0u16; width];
     let bands = rgb.as_raw().chunks_exact(3 * width * n);
     for (sums, band) in sums.chunks_exact_mut(gw as usize).zip(bands) {
         for row in band.chunks_exact(3 * width) {
-            for (sum, block) in sums.iter_mut().zip(row.chunks_exact(3 * n)) {
-                *sum += block
-                    .chunks_exact(3)
-                    .map(|p| 77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]))
-                    .sum::<u32>();
+            for (l, [r, g, b]) in luma.iter_mut().zip(row.as_chunks::<3>().0) {
+                *l = 77 * u16::from(*r) + 150 * u16::from(*g) + 29 * u16::from(*b);
+            }
+            for (sum, block) in sums.iter_mut().zip(luma.chunks_exact(n)) {
+                *sum += block.iter().map(|&l| u32::from(l)).sum::<u32>();
             }
         }
     }

@@ -63,31 +63,59 @@ pub(super) fn resize(image: &GrayImage, width: u32, height: u32) -> GrayImage {
         return GrayImage::new(width, height);
     }
     let (w, pixels) = (w as usize, image.as_raw());
+    let (width, height) = (width as usize, height as usize);
     // Columns first: every row of the intermediate image is a weighted sum of source rows,
-    // each output pixel's terms added in source order as the crate adds them.
-    let mut columns = vec![0f32; w * height as usize];
-    for (row, taps) in columns.chunks_exact_mut(w).zip(taps(h, height)) {
-        for (k, &weight) in taps.weights.iter().enumerate() {
-            let source = &pixels[(taps.first + k) * w..][..w];
-            for (t, &p) in row.iter_mut().zip(source) {
-                *t += f32::from(p) * weight;
+    // each output pixel's terms added in source order as the crate adds them. The
+    // intermediate is kept transposed, so that the pass across works on whole columns too:
+    // both passes are then loops over contiguous floats, with many sums in flight.
+    // Sixteen rows (or columns) at a time, so that the transposed copy writes whole cache
+    // lines.
+    const BLOCK: usize = 16;
+    let mut rows = vec![0f32; BLOCK * w];
+    let mut transposed = vec![0f32; w * height];
+    let down = taps(h, height as u32);
+    for (block, taps) in down.chunks(BLOCK).enumerate() {
+        for (row, taps) in rows.chunks_exact_mut(w).zip(taps) {
+            row.fill(0.0);
+            for (k, &weight) in taps.weights.iter().enumerate() {
+                let source = &pixels[(taps.first + k) * w..][..w];
+                for (t, &p) in row.iter_mut().zip(source) {
+                    *t += f32::from(p) * weight;
+                }
+            }
+        }
+        let y0 = block * BLOCK;
+        for x in 0..w {
+            let column = &mut transposed[x * height + y0..][..taps.len()];
+            for (r, t) in column.iter_mut().enumerate() {
+                *t = rows[r * w + x];
             }
         }
     }
-    let across = taps(w as u32, width);
-    let mut out = Vec::with_capacity(width as usize * height as usize);
-    for row in columns.chunks_exact(w) {
-        out.extend(across.iter().map(|taps| {
-            let mut t = 0.0f32;
-            for (&v, &weight) in row[taps.first..].iter().zip(&taps.weights) {
-                t += v * weight;
+    let mut columns = vec![0f32; BLOCK * height];
+    let mut out = vec![0u8; width * height];
+    let across = taps(w as u32, width as u32);
+    for (block, taps) in across.chunks(BLOCK).enumerate() {
+        for (column, taps) in columns.chunks_exact_mut(height).zip(taps) {
+            column.fill(0.0);
+            for (k, &weight) in taps.weights.iter().enumerate() {
+                let source = &transposed[(taps.first + k) * height..][..height];
+                for (t, &v) in column.iter_mut().zip(source) {
+                    *t += v * weight;
+                }
             }
-            // Rounding half away from zero, as `f32::round` (a libm call on the x86-64
-            // baseline): the sum plus a half is exact in f64, and the cast truncates.
-            (f64::from(t.clamp(0.0, 255.0)) + 0.5) as u8
-        }));
+        }
+        let x0 = block * BLOCK;
+        for y in 0..height {
+            let row = &mut out[y * width + x0..][..taps.len()];
+            for (c, o) in row.iter_mut().enumerate() {
+                // Rounding half away from zero, as `f32::round` (a libm call on the x86-64
+                // baseline): the sum plus a half is exact in f64, and the cast truncates.
+                *o = (f64::from(columns[c * height + y].clamp(0.0, 255.0)) + 0.5) as u8;
+            }
+        }
     }
-    GrayImage::from_raw(width, height, out).expect("one byte per pixel")
+    GrayImage::from_raw(width as u32, height as u32, out).expect("one byte per pixel")
 }
 
 #[cfg(test)]
