@@ -1,7 +1,7 @@
 #!/bin/bash
 # Throughput of mediascreen against its peers on the shared photo corpus (issue 7), and at scale.
 #
-#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree] [archive] [bucket] [store] [video]
+#   scripts/bench.sh [corpus] [jpeg] [floor] [lists] [tree] [archive] [bucket] [store] [video] [orb1]
 #   (default: all)
 #   RUNS=3 WARMUP=1 CORPUS=/tmp/corpus OUT=/tmp/mediascreen-bench scripts/bench.sh
 #
@@ -32,6 +32,9 @@
 # video:  vPDQ of the 720p H.264 sample at the default interval, in times real time per core
 #         (benches/video.rs; CPU time of one thread), with decoding every frame beside it. Needs
 #         no corpus.
+# orb1:   `scan` of every 5th corpus file against the 49 originals' orb1 signatures and against
+#         their PDQ hashes (lists written under $OUT), side by side in one hyperfine run; orb1's
+#         files/s as a share of PDQ's (goal: at least 40 %).
 #
 # The corpus comes from ../shared/bench/make_corpus.sh (Debian wallpaper packages and PyPI
 # scikit-image photos, deterministic). Needs hyperfine and GNU time (apt-get install hyperfine
@@ -55,10 +58,10 @@ load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 any_on() { for g in "$@"; do on "$g" && return 0; done; return 1; }
 # hyperfine, the corpus (not for tree) and the release binary: the video group needs none of
 # them, being a cargo bench on a bundled video.
-if any_on corpus jpeg floor lists tree archive bucket store; then
+if any_on corpus jpeg floor lists tree archive bucket store orb1; then
   command -v hyperfine >/dev/null || { echo "hyperfine is needed: apt-get install hyperfine" >&2; exit 2; }
 fi
-if any_on corpus jpeg floor lists archive bucket store && [ "$(find "$CORPUS" -type f 2>/dev/null | wc -l)" -lt 1470 ]; then
+if any_on corpus jpeg floor lists archive bucket store orb1 && [ "$(find "$CORPUS" -type f 2>/dev/null | wc -l)" -lt 1470 ]; then
   if [ -x "$SHARED/make_corpus.sh" ] || [ -f "$SHARED/make_corpus.sh" ]; then
     bash "$SHARED/make_corpus.sh" "$CORPUS"
   else
@@ -69,7 +72,7 @@ if any_on corpus jpeg floor lists archive bucket store && [ "$(find "$CORPUS" -t
   fi
 fi
 NFILES=$(find "$CORPUS" -type f 2>/dev/null | wc -l)
-if any_on corpus jpeg floor lists tree archive bucket store; then
+if any_on corpus jpeg floor lists tree archive bucket store orb1; then
   cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
 fi
 
@@ -296,5 +299,24 @@ fi
 if on video; then
   echo "== video: vPDQ of the 720p H.264 sample (benches/video.rs)"; load
   cargo bench --quiet --manifest-path "$ROOT/Cargo.toml" --bench video 2>&1 | grep -v '^$'
+  load
+fi
+
+if on orb1; then
+  MAKE_CORPUS=$SHARED/make_corpus.py python3 "$ROOT/scripts/orb_eval.py" manifest "$CORPUS" "$OUT/orb1" > /dev/null
+  find "$CORPUS" -type f | sort | awk 'NR % 5 == 1' > "$OUT/orb1/every5.txt"
+  for a in orb1 pdq; do
+    xargs -d '\n' "$BIN" hash --algorithms $a < "$OUT/orb1/listed.txt" > "$OUT/orb1/$a.csv" 2> /dev/null
+  done
+  N5=$(wc -l < "$OUT/orb1/every5.txt")
+  echo "== orb1: $N5 files (every 5th) against the 49 originals' orb1 and PDQ lists"; load
+  hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/orb1.json" \
+    -n scan-pdq-list "$BIN scan --files-from $OUT/orb1/every5.txt --list $OUT/orb1/pdq.csv --report $OUT/orb1/pdq.json --quiet 2> /dev/null" \
+    -n scan-orb1-list "$BIN scan --files-from $OUT/orb1/every5.txt --list $OUT/orb1/orb1.csv --report $OUT/orb1/orb1.json --quiet" \
+    > "$OUT/orb1.log" 2>&1 || { cat "$OUT/orb1.log"; exit 1; }
+  summarize "$OUT/orb1.json" "$N5"
+  python3 -c 'import json, sys; pdq, orb1 = json.load(open(sys.argv[1]))["results"]
+share = 100 * pdq["median"] / orb1["median"]
+print(f"orb1 at {share:.0f} % of the PDQ files/s (goal: at least 40 %)")' "$OUT/orb1.json"
   load
 fi
