@@ -13,7 +13,8 @@
 # jpeg:   the same hash over the corpus's JPEGs only, against libjpeg-turbo decoding them to RGB
 #         in-process (2 processes), the decode floor.
 # floor:  the same hash against reading, digesting and decoding the corpus and nothing else
-#         (examples/decode_floor.rs): what is left for PDQ and the pipeline.
+#         (examples/decode_floor.rs): what is left for PDQ and the pipeline; the ratio of their
+#         CPU seconds against its goal (issue 19).
 # lists:  `scan` against a list of 1,000,000 PDQ + 1,000,000 MD5 entries (written under $OUT)
 #         against the `hash` run above; peak RSS of the scan.
 # tree:   `scan` of 200,000 small non-media files (written under $OUT) against an MD5 list.
@@ -48,7 +49,8 @@ CORPUS=${CORPUS:-/tmp/corpus}
 OUT=${OUT:-/tmp/mediascreen-bench}
 RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-1}
-BIN=$ROOT/target/release/mediascreen
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET/release/mediascreen
 CZKAWKA=${CZKAWKA:-$(command -v czkawka_cli || ls "$HOME"/.cargo/bin/czkawka_cli 2>/dev/null || true)}
 mkdir -p "$OUT"
 
@@ -158,13 +160,20 @@ fi
 
 if on floor; then
   cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example decode_floor
-  FLOOR=$ROOT/target/release/examples/decode_floor
+  FLOOR=$TARGET/release/examples/decode_floor
   echo "== floor: decoding alone"; load
   hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/floor.json" \
     -n hash "$HASH $CORPUS > /dev/null" \
     -n decode+digests "$FLOOR $CORPUS --digests" \
     -n decode "$FLOOR $CORPUS" > "$OUT/floor.log" 2>&1 || { cat "$OUT/floor.log"; exit 1; }
-  summarize "$OUT/floor.json" "$NFILES"; load
+  summarize "$OUT/floor.json" "$NFILES"
+  python3 - "$OUT/floor.json" <<'PY'
+import json, sys
+cpu = {r["command"]: r["user"] + r["system"] for r in json.load(open(sys.argv[1]))["results"]}
+print(f"hash CPU s / decode+digests CPU s: {cpu['hash'] / cpu['decode+digests']:.2f}x "
+      "(goal: at most 1.25x)")
+PY
+  load
 fi
 
 if on lists; then
