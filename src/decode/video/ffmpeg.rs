@@ -57,17 +57,23 @@ impl Ffmpeg {
     /// it or else on `PATH`; `None` when either does not run.
     pub fn at(ffmpeg: impl Into<PathBuf>) -> Option<Ffmpeg> {
         let ffmpeg = ffmpeg.into();
-        let version = first_line_of_version(&ffmpeg)?;
         let probe_name = format!("ffprobe{}", std::env::consts::EXE_SUFFIX);
         let beside = ffmpeg
             .parent()
             .filter(|dir| !dir.as_os_str().is_empty())
             .map(|dir| dir.join(&probe_name));
-        let ffprobe = beside
-            .into_iter()
-            .chain([PathBuf::from(probe_name)])
-            .find(|ffprobe| first_line_of_version(ffprobe).is_some())?;
-        Some(Ffmpeg { ffmpeg, ffprobe, version })
+        // Side by side: each start loads ffmpeg's many libraries, and every scan waits for both.
+        let (version, ffprobe) = std::thread::scope(|scope| {
+            let ffprobe = scope.spawn(|| {
+                beside
+                    .into_iter()
+                    .chain([PathBuf::from(&probe_name)])
+                    .find(|ffprobe| first_line_of_version(ffprobe).is_some())
+            });
+            let version = first_line_of_version(&ffmpeg);
+            (version, ffprobe.join().ok().flatten())
+        });
+        Some(Ffmpeg { ffmpeg, ffprobe: ffprobe?, version: version? })
     }
 
     /// The first line of `ffmpeg -version`, e.g. `ffmpeg version 5.1.9-0+deb12u1 …`.
