@@ -41,10 +41,10 @@ pub struct FileReport {
     pub chain: Vec<String>,
     /// The chat message that carried the file, where the scanned tree holds an export's
     /// message index that references it.
-    pub context: Option<Context>,
+    pub context: Option<Box<Context>>,
     /// For a bucket object, the version that was read (or, if it could not be read, the one
     /// that was listed).
-    pub object: Option<crate::bucket::ObjectVersion>,
+    pub object: Option<Box<crate::bucket::ObjectVersion>>,
     /// Whether its hashes came from the hash store (`--store`) rather than from decoding it.
     pub from_store: Option<FromStore>,
     /// What happened.

@@ -546,7 +546,7 @@ pub fn scan_streaming(
                 }
                 for mut file in reports {
                     if file.context.is_none() {
-                        file.context = contexts.borrow().get(&file.path).cloned();
+                        file.context = contexts.borrow().get(&file.path).cloned().map(Box::new);
                     }
                     observer.borrow_mut().file(&mut file);
                     files.push(file);
@@ -617,7 +617,7 @@ pub fn scan_one(
                 Err(error) => (Err(error), object.listed.clone()),
             };
             let mut screened = screen_contents(candidate, contents, algorithms, matcher, options);
-            screened.files[0].object = Some(version);
+            screened.files[0].object = Some(Box::new(version));
             return screened;
         }
     };

@@ -266,8 +266,8 @@ impl FilePath {
             path: display(&file.path),
             path_bytes,
             chain,
-            context: file.context.clone(),
-            object: file.object.clone(),
+            context: file.context.as_deref().cloned(),
+            object: file.object.as_deref().cloned(),
             from_store: file.from_store.map(FromStore::name),
         }
     }

@@ -79,7 +79,7 @@ pub(super) fn screen(
     let files = done
         .into_iter()
         .map(|(_, mut report)| {
-            report.context = contexts.get(&report.path).cloned();
+            report.context = contexts.get(&report.path).cloned().map(Box::new);
             report
         })
         .collect();

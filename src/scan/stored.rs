@@ -48,8 +48,8 @@ pub(super) fn scan_one(
         // An object is read each time (its ETag is not kept yet); a known content is not
         // decoded again.
         CandidateKind::Object(object) => match read_object(object, algorithms, options) {
-            Ok((contents, version)) => (Ok(contents), None, Some(version)),
-            Err(error) => (Err(error), None, Some(object.listed.clone())),
+            Ok((contents, version)) => (Ok(contents), None, Some(Box::new(version))),
+            Err(error) => (Err(error), None, Some(Box::new(object.listed.clone()))),
         },
         _ => return super::scan_one(candidate, algorithms, matcher, options),
     };
@@ -102,7 +102,7 @@ fn from_store(
     stored: Stored,
     matcher: &Matcher,
     how: FromStore,
-    object: Option<ObjectVersion>,
+    object: Option<Box<ObjectVersion>>,
 ) -> Screened {
     let file = HashedFile {
         media_type: stored.media_type,
