@@ -142,7 +142,7 @@ fn main() {
     let store = dir.join("audit.db");
     let clock = Instant::now();
     let kept = store.exists();
-    let opened = (!kept).then(|| Store::for_scan(&store, "bench setup".into(), &[]).unwrap());
+    let opened = (!kept).then(|| Store::for_scan(&store, &[], |_| "bench setup".into()).unwrap());
     let planted = fill(opened, files);
     let fill_s = clock.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(&store).unwrap().len();

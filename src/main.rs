@@ -214,11 +214,16 @@ fn run_scan(mut config: ScanConfig) -> Result<ExitStatus> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let stop = interrupt_flag();
-    cli::find_ffmpeg(&mut config.scan.hashing);
-    if let Some(path) = &config.store {
-        let setup = store::setup(&config.scan.hashing);
-        let opened = store::Store::for_scan(path, setup, &config.paths)?;
-        config.scan.store = Some(store::Shared(std::sync::Arc::new(opened)));
+    match &config.store {
+        Some(path) => {
+            let hashing = &mut config.scan.hashing;
+            let opened = store::Store::for_scan(path, &config.paths, |tools| {
+                cli::find_ffmpeg_remembered(hashing, tools);
+                store::setup(hashing)
+            })?;
+            config.scan.store = Some(store::Shared(std::sync::Arc::new(opened)));
+        }
+        None => cli::find_ffmpeg(&mut config.scan.hashing),
     }
     let (output, matcher) = (Output::of(&config.screening), &config.screening.matcher);
     let mut observer = output.observer(matcher, stop)?;

@@ -323,7 +323,7 @@ mod tests {
     fn every_sift_flags_the_same_files() {
         let dir = tempfile::tempdir().unwrap();
         let store_path = dir.path().join("audit.db");
-        let store = Store::for_scan(&store_path, "test setup".into(), &[]).unwrap();
+        let store = Store::for_scan(&store_path, &[], |_| "test setup".into()).unwrap();
         let algorithms: BTreeSet<Algorithm> = [Algorithm::Pdq, Algorithm::Sha256].into();
         let mut seed = 9;
         let mut list = String::from("algorithm,hash\n");

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 mod run;
-use run::{command_in, mediascreen, root, stderr};
+use run::{command_in, mediascreen, mediascreen_with, root, stderr};
 
 /// A tree of fixture photos (two of them listed in `hashlists/demo.csv`), modified an hour
 /// ago so that no timestamp is racy.
@@ -103,6 +103,50 @@ fn an_unchanged_tree_is_not_read_again_and_reports_the_same() {
     assert_eq!(stable(first), stable(third));
 }
 
+/// ffmpeg takes about a tenth of a second to say its version (it loads its libraries): as
+/// long as a re-scan of a few hundred unchanged files. The store keeps what it said.
+#[cfg(unix)]
+#[test]
+fn a_re_scan_does_not_start_an_unchanged_ffmpeg() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let tree = tree(dir.path());
+    let store = dir.path().join("audit.db");
+    let (bin, log) = (dir.path().join("bin"), dir.path().join("started.log"));
+    std::fs::create_dir(&bin).unwrap();
+    for name in ["ffmpeg", "ffprobe"] {
+        let script = format!(
+            "#!/bin/sh\necho \"$0 $*\" >> '{}'\necho '{name} version 9.9-test Copyright'\n",
+            log.display()
+        );
+        let path = bin.join(name);
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        age(&path);
+    }
+    let ffmpeg = bin.join("ffmpeg");
+    let env = [("MEDIASCREEN_FFMPEG", ffmpeg.to_str().unwrap())];
+    let (tree, store) = (tree.to_str().unwrap(), store.to_str().unwrap());
+    let args = ["scan", tree, "--list", "hashlists/demo.csv", "--store", store, "--quiet"];
+    let started = || std::fs::read_to_string(&log).unwrap_or_default().lines().count();
+    let mut reports = Vec::new();
+    for expected in [2, 2] {
+        let output = mediascreen_with(&[&args[..], &["--format", "json"]].concat(), &env);
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", stderr(&output)));
+        assert_eq!(report["settings"]["video"]["ffmpeg"], "ffmpeg version 9.9-test");
+        assert_eq!(started(), expected, "ffmpeg and ffprobe asked once, by the first scan");
+        reports.push(stable(report));
+    }
+    assert_eq!(reports[0], reports[1]);
+    // A new build of ffmpeg is asked again.
+    std::fs::write(&ffmpeg, std::fs::read(&ffmpeg).unwrap()).unwrap();
+    age(&ffmpeg);
+    let output = mediascreen_with(&args, &env);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(started(), 3);
+}
+
 #[test]
 fn a_file_replaced_in_place_is_hashed_anew_and_a_copy_is_not_decoded() {
     let dir = tempfile::tempdir().unwrap();
@@ -148,7 +192,8 @@ fn a_store_of_schema_1_is_migrated_forward_and_reused() {
     let connection = rusqlite::Connection::open(&store).unwrap();
     let count = |c: &rusqlite::Connection, sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
     let rows = count(&connection, "SELECT count(*) FROM hashes").unwrap();
-    // Schema 1's table, its rows written in another order than their contents'.
+    // Schema 1's table, its rows written in another order than their contents', and no
+    // table of a later version.
     connection
         .execute_batch(
             "CREATE TABLE old (content INTEGER NOT NULL, setup INTEGER NOT NULL,
@@ -159,6 +204,7 @@ fn a_store_of_schema_1_is_migrated_forward_and_reused() {
              DROP TABLE hashes;
              ALTER TABLE old RENAME TO hashes;
              CREATE INDEX hashes_by_content ON hashes (content, setup);
+             DROP TABLE tools;
              PRAGMA user_version = 1;",
         )
         .unwrap();
@@ -169,7 +215,8 @@ fn a_store_of_schema_1_is_migrated_forward_and_reused() {
     assert_both_from_store(&second, "unchanged");
     assert_eq!(stable(first.clone()), stable(second));
     let connection = rusqlite::Connection::open(&store).unwrap();
-    assert_eq!(count(&connection, "PRAGMA user_version").unwrap(), 2);
+    let version = mediascreen::store::SCHEMA_VERSION;
+    assert_eq!(count(&connection, "PRAGMA user_version").unwrap(), version);
     assert_eq!(count(&connection, "SELECT count(*) FROM hashes").unwrap(), rows);
     assert!(count(&connection, "SELECT count(*) FROM hashes WHERE n > 0").unwrap() > 0);
     drop(connection);

@@ -226,6 +226,13 @@ pub fn find_ffmpeg(hashing: &mut HashOptions) {
     hashing.ffmpeg = Ffmpeg::detect();
 }
 
+/// [`find_ffmpeg`] for a scan with a hash store: an ffmpeg and ffprobe the store saw, unchanged,
+/// are not started again to say their versions.
+pub fn find_ffmpeg_remembered(hashing: &mut HashOptions, tools: &mediascreen::store::Tools) {
+    hashing.ffmpeg =
+        Ffmpeg::detect_asking(&|program| tools.version(program, || Ffmpeg::version_of(program)));
+}
+
 #[derive(Debug, ClapArgs)]
 pub struct ScanArgs {
     #[command(flatten)]

@@ -10,9 +10,11 @@
 mod maintain;
 mod recorded;
 mod rows;
+mod tools;
 
 pub use maintain::{merge, prune, stats, Merged, Pruned, Stats};
 pub use recorded::{Contents, Recorded, RecordedContent, RecordedFile, RecordedResult};
+pub use tools::Tools;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,10 +27,11 @@ use crate::error::{FileError, FileErrorKind};
 use crate::hash::{Algorithm, FileHashes, HashValue};
 
 /// The schema this version writes; a store of a later one is refused, earlier ones migrated.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// What each schema version adds to the one before (index 0 makes version 1).
-const MIGRATIONS: [&str; 2] = [include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
+const MIGRATIONS: [&str; 3] =
+    [include_str!("schema_v1.sql"), include_str!("schema_v2.sql"), include_str!("schema_v3.sql")];
 
 /// A file modified within this long before the start of the scan that recorded it may have
 /// changed again within the same timestamp tick (FAT keeps 2 s): it is read again next time.
@@ -306,11 +309,18 @@ fn now_ns() -> i64 {
 }
 
 impl Store {
-    /// Opens the store at `path` for a scan of `roots` with `setup`: records the scan's
-    /// start, and loads what it knows of every file.
-    pub fn for_scan(path: &Path, setup: String, roots: &[PathBuf]) -> Result<Store, StoreError> {
+    /// Opens the store at `path` for a scan of `roots` under the setup `setup` makes (with
+    /// the programs' answers the store kept, [`Tools`]): records the scan's start, and loads
+    /// what it knows of every file.
+    pub fn for_scan(
+        path: &Path,
+        roots: &[PathBuf],
+        setup: impl FnOnce(&Tools) -> String,
+    ) -> Result<Store, StoreError> {
         let connection = open(path, Opening::Create)?;
         let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let setup = setup(&Tools::new(connect(path, flags).map_err(sqlite)?));
         let started_ns = now_ns();
         connection
             .execute(

@@ -49,31 +49,49 @@ impl Ffmpeg {
     /// environment choose: the library itself never calls it, it uses the ffmpeg it is given
     /// ([`crate::scan::HashOptions::ffmpeg`]).
     pub fn detect() -> Option<Ffmpeg> {
+        Ffmpeg::detect_asking(&Ffmpeg::version_of)
+    }
+
+    /// [`Ffmpeg::detect`], with `version` asking each program found for its version (as
+    /// [`Ffmpeg::version_of`] does, or through answers kept from an earlier run).
+    pub fn detect_asking(version: &(dyn Fn(&Path) -> Option<String> + Sync)) -> Option<Ffmpeg> {
         let named = std::env::var_os(FFMPEG_VARIABLE).filter(|path| !path.is_empty());
-        Ffmpeg::at(named.map_or_else(|| PathBuf::from("ffmpeg"), PathBuf::from))
+        Ffmpeg::at_asking(named.map_or_else(|| PathBuf::from("ffmpeg"), PathBuf::from), version)
     }
 
     /// The ffmpeg at `ffmpeg` (a bare name is looked up on `PATH`), with the ffprobe beside
     /// it or else on `PATH`; `None` when either does not run.
     pub fn at(ffmpeg: impl Into<PathBuf>) -> Option<Ffmpeg> {
-        let ffmpeg = ffmpeg.into();
-        let probe_name = format!("ffprobe{}", std::env::consts::EXE_SUFFIX);
+        Ffmpeg::at_asking(ffmpeg.into(), &Ffmpeg::version_of)
+    }
+
+    fn at_asking(
+        ffmpeg: PathBuf,
+        version: &(dyn Fn(&Path) -> Option<String> + Sync),
+    ) -> Option<Ffmpeg> {
+        let probe_name = PathBuf::from(format!("ffprobe{}", std::env::consts::EXE_SUFFIX));
         let beside = ffmpeg
             .parent()
             .filter(|dir| !dir.as_os_str().is_empty())
             .map(|dir| dir.join(&probe_name));
         // Side by side: each start loads ffmpeg's many libraries, and every scan waits for both.
-        let (version, ffprobe) = std::thread::scope(|scope| {
+        let (ffmpeg, ffprobe) = std::thread::scope(|scope| {
             let ffprobe = scope.spawn(|| {
-                beside
-                    .into_iter()
-                    .chain([PathBuf::from(&probe_name)])
-                    .find(|ffprobe| first_line_of_version(ffprobe).is_some())
+                (beside.into_iter().chain([probe_name]))
+                    .filter_map(|ffprobe| locate(&ffprobe))
+                    .find(|ffprobe| version(ffprobe).is_some())
             });
-            let version = first_line_of_version(&ffmpeg);
-            (version, ffprobe.join().ok().flatten())
+            let ffmpeg = locate(&ffmpeg).and_then(|path| Some((version(&path)?, path)));
+            (ffmpeg, ffprobe.join().ok().flatten())
         });
-        Some(Ffmpeg { ffmpeg, ffprobe: ffprobe?, version: version? })
+        let (version, ffmpeg) = ffmpeg?;
+        Some(Ffmpeg { ffmpeg, ffprobe: ffprobe?, version })
+    }
+
+    /// The first line of `program -version`, e.g. `ffmpeg version 5.1.9-0+deb12u1 …`, without
+    /// the copyright notice that follows it; `None` when it does not run or says nothing.
+    pub fn version_of(program: &Path) -> Option<String> {
+        first_line_of_version(program)
     }
 
     /// The first line of `ffmpeg -version`, e.g. `ffmpeg version 5.1.9-0+deb12u1 …`.
@@ -92,6 +110,36 @@ impl Ffmpeg {
             _ => "-fps_mode",
         }
     }
+}
+
+/// The program `program` names, as an absolute path: a bare name looked up on `PATH` as
+/// running it would; `None` when there is no such file.
+fn locate(program: &Path) -> Option<PathBuf> {
+    let bare = program.components().count() == 1 && !program.has_root();
+    let found = match bare {
+        false => Some(program.to_path_buf()),
+        true => std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|dir| {
+                let mut candidate = dir.join(program);
+                if cfg!(windows) && candidate.extension().is_none() {
+                    candidate.set_extension("exe");
+                }
+                candidate
+            })
+            .find(|candidate| is_executable(candidate)),
+    };
+    found.filter(|path| path.is_file()).and_then(|path| std::path::absolute(path).ok())
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
 }
 
 fn first_line_of_version(program: &Path) -> Option<String> {
