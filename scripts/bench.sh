@@ -53,6 +53,16 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release/mediascreen
 CZKAWKA=${CZKAWKA:-$(command -v czkawka_cli || ls "$HOME"/.cargo/bin/czkawka_cli 2>/dev/null || true)}
 mkdir -p "$OUT"
+# Every line that states a goal is also kept, and they are printed together at the end: one
+# run, every goal's figure next to its target.
+GOALS=$OUT/goals.txt
+: > "$GOALS"
+goals() {
+  while IFS= read -r line; do
+    printf '%s\n' "$line"
+    case "$line" in *goal*|*target*) printf '%s\n' "$line" >> "$GOALS" ;; esac
+  done
+}
 
 sel=("$@")
 on() { [ ${#sel[@]} -eq 0 ] && return 0; for s in "${sel[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
@@ -119,9 +129,10 @@ if on corpus; then
   hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/corpus.json" \
     "${cmds[@]}" > "$OUT/corpus.log" 2>&1 || { cat "$OUT/corpus.log"; exit 1; }
   summarize "$OUT/corpus.json" "$NFILES"; load
-  /usr/bin/time -o "$OUT/rss.txt" -f 'mediascreen hash peak RSS: %M KiB' $HASH "$CORPUS" \
-    > /dev/null 2>&1 || true
-  cat "$OUT/rss.txt"
+  for flags in "" --builtin-decoders; do
+    /usr/bin/time -o "$OUT/rss.txt" -f '%M' $HASH $flags "$CORPUS" > /dev/null 2>&1 || true
+    echo "hash${flags:+ $flags} of the corpus: peak RSS $(( $(tail -n 1 "$OUT/rss.txt") / 1024 )) MiB (goal: below 300 MB)" | goals
+  done
 fi
 
 if on jpeg; then
@@ -167,12 +178,13 @@ if on floor; then
     -n decode+digests "$FLOOR $CORPUS --digests" \
     -n decode "$FLOOR $CORPUS" > "$OUT/floor.log" 2>&1 || { cat "$OUT/floor.log"; exit 1; }
   summarize "$OUT/floor.json" "$NFILES"
-  python3 - "$OUT/floor.json" <<'PY'
+  ( python3 - "$OUT/floor.json" <<'PY'
 import json, sys
 cpu = {r["command"]: r["user"] + r["system"] for r in json.load(open(sys.argv[1]))["results"]}
 print(f"hash CPU s / decode+digests CPU s: {cpu['hash'] / cpu['decode+digests']:.2f}x "
       "(goal: at most 1.25x)")
 PY
+  ) | goals
   load
 fi
 
@@ -276,7 +288,7 @@ if on store; then
   hyperfine -i -S bash --warmup 1 --runs "$RUNS" --export-json "$OUT/store-again.json" \
     -n rescan "$BIN scan $CORPUS --list $ROOT/hashlists/demo.csv --store $STORE --report $OUT/store-rescan-report.json --quiet" \
     >> "$OUT/store.log" 2>&1 || { cat "$OUT/store.log"; exit 1; }
-  python3 - "$OUT/store.json" "$OUT/store-again.json" "$NFILES" "$STORE" <<'PY'
+  python3 - "$OUT/store.json" "$OUT/store-again.json" "$NFILES" "$STORE" <<'PY' | goals
 import json, os, sys
 first, again = (json.load(open(p))["results"][0] for p in sys.argv[1:3])
 n, store = int(sys.argv[3]), sys.argv[4]
@@ -284,8 +296,8 @@ cpu = lambda r: r["user"] + r["system"]
 for name, r in (("first scan", first), ("re-scan", again)):
     print(f"{name:<12}{n / r['median']:>9.0f} files/s{r['median']:>9.2f} s{cpu(r):>8.1f} CPU s")
 size = sum(os.path.getsize(p) for p in (store, store + "-wal") if os.path.exists(p))
-print(f"re-scan {first['median'] / again['median']:.1f}x faster; store {size} bytes "
-      f"(with its WAL), {size / n:.0f} bytes a file")
+print(f"re-scan {first['median'] / again['median']:.1f}x faster (goal: at least 20x); store "
+      f"{size} bytes (with its WAL), {size / n:.0f} bytes a file")
 PY
   make_tree
   TREESTORE="$OUT/tree.db"
@@ -299,15 +311,19 @@ PY
     -n rescan-200k-files "$BIN scan $TREE --list $MD5LIST --store $TREESTORE --report $OUT/tree-again-report.json --quiet" \
     > "$OUT/tree-store.log" 2>&1 || { cat "$OUT/tree-store.log"; exit 1; }
   summarize "$OUT/tree-again.json" 200000
-  echo "(goal: at least 50,000 files/s)"
+  python3 - "$OUT/tree-again.json" <<'PY' | goals
+import json, sys
+median = json.load(open(sys.argv[1]))["results"][0]["median"]
+print(f"re-scan of 200,000 files with the store: {200000 / median:,.0f} files/s (goal: at least 50,000)")
+PY
   echo "== store: rescreen of a 1,000,000-file store (benches/rescreen.rs)"; load
-  cargo bench --quiet --manifest-path "$ROOT/Cargo.toml" --bench rescreen 2>&1 | grep -v '^$'
+  cargo bench --quiet --manifest-path "$ROOT/Cargo.toml" --bench rescreen 2>&1 | grep -v '^$' | goals
   load
 fi
 
 if on video; then
   echo "== video: vPDQ of the 720p H.264 sample (benches/video.rs)"; load
-  cargo bench --quiet --manifest-path "$ROOT/Cargo.toml" --bench video 2>&1 | grep -v '^$'
+  cargo bench --quiet --manifest-path "$ROOT/Cargo.toml" --bench video 2>&1 | grep -v '^$' | goals
   load
 fi
 
@@ -326,6 +342,18 @@ if on orb1; then
   summarize "$OUT/orb1.json" "$N5"
   python3 -c 'import json, sys; pdq, orb1 = json.load(open(sys.argv[1]))["results"]
 share = 100 * pdq["median"] / orb1["median"]
-print(f"orb1 at {share:.0f} % of the PDQ files/s (goal: at least 40 %)")' "$OUT/orb1.json"
+print(f"orb1 at {share:.0f} % of the PDQ files/s (goal: at least 40 %)")' "$OUT/orb1.json" | goals
+  for a in pdq orb1; do
+    /usr/bin/time -o "$OUT/rss.txt" -f '%M' "$BIN" scan --files-from "$OUT/orb1/every5.txt" \
+      --list "$OUT/orb1/$a.csv" --report "$OUT/orb1/rss.json" --quiet 2> /dev/null || true
+    echo "scan of every 5th file against the $a list: peak RSS $(( $(tail -n 1 "$OUT/rss.txt") / 1024 )) MiB (goal: below 300 MB)" | goals
+  done
+  echo "== orb1: 10,000 listed signatures (benches/orb1_index.rs)"; load
+  cargo bench --quiet --manifest-path "$ROOT/Cargo.toml" --bench orb1_index 2>&1 | grep -v '^$' | goals
   load
+fi
+
+if [ -s "$GOALS" ]; then
+  echo "== goals: this run's figures ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  cat "$GOALS"
 fi
