@@ -185,12 +185,15 @@ impl<const W: usize> Mih<W> {
     /// it), or has `u32::MAX` or more entries.
     pub fn new(hashes: Vec<[u64; W]>) -> Mih<W> {
         let layout = Layout::for_len(hashes.len());
-        Self::with_layout(hashes, layout)
+        // So few that every search reads them all, even at radius 0: the tables (a few MB of
+        // offsets whatever the count) would only cost every start of a scan some milliseconds.
+        let tables = hashes.len() >= bands::<W>() * LINEAR_HASHES_PER_PROBE;
+        Self::with_layout(hashes, layout, tables)
     }
 
     /// `new` with a chosen layout, so tests can exercise narrow fingerprints and many slices
     /// on small sets.
-    fn with_layout(mut hashes: Vec<[u64; W]>, layout: Layout) -> Mih<W> {
+    fn with_layout(mut hashes: Vec<[u64; W]>, layout: Layout, tables: bool) -> Mih<W> {
         assert!(W > 0, "Mih needs at least one word per hash");
         assert!(hashes.len() < u32::MAX as usize, "Mih holds fewer than u32::MAX hashes");
         assert!(
@@ -201,6 +204,9 @@ impl<const W: usize> Mih<W> {
         // The memory budget is tight; surplus capacity from the caller's dedupe would count.
         hashes.shrink_to_fit();
 
+        if !tables {
+            return Mih { hashes, band0: Vec::new(), tables: Vec::new(), layout };
+        }
         let (band0, tables) = rayon::join(
             || band0_offsets(&hashes),
             || (1..4 * W).into_par_iter().map(|b| BandTable::build(&hashes, b, layout)).collect(),
@@ -580,7 +586,7 @@ mod tests {
         ) {
             let (stored, queries) = random_case::<4>(seed, size, planted);
             let layout = Layout::new(stored.len(), fold_bits, id_low_bits);
-            let mih = Mih::with_layout(stored, layout);
+            let mih = Mih::with_layout(stored, layout, true);
             for query in &queries {
                 for &t in thresholds.iter().chain(&[0, 31, 47, 48, 256]) {
                     check_agrees(&mih, query, t);
@@ -598,7 +604,7 @@ mod tests {
         ) {
             let (stored, queries) = random_case::<1>(seed, size, planted);
             let layout = Layout::new(stored.len(), fold_bits, id_low_bits);
-            let mih = Mih::with_layout(stored, layout);
+            let mih = Mih::with_layout(stored, layout, true);
             for query in &queries {
                 for &t in thresholds.iter().chain(&[0, 8, 11, 12, 64]) {
                     check_agrees(&mih, query, t);
@@ -656,7 +662,7 @@ mod tests {
                 }
                 let stored = sorted_dedup(stored);
                 let layout = Layout::new(stored.len(), fold_bits, id_low_bits);
-                let mih = Mih::with_layout(stored, layout);
+                let mih = Mih::with_layout(stored, layout, true);
                 for (query, planted) in cases {
                     let found = search_with(&mih, Mih::search_mih, &query, t);
                     assert!(
@@ -680,9 +686,15 @@ mod tests {
         check_tight_neighbours::<2>();
     }
 
+    /// With its tables, however few the hashes: the probing path checked on edge cases.
+    fn probed<const W: usize>(hashes: Vec<[u64; W]>) -> Mih<W> {
+        let layout = Layout::for_len(hashes.len());
+        Mih::with_layout(hashes, layout, true)
+    }
+
     #[test]
     fn empty_index() {
-        let mih = Mih::<4>::new(Vec::new());
+        let mih = probed::<4>(Vec::new());
         assert!(mih.is_empty());
         assert_eq!(mih.len(), 0);
         for t in [0, 31, 47, 48, 256] {
@@ -693,7 +705,7 @@ mod tests {
 
     #[test]
     fn all_zero_and_all_one_hashes() {
-        let mih = Mih::<4>::new(vec![[0; 4], [u64::MAX; 4]]);
+        let mih = probed::<4>(vec![[0; 4], [u64::MAX; 4]]);
         assert_eq!(mih.hash(1), &[u64::MAX; 4]);
         for query in [[0; 4], [u64::MAX; 4]] {
             for t in [0, 1, 31, 47, 128, 255, 256, 1000] {
@@ -715,6 +727,19 @@ mod tests {
         let found = search_with(&mih, Mih::search, &queries[0], 256);
         assert_eq!(found.len(), mih.len());
         assert!(found.iter().enumerate().all(|(i, &(id, _))| id as usize == i));
+    }
+
+    #[test]
+    fn a_set_too_small_to_probe_has_no_tables_and_is_still_exact() {
+        let (stored, queries) = random_case::<4>(11, 100, 20);
+        let mih = Mih::new(stored);
+        assert!(mih.tables.is_empty() && mih.band0.is_empty());
+        for query in &queries {
+            for threshold in [0, 31, 64] {
+                let expected = search_with(&mih, Mih::search_linear, query, threshold);
+                assert_eq!(search_with(&mih, Mih::search, query, threshold), expected);
+            }
+        }
     }
 
     #[test]
