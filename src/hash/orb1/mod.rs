@@ -326,12 +326,18 @@ impl Integral {
     fn new(image: &GrayImage) -> Integral {
         let (w, h) = (image.width() as usize, image.height() as usize);
         let width = w + 1;
-        let mut sums = vec![0u32; width * (h + 1)];
-        for y in 0..h {
+        // Each row is the one above plus the running sum along it, appended: no zeroed table
+        // to fill, and no indexing the compiler must check, in a loop over every pixel of
+        // every level.
+        let mut sums = Vec::with_capacity(width * (h + 1));
+        sums.resize(width, 0u32);
+        for pixels in image.as_raw().chunks_exact(w.max(1)).take(h) {
+            let above = sums.len() - width;
+            sums.extend_from_within(above..);
             let mut row = 0u32;
-            for x in 0..w {
-                row += u32::from(image.as_raw()[y * w + x]);
-                sums[(y + 1) * width + x + 1] = sums[y * width + x + 1] + row;
+            for (sum, &p) in sums[above + width + 1..].iter_mut().zip(pixels) {
+                row += u32::from(p);
+                *sum += row;
             }
         }
         Integral { width, sums }
