@@ -151,6 +151,12 @@ pub fn size_fits(size: u64, listed: Option<u64>) -> bool {
 pub fn orb1_closest(scanned: &Features, listed: &Signature) -> (Comparison, bool) {
     let plain = verify::compare(&scanned.signature, listed);
     let mirror = verify::compare(&scanned.mirrored, listed);
+    orb1_closer(plain, mirror)
+}
+
+/// Of a scanned image's comparisons with one listed signature, as given and mirrored, the
+/// one [`orb1_closest`] keeps, and whether it is the mirrored one.
+pub fn orb1_closer(plain: Comparison, mirror: Comparison) -> (Comparison, bool) {
     if mirror.inliers > plain.inliers {
         (mirror, true)
     } else {

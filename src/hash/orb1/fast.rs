@@ -159,11 +159,19 @@ fn has_arc(mask: u32) -> bool {
 /// The largest `t` such that some 9-arc of `ring` (circle minus centre) is all `> t` or all
 /// `< -t`, i.e. the threshold just under which the pixel stops being a corner.
 fn score(ring: &[i16; 16]) -> i16 {
+    // Every 9-arc's least and greatest from those of arcs of 2, 4 and 8 (arc `i` starting at
+    // `i`, on the ring doubled so that none wraps): 4 steps over whole arrays, which the
+    // compiler vectorises, instead of 16 × 9 terms one by one.
+    const _: () = assert!(ARC == 9);
+    let doubled: [i16; 32] = std::array::from_fn(|i| ring[i % 16]);
+    let (mut low, mut high) = (doubled, doubled);
+    for by in [1, 2, 4] {
+        low = std::array::from_fn(|i| low[i].min(low[(i + by) % 32]));
+        high = std::array::from_fn(|i| high[i].max(high[(i + by) % 32]));
+    }
     let mut best = 0;
-    for start in 0..16 {
-        let arc = (0..ARC).map(|k| ring[(start + k) % 16]);
-        let (low, high) = arc.fold((i16::MAX, i16::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
-        best = best.max(low).max(-high);
+    for i in 0..16 {
+        best = best.max(low[i].min(doubled[i + 8])).max(-high[i].max(doubled[i + 8]));
     }
     best - 1
 }
@@ -214,6 +222,21 @@ mod tests {
             }
             assert!(expected.len() > 20, "{threshold}: {}", expected.len());
             assert_eq!(candidates(&image, threshold, 4), expected, "{threshold}");
+        }
+    }
+
+    #[test]
+    fn the_score_is_the_best_arc_of_nine() {
+        let mut rng = crate::testing::Rng(0xfa5e);
+        for _ in 0..20_000 {
+            let ring: [i16; 16] = std::array::from_fn(|_| rng.below(511) as i16 - 255);
+            let mut best = 0;
+            for start in 0..16 {
+                let arc = (0..ARC).map(|k| ring[(start + k) % 16]);
+                let (lo, hi) = arc.fold((i16::MAX, i16::MIN), |(l, h), d| (l.min(d), h.max(d)));
+                best = best.max(lo).max(-hi);
+            }
+            assert_eq!(score(&ring), best - 1, "{ring:?}");
         }
     }
 

@@ -134,3 +134,19 @@ fn keypoints_spread_over_the_grid() {
     assert!(cells.iter().all(|&n| n >= 10), "{cells:?}");
     assert!(quotas().iter().sum::<usize>() == MAX_KEYPOINTS);
 }
+
+#[test]
+fn the_grey_division_is_exact() {
+    let mut rng = crate::testing::Rng(0xd1f);
+    // Every area the grey reduction divides by up to blocks of 64 × 64, at the edges of its
+    // sums and at random ones.
+    for n in 1..=64u32 {
+        let area = n * n * 256;
+        let divide = Divisor::new(area);
+        let top = area * 255 + area / 2;
+        let edges = [0, 1, area - 1, area, area + 1, top - 1, top, u32::MAX];
+        for sum in edges.into_iter().chain((0..2_000).map(|_| rng.next() as u32)) {
+            assert_eq!(divide.of(sum), sum / area, "{sum} / {area}");
+        }
+    }
+}

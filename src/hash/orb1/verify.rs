@@ -210,7 +210,9 @@ pub fn compare(query: &Signature, listed: &Signature) -> Comparison {
         (0..pairs.len())
             .filter(|&i| {
                 let [x, y] = map(pairs[i].0);
-                (x - pairs[i].1[0]).hypot(y - pairs[i].1[1]) <= TOLERANCE
+                let (dx, dy) = (x - pairs[i].1[0], y - pairs[i].1[1]);
+                // Squared: `hypot` is a libm call, 400 hypotheses × every good match.
+                dx * dx + dy * dy <= TOLERANCE * TOLERANCE
             })
             .collect()
     };
