@@ -91,7 +91,7 @@ fn main() {
     let speed = info.frames as f64 / info.fps / cpu;
     println!(
         "{:<30} {hashed} frames hashed: {speed:.1}x real time per core (goal {GOAL:.0}x){}",
-        "",
+        "vPDQ at 1 hash/s:",
         if speed >= GOAL { "" } else { ": goal missed" }
     );
 }
