@@ -12,15 +12,12 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{now_ns, RACY_NS};
+use super::{now_ns, Identity, RACY_NS};
 
 /// The store's kept answers, asked from any thread.
 pub struct Tools {
     connection: Mutex<Connection>,
 }
-
-/// A binary's identity: device, inode, size, modification and status-change times (ns).
-type Identity = (i64, i64, i64, i64, i64);
 
 impl Tools {
     pub(super) fn new(connection: Connection) -> Tools {
@@ -40,29 +37,41 @@ impl Tools {
                  WHERE path = ?1",
                 [&key],
                 |r| {
-                    Ok((
-                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-                        r.get(5)?,
-                        r.get(6)?,
-                    ))
+                    let identity = Identity {
+                        device: r.get::<_, i64>(0)? as u64,
+                        inode: r.get::<_, i64>(1)? as u64,
+                        size: r.get::<_, i64>(2)? as u64,
+                        mtime_ns: r.get(3)?,
+                        ctime_ns: r.get(4)?,
+                    };
+                    Ok((identity, r.get(5)?, r.get(6)?))
                 },
             )
             .optional()
             .ok()
             .flatten();
         if let Some((kept_identity, seen_ns, version)) = kept {
-            let racy = identity.3.saturating_add(RACY_NS) > seen_ns;
+            let racy = identity.mtime_ns.saturating_add(RACY_NS) > seen_ns;
             if kept_identity == identity && !racy {
                 return Some(version);
             }
         }
         let seen_ns = now_ns();
         let version = ask()?;
-        let (device, inode, size, mtime_ns, ctime_ns) = identity;
+        let Identity { device, inode, size, mtime_ns, ctime_ns } = identity;
         let _ = connection.execute(
             "INSERT OR REPLACE INTO tools (path, device, inode, size, mtime_ns, ctime_ns,
                seen_ns, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![key, device, inode, size, mtime_ns, ctime_ns, seen_ns, version],
+            params![
+                key,
+                device as i64,
+                inode as i64,
+                size as i64,
+                mtime_ns,
+                ctime_ns,
+                seen_ns,
+                version
+            ],
         );
         Some(version)
     }
@@ -75,8 +84,13 @@ fn identity(program: &Path) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(program).ok()?;
     let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
-    let (device, inode, size) = (m.dev() as i64, m.ino() as i64, m.size() as i64);
-    Some((device, inode, size, ns(m.mtime(), m.mtime_nsec()), ns(m.ctime(), m.ctime_nsec())))
+    Some(Identity {
+        device: m.dev(),
+        inode: m.ino(),
+        size: m.size(),
+        mtime_ns: ns(m.mtime(), m.mtime_nsec()),
+        ctime_ns: ns(m.ctime(), m.ctime_nsec()),
+    })
 }
 
 #[cfg(not(unix))]

@@ -91,7 +91,18 @@ impl Ffmpeg {
     /// The first line of `program -version`, e.g. `ffmpeg version 5.1.9-0+deb12u1 …`, without
     /// the copyright notice that follows it; `None` when it does not run or says nothing.
     pub fn version_of(program: &Path) -> Option<String> {
-        first_line_of_version(program)
+        let output = Command::new(program)
+            .arg("-version")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|output| output.status.success())?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let line = text.lines().next()?;
+        // Drop the copyright notice that follows the version on the same line.
+        let line = line.split(" Copyright").next().unwrap_or(line).trim();
+        (!line.is_empty()).then(|| line.to_string())
     }
 
     /// The first line of `ffmpeg -version`, e.g. `ffmpeg version 5.1.9-0+deb12u1 …`.
@@ -140,21 +151,6 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(not(unix))]
 fn is_executable(path: &Path) -> bool {
     path.is_file()
-}
-
-fn first_line_of_version(program: &Path) -> Option<String> {
-    let output = Command::new(program)
-        .arg("-version")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|output| output.status.success())?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let line = text.lines().next()?;
-    // Drop the copyright notice that follows the version on the same line.
-    let line = line.split(" Copyright").next().unwrap_or(line).trim();
-    (!line.is_empty()).then(|| line.to_string())
 }
 
 /// Decodes the first video stream of the file whose bytes are `bytes` with `ffmpeg`, handing
