@@ -30,8 +30,8 @@ impl Tools {
     pub fn version(&self, program: &Path, ask: impl FnOnce() -> Option<String>) -> Option<String> {
         let Some(identity) = identity(program) else { return ask() };
         let key = program.as_os_str().as_encoded_bytes();
-        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let kept: Option<(Identity, i64, String)> = connection
+        let lock = || self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept: Option<(Identity, i64, String)> = lock()
             .query_row(
                 "SELECT device, inode, size, mtime_ns, ctime_ns, seen_ns, version FROM tools
                  WHERE path = ?1",
@@ -57,9 +57,10 @@ impl Tools {
             }
         }
         let seen_ns = now_ns();
+        // Asked without the lock: ffmpeg and ffprobe are asked side by side.
         let version = ask()?;
         let Identity { device, inode, size, mtime_ns, ctime_ns } = identity;
-        let _ = connection.execute(
+        let _ = lock().execute(
             "INSERT OR REPLACE INTO tools (path, device, inode, size, mtime_ns, ctime_ns,
                seen_ns, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
