@@ -4,7 +4,8 @@
 //! Owns handing the lists' hashes (and orb1 signatures) over: [`ListedHashes::take`] leaves
 //! the lists with their metadata (lines, ids, labels, qualities, sizes), and the structures
 //! built from the columns read them side by side, in any order, until [`super::Index::build`]
-//! consumes them, keeping the one sorted copy. Must not build any structure itself or know
+//! consumes them, keeping the one sorted copy; the orb1 signatures, far the largest, are
+//! taken out by the one structure that decodes them. Must not build any structure itself or know
 //! how an algorithm is matched.
 
 use crate::hash::{Algorithm, HashValue};
@@ -63,13 +64,19 @@ impl ListedHashes {
         })
     }
 
-    /// Every orb1 entry, in list order: where it is, its signature's SHA-256 (the id matches
-    /// and reports name it by) and the signature's bytes, as the list's parser validated them.
-    pub fn signatures(&self) -> impl Iterator<Item = (EntryRef, HashValue, &[u8])> + '_ {
-        self.lists.iter().enumerate().flat_map(|(l, columns)| {
-            columns.signatures.iter().map(move |(row, bytes)| {
-                let at = EntryRef { list: l as u32, entry: *row };
-                (at, columns.hash(*row as usize), &bytes[..])
+    /// Takes every orb1 entry out, in list order: where it is, its signature's SHA-256 (the id
+    /// matches and reports name it by) and the signature's bytes, as the list's parser
+    /// validated them. Handed over one at a time, so that a caller that decodes each and lets
+    /// its bytes go never holds every signature twice.
+    pub fn take_signatures(
+        &mut self,
+    ) -> impl Iterator<Item = (EntryRef, HashValue, Box<[u8]>)> + '_ {
+        self.lists.iter_mut().enumerate().flat_map(|(l, columns)| {
+            let signatures = std::mem::take(&mut columns.signatures);
+            let columns = &*columns;
+            signatures.into_iter().map(move |(row, bytes)| {
+                let at = EntryRef { list: l as u32, entry: row };
+                (at, columns.hash(row as usize), bytes)
             })
         })
     }

@@ -338,9 +338,9 @@ impl Matcher {
         options.check()?;
         // Every structure reads the hashes taken out of the lists; the index, built last,
         // keeps them.
-        let listed = ListedHashes::take(&mut lists);
+        let mut listed = ListedHashes::take(&mut lists);
         let videos = ListedVideos::new(&lists, &listed, &options);
-        let signatures = ListedSignatures::new(&listed);
+        let signatures = ListedSignatures::new(&mut listed);
         let index = Index::build(listed);
         let allow_index = Index::build(ListedHashes::take(&mut allow));
         Ok(Matcher { lists, index, videos, signatures, allow, allow_index, options })

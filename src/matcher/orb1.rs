@@ -23,14 +23,13 @@ use crate::index::{EntryRef, ListedHashes};
 pub const CANDIDATES: usize = 8;
 
 /// Once a listed signature is confirmed, candidates with fewer votes than this share
-/// (numerator, denominator) of its votes are not verified. On the benchmark corpus, with the
-/// votes of [`crate::index::keypoints`], the most voted candidate of the orientation that
-/// matches is the right photo for 1,411 of the 1,413 copies that match at all, and it is
-/// among the first 4 for all of them; with this share a copy is settled in 2.35
-/// verifications on average instead of up to 32 (both orientations of up to 16 candidates),
-/// with the same 631 + 782 copies found and no wrong match (`scripts/orb_eval.sh`). A second
-/// listing of the same picture, voted alike, is still verified; a query that matches nothing
-/// is verified against each orientation's candidates in that orientation only (up to 16).
+/// (numerator, denominator) of its votes are not verified. The right photo is nearly always
+/// the most voted candidate of the orientation that matches (docs/performance.md, orb1), so a
+/// copy is settled in a few verifications instead of up to 32 (both orientations of up to 16
+/// candidates), with the same copies found and no wrong match (`scripts/orb_eval.sh`). A
+/// second listing of the same picture, voted alike, is still verified; a query that matches
+/// nothing is verified against each orientation's candidates in that orientation only (up to
+/// 16).
 pub const MATCHED_SHARE: (u64, u64) = (1, 2);
 
 /// The distinct orb1 signatures of the lists.
@@ -54,8 +53,9 @@ pub(super) struct Hit<'a> {
 }
 
 impl ListedSignatures {
-    /// Decodes the orb1 signatures that `hashes` holds, each distinct one once.
-    pub(super) fn new(hashes: &ListedHashes) -> ListedSignatures {
+    /// Decodes the orb1 signatures that `hashes` holds, each distinct one once, taking their
+    /// bytes out of it.
+    pub(super) fn new(hashes: &mut ListedHashes) -> ListedSignatures {
         let mut by_id: BTreeMap<HashValue, usize> = BTreeMap::new();
         let mut listed = ListedSignatures {
             signatures: Vec::new(),
@@ -63,13 +63,13 @@ impl ListedSignatures {
             sources: Vec::new(),
             candidates: None,
         };
-        for (at, id, bytes) in hashes.signatures() {
+        for (at, id, bytes) in hashes.take_signatures() {
             if let Some(&known) = by_id.get(&id) {
                 listed.sources[known].push(at);
                 continue;
             }
             // The parser validated these bytes.
-            let signature = Signature::from_bytes(bytes).expect("a validated signature");
+            let signature = Signature::from_bytes(&bytes).expect("a validated signature");
             by_id.insert(id.clone(), listed.ids.len());
             listed.signatures.push(signature);
             listed.ids.push(id);
