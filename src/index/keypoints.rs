@@ -151,8 +151,13 @@ fn dedup(starts: &mut [u32], entries: &mut Vec<u32>) {
 /// most `votes` ([`Candidates::votes`]), most first, ties to the earlier; none without a vote.
 pub fn ranked(votes: &[u32], n: usize) -> Vec<usize> {
     let mut ranked: Vec<usize> = (0..votes.len()).filter(|&i| votes[i] > 0).collect();
-    ranked.sort_by_key(|&i| (std::cmp::Reverse(votes[i]), i));
+    let order = |&i: &usize| (std::cmp::Reverse(votes[i]), i);
+    // A total order, so the first `n` are the same whichever way they are found.
+    if ranked.len() > n && n > 0 {
+        ranked.select_nth_unstable_by_key(n - 1, order);
+    }
     ranked.truncate(n);
+    ranked.sort_unstable_by_key(order);
     ranked
 }
 
@@ -221,6 +226,20 @@ mod tests {
                 })
                 .collect();
             assert_eq!(index.votes(&query), expected);
+        }
+    }
+
+    #[test]
+    fn ranked_is_the_head_of_the_whole_order() {
+        let mut rng = Rng(5);
+        for len in [0, 1, 7, 8, 9, 300] {
+            // Few distinct counts, so that ties are common; zeros are never ranked.
+            let votes: Vec<u32> = (0..len).map(|_| rng.below(6) as u32).collect();
+            let mut whole: Vec<usize> = (0..len).filter(|&i| votes[i] > 0).collect();
+            whole.sort_by_key(|&i| (std::cmp::Reverse(votes[i]), i));
+            for n in [0, 1, 3, 8, 500] {
+                assert_eq!(ranked(&votes, n), whole[..n.min(whole.len())], "{len} {n}");
+            }
         }
     }
 }
