@@ -5,8 +5,8 @@
 //! the lists with their metadata (lines, ids, labels, qualities, sizes), and the structures
 //! built from the columns read them side by side, in any order, until [`super::Index::build`]
 //! consumes them, keeping the one sorted copy; the orb1 signatures, far the largest, are
-//! taken out by the one structure that decodes them. Must not build any structure itself or know
-//! how an algorithm is matched.
+//! taken out by the one structure that decodes them. Must not build any structure itself or
+//! know how an algorithm is matched.
 
 use crate::hash::{Algorithm, HashValue};
 use crate::hashlist::HashList;

@@ -336,8 +336,8 @@ impl Matcher {
         options: MatchOptions,
     ) -> Result<Matcher> {
         options.check()?;
-        // Every structure reads the hashes taken out of the lists; the index, built last,
-        // keeps them.
+        // Every structure reads the hashes taken out of the lists; the orb1 signatures are
+        // taken on by the one that decodes them, and the index, built last, keeps the rest.
         let mut listed = ListedHashes::take(&mut lists);
         let videos = ListedVideos::new(&lists, &listed, &options);
         let signatures = ListedSignatures::new(&mut listed);
