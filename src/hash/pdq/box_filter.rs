@@ -1,16 +1,15 @@
 //! The reference's box filter, the blur PDQ's downsampling runs twice in each direction,
 //! made fast without changing a bit of its result.
 //!
-//! Owns: the running-sum schedule of one box ([`Reach`]), the filter along [`LANES`] rows at
-//! once ([`box_filter_lanes`]) and down every column at once ([`ColumnBox`]), and the SIMD
-//! transposes between the two layouts.
+//! Owns: the running-sum schedule of one box ([`Reach`]), the division of a window's sum by
+//! its count ([`Divisor`]), and the filter along [`LANES`] rows at once ([`box_filter_lanes`])
+//! and down every column at once ([`ColumnBox`]). The layout changes between the two are
+//! [`super::transpose`]'s.
 //!
 //! Must not: know about images, luma or the 64x64 target (that is [`super::downsample`]'s),
 //! or compute anything but the reference's sequence of f32 operations for each row and
 //! column: its running sum's rounding errors are part of the hash. Every function stays
 //! `#[inline(always)]`, so that [`super::downsample`]'s AVX2 build gets its own copy.
-
-use wide::f32x4;
 
 /// Rows the row filter runs side by side, one per SIMD lane: each lane keeps its own running
 /// sum, so every row still goes through the reference's sequence of f32 operations, but eight
@@ -43,20 +42,24 @@ fn subtract_lanes(sum: &mut Lanes, x: &Lanes) {
 /// leaves the window first; after the last sample, [`Reach::drain`] gives the remaining
 /// outputs. The window is centred with `half = (window + 2) / 2`, so an even window reaches one
 /// sample further ahead (right/down) than behind, and it is truncated at the ends.
+///
+/// `fused` says whether the CPU the caller is compiled for fuses multiply-adds, which lets
+/// [`Divisor`] replace the division by a multiplication; the result is the same either way.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Reach {
     len: usize,
     behind: usize,
     ahead: usize,
+    fused: bool,
 }
 
 impl Reach {
     /// Requires `1 <= window <= len`, which [`jarosz_window`] guarantees.
     #[inline(always)]
-    pub(super) fn new(window: usize, len: usize) -> Reach {
+    pub(super) fn new(window: usize, len: usize, fused: bool) -> Reach {
         debug_assert!((1..=len).contains(&window));
         let half = (window + 2) / 2;
-        Reach { len, behind: window - half, ahead: half - 1 }
+        Reach { len, behind: window - half, ahead: half - 1, fused }
     }
 
     /// Once sample `i` is added: the output that is then complete, if any, and the sample to
@@ -76,96 +79,119 @@ impl Reach {
 
     /// How many samples the window around output `o` covers: what its sum is divided by.
     #[inline(always)]
-    pub(super) fn count(&self, o: usize) -> f32 {
+    fn count(&self, o: usize) -> f32 {
         let last = (o + self.ahead).min(self.len - 1);
         (last + 1 - o.saturating_sub(self.behind)) as f32
     }
+
+    /// What output `o`'s sum is divided by to give its mean.
+    #[inline(always)]
+    pub(super) fn divisor(&self, o: usize) -> Divisor {
+        Divisor::new(self.count(o), self.fused)
+    }
+}
+
+/// Counts up to which [`Divisor`] may multiply by the reciprocal instead of dividing: the
+/// test `reciprocal_quotients_round_as_division` checks every f32 sum against each of them.
+/// Windows reach 64 for sides up to 8,192 pixels; larger pictures divide.
+const FUSED_COUNTS: f32 = 64.0;
+
+/// Division of a window's sum by its sample count, with the reference's rounding.
+///
+/// A division costs several times a multiplication, and the blur divides once for every pixel
+/// twice over. With fused multiply-adds, `sum / count` rounded is had without dividing: the
+/// product by the rounded reciprocal is within about an ulp of the quotient, the fused
+/// `sum - q * count` is its exact remainder, and one fused step with it rounds to the correctly
+/// rounded quotient. That holds for every f32 sum and every count up to [`FUSED_COUNTS`], which
+/// a test checks exhaustively: over the 2^23 significands of one binade, which stand for all
+/// sums, because scaling by a power of two is exact for every value met here (luma and its
+/// sums are multiples of 2^-27 and at most 255 times a window, so no step is subnormal or
+/// overflows).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Divisor {
+    count: f32,
+    reciprocal: Option<f32>,
+}
+
+impl Divisor {
+    #[inline(always)]
+    fn new(count: f32, fused: bool) -> Divisor {
+        let reciprocal = (fused && count <= FUSED_COUNTS).then(|| 1.0 / count);
+        Divisor { count, reciprocal }
+    }
+
+    /// `sum / count`, rounded as the division rounds.
+    #[inline(always)]
+    pub(super) fn mean(&self, sum: f32) -> f32 {
+        match self.reciprocal {
+            Some(reciprocal) => quotient(sum, self.count, reciprocal),
+            None => sum / self.count,
+        }
+    }
+
+    /// [`Divisor::mean`] of each of `sums`, written to `out`; the choice between dividing and
+    /// multiplying is made once, outside the loop.
+    #[inline(always)]
+    pub(super) fn means(&self, sums: &[f32], out: &mut [f32]) {
+        match self.reciprocal {
+            Some(reciprocal) => {
+                for (out, &sum) in out.iter_mut().zip(sums) {
+                    *out = quotient(sum, self.count, reciprocal);
+                }
+            }
+            None => {
+                for (out, &sum) in out.iter_mut().zip(sums) {
+                    *out = sum / self.count;
+                }
+            }
+        }
+    }
+}
+
+/// `sum / count` correctly rounded, from `reciprocal = 1 / count` rounded, for the counts
+/// [`Divisor`] uses it for. Both steps must be fused multiply-adds: unfused, the remainder
+/// would round away.
+#[inline(always)]
+fn quotient(sum: f32, count: f32, reciprocal: f32) -> f32 {
+    let estimate = sum * reciprocal;
+    let remainder = (-estimate).mul_add(count, sum);
+    remainder.mul_add(reciprocal, estimate)
 }
 
 /// The box filter along [`LANES`] rows at once, over `input[x][k]` (sample x of row k): calls
-/// `emit(o, sum)` for every output o in order, `sum` holding each row's running sum over the
-/// window around o (its mean is `sum / reach.count(o)`). Requires `input.len() == reach.len`.
+/// `emit(o, sum, divisor)` for every output o in order, `sum` holding each row's running sum
+/// over the window around o and `divisor` what it is divided by for the mean. Requires
+/// `input.len() == reach.len`.
+///
+/// The schedule is [`Reach`]'s, unrolled into its four stretches (filling, growing, full,
+/// shrinking) so that the inner loop has no test but its bound and the full windows share
+/// one divisor.
 #[inline(always)]
 pub(super) fn box_filter_lanes(
     input: &[Lanes],
     reach: &Reach,
-    mut emit: impl FnMut(usize, &Lanes),
+    mut emit: impl FnMut(usize, &Lanes, &Divisor),
 ) {
+    debug_assert_eq!(input.len(), reach.len);
+    let window = reach.behind + 1 + reach.ahead;
     let mut sum = [0.0f32; LANES];
-    for (i, x) in input.iter().enumerate() {
+    for x in &input[..reach.ahead] {
         add_lanes(&mut sum, x);
-        if let Some((o, leaving)) = reach.after_adding(i) {
-            if let Some(j) = leaving {
-                subtract_lanes(&mut sum, &input[j]);
-            }
-            emit(o, &sum);
-        }
+    }
+    for (o, x) in input[reach.ahead..window].iter().enumerate() {
+        add_lanes(&mut sum, x);
+        emit(o, &sum, &reach.divisor(o));
+    }
+    let full = reach.divisor(reach.behind + 1);
+    for (leaving, (x, o)) in input.iter().zip(input[window..].iter().zip(reach.behind + 1..)) {
+        add_lanes(&mut sum, x);
+        subtract_lanes(&mut sum, leaving);
+        emit(o, &sum, &full);
     }
     for (o, j) in reach.drain() {
         subtract_lanes(&mut sum, &input[j]);
-        emit(o, &sum);
+        emit(o, &sum, &reach.divisor(o));
     }
-}
-
-/// Copies [`LANES`] row-major rows (`rows[k * width + x]`, `width = lanes.len()`) into the
-/// lanes layout (`lanes[x][k]`), as 4x4 tiles that SIMD shuffles transpose.
-#[inline(always)]
-pub(super) fn rows_to_lanes(rows: &[f32], lanes: &mut [Lanes]) {
-    let width = lanes.len();
-    for k in (0..LANES).step_by(4) {
-        let row = |r: usize| &rows[(k + r) * width..][..width];
-        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
-        let mut x = 0;
-        for out in lanes.chunks_exact_mut(4) {
-            let tile = [load4(&r0[x..]), load4(&r1[x..]), load4(&r2[x..]), load4(&r3[x..])];
-            for (out, column) in out.iter_mut().zip(f32x4::transpose(tile)) {
-                out[k..k + 4].copy_from_slice(&column.to_array());
-            }
-            x += 4;
-        }
-    }
-    for (x, out) in lanes.iter_mut().enumerate().skip(width - width % 4) {
-        *out = std::array::from_fn(|k| rows[k * width + x]);
-    }
-}
-
-/// The inverse of [`rows_to_lanes`].
-#[inline(always)]
-pub(super) fn lanes_to_rows(lanes: &[Lanes], rows: &mut [f32]) {
-    let width = lanes.len();
-    for k in (0..LANES).step_by(4) {
-        let (_, rows) = rows.split_at_mut(k * width);
-        let (r0, rows) = rows.split_at_mut(width);
-        let (r1, rows) = rows.split_at_mut(width);
-        let (r2, rows) = rows.split_at_mut(width);
-        let r3 = &mut rows[..width];
-        let mut x = 0;
-        for tile in lanes.chunks_exact(4) {
-            let tile = [
-                load4(&tile[0][k..]),
-                load4(&tile[1][k..]),
-                load4(&tile[2][k..]),
-                load4(&tile[3][k..]),
-            ];
-            let [c0, c1, c2, c3] = f32x4::transpose(tile);
-            r0[x..x + 4].copy_from_slice(&c0.to_array());
-            r1[x..x + 4].copy_from_slice(&c1.to_array());
-            r2[x..x + 4].copy_from_slice(&c2.to_array());
-            r3[x..x + 4].copy_from_slice(&c3.to_array());
-            x += 4;
-        }
-    }
-    for (x, lanes) in lanes.iter().enumerate().skip(width - width % 4) {
-        for (k, &value) in lanes.iter().enumerate() {
-            rows[k * width + x] = value;
-        }
-    }
-}
-
-/// The first four values of `values` in one vector.
-#[inline(always)]
-fn load4(values: &[f32]) -> f32x4 {
-    f32x4::from([values[0], values[1], values[2], values[3]])
 }
 
 /// The box filter down every column at once, fed rows in order: each column goes through the
@@ -188,11 +214,11 @@ pub(super) struct ColumnBox {
 
 impl ColumnBox {
     #[inline(always)]
-    pub(super) fn new(width: usize, window: usize, height: usize) -> ColumnBox {
+    pub(super) fn new(width: usize, window: usize, height: usize, fused: bool) -> ColumnBox {
         let rows = (window + LANES).next_multiple_of(LANES);
         ColumnBox {
             width,
-            reach: Reach::new(window, height),
+            reach: Reach::new(window, height, fused),
             sums: vec![0.0; width],
             history: vec![0.0; rows * width],
             added: 0,
@@ -254,10 +280,7 @@ impl ColumnBox {
     /// Writes output row `o`, just completed, to `out`.
     #[inline(always)]
     pub(super) fn mean(&self, o: usize, out: &mut [f32]) {
-        let count = self.reach.count(o);
-        for (out, &sum) in out.iter_mut().zip(&self.sums) {
-            *out = sum / count;
-        }
+        self.reach.divisor(o).means(&self.sums, out);
     }
 }
 
@@ -265,6 +288,7 @@ impl ColumnBox {
 mod tests {
     use super::*;
     use crate::hash::pdq::tests::{filter_row, luma_of, pattern};
+    use crate::hash::pdq::transpose::{lanes_to_rows, rows_to_lanes};
 
     #[test]
     fn column_pass_matches_row_pass_on_the_transpose() {
@@ -274,7 +298,7 @@ mod tests {
         let (width, height) = (7, 300);
         let luma = luma_of(&pattern(width, height));
         for window in [1, 2, 3, 4, 7, 8, 300] {
-            let mut columns = ColumnBox::new(width, window, height);
+            let mut columns = ColumnBox::new(width, window, height, false);
             let mut image = vec![f32::NAN; width * height];
             let mut keep = |columns: &ColumnBox, o: usize| {
                 columns.mean(o, &mut image[o * width..(o + 1) * width]);
@@ -299,31 +323,63 @@ mod tests {
     }
 
     #[test]
+    fn reciprocal_quotients_round_as_division() {
+        // Every significand, for every count the blur may multiply for; see `Divisor` for why
+        // one binade stands for every sum. Counts are split over threads: 2^29 quotients.
+        #[inline(always)]
+        fn first_wrong(count: f32) -> Option<f32> {
+            let reciprocal = 1.0 / count;
+            (0..1u32 << 23)
+                .map(|m| f32::from_bits(0x3f80_0000 | m))
+                .find(|&sum| quotient(sum, count, reciprocal).to_bits() != (sum / count).to_bits())
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "fma")]
+        fn first_wrong_fma(count: f32) -> Option<f32> {
+            first_wrong(count)
+        }
+        let check = |count: f32| {
+            #[cfg(target_arch = "x86_64")]
+            if is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has FMA, checked just above.
+                return unsafe { first_wrong_fma(count) };
+            }
+            first_wrong(count)
+        };
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let wrong: Vec<(f32, f32)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        (1..=FUSED_COUNTS as usize)
+                            .skip(t)
+                            .step_by(threads)
+                            .filter_map(|c| check(c as f32).map(|sum| (c as f32, sum)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        });
+        assert_eq!(wrong, [], "(count, sum) pairs whose quotient rounds differently");
+        // Beyond FUSED_COUNTS, and without fused multiply-adds, the divisor divides.
+        assert_eq!(Divisor::new(FUSED_COUNTS + 1.0, true).reciprocal, None);
+        assert_eq!(Divisor::new(3.0, false).reciprocal, None);
+    }
+
+    #[test]
     fn lanes_are_independent_rows() {
         let (width, height) = (37, LANES);
         let luma = luma_of(&pattern(width, height));
         let mut lanes = vec![[0.0; LANES]; width];
-        rows_to_lanes(&luma, &mut lanes);
-        let reach = Reach::new(5, width);
+        rows_to_lanes::<false>(&luma, &mut lanes);
+        let reach = Reach::new(5, width, false);
         let mut filtered = vec![[0.0; LANES]; width];
-        box_filter_lanes(&lanes, &reach, |o, sum| filtered[o] = sum.map(|s| s / reach.count(o)));
+        box_filter_lanes(&lanes, &reach, |o, sum, _| filtered[o] = sum.map(|s| s / reach.count(o)));
         let mut rows = vec![0.0; width * height];
-        lanes_to_rows(&filtered, &mut rows);
+        lanes_to_rows::<false>(&filtered, &mut rows);
         for (row, expected) in rows.chunks_exact(width).zip(luma.chunks_exact(width)) {
             assert_eq!(row, filter_row(expected, 5));
-        }
-    }
-
-    #[test]
-    fn layout_changes_round_trip_at_every_width() {
-        for width in 1..=13 {
-            let rows: Vec<f32> = (0..width * LANES).map(|i| i as f32).collect();
-            let mut lanes = vec![[0.0; LANES]; width];
-            rows_to_lanes(&rows, &mut lanes);
-            assert_eq!(lanes[width - 1][LANES - 1], rows[LANES * width - 1], "width {width}");
-            let mut back = vec![0.0; rows.len()];
-            lanes_to_rows(&lanes, &mut back);
-            assert_eq!(back, rows, "width {width}");
         }
     }
 

@@ -9,9 +9,8 @@
 //! order: the box filter itself is [`super::box_filter`]'s, and what is computed from the 64x64
 //! image is [`super`]'s.
 
-use super::box_filter::{
-    box_filter_lanes, lanes_to_rows, rows_to_lanes, ColumnBox, Lanes, Reach, LANES,
-};
+use super::box_filter::{box_filter_lanes, ColumnBox, Lanes, Reach, LANES};
+use super::transpose::{lanes_to_rows, rows_to_lanes};
 use super::DOWNSAMPLED;
 
 // ITU-R BT.601 luma weights. The reference declares them as `float` initialised from double
@@ -20,50 +19,62 @@ const LUMA_FROM_R: f32 = 0.299;
 const LUMA_FROM_G: f32 = 0.587;
 const LUMA_FROM_B: f32 = 0.114;
 
-/// [`downsample`] of RGB8 pixels, compiled for AVX2 where the CPU has it: the x86-64
-/// baseline that release builds target has no 256-bit vectors and no byte shuffles, which the
-/// luma conversion and the blur's 8-lane sums are compiled to with it. Both builds perform the
-/// same f32 operations, so the result is the same.
+/// [`downsample`] of RGB8 pixels, compiled for AVX2 and FMA where the CPU has them: the
+/// x86-64 baseline that release builds target has no 256-bit vectors, no byte shuffles and no
+/// fused multiply-adds, which the luma conversion, the blur's 8-lane sums and its divisions
+/// (see [`super::box_filter::Divisor`]) are compiled to with them. Every build gets the same
+/// f32 results.
 pub(super) fn downsample_rgb(
     width: usize,
     height: usize,
     rgb: &[u8],
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has AVX2 and FMA, checked just above.
         return unsafe { downsample_rgb_avx2(width, height, rgb) };
     }
-    downsample_rgb_inlined(width, height, rgb)
+    // Other CPUs fuse multiply-adds if the build may assume it (every aarch64 does); otherwise
+    // `mul_add` would be a slow library call, and dividing is quicker.
+    let fused = cfg!(any(target_arch = "aarch64", target_feature = "fma"));
+    downsample_rgb_inlined::<false>(width, height, rgb, fused)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn downsample_rgb_avx2(
     width: usize,
     height: usize,
     rgb: &[u8],
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
-    downsample_rgb_inlined(width, height, rgb)
+    downsample_rgb_inlined::<true>(width, height, rgb, true)
 }
 
 // Everything [`downsample_rgb`] runs, here and in `box_filter`, is `#[inline(always)]`, down
 // to the smallest helper, so that each of its builds gets its own copy compiled for its
 // instruction set: a function left out of line would be compiled once, for the baseline.
 
+/// `AVX2` is set only by [`downsample_rgb_avx2`], where the CPU has been checked for it.
 #[inline(always)]
-fn downsample_rgb_inlined(
+fn downsample_rgb_inlined<const AVX2: bool>(
     width: usize,
     height: usize,
     rgb: &[u8],
+    fused: bool,
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
     let stride = width * 3;
-    downsample(width, height, |rows, luma| {
-        let rows = rgb[rows.start * stride..rows.end * stride].chunks_exact(stride);
-        for (row, out) in rows.zip(luma.chunks_exact_mut(width)) {
-            luma_from_rgb(row, out);
-        }
-    })
+    downsample::<AVX2>(
+        width,
+        height,
+        fused,
+        #[inline(always)]
+        |rows, luma| {
+            let rows = rgb[rows.start * stride..rows.end * stride].chunks_exact(stride);
+            for (row, out) in rows.zip(luma.chunks_exact_mut(width)) {
+                luma_from_rgb(row, out);
+            }
+        },
+    )
 }
 
 /// Per-pixel luma in f32 of a row of RGB8 pixels, with the reference's operand order:
@@ -101,9 +112,10 @@ fn sample_positions(len: usize) -> [usize; DOWNSAMPLED] {
 /// An input that is already 64x64 is used as is: the reference skips the blur there, and the
 /// blur would not be a no-op even with its window of 1, because the running sum rounds.
 #[inline(always)]
-fn downsample(
+fn downsample<const AVX2: bool>(
     width: usize,
     height: usize,
+    fused: bool,
     mut fill: impl FnMut(std::ops::Range<usize>, &mut [f32]),
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
     let blocks = (0..height).step_by(LANES).map(|start| start..(start + LANES).min(height));
@@ -118,20 +130,24 @@ fn downsample(
         }
         return out;
     }
-    let row_reach = Reach::new(jarosz_window(width), width);
+    let row_reach = Reach::new(jarosz_window(width), width, fused);
     let column_window = jarosz_window(height);
     let mut block = vec![[0.0f32; LANES]; width];
     let mut filtered = vec![[0.0f32; LANES]; width];
-    let mut first = ColumnBox::new(width, column_window, height);
-    let mut second = SecondPass::new(width, height, row_reach, column_window);
+    let mut first = ColumnBox::new(width, column_window, height, fused);
+    let mut second = SecondPass::<AVX2>::new(width, height, row_reach, column_window, fused);
     for rows in blocks {
         fill(rows.clone(), &mut luma);
-        rows_to_lanes(&luma, &mut block);
-        box_filter_lanes(&block, &row_reach, |o, sum| {
-            let count = row_reach.count(o);
-            filtered[o] = sum.map(|s| s / count);
-        });
-        lanes_to_rows(&filtered, first.next_block());
+        rows_to_lanes::<AVX2>(&luma, &mut block);
+        box_filter_lanes(
+            &block,
+            &row_reach,
+            #[inline(always)]
+            |o, sum, divisor| {
+                divisor.means(sum, &mut filtered[o]);
+            },
+        );
+        lanes_to_rows::<AVX2>(&filtered, first.next_block());
         for _ in rows {
             if let Some(o) = first.add_row() {
                 second.take(&first, o);
@@ -147,7 +163,7 @@ fn downsample(
 /// The second blur (rows, then columns) of [`downsample`], fed the first blur's rows in order
 /// and computed only for the 64 sampled columns (the row pass still sums every sample: its
 /// running sum's rounding depends on them all).
-struct SecondPass {
+struct SecondPass<const AVX2: bool> {
     width: usize,
     row_reach: Reach,
     sample_columns: [usize; DOWNSAMPLED],
@@ -161,9 +177,15 @@ struct SecondPass {
     out: [[f32; DOWNSAMPLED]; DOWNSAMPLED],
 }
 
-impl SecondPass {
+impl<const AVX2: bool> SecondPass<AVX2> {
     #[inline(always)]
-    fn new(width: usize, height: usize, row_reach: Reach, column_window: usize) -> SecondPass {
+    fn new(
+        width: usize,
+        height: usize,
+        row_reach: Reach,
+        column_window: usize,
+        fused: bool,
+    ) -> SecondPass<AVX2> {
         SecondPass {
             width,
             row_reach,
@@ -172,7 +194,7 @@ impl SecondPass {
             rows: vec![0.0; LANES * width],
             block: vec![[0.0; LANES]; width],
             pending: 0,
-            columns: ColumnBox::new(DOWNSAMPLED, column_window, height),
+            columns: ColumnBox::new(DOWNSAMPLED, column_window, height, fused),
             out: [[0.0; DOWNSAMPLED]; DOWNSAMPLED],
         }
     }
@@ -189,22 +211,27 @@ impl SecondPass {
 
     #[inline(always)]
     fn filter_pending(&mut self) {
-        rows_to_lanes(&self.rows, &mut self.block);
+        rows_to_lanes::<AVX2>(&self.rows, &mut self.block);
         // The sums at the sampled columns; divided only once the row is done, so that the
         // compiler does not divide at every column in case it is sampled.
         let mut sampled = [[0.0f32; LANES]; DOWNSAMPLED];
         let mut next = 0;
-        box_filter_lanes(&self.block, &self.row_reach, |o, sum| {
-            while self.sample_columns.get(next) == Some(&o) {
-                sampled[next] = *sum;
-                next += 1;
-            }
-        });
+        box_filter_lanes(
+            &self.block,
+            &self.row_reach,
+            #[inline(always)]
+            |o, sum, _| {
+                while self.sample_columns.get(next) == Some(&o) {
+                    sampled[next] = *sum;
+                    next += 1;
+                }
+            },
+        );
         let block = self.columns.next_block();
         for (j, (lanes, &x)) in sampled.iter().zip(&self.sample_columns).enumerate() {
-            let count = self.row_reach.count(x);
+            let divisor = self.row_reach.divisor(x);
             for (k, &sum) in lanes.iter().enumerate() {
-                block[k * DOWNSAMPLED + j] = sum / count;
+                block[k * DOWNSAMPLED + j] = divisor.mean(sum);
             }
         }
         for _ in 0..self.pending {
@@ -244,12 +271,13 @@ mod tests {
 
     #[test]
     fn the_baseline_build_agrees_with_the_one_the_cpu_runs() {
-        // On a CPU with AVX2 every other test runs the AVX2 build; this keeps the baseline
-        // build, which CPUs without it run, to the same bits.
+        // On a CPU with AVX2 and FMA every other test runs that build, which multiplies where
+        // the baseline build divides; this keeps the baseline build, which CPUs without them
+        // run, to the same bits.
         for (width, height, seed) in [(7, 300, 1), (64, 64, 2), (333, 2000, 10), (1001, 77, 3)] {
             let rgb = synthetic_rgb(width, height, seed);
             let dispatched = downsample_rgb(width, height, &rgb);
-            let baseline = downsample_rgb_inlined(width, height, &rgb);
+            let baseline = downsample_rgb_inlined::<false>(width, height, &rgb, false);
             let bits = |a: &[[f32; DOWNSAMPLED]; DOWNSAMPLED]| {
                 a.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>()
             };

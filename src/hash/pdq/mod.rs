@@ -5,7 +5,8 @@
 //! Owns: the public face of the hash ([`PdqFeatures`], [`Dihedral`]) and what is computed
 //! from the 64x64 luma image: the 16x16 DCT the hash is thresholded from, the quality score,
 //! and the eight dihedral variants (rotations and flips) derived from that DCT. Getting from
-//! RGB8 pixels to that 64x64 image is `downsample`'s, which runs the blur of `box_filter`.
+//! RGB8 pixels to that 64x64 image is `downsample`'s, which runs the blur of `box_filter`
+//! with the layout changes of `transpose`.
 //!
 //! Must not: read files, decode images, or resize. The caller hands over decoded pixels at
 //! whatever resolution it wants hashed; the reference CLI's 512x512 pre-resize is a property
@@ -13,11 +14,14 @@
 //!
 //! Every floating-point step mirrors the reference's `float` arithmetic operation for
 //! operation (same operand order, same rounding points). Reordering a sum, accumulating in
-//! f64, or fusing a multiply-add would still give a "PDQ-like" hash, but one that differs from
-//! the reference by a bit here and there, which breaks exact conformance.
+//! f64, or fusing the reference's multiply-adds would still give a "PDQ-like" hash, but one
+//! that differs from the reference by a bit here and there, which breaks exact conformance.
+//! (The blur's divisions are done by fused multiply-adds where the CPU has them, but those
+//! are proven to round exactly as the division does: see `box_filter::Divisor`.)
 
 mod box_filter;
 mod downsample;
+mod transpose;
 
 use std::sync::LazyLock;
 

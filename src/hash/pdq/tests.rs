@@ -223,9 +223,9 @@ pub(super) fn luma_of(rgb: &[u8]) -> Vec<f32> {
 /// The reference's 1-D box filter of `input`, run in lane 0 of [`box_filter_lanes`].
 pub(super) fn filter_row(input: &[f32], window: usize) -> Vec<f32> {
     let lanes: Vec<Lanes> = input.iter().map(|&x| [x; LANES]).collect();
-    let reach = Reach::new(window, input.len());
+    let reach = Reach::new(window, input.len(), false);
     let mut output = vec![0.0; input.len()];
-    box_filter_lanes(&lanes, &reach, |o, sum| output[o] = sum[0] / reach.count(o));
+    box_filter_lanes(&lanes, &reach, |o, sum, divisor| output[o] = divisor.mean(sum[0]));
     output
 }
 
