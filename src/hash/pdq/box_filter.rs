@@ -248,13 +248,26 @@ impl ColumnBox {
     pub(super) fn add_row(&mut self) -> Option<usize> {
         let row = self.added;
         self.added += 1;
-        let slot = self.slot(row);
-        for (sum, &x) in self.sums.iter_mut().zip(&self.history[slot]) {
-            *sum += x;
-        }
-        let (o, leaving) = self.reach.after_adding(row)?;
-        if let Some(j) = leaving {
-            self.subtract(j);
+        let entering = &self.history[self.slot(row)];
+        let Some((o, leaving)) = self.reach.after_adding(row) else {
+            for (sum, &x) in self.sums.iter_mut().zip(entering) {
+                *sum += x;
+            }
+            return None;
+        };
+        match leaving {
+            // One pass for both, each column still adding before it subtracts.
+            Some(j) => {
+                let leaving = &self.history[self.slot(j)];
+                for ((sum, &x), &y) in self.sums.iter_mut().zip(entering).zip(leaving) {
+                    *sum = (*sum + x) - y;
+                }
+            }
+            None => {
+                for (sum, &x) in self.sums.iter_mut().zip(entering) {
+                    *sum += x;
+                }
+            }
         }
         Some(o)
     }
