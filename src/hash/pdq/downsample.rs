@@ -34,10 +34,7 @@ pub(super) fn downsample_rgb(
         // SAFETY: the CPU has AVX2 and FMA, checked just above.
         return unsafe { downsample_rgb_avx2(width, height, rgb) };
     }
-    // Other CPUs fuse multiply-adds if the build may assume it (every aarch64 does); otherwise
-    // `mul_add` would be a slow library call, and dividing is quicker.
-    let fused = cfg!(any(target_arch = "aarch64", target_feature = "fma"));
-    downsample_rgb_inlined::<false>(width, height, rgb, fused)
+    downsample_rgb_inlined::<false>(width, height, rgb)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -47,21 +44,24 @@ fn downsample_rgb_avx2(
     height: usize,
     rgb: &[u8],
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
-    downsample_rgb_inlined::<true>(width, height, rgb, true)
+    downsample_rgb_inlined::<true>(width, height, rgb)
 }
 
 // Everything [`downsample_rgb`] runs, here and in `box_filter`, is `#[inline(always)]`, down
 // to the smallest helper, so that each of its builds gets its own copy compiled for its
 // instruction set: a function left out of line would be compiled once, for the baseline.
 
-/// `AVX2` is set only by [`downsample_rgb_avx2`], where the CPU has been checked for it.
+/// `AVX2` is set only by [`downsample_rgb_avx2`], where the CPU has been checked for AVX2 and
+/// FMA.
 #[inline(always)]
 fn downsample_rgb_inlined<const AVX2: bool>(
     width: usize,
     height: usize,
     rgb: &[u8],
-    fused: bool,
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
+    // Other builds fuse multiply-adds if they may assume it (every aarch64 does); otherwise
+    // `mul_add` would be a slow library call, and dividing is quicker.
+    let fused = AVX2 || cfg!(any(target_arch = "aarch64", target_feature = "fma"));
     let stride = width * 3;
     downsample::<AVX2>(
         width,
@@ -279,7 +279,7 @@ mod tests {
         for (width, height, seed) in sizes {
             let rgb = synthetic_rgb(width, height, seed);
             let dispatched = downsample_rgb(width, height, &rgb);
-            let baseline = downsample_rgb_inlined::<false>(width, height, &rgb, false);
+            let baseline = downsample_rgb_inlined::<false>(width, height, &rgb);
             let bits = |a: &[[f32; DOWNSAMPLED]; DOWNSAMPLED]| {
                 a.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>()
             };

@@ -2,9 +2,8 @@
 //! SIMD lane (`lanes[x][k]`, sample x of row k), while the luma, the column filter and the
 //! rest of the blur hold rows one after another (`rows[k * width + x]`).
 //!
-//! Owns: both transposes, the portable one in 4x4 tiles and the AVX one in 8x8 tiles that
-//! the AVX2 build of [`super::downsample`] runs, which moves a tile in a third of the
-//! instructions.
+//! Owns: both transposes, the portable one in 4x4 tiles and the AVX one in 8x8 tiles, held
+//! in 256-bit registers, that the AVX2 build of [`super::downsample`] runs.
 //!
 //! Must not: change a value; these only move f32s.
 
