@@ -183,7 +183,7 @@ pub(super) fn box_filter_lanes(
         add_lanes(&mut sum, x);
         emit(o, &sum, &reach.divisor(o));
     }
-    let full = reach.divisor(reach.behind + 1);
+    let full = Divisor::new(window as f32, reach.fused);
     for (leaving, (x, o)) in input.iter().zip(input[window..].iter().zip(reach.behind + 1..)) {
         add_lanes(&mut sum, x);
         subtract_lanes(&mut sum, leaving);

@@ -59,14 +59,10 @@ fn downsample_rgb_inlined<const AVX2: bool>(
     height: usize,
     rgb: &[u8],
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
-    // Other builds fuse multiply-adds if they may assume it (every aarch64 does); otherwise
-    // `mul_add` would be a slow library call, and dividing is quicker.
-    let fused = AVX2 || cfg!(any(target_arch = "aarch64", target_feature = "fma"));
     let stride = width * 3;
     downsample::<AVX2>(
         width,
         height,
-        fused,
         #[inline(always)]
         |rows, luma| {
             let rows = rgb[rows.start * stride..rows.end * stride].chunks_exact(stride);
@@ -115,7 +111,6 @@ fn sample_positions(len: usize) -> [usize; DOWNSAMPLED] {
 fn downsample<const AVX2: bool>(
     width: usize,
     height: usize,
-    fused: bool,
     mut fill: impl FnMut(std::ops::Range<usize>, &mut [f32]),
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
     let blocks = (0..height).step_by(LANES).map(|start| start..(start + LANES).min(height));
@@ -130,6 +125,9 @@ fn downsample<const AVX2: bool>(
         }
         return out;
     }
+    // Other builds fuse multiply-adds if they may assume it (every aarch64 does); otherwise
+    // `mul_add` would be a slow library call, and dividing is quicker.
+    let fused = AVX2 || cfg!(any(target_arch = "aarch64", target_feature = "fma"));
     let row_reach = Reach::new(jarosz_window(width), width, fused);
     let column_window = jarosz_window(height);
     let mut block = vec![[0.0f32; LANES]; width];
