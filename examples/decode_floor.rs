@@ -1,6 +1,7 @@
 //! The decoding floor of a corpus hash, for `scripts/bench.sh floor`: reads every file under a
 //! folder and decodes every picture to RGB as `mediascreen hash` does (same `decode_rgb`, same
-//! decoders, one rayon thread per CPU), optionally with the three digests, and nothing else.
+//! decoders, same malloc settings, one rayon thread per CPU), optionally with the three
+//! digests, and nothing else.
 //! Whatever `hash --algorithms pdq,md5,sha1,sha256` takes beyond this is PDQ and the pipeline.
 //!
 //! Usage: `decode_floor DIR [--digests] [--builtin-decoders]`; prints the pictures decoded.
@@ -11,6 +12,8 @@ use mediascreen::hash::Algorithm;
 use rayon::prelude::*;
 
 fn main() {
+    // The binary's allocator settings, so that the floor decodes as `hash` does.
+    mediascreen::decode::tune_malloc();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(root) = args.first() else {
         eprintln!("usage: decode_floor DIR [--digests] [--builtin-decoders]");

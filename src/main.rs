@@ -65,24 +65,8 @@ impl ExitStatus {
     }
 }
 
-/// glibc gives each thread that allocates its own heap (up to eight a core), and memory freed
-/// into one heap serves only that heap's threads: with the decode workers, the walk and the
-/// bucket runtime's threads each freeing pictures of many megabytes, the process kept far more
-/// than it used (docs/memory.md). The workers allocate a few large buffers a picture, so one
-/// shared heap costs them no measurable lock time.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn one_malloc_arena() {
-    // SAFETY: mallopt only sets an allocator parameter, and no other thread runs yet.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn one_malloc_arena() {}
-
 fn main() -> ExitCode {
-    one_malloc_arena();
+    mediascreen::decode::tune_malloc();
     // A decoder that panics on a hostile file is caught, and the file reported as an error
     // with the panic's message; the default hook would print it on stderr too, with a
     // backtrace, as if mediascreen had crashed.
