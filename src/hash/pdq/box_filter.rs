@@ -2,8 +2,8 @@
 //! made fast without changing a bit of its result.
 //!
 //! Owns: the running-sum schedule of one box ([`Reach`]), the division of a window's sum by
-//! its count ([`Divisor`]), and the filter along [`LANES`] rows at once ([`box_filter_lanes`])
-//! and down every column at once ([`ColumnBox`]). The layout changes between the two are
+//! its count ([`Divisor`]), and the filter along [`BLOCKS`] x [`LANES`] rows at once
+//! ([`box_filter_lanes`]) and down every column at once ([`ColumnBox`]). The layout changes between the two are
 //! [`super::transpose`]'s.
 //!
 //! Must not: know about images, luma or the 64x64 target (that is [`super::downsample`]'s),
@@ -159,39 +159,60 @@ fn quotient(sum: f32, count: f32, reciprocal: f32) -> f32 {
     remainder.mul_add(reciprocal, estimate)
 }
 
-/// The box filter along [`LANES`] rows at once, over `input[x][k]` (sample x of row k): calls
-/// `emit(o, sum, divisor)` for every output o in order, `sum` holding each row's running sum
-/// over the window around o and `divisor` what it is divided by for the mean. Requires
-/// `input.len() == reach.len`.
+/// Adds sample `x` of each block to its sums.
+#[inline(always)]
+fn add_at<const N: usize>(sums: &mut [Lanes; N], input: &[&[Lanes]; N], x: usize) {
+    for (sum, block) in sums.iter_mut().zip(input) {
+        add_lanes(sum, &block[x]);
+    }
+}
+
+/// Subtracts sample `x` of each block from its sums.
+#[inline(always)]
+fn subtract_at<const N: usize>(sums: &mut [Lanes; N], input: &[&[Lanes]; N], x: usize) {
+    for (sum, block) in sums.iter_mut().zip(input) {
+        subtract_lanes(sum, &block[x]);
+    }
+}
+
+/// Blocks of [`LANES`] rows the row filter runs side by side. A block's running sums are one
+/// chain of dependent additions, each waiting on the one before; two independent chains in one
+/// loop keep the adder busy while each waits.
+pub(super) const BLOCKS: usize = 2;
+
+/// The box filter along `N` blocks of [`LANES`] rows at once, over `input[b][x][k]` (sample x
+/// of row k of block b): calls `emit(o, sums, divisor)` for every output o in order, `sums[b]`
+/// holding each row's running sum over the window around o and `divisor` what it is divided
+/// by for the mean. Requires every block to hold `reach.len` samples.
 ///
 /// The schedule is [`Reach`]'s, unrolled into its four stretches (filling, growing, full,
 /// shrinking) so that the inner loop has no test but its bound and the full windows share
 /// one divisor.
 #[inline(always)]
-pub(super) fn box_filter_lanes(
-    input: &[Lanes],
+pub(super) fn box_filter_lanes<const N: usize>(
+    input: [&[Lanes]; N],
     reach: &Reach,
-    mut emit: impl FnMut(usize, &Lanes, &Divisor),
+    mut emit: impl FnMut(usize, &[Lanes; N], &Divisor),
 ) {
-    debug_assert_eq!(input.len(), reach.len);
-    let window = reach.behind + 1 + reach.ahead;
-    let mut sum = [0.0f32; LANES];
-    for x in &input[..reach.ahead] {
-        add_lanes(&mut sum, x);
+    let len = reach.len;
+    let input = input.map(|block| &block[..len]);
+    let mut sums = [[0.0f32; LANES]; N];
+    for x in 0..reach.ahead {
+        add_at(&mut sums, &input, x);
     }
-    for (o, x) in input[reach.ahead..window].iter().enumerate() {
-        add_lanes(&mut sum, x);
-        emit(o, &sum, &reach.divisor(o));
+    for o in 0..=reach.behind {
+        add_at(&mut sums, &input, o + reach.ahead);
+        emit(o, &sums, &reach.divisor(o));
     }
-    let full = Divisor::new(window as f32, reach.fused);
-    for (leaving, (x, o)) in input.iter().zip(input[window..].iter().zip(reach.behind + 1..)) {
-        add_lanes(&mut sum, x);
-        subtract_lanes(&mut sum, leaving);
-        emit(o, &sum, &full);
+    let full = Divisor::new((reach.behind + 1 + reach.ahead) as f32, reach.fused);
+    for o in reach.behind + 1..len - reach.ahead {
+        add_at(&mut sums, &input, o + reach.ahead);
+        subtract_at(&mut sums, &input, o - reach.behind - 1);
+        emit(o, &sums, &full);
     }
     for (o, j) in reach.drain() {
-        subtract_lanes(&mut sum, &input[j]);
-        emit(o, &sum, &reach.divisor(o));
+        subtract_at(&mut sums, &input, j);
+        emit(o, &sums, &reach.divisor(o));
     }
 }
 
@@ -389,7 +410,9 @@ mod tests {
         rows_to_lanes::<false>(&luma, &mut lanes);
         let reach = Reach::new(5, width, false);
         let mut filtered = vec![[0.0; LANES]; width];
-        box_filter_lanes(&lanes, &reach, |o, sum, _| filtered[o] = sum.map(|s| s / reach.count(o)));
+        box_filter_lanes([&lanes], &reach, |o, [sum], _| {
+            filtered[o] = sum.map(|s| s / reach.count(o));
+        });
         let mut rows = vec![0.0; width * height];
         lanes_to_rows::<false>(&filtered, &mut rows);
         for (row, expected) in rows.chunks_exact(width).zip(luma.chunks_exact(width)) {

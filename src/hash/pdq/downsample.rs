@@ -9,7 +9,7 @@
 //! order: the box filter itself is [`super::box_filter`]'s, and what is computed from the 64x64
 //! image is [`super`]'s.
 
-use super::box_filter::{box_filter_lanes, ColumnBox, Lanes, Reach, LANES};
+use super::box_filter::{box_filter_lanes, ColumnBox, Lanes, Reach, BLOCKS, LANES};
 use super::transpose::{lanes_to_rows, rows_to_lanes};
 use super::DOWNSAMPLED;
 
@@ -102,22 +102,24 @@ fn sample_positions(len: usize) -> [usize; DOWNSAMPLED] {
 /// box along every row, then a box along every column) and samples it down to 64x64.
 ///
 /// The image is never held whole, in f32 or at all: `fill(rows, luma)` writes the luma of
-/// image rows `rows` (at most [`LANES`] of them) to `luma`, row-major (`luma[k * width + x]`
-/// for column x of row `rows.start + k`), and rows stream through both passes, which keep only
-/// the rows their column windows span. The second pass is computed only where it is sampled.
-/// An input that is already 64x64 is used as is: the reference skips the blur there, and the
-/// blur would not be a no-op even with its window of 1, because the running sum rounds.
+/// image rows `rows` (at most [`BLOCKS`] x [`LANES`] of them) to `luma`, row-major
+/// (`luma[k * width + x]` for column x of row `rows.start + k`), and rows stream through both
+/// passes, which keep only the rows their column windows span. The second pass is computed
+/// only where it is sampled. An input that is already 64x64 is used as is: the reference skips
+/// the blur there, and the blur would not be a no-op even with its window of 1, because the
+/// running sum rounds.
 #[inline(always)]
 fn downsample<const AVX2: bool>(
     width: usize,
     height: usize,
     mut fill: impl FnMut(std::ops::Range<usize>, &mut [f32]),
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
-    let blocks = (0..height).step_by(LANES).map(|start| start..(start + LANES).min(height));
-    let mut luma = vec![0.0f32; LANES * width];
+    const ROWS: usize = BLOCKS * LANES;
+    let groups = (0..height).step_by(ROWS).map(|start| start..(start + ROWS).min(height));
+    let mut luma = vec![0.0f32; ROWS * width];
     if width == DOWNSAMPLED && height == DOWNSAMPLED {
         let mut out = [[0.0f32; DOWNSAMPLED]; DOWNSAMPLED];
-        for rows in blocks {
+        for rows in groups {
             fill(rows.clone(), &mut luma);
             for (out, row) in out[rows].iter_mut().zip(luma.chunks_exact(width)) {
                 out.copy_from_slice(row);
@@ -130,25 +132,32 @@ fn downsample<const AVX2: bool>(
     let fused = AVX2 || cfg!(any(target_arch = "aarch64", target_feature = "fma"));
     let row_reach = Reach::new(jarosz_window(width), width, fused);
     let column_window = jarosz_window(height);
-    let mut block = vec![[0.0f32; LANES]; width];
-    let mut filtered = vec![[0.0f32; LANES]; width];
+    let mut blocks: [Vec<Lanes>; BLOCKS] = std::array::from_fn(|_| vec![[0.0; LANES]; width]);
+    let mut filtered: [Vec<Lanes>; BLOCKS] = std::array::from_fn(|_| vec![[0.0; LANES]; width]);
     let mut first = ColumnBox::new(width, column_window, height, fused);
     let mut second = SecondPass::<AVX2>::new(width, height, row_reach, column_window, fused);
-    for rows in blocks {
+    for rows in groups {
         fill(rows.clone(), &mut luma);
-        rows_to_lanes::<AVX2>(&luma, &mut block);
+        // A last group's rows past the picture's end hold stale luma, filtered and never used.
+        for (block, luma) in blocks.iter_mut().zip(luma.chunks_exact(LANES * width)) {
+            rows_to_lanes::<AVX2>(luma, block);
+        }
         box_filter_lanes(
-            &block,
+            blocks.each_ref().map(Vec::as_slice),
             &row_reach,
             #[inline(always)]
-            |o, sum, divisor| {
-                divisor.means(sum, &mut filtered[o]);
+            |o, sums, divisor| {
+                for (filtered, sum) in filtered.iter_mut().zip(sums) {
+                    divisor.means(sum, &mut filtered[o]);
+                }
             },
         );
-        lanes_to_rows::<AVX2>(&filtered, first.next_block());
-        for _ in rows {
-            if let Some(o) = first.add_row() {
-                second.take(&first, o);
+        for (filtered, block_rows) in filtered.iter().zip(rows.step_by(LANES)) {
+            lanes_to_rows::<AVX2>(filtered, first.next_block());
+            for _ in block_rows..(block_rows + LANES).min(height) {
+                if let Some(o) = first.add_row() {
+                    second.take(&first, o);
+                }
             }
         }
     }
@@ -168,7 +177,7 @@ struct SecondPass<const AVX2: bool> {
     sample_rows: [usize; DOWNSAMPLED],
     /// Rows waiting to be row-filtered together, row-major, and the same in lanes.
     rows: Vec<f32>,
-    block: Vec<Lanes>,
+    blocks: [Vec<Lanes>; BLOCKS],
     /// Rows in `rows`.
     pending: usize,
     columns: ColumnBox,
@@ -189,8 +198,8 @@ impl<const AVX2: bool> SecondPass<AVX2> {
             row_reach,
             sample_columns: sample_positions(width),
             sample_rows: sample_positions(height),
-            rows: vec![0.0; LANES * width],
-            block: vec![[0.0; LANES]; width],
+            rows: vec![0.0; BLOCKS * LANES * width],
+            blocks: std::array::from_fn(|_| vec![[0.0; LANES]; width]),
             pending: 0,
             columns: ColumnBox::new(DOWNSAMPLED, column_window, height, fused),
             out: [[0.0; DOWNSAMPLED]; DOWNSAMPLED],
@@ -202,39 +211,44 @@ impl<const AVX2: bool> SecondPass<AVX2> {
     fn take(&mut self, first: &ColumnBox, o: usize) {
         first.mean(o, &mut self.rows[self.pending * self.width..][..self.width]);
         self.pending += 1;
-        if self.pending == LANES {
+        if self.pending == BLOCKS * LANES {
             self.filter_pending();
         }
     }
 
     #[inline(always)]
     fn filter_pending(&mut self) {
-        rows_to_lanes::<AVX2>(&self.rows, &mut self.block);
+        for (block, rows) in self.blocks.iter_mut().zip(self.rows.chunks_exact(LANES * self.width))
+        {
+            rows_to_lanes::<AVX2>(rows, block);
+        }
         // The sums at the sampled columns; divided only once the row is done, so that the
         // compiler does not divide at every column in case it is sampled.
-        let mut sampled = [[0.0f32; LANES]; DOWNSAMPLED];
+        let mut sampled = [[[0.0f32; LANES]; BLOCKS]; DOWNSAMPLED];
         let mut next = 0;
         box_filter_lanes(
-            &self.block,
+            self.blocks.each_ref().map(Vec::as_slice),
             &self.row_reach,
             #[inline(always)]
-            |o, sum, _| {
+            |o, sums, _| {
                 while self.sample_columns.get(next) == Some(&o) {
-                    sampled[next] = *sum;
+                    sampled[next] = *sums;
                     next += 1;
                 }
             },
         );
-        let block = self.columns.next_block();
-        for (j, (lanes, &x)) in sampled.iter().zip(&self.sample_columns).enumerate() {
-            let divisor = self.row_reach.divisor(x);
-            for (k, &sum) in lanes.iter().enumerate() {
-                block[k * DOWNSAMPLED + j] = divisor.mean(sum);
+        for b in 0..self.pending.div_ceil(LANES) {
+            let block = self.columns.next_block();
+            for (j, (sums, &x)) in sampled.iter().zip(&self.sample_columns).enumerate() {
+                let divisor = self.row_reach.divisor(x);
+                for (k, &sum) in sums[b].iter().enumerate() {
+                    block[k * DOWNSAMPLED + j] = divisor.mean(sum);
+                }
             }
-        }
-        for _ in 0..self.pending {
-            if let Some(o) = self.columns.add_row() {
-                self.keep_sampled(o);
+            for _ in b * LANES..self.pending.min((b + 1) * LANES) {
+                if let Some(o) = self.columns.add_row() {
+                    self.keep_sampled(o);
+                }
             }
         }
         self.pending = 0;

@@ -225,7 +225,7 @@ pub(super) fn filter_row(input: &[f32], window: usize) -> Vec<f32> {
     let lanes: Vec<Lanes> = input.iter().map(|&x| [x; LANES]).collect();
     let reach = Reach::new(window, input.len(), false);
     let mut output = vec![0.0; input.len()];
-    box_filter_lanes(&lanes, &reach, |o, sum, divisor| output[o] = divisor.mean(sum[0]));
+    box_filter_lanes([&lanes], &reach, |o, [sum], divisor| output[o] = divisor.mean(sum[0]));
     output
 }
 
