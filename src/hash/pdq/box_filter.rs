@@ -403,6 +403,38 @@ mod tests {
     }
 
     #[test]
+    fn blocks_filtered_side_by_side_are_filtered_alone() {
+        let width = 41;
+        let luma = luma_of(&pattern(width, BLOCKS * LANES));
+        let blocks: Vec<Vec<Lanes>> = luma
+            .chunks_exact(LANES * width)
+            .map(|rows| {
+                let mut lanes = vec![[0.0; LANES]; width];
+                rows_to_lanes::<false>(rows, &mut lanes);
+                lanes
+            })
+            .collect();
+        let inputs: [&[Lanes]; BLOCKS] = std::array::from_fn(|b| blocks[b].as_slice());
+        for window in [1, 2, 5, 8, 41] {
+            let reach = Reach::new(window, width, true);
+            let mut together = vec![[[0.0f32; LANES]; BLOCKS]; width];
+            box_filter_lanes(inputs, &reach, |o, sums, divisor| {
+                for (out, sum) in together[o].iter_mut().zip(sums) {
+                    divisor.means(sum, out);
+                }
+            });
+            for (b, block) in inputs.iter().enumerate() {
+                let mut alone = vec![[0.0f32; LANES]; width];
+                box_filter_lanes([*block], &reach, |o, [sum], divisor| {
+                    divisor.means(sum, &mut alone[o]);
+                });
+                let side_by_side: Vec<Lanes> = together.iter().map(|t| t[b]).collect();
+                assert_eq!(side_by_side, alone, "block {b}, window {window}");
+            }
+        }
+    }
+
+    #[test]
     fn lanes_are_independent_rows() {
         let (width, height) = (37, LANES);
         let luma = luma_of(&pattern(width, height));
