@@ -270,7 +270,7 @@ pub(crate) fn into_rgb8(image: image::DynamicImage) -> RgbImage {
 pub fn tune_malloc() {
     const MMAP_THRESHOLD: libc::c_int = 32 << 20;
     const TRIM_THRESHOLD: libc::c_int = 256 << 20;
-    // SAFETY: mallopt only sets allocator parameters; the caller runs no other thread yet.
+    // SAFETY: mallopt only sets allocator parameters, under glibc's own lock.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
         libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);

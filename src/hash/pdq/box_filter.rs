@@ -3,8 +3,8 @@
 //!
 //! Owns: the running-sum schedule of one box ([`Reach`]), the division of a window's sum by
 //! its count ([`Divisor`]), and the filter along [`BLOCKS`] x [`LANES`] rows at once
-//! ([`box_filter_lanes`]) and down every column at once ([`ColumnBox`]). The layout changes between the two are
-//! [`super::transpose`]'s.
+//! ([`box_filter_lanes`]) and down every column at once ([`ColumnBox`]). The layout changes
+//! between the two are [`super::transpose`]'s.
 //!
 //! Must not: know about images, luma or the 64x64 target (that is [`super::downsample`]'s),
 //! or compute anything but the reference's sequence of f32 operations for each row and
@@ -15,6 +15,11 @@
 /// sum, so every row still goes through the reference's sequence of f32 operations, but eight
 /// rows advance per instruction instead of one row waiting on its own sum's latency.
 pub(super) const LANES: usize = 8;
+
+/// Blocks of [`LANES`] rows the row filter runs side by side. A block's running sums are one
+/// chain of dependent additions, each waiting on the one before; two independent chains in one
+/// loop keep the adder busy while each waits.
+pub(super) const BLOCKS: usize = 2;
 
 /// One column of [`LANES`] consecutive rows.
 pub(super) type Lanes = [f32; LANES];
@@ -174,11 +179,6 @@ fn subtract_at<const N: usize>(sums: &mut [Lanes; N], input: &[&[Lanes]; N], x: 
         subtract_lanes(sum, &block[x]);
     }
 }
-
-/// Blocks of [`LANES`] rows the row filter runs side by side. A block's running sums are one
-/// chain of dependent additions, each waiting on the one before; two independent chains in one
-/// loop keep the adder busy while each waits.
-pub(super) const BLOCKS: usize = 2;
 
 /// The box filter along `N` blocks of [`LANES`] rows at once, over `input[b][x][k]` (sample x
 /// of row k of block b): calls `emit(o, sums, divisor)` for every output o in order, `sums[b]`
