@@ -94,8 +94,8 @@ pub(super) fn luma_from_rgb(rgb: &[u8], out: &mut [f32]) {
 mod avx2 {
     //! The luma conversion eight pixels at a time in 256-bit registers: each 128-bit half
     //! holds four pixels' twelve bytes, so that one in-lane byte shuffle a channel widens its
-    //! four samples to 32 bits, where the baseline build needs two loads, two shuffles and an
-    //! OR a channel to gather eight.
+    //! four samples to 32 bits, where the compiler's vectorisation of the portable loop takes
+    //! two loads, two shuffles and an OR a channel to gather eight.
 
     use std::arch::x86_64::{
         __m128i, __m256i, _mm256_add_ps, _mm256_cvtepi32_ps, _mm256_loadu_si256, _mm256_mul_ps,
