@@ -3,7 +3,7 @@
 //! Owns turning a sniffed image into RGB8 pixels under resource limits (with the system's
 //! libjpeg-turbo and libwebp where installed, see [`system`]; HEIC, HEIF and AVIF only with
 //! the system's libheif, see [`heif`]), how many pixels are in memory
-//! at once (`room_for`), and containing decoder panics so that one hostile file becomes one
+//! at once (`room_for`) and the malloc settings that suit them ([`tune_malloc`]), and containing decoder panics so that one hostile file becomes one
 //! error instead of a dead scan. Must not hash, resize or reorient: PDQ is computed on the
 //! full-size pixels as stored (EXIF orientation ignored, as the reference does), and lists
 //! are made the same way.
