@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 fn main() {
     // The binary's allocator settings, so that the floor decodes as `hash` does.
-    mediascreen::decode::tune_malloc();
+    mediascreen::allocator::tune_malloc();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(root) = args.first() else {
         eprintln!("usage: decode_floor DIR [--digests] [--builtin-decoders]");

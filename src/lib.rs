@@ -47,6 +47,7 @@
 #![warn(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod allocator;
 pub mod archive;
 pub mod bucket;
 pub mod context;

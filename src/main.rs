@@ -66,7 +66,7 @@ impl ExitStatus {
 }
 
 fn main() -> ExitCode {
-    mediascreen::decode::tune_malloc();
+    mediascreen::allocator::tune_malloc();
     // A decoder that panics on a hostile file is caught, and the file reported as an error
     // with the panic's message; the default hook would print it on stderr too, with a
     // backtrace, as if mediascreen had crashed.

@@ -2,9 +2,9 @@
 //!
 //! Owns turning a sniffed image into RGB8 pixels under resource limits (with the system's
 //! libjpeg-turbo and libwebp where installed, see [`system`]; HEIC, HEIF and AVIF only with
-//! the system's libheif, see [`heif`]), how many pixels are in memory
-//! at once (`room_for`) and the malloc settings that suit them ([`tune_malloc`]), and containing decoder panics so that one hostile file becomes one
-//! error instead of a dead scan. Must not hash, resize or reorient: PDQ is computed on the
+//! the system's libheif, see [`heif`]), how many pixels are in memory at once (`room_for`,
+//! with the malloc settings that suit them in [`crate::allocator`]), and containing decoder
+//! panics so that one hostile file becomes one error instead of a dead scan. Must not hash, resize or reorient: PDQ is computed on the
 //! full-size pixels as stored (EXIF orientation ignored, as the reference does), and lists
 //! are made the same way.
 
@@ -249,38 +249,6 @@ pub(crate) fn into_rgb8(image: image::DynamicImage) -> RgbImage {
         other => other.into_rgb8(),
     }
 }
-
-/// Sets glibc's malloc up for a scan's pictures; other allocators are left alone. A program
-/// calls it first thing, before it starts a thread; the `mediascreen` binary does, a program
-/// using the library keeps its own settings unless it calls this too.
-///
-/// - One heap (`M_ARENA_MAX`): glibc gives each thread that allocates its own heap (up to
-///   eight a core), and memory freed into one heap serves only that heap's threads; with the
-///   decode workers, the walk and the bucket runtime's threads each freeing pictures of many
-///   megabytes, the process kept far more than it used. The workers allocate a few large
-///   buffers a picture, so one shared heap costs them no measurable lock time.
-/// - Buffers under 32 MiB from that heap (`M_MMAP_THRESHOLD`, the most glibc's own sliding
-///   threshold reaches), kept there until 256 MiB lie free at its top (`M_TRIM_THRESHOLD`).
-///   glibc's defaults shrink the heap whenever twice the last large buffer freed lies free,
-///   and two workers freeing pictures in turn did that picture after picture: the memory was
-///   handed back and faulted in again, page by page, for the next picture (five times the
-///   page faults of holding it; docs/memory.md). The peak is no higher; what a scan held at
-///   its peak may stay resident until it ends.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn tune_malloc() {
-    const MMAP_THRESHOLD: libc::c_int = 32 << 20;
-    const TRIM_THRESHOLD: libc::c_int = 256 << 20;
-    // SAFETY: mallopt only sets allocator parameters, under glibc's own lock.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
-    }
-}
-
-/// Sets glibc's malloc up for a scan's pictures: nothing to set with other allocators.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn tune_malloc() {}
 
 /// Pixels each worker thread may have decoded or decoding at once, on average. A picture in
 /// memory costs 3 bytes a pixel as RGB and, while a progressive JPEG decodes, up to 6 more for

@@ -343,6 +343,8 @@ impl Matcher {
         let signatures = ListedSignatures::new(&mut listed);
         let index = Index::build(listed);
         let allow_index = Index::build(ListedHashes::take(&mut allow));
+        // Parsing and decoding the lists freed as much as they keep.
+        crate::allocator::release_free_pages();
         Ok(Matcher { lists, index, videos, signatures, allow, allow_index, options })
     }
 
