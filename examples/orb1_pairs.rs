@@ -1,6 +1,8 @@
-//! Compares every query image with every listed image by `orb1`, for `scripts/orb_eval.sh`.
+//! Compares every query image with every listed image by `orb1` (or by the listed images'
+//! `orb2` signatures, as a scan against an orb2 list does), for `scripts/orb_eval.sh`.
 //!
-//! Usage: `orb1_pairs LISTED.txt QUERIES.txt > pairs.tsv`, each file one image path a line.
+//! Usage: `orb1_pairs LISTED.txt QUERIES.txt [orb1|orb2] > pairs.tsv`, each file one image
+//! path a line.
 //! Writes one line per (query, listed) pair: `query listed good inliers mirrored matched`
 //! (0-based line numbers of the two files; the better orientation's figures), then on stderr
 //! the mean time to make a listed signature, a query's two signatures, and one comparison:
@@ -10,7 +12,7 @@ use std::io::Write;
 use std::path::Path;
 
 use mediascreen::hash::orb1::verify::Comparison;
-use mediascreen::hash::orb1::Features;
+use mediascreen::hash::orb1::{Features, Signature};
 use mediascreen::matcher::rule::orb1_closest;
 use rayon::prelude::*;
 
@@ -26,17 +28,22 @@ fn thread_ms() -> f64 {
     t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
 }
 
-/// Decodes `path` (EXIF orientation ignored, as `scan` does) and times the signatures alone.
-fn features(path: &str) -> (Features, f64) {
-    let rgb = image::ImageReader::open(Path::new(path))
+/// Decodes `path` (EXIF orientation ignored, as `scan` does).
+fn decode(path: &str) -> image::RgbImage {
+    image::ImageReader::open(Path::new(path))
         .and_then(|r| r.with_guessed_format())
         .map_err(|e| e.to_string())
         .and_then(|r| r.decode().map_err(|e| e.to_string()))
         .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .to_rgb8();
+        .to_rgb8()
+}
+
+/// `make` of the picture at `path`, and the milliseconds it took (the decoding not counted).
+fn timed<T>(path: &str, make: impl Fn(&image::RgbImage) -> T) -> (T, f64) {
+    let rgb = decode(path);
     let started = thread_ms();
-    let features = Features::from_image(&rgb);
-    (features, thread_ms() - started)
+    let made = make(&rgb);
+    (made, thread_ms() - started)
 }
 
 fn lines(path: &str) -> Vec<String> {
@@ -46,18 +53,28 @@ fn lines(path: &str) -> Vec<String> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, listed, queries] = &args[..] else {
-        panic!("usage: orb1_pairs LISTED.txt QUERIES.txt");
+    let (listed, queries, orb2) = match &args[1..] {
+        [listed, queries] => (listed, queries, false),
+        [listed, queries, format] if format == "orb1" || format == "orb2" => {
+            (listed, queries, format == "orb2")
+        }
+        _ => panic!("usage: orb1_pairs LISTED.txt QUERIES.txt [orb1|orb2]"),
     };
     let (listed, queries) = (lines(listed), lines(queries));
-    let listed: Vec<(Features, f64)> = listed.par_iter().map(|p| features(p)).collect();
+    let listed: Vec<(Signature, f64)> = listed
+        .par_iter()
+        .map(|p| match orb2 {
+            false => timed(p, |rgb| Features::from_image(rgb).signature),
+            true => timed(p, Signature::orb2),
+        })
+        .collect();
     let build_ms = listed.iter().map(|(_, ms)| ms).sum::<f64>() / listed.len() as f64;
     let rows: Vec<QueryRow> = queries
         .par_iter()
         .map(|path| {
-            let (query, query_ms) = features(path);
+            let (query, query_ms) = timed(path, Features::from_image);
             let started = thread_ms();
-            let pairs = listed.iter().map(|(l, _)| orb1_closest(&query, &l.signature)).collect();
+            let pairs = listed.iter().map(|(l, _)| orb1_closest(&query, l)).collect();
             (pairs, query_ms, thread_ms() - started)
         })
         .collect();

@@ -330,25 +330,27 @@ fi
 if on orb1; then
   MAKE_CORPUS=$SHARED/make_corpus.py python3 "$ROOT/scripts/orb_eval.py" manifest "$CORPUS" "$OUT/orb1" > /dev/null
   find "$CORPUS" -type f | sort | awk 'NR % 5 == 1' > "$OUT/orb1/every5.txt"
-  for a in orb1 pdq; do
+  for a in orb1 orb2 pdq; do
     xargs -d '\n' "$BIN" hash --algorithms $a < "$OUT/orb1/listed.txt" > "$OUT/orb1/$a.csv" 2> /dev/null
   done
   N5=$(wc -l < "$OUT/orb1/every5.txt")
-  echo "== orb1: $N5 files (every 5th) against the 49 originals' orb1 and PDQ lists"; load
+  echo "== orb1: $N5 files (every 5th) against the 49 originals' orb1, orb2 and PDQ lists"; load
   hyperfine -i -S bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/orb1.json" \
     -n scan-pdq-list "$BIN scan --files-from $OUT/orb1/every5.txt --list $OUT/orb1/pdq.csv --report $OUT/orb1/pdq.json --quiet 2> /dev/null" \
     -n scan-orb1-list "$BIN scan --files-from $OUT/orb1/every5.txt --list $OUT/orb1/orb1.csv --report $OUT/orb1/orb1.json --quiet" \
+    -n scan-orb2-list "$BIN scan --files-from $OUT/orb1/every5.txt --list $OUT/orb1/orb2.csv --report $OUT/orb1/orb2.json --quiet" \
     > "$OUT/orb1.log" 2>&1 || { cat "$OUT/orb1.log"; exit 1; }
   summarize "$OUT/orb1.json" "$N5"
-  python3 -c 'import json, sys; pdq, orb1 = json.load(open(sys.argv[1]))["results"]
-share = 100 * pdq["median"] / orb1["median"]
-print(f"orb1 at {share:.0f} % of the PDQ files/s (goal: at least 40 %)")' "$OUT/orb1.json" | goals
-  for a in pdq orb1; do
+  python3 -c 'import json, sys; pdq, *orb = json.load(open(sys.argv[1]))["results"]
+for name, r in zip(["orb1", "orb2"], orb):
+    share = 100 * pdq["median"] / r["median"]
+    print(f"{name} at {share:.0f} % of the PDQ files/s (goal: at least 40 %)")' "$OUT/orb1.json" | goals
+  for a in pdq orb1 orb2; do
     /usr/bin/time -o "$OUT/rss.txt" -f '%M' "$BIN" scan --files-from "$OUT/orb1/every5.txt" \
       --list "$OUT/orb1/$a.csv" --report "$OUT/orb1/rss.json" --quiet 2> /dev/null || true
     echo "scan of every 5th file against the $a list: peak RSS $(( $(tail -n 1 "$OUT/rss.txt") / 1024 )) MiB (goal: below 300 MB)" | goals
   done
-  echo "== orb1: 10,000 listed signatures (benches/orb1_index.rs)"; load
+  echo "== orb1 and orb2: 10,000 listed signatures (benches/orb1_index.rs)"; load
   cargo bench --quiet --manifest-path "$ROOT/Cargo.toml" --bench orb1_index 2>&1 | grep -v '^$' | goals
   load
 fi

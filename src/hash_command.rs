@@ -216,7 +216,7 @@ impl HashedKind {
     /// The hash that lets an edited copy of a file of this kind match, if any.
     fn needs(self) -> Option<&'static str> {
         match self {
-            HashedKind::Picture => Some("pdq (or phash, dhash, ahash, orb1)"),
+            HashedKind::Picture => Some("pdq (or phash, dhash, ahash, orb1, orb2)"),
             HashedKind::Video | HashedKind::Animation => Some("vpdq"),
             HashedKind::Other => None,
         }

@@ -316,6 +316,7 @@ fn image_algorithms(algorithms: &BTreeSet<Algorithm>) -> Vec<Algorithm> {
                     | Algorithm::Dhash
                     | Algorithm::Ahash
                     | Algorithm::Orb1
+                    | Algorithm::Orb2
             )
         })
         .collect()
@@ -460,6 +461,10 @@ fn perceptual_hashes(rgb: &image::RgbImage, algorithms: &[Algorithm], hashes: &m
                 hashes.orb1 = Some(orb1::Features::from_image(rgb));
                 continue;
             }
+            Algorithm::Orb2 => {
+                hashes.orb2 = Some(orb1::Signature::orb2(rgb));
+                continue;
+            }
             _ => continue,
         };
         let grey = grey.get_or_insert_with(|| classic::grey_from_rgb(rgb));
@@ -476,6 +481,11 @@ pub fn computed_algorithms(matcher: &Matcher) -> BTreeSet<Algorithm> {
     // video frames too, which the vPDQ hash samples.
     if algorithms.contains(&Algorithm::Pdq) {
         algorithms.insert(Algorithm::Vpdq);
+    }
+    // A listed orb2 signature is compared with the scanned picture's orb1 signatures (see
+    // `orb1::Format`): there is no orb2 signature of a scanned picture to make.
+    if algorithms.remove(&Algorithm::Orb2) {
+        algorithms.insert(Algorithm::Orb1);
     }
     algorithms
 }

@@ -34,9 +34,11 @@ fn compare_gives_every_distance_and_exits_one_on_a_match() {
     assert_eq!(status, 0, "{text}");
     assert!(line(&text, "pdq").contains("no match"));
     assert!(line(&text, "orb1").contains("no match"), "{text}");
-    // A crop, by its keypoints.
+    assert!(line(&text, "orb2").contains("no match"), "{text}");
+    // A crop, by its keypoints: B's orb1 and orb2 signatures, as a list made from B holds.
     let (_, text) = compare("fixtures/screening/edited/bridge-cropped.jpg", half, &[]);
     assert!(line(&text, "orb1").contains("MATCH  scale"), "{text}");
+    assert!(line(&text, "orb2").contains("MATCH  scale"), "{text}");
 
     // A picture against a video's frames, and two videos.
     let (status, text) = compare("fixtures/video/bridge-in-video.mp4", half, &[]);

@@ -127,7 +127,7 @@ fn an_explicit_list_is_taken_as_it_is_and_says_what_a_file_missed() {
     assert!(
         text.starts_with(&format!(
             "mediascreen: warning: {PICTURE}: a picture (image/jpeg) takes pdq (or phash, dhash, \
-             ahash, orb1), not in --algorithms: no hash written\n"
+             ahash, orb1, orb2), not in --algorithms: no hash written\n"
         )),
         "{text}"
     );

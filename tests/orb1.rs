@@ -1,5 +1,6 @@
-//! orb1 end to end: a list made by `mediascreen hash --algorithms orb1` flags a crop made at
-//! test time, with the keypoint evidence, and says which images had too few keypoints.
+//! orb1 and orb2 end to end: a list made by `mediascreen hash --algorithms orb1` (or `orb2`)
+//! flags a crop made at test time, with the keypoint evidence, and says which images had too
+//! few keypoints.
 
 use serde_json::Value;
 
@@ -10,14 +11,25 @@ const BRIDGE: &str = "fixtures/conformance/pdq/images/reg-test-input/dih/bridge-
 
 #[test]
 fn a_crop_of_a_listed_photo_is_flagged_by_its_keypoints() {
+    a_crop_is_flagged_through_a_list_of("orb1", "500");
+}
+
+#[test]
+fn a_crop_of_a_photo_listed_by_orb2_is_flagged_by_its_keypoints() {
+    a_crop_is_flagged_through_a_list_of("orb2", "384");
+}
+
+/// Lists the bridge photo by `algorithm` (its signature of `keypoints` keypoints), and scans a
+/// crop of it, a flat picture and an unrelated photo against that list.
+fn a_crop_is_flagged_through_a_list_of(algorithm: &str, keypoints: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let hashed = mediascreen(&["hash", "--algorithms", "orb1", BRIDGE]);
+    let hashed = mediascreen(&["hash", "--algorithms", algorithm, BRIDGE]);
     assert!(hashed.status.success(), "{}", String::from_utf8_lossy(&hashed.stderr));
     let list = dir.path().join("list.csv");
     std::fs::write(&list, &hashed.stdout).unwrap();
     let rows = String::from_utf8(hashed.stdout).unwrap();
     let row: Vec<&str> = rows.lines().nth(1).unwrap().split(',').collect();
-    assert_eq!((row[0], row[2], row[4]), ("orb1", BRIDGE, "500"));
+    assert_eq!((row[0], row[2], row[4]), (algorithm, BRIDGE, keypoints));
 
     let scanned = dir.path().join("scanned");
     std::fs::create_dir(&scanned).unwrap();
@@ -40,7 +52,7 @@ fn a_crop_of_a_listed_photo_is_flagged_by_its_keypoints() {
     let m = &flagged[0]["matches"][0];
     assert_eq!(
         (&m["algorithm"], &m["id"], &m["orientation"]),
-        (&"orb1".into(), &BRIDGE.into(), &"orig".into())
+        (&algorithm.into(), &BRIDGE.into(), &"orig".into())
     );
     let k = &m["keypoints"];
     assert!(
@@ -67,7 +79,8 @@ fn a_crop_of_a_listed_photo_is_flagged_by_its_keypoints() {
         "text",
     ]);
     let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.contains("orb1 inliers ") && text.contains(" (needs 12), scale "), "{text}");
+    let evidence = format!("{algorithm} inliers ");
+    assert!(text.contains(&evidence) && text.contains(" (needs 12), scale "), "{text}");
 }
 
 #[test]
@@ -82,4 +95,13 @@ fn orb1_takes_no_threshold_and_bad_signatures_name_their_line() {
     let output = mediascreen(&["scan", "fixtures/screening", "--list", list.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("bad.csv:2: bad orb1 signature"));
+    // A signature of one version in a row of the other algorithm is refused, not read as
+    // the row says.
+    let hashed = mediascreen(&["hash", "--algorithms", "orb1", BRIDGE]);
+    let rows = String::from_utf8(hashed.stdout).unwrap();
+    std::fs::write(&list, rows.replace("\norb1,", "\norb2,")).unwrap();
+    let output = mediascreen(&["scan", "fixtures/screening", "--list", list.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.csv:2: an orb1 signature in an orb2 row"), "{stderr}");
 }

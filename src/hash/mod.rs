@@ -43,11 +43,14 @@ pub enum Algorithm {
     /// listed image match. Lists carry the whole signature; its SHA-256 stands for it in the
     /// index and in reports.
     Orb1,
+    /// `orb1`'s recipe with fewer keypoints ([`orb1::Format::Orb2`]), for lists that must
+    /// hold less: matched against the scanned picture's `orb1` signatures.
+    Orb2,
 }
 
 impl Algorithm {
     /// Every algorithm, in the order used for output.
-    pub const ALL: [Algorithm; 9] = [
+    pub const ALL: [Algorithm; 10] = [
         Algorithm::Pdq,
         Algorithm::Vpdq,
         Algorithm::Phash,
@@ -57,6 +60,7 @@ impl Algorithm {
         Algorithm::Sha1,
         Algorithm::Sha256,
         Algorithm::Orb1,
+        Algorithm::Orb2,
     ];
 
     /// The canonical lower-case name used in lists, reports and on the command line.
@@ -71,13 +75,16 @@ impl Algorithm {
             Algorithm::Sha1 => "sha1",
             Algorithm::Sha256 => "sha256",
             Algorithm::Orb1 => "orb1",
+            Algorithm::Orb2 => "orb2",
         }
     }
 
-    /// Length of the hash in bytes (for `orb1`, of the SHA-256 that identifies a signature).
+    /// Length of the hash in bytes (for `orb1` and `orb2`, of the SHA-256 that identifies a
+    /// signature).
     pub fn byte_len(self) -> usize {
         match self {
-            Algorithm::Pdq | Algorithm::Vpdq | Algorithm::Sha256 | Algorithm::Orb1 => 32,
+            Algorithm::Pdq | Algorithm::Vpdq | Algorithm::Sha256 => 32,
+            Algorithm::Orb1 | Algorithm::Orb2 => 32,
             Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash => 8,
             Algorithm::Md5 => 16,
             Algorithm::Sha1 => 20,
@@ -97,6 +104,16 @@ impl Algorithm {
         )
     }
 
+    /// The keypoint signature format, for `orb1` and `orb2`: listed as whole signatures and
+    /// matched geometrically, by [`orb1::verify`].
+    pub fn keypoint_format(self) -> Option<orb1::Format> {
+        match self {
+            Algorithm::Orb1 => Some(orb1::Format::Orb1),
+            Algorithm::Orb2 => Some(orb1::Format::Orb2),
+            _ => None,
+        }
+    }
+
     /// Returns true if and only if this is a cryptographic digest of the raw file bytes.
     pub fn is_digest(self) -> bool {
         matches!(self, Algorithm::Md5 | Algorithm::Sha1 | Algorithm::Sha256)
@@ -108,7 +125,17 @@ impl Algorithm {
         match self {
             Algorithm::Pdq | Algorithm::Vpdq => 31,
             Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash => 8,
-            Algorithm::Md5 | Algorithm::Sha1 | Algorithm::Sha256 | Algorithm::Orb1 => 0,
+            Algorithm::Md5 | Algorithm::Sha1 | Algorithm::Sha256 => 0,
+            Algorithm::Orb1 | Algorithm::Orb2 => 0,
+        }
+    }
+}
+
+impl From<orb1::Format> for Algorithm {
+    fn from(format: orb1::Format) -> Algorithm {
+        match format {
+            orb1::Format::Orb1 => Algorithm::Orb1,
+            orb1::Format::Orb2 => Algorithm::Orb2,
         }
     }
 }
@@ -127,7 +154,7 @@ impl serde::Serialize for Algorithm {
 
 /// The error returned when an algorithm name is not recognised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown algorithm {0:?} (known: pdq, vpdq, phash, dhash, ahash, md5, sha1, sha256, orb1)")]
+#[error("unknown algorithm {0:?} (known: pdq, vpdq, phash, dhash, ahash, md5, sha1, sha256, orb1, orb2)")]
 pub struct UnknownAlgorithm(pub String);
 
 impl FromStr for Algorithm {
@@ -150,6 +177,7 @@ impl FromStr for Algorithm {
             "sha1" => Algorithm::Sha1,
             "sha256" => Algorithm::Sha256,
             "orb1" => Algorithm::Orb1,
+            "orb2" => Algorithm::Orb2,
             _ => return Err(UnknownAlgorithm(s.trim().to_string())),
         })
     }
@@ -243,8 +271,21 @@ pub struct FileHashes {
     pub pdq: Option<PdqFeatures>,
     /// The sampled frames of a video or animation, when PDQ or vPDQ was asked for.
     pub video: Option<VideoHash>,
-    /// The image's `orb1` signatures, as given and mirrored, when orb1 was asked for.
+    /// The image's `orb1` signatures, as given and mirrored, when orb1 was asked for (or
+    /// orb2 lists are matched).
     pub orb1: Option<orb1::Features>,
+    /// The image's `orb2` signature, when orb2 was asked for (to list it).
+    pub orb2: Option<orb1::Signature>,
+}
+
+impl FileHashes {
+    /// The signature in `format` that a list made from this file carries, if it was made.
+    pub fn listed_signature(&self, format: orb1::Format) -> Option<&orb1::Signature> {
+        match format {
+            orb1::Format::Orb1 => self.orb1.as_ref().map(|features| &features.signature),
+            orb1::Format::Orb2 => self.orb2.as_ref(),
+        }
+    }
 }
 
 #[cfg(test)]

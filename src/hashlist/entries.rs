@@ -3,9 +3,10 @@
 //! Owns keeping millions of entries small: one column per field, and the optional fields
 //! (ids, labels, quality, timestamps, sizes) cost nothing until some entry has one. The hash
 //! column can be handed over to the index, which keeps its own sorted copy, so a big list is
-//! not held twice. `orb1` signatures, far longer than a hash slot, go to a column of their
-//! own (the slot holds their SHA-256), handed over to their index the same way. Must not parse or validate: entries arrive as [`ListEntry`] values that a
-//! parser and hygiene have already accepted.
+//! not held twice. `orb1` and `orb2` signatures, far longer than a hash slot, go to a column
+//! of their own (the slot holds their SHA-256), handed over to their index the same way. Must
+//! not parse or validate: entries arrive as [`ListEntry`] values that a parser and hygiene
+//! have already accepted.
 
 use std::collections::HashMap;
 
@@ -28,7 +29,7 @@ pub struct Entries {
     quality: Optional<u8>,
     timestamp: Optional<f64>,
     size: Optional<u64>,
-    /// `(row, signature bytes)` of the orb1 rows, in row order.
+    /// `(row, signature bytes)` of the orb1 and orb2 rows, in row order.
     signatures: Vec<(u32, Box<[u8]>)>,
 }
 
@@ -132,7 +133,7 @@ impl Entries {
     pub fn push(&mut self, entry: &ListEntry) {
         let row = self.algorithms.len();
         let mut slot = [0u8; 32];
-        if entry.algorithm == Algorithm::Orb1 {
+        if entry.algorithm.keypoint_format().is_some() {
             slot.copy_from_slice(&Sha256::digest(entry.hash.as_bytes()));
             self.signatures.push((row as u32, entry.hash.as_bytes().into()));
         } else {
@@ -189,7 +190,7 @@ impl Entries {
         std::mem::take(&mut self.hashes)
     }
 
-    /// Hands the orb1 signatures over as `(row, bytes)` in row order, leaving none.
+    /// Hands the orb1 and orb2 signatures over as `(row, bytes)` in row order, leaving none.
     pub fn take_signatures(&mut self) -> Vec<(u32, Box<[u8]>)> {
         std::mem::take(&mut self.signatures)
     }

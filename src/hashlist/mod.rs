@@ -485,10 +485,11 @@ fn degenerate(entry: &ListEntry) -> Option<String> {
     if entry.algorithm.is_digest() {
         return None;
     }
-    if entry.algorithm == Algorithm::Orb1 {
+    if entry.algorithm.keypoint_format().is_some() {
         let keypoints = Signature::from_bytes(entry.hash.as_bytes()).map_or(0, |s| s.len());
         return (keypoints < MIN_GOOD).then(|| {
-            format!("orb1 signature with {keypoints} keypoints: too few to ever match ({MIN_GOOD} needed)")
+            let algorithm = entry.algorithm;
+            format!("{algorithm} signature with {keypoints} keypoints: too few to ever match ({MIN_GOOD} needed)")
         });
     }
     let bits = entry.algorithm.byte_len() as u32 * 8;
@@ -505,6 +506,7 @@ fn degenerate(entry: &ListEntry) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::orb1::Format;
 
     #[test]
     fn degenerate_perceptual_hashes_are_refused() {
@@ -524,9 +526,19 @@ mod tests {
         // Digests are never degenerate: an empty file's MD5 is a real, matchable digest.
         assert!(degenerate(&entry(Algorithm::Md5, "d41d8cd98f00b204e9800998ecf8427e")).is_none());
         // An orb1 signature with too few keypoints can never match.
-        let flat = Signature { width: 800, height: 600, keypoints: vec![], descriptors: vec![] };
-        let orb1 = ListEntry::new(Algorithm::Orb1, HashValue::from_bytes(flat.to_bytes()), 1);
-        assert!(degenerate(&orb1).unwrap().contains("0 keypoints"));
+        for format in [Format::Orb1, Format::Orb2] {
+            let flat = Signature {
+                format,
+                width: 800,
+                height: 600,
+                keypoints: vec![],
+                descriptors: vec![],
+            };
+            let algorithm = Algorithm::from(format);
+            let entry = ListEntry::new(algorithm, HashValue::from_bytes(flat.to_bytes()), 1);
+            let why = degenerate(&entry).unwrap();
+            assert!(why.starts_with(&format!("{algorithm} signature with 0 keypoints")), "{why}");
+        }
     }
 
     #[test]

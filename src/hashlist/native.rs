@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::io;
 
 use crate::error::Result;
-use crate::hash::orb1::Signature;
+use crate::hash::orb1::{Format, Signature};
 use crate::hash::{Algorithm, FileHashes, HashValue};
 
 use super::{Collector, Item, ListEntry, ParseContext};
@@ -75,10 +75,10 @@ pub fn native_rows(
             }
             continue;
         }
-        if algorithm == Algorithm::Orb1 {
-            if let Some(orb1) = &hashes.orb1 {
-                let (signature, keypoints) = (orb1.signature.to_base64(), orb1.signature.len());
-                rows.push(row(algorithm, signature, keypoints.to_string(), String::new()));
+        if let Some(format) = algorithm.keypoint_format() {
+            if let Some(signature) = hashes.listed_signature(format) {
+                let (text, keypoints) = (signature.to_base64(), signature.len().to_string());
+                rows.push(row(algorithm, text, keypoints, String::new()));
             }
             continue;
         }
@@ -282,13 +282,12 @@ fn entry(
     let optional = |i: Option<usize>| i.map(field).filter(|s| !s.is_empty());
 
     let algorithm: Algorithm = field(layout.algorithm).parse().map_err(|e| format!("{e}"))?;
-    if algorithm == Algorithm::Orb1 {
-        return orb1_entry(field(layout.hash), optional(layout.quality), line).map(|entry| {
-            ListEntry {
-                id: optional(layout.id).map(str::to_string),
-                label: optional(layout.label).map(str::to_string),
-                ..entry
-            }
+    if let Some(format) = algorithm.keypoint_format() {
+        let (hash, quality) = (field(layout.hash), optional(layout.quality));
+        return signature_entry(algorithm, format, hash, quality, line).map(|entry| ListEntry {
+            id: optional(layout.id).map(str::to_string),
+            label: optional(layout.label).map(str::to_string),
+            ..entry
         });
     }
     let hash = HashValue::from_hex(algorithm, field(layout.hash))
@@ -317,14 +316,21 @@ fn entry(
     })
 }
 
-/// An `orb1` row: the hash column is a base64 signature (kept whole, as bytes), and the
-/// quality column, when given, its keypoint count (0–500, so not PDQ's 0–100 quality).
-fn orb1_entry(
+/// An `orb1` or `orb2` row: the hash column is a base64 signature of that format (kept whole,
+/// as bytes), and the quality column, when given, its keypoint count (up to 500 or 384, so
+/// not PDQ's 0–100 quality).
+fn signature_entry(
+    algorithm: Algorithm,
+    format: Format,
     text: &str,
     quality: Option<&str>,
     line: u64,
 ) -> std::result::Result<ListEntry, String> {
-    let signature = Signature::from_base64(text).map_err(|e| format!("bad orb1 signature: {e}"))?;
+    let signature =
+        Signature::from_base64(text).map_err(|e| format!("bad {algorithm} signature: {e}"))?;
+    if signature.format != format {
+        return Err(format!("an {} signature in an {algorithm} row", signature.format.name()));
+    }
     if let Some(q) = quality {
         if q.parse::<usize>().ok() != Some(signature.len()) {
             return Err(format!(
@@ -333,7 +339,7 @@ fn orb1_entry(
             ));
         }
     }
-    Ok(ListEntry::new(Algorithm::Orb1, HashValue::from_bytes(signature.to_bytes()), line))
+    Ok(ListEntry::new(algorithm, HashValue::from_bytes(signature.to_bytes()), line))
 }
 
 #[cfg(test)]

@@ -164,12 +164,12 @@ pub fn ranked(votes: &[u32], n: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::orb1::Keypoint;
+    use crate::hash::orb1::{Format, Keypoint};
     use crate::testing::Rng;
 
     fn signature(descriptors: Vec<Descriptor>) -> Signature {
         let keypoints = vec![Keypoint { x: 0, y: 0, level: 0 }; descriptors.len()];
-        Signature { width: 800, height: 800, keypoints, descriptors }
+        Signature { format: Format::Orb1, width: 800, height: 800, keypoints, descriptors }
     }
 
     #[test]

@@ -186,7 +186,7 @@ impl Table {
 impl Index {
     /// Indexes every entry of the lists whose hashes `listed` holds, keeping the one copy.
     /// vPDQ entries are left out: they are frames of videos, compared video by video through
-    /// a [`video::VideoIndex`]; so are orb1 entries, compared by their keypoints (see
+    /// a [`video::VideoIndex`]; so are orb1 and orb2 entries, compared by their keypoints (see
     /// [`crate::matcher`]). Both are built from the same [`ListedHashes`], before this
     /// consumes it.
     pub fn build(listed: ListedHashes) -> Index {
@@ -199,7 +199,7 @@ impl Index {
             {
                 let at = EntryRef { list: l as u32, entry: e as u32 };
                 let bytes = &slot[..algorithm.byte_len()];
-                if matches!(algorithm, Algorithm::Vpdq | Algorithm::Orb1) {
+                if algorithm == Algorithm::Vpdq || algorithm.keypoint_format().is_some() {
                     continue;
                 } else if algorithm.is_digest() {
                     exact.entry(algorithm).or_default().push((digest_key(bytes), at));

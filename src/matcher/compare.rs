@@ -142,14 +142,16 @@ pub fn compare(a: &FileHashes, b: &FileHashes, options: &MatchOptions) -> Vec<Co
                 }
                 _ => None,
             },
-            Algorithm::Orb1 => match (&a.orb1, &b.orb1) {
-                (Some(a), Some(b)) => {
-                    let (comparison, mirrored) = rule::orb1_closest(a, &b.signature);
+            // A scan compares a listed orb1 or orb2 signature with the scanned picture's orb1
+            // signatures.
+            Algorithm::Orb1 | Algorithm::Orb2 => {
+                let listed = algorithm.keypoint_format().and_then(|f| b.listed_signature(f));
+                a.orb1.as_ref().zip(listed).map(|(a, b)| {
+                    let (comparison, mirrored) = rule::orb1_closest(a, b);
                     let matched = comparison.is_match();
-                    Some((Measure::Keypoints { comparison, mirrored }, matched))
-                }
-                _ => None,
-            },
+                    (Measure::Keypoints { comparison, mirrored }, matched)
+                })
+            }
             _ => match (a.values.get(&algorithm), b.values.get(&algorithm)) {
                 // B is a file, not a list entry: no size is pinned.
                 (Some(x), Some(y)) if algorithm.is_digest() => {

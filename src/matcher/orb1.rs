@@ -1,4 +1,4 @@
-//! Matching a scanned image's `orb1` signatures against the listed ones.
+//! Matching a scanned image's `orb1` signatures against the listed `orb1` and `orb2` ones.
 //!
 //! Owns the listed signatures (decoded once, each distinct signature kept once with every
 //! entry carrying it), which of them are verified for a query — the candidates that
@@ -32,7 +32,7 @@ pub const CANDIDATES: usize = 8;
 /// 16).
 pub const MATCHED_SHARE: (u64, u64) = (1, 2);
 
-/// The distinct orb1 signatures of the lists.
+/// The distinct orb1 and orb2 signatures of the lists.
 pub(super) struct ListedSignatures {
     signatures: Vec<Signature>,
     /// SHA-256 of each signature's bytes: its name in matches and reports.
@@ -45,6 +45,8 @@ pub(super) struct ListedSignatures {
 
 /// A listed signature that a query matched.
 pub(super) struct Hit<'a> {
+    /// `orb1` or `orb2`: the listed signature's.
+    pub algorithm: Algorithm,
     pub id: &'a HashValue,
     pub sources: &'a [EntryRef],
     pub comparison: Comparison,
@@ -53,7 +55,7 @@ pub(super) struct Hit<'a> {
 }
 
 impl ListedSignatures {
-    /// Decodes the orb1 signatures that `hashes` holds, each distinct one once, taking their
+    /// Decodes the orb1 and orb2 signatures that `hashes` holds, each distinct one once, taking their
     /// bytes out of it.
     pub(super) fn new(hashes: &mut ListedHashes) -> ListedSignatures {
         let mut by_id: BTreeMap<HashValue, usize> = BTreeMap::new();
@@ -81,7 +83,7 @@ impl ListedSignatures {
         listed
     }
 
-    /// Returns true if and only if the lists hold no orb1 signature.
+    /// Returns true if and only if the lists hold no orb1 or orb2 signature.
     pub(super) fn is_empty(&self) -> bool {
         self.signatures.is_empty()
     }
@@ -141,6 +143,7 @@ impl ListedSignatures {
 
     fn hit(&self, i: usize, comparison: Comparison, mirrored: bool) -> Option<Hit<'_>> {
         comparison.is_match().then(|| Hit {
+            algorithm: self.signatures[i].format.into(),
             id: &self.ids[i],
             sources: &self.sources[i],
             comparison,
@@ -150,7 +153,7 @@ impl ListedSignatures {
 }
 
 impl Matcher {
-    /// Offers a match for each listed orb1 signature that `query` matches, and returns the
+    /// Offers a match for each listed orb1 or orb2 signature that `query` matches, and returns the
     /// query's keypoint count when it has too few to match anything ([`verify::MIN_GOOD`]).
     pub(super) fn match_orb1(
         &self,
@@ -169,7 +172,7 @@ impl Matcher {
             offer(Match {
                 orientation: Some(if hit.mirrored { Dihedral::FlipY } else { Dihedral::Orig }),
                 keypoints: Some(hit.comparison),
-                ..Match::new(Algorithm::Orb1, hit.id.clone(), hit.sources.to_vec(), 0, 0)
+                ..Match::new(hit.algorithm, hit.id.clone(), hit.sources.to_vec(), 0, 0)
             });
         }
         None

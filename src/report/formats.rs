@@ -9,7 +9,6 @@ use std::cmp::Ordering;
 
 use crate::error::Setting;
 use crate::hash::orb1::verify;
-use crate::hash::Algorithm;
 use crate::matcher::{MatchOptions, Matcher};
 use crate::outcome::{FileReport, Outcome, Status};
 
@@ -244,13 +243,13 @@ impl Report {
 }
 
 /// Strongest evidence first: an exact digest (the longer first), then a perceptual hash by
-/// how far inside its threshold it lies (the longer hash first on a tie), then orb1 keypoint
-/// matches (more inliers first), which find crops, a part of the listed picture. Ties keep
+/// how far inside its threshold it lies (the longer hash first on a tie), then orb1 and orb2
+/// keypoint matches (more inliers first), which find crops, a part of the listed picture. Ties keep
 /// the report's order, so the text is as deterministic as the report.
 fn by_strength(a: &MatchEntry, b: &MatchEntry) -> Ordering {
     let kind = |m: &MatchEntry| match m.algorithm {
         algorithm if algorithm.is_digest() => 0,
-        Algorithm::Orb1 => 2,
+        algorithm if algorithm.keypoint_format().is_some() => 2,
         _ => 1,
     };
     // distance / threshold, as a fraction; a threshold of 0 admits only distance 0.
@@ -274,7 +273,7 @@ fn describe(m: &MatchEntry, options: &MatchOptions) -> String {
             verify::MIN_INLIERS,
             k.scale
         ),
-        (None, Algorithm::Orb1) => "orb1".to_string(),
+        (None, algorithm) if algorithm.keypoint_format().is_some() => algorithm.to_string(),
         (None, algorithm) if algorithm.is_digest() => format!("{algorithm} exact"),
         (None, algorithm) => format!("{algorithm} d={}/{}", m.distance, m.threshold),
     };
@@ -389,6 +388,7 @@ fn sent_by(context: &crate::context::Context) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::Algorithm;
     use crate::report::KeypointMatch;
 
     #[test]
@@ -420,7 +420,7 @@ mod tests {
             quality: None,
             orientation: None,
             suspicious: false,
-            keypoints: (algorithm == Algorithm::Orb1).then_some(KeypointMatch {
+            keypoints: algorithm.keypoint_format().map(|_| KeypointMatch {
                 good_matches: inliers,
                 inliers,
                 scale: 1.0,
@@ -436,6 +436,7 @@ mod tests {
     fn the_strongest_evidence_comes_first() {
         let matches = [
             entry(Algorithm::Orb1, 0, 0, 40),
+            entry(Algorithm::Orb2, 0, 0, 100),
             entry(Algorithm::Phash, 4, 8, 0),
             entry(Algorithm::Orb1, 0, 0, 300),
             entry(Algorithm::Pdq, 4, 8, 0),
@@ -463,6 +464,7 @@ mod tests {
                 "pdq 4/8",
                 "phash 4/8",
                 "orb1 300",
+                "orb2 100",
                 "orb1 40"
             ]
         );

@@ -1,13 +1,13 @@
-//! The byte and text form of a [`Signature`]: what an `orb1` row of a native list carries in
-//! its `hash` column.
+//! The byte and text form of a [`Signature`]: what an `orb1` or `orb2` row of a native list
+//! carries in its `hash` column.
 //!
 //! Owns the layout and its validation. All integers little-endian:
 //!
 //! | bytes | field |
 //! |---|---|
-//! | 4 | `b"ORB"` and the version ([`VERSION`]) |
+//! | 4 | `b"ORB"` and the version ([`Format::version`]: 1 for `orb1`, 2 for `orb2`) |
 //! | 2, 2 | frame width and height, pixels |
-//! | 2 | keypoint count `n` (at most [`MAX_KEYPOINTS`]) |
+//! | 2 | keypoint count `n` (at most [`Format::max_keypoints`]) |
 //! | 5 × n | per keypoint: x, y (u16, quarter pixels), pyramid level (u8) |
 //! | 32 × n | per keypoint: the descriptor, four u64 words |
 //!
@@ -18,7 +18,7 @@ use base64::alphabet::STANDARD;
 use base64::engine::general_purpose::{GeneralPurpose, PAD};
 use base64::Engine;
 
-use super::{Descriptor, Keypoint, Signature, FRAME, LEVELS, MAX_KEYPOINTS, VERSION};
+use super::{Descriptor, Format, Keypoint, Signature, FRAME, LEVELS};
 
 /// Bytes before the keypoints.
 const HEADER: usize = 10;
@@ -31,7 +31,7 @@ const PER_KEYPOINT: usize = 5 + 32;
 const BASE64: GeneralPurpose =
     GeneralPurpose::new(&STANDARD, PAD.with_decode_allow_trailing_bits(true));
 
-/// Why bytes or text are not an orb1 signature.
+/// Why bytes or text are not an orb1 or orb2 signature.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignatureError {
@@ -39,22 +39,27 @@ pub enum SignatureError {
     #[error("not base64: {0}")]
     Base64(#[from] base64::DecodeError),
     /// The bytes do not start with the `ORB` magic.
-    #[error("not an orb1 signature (no ORB header)")]
+    #[error("not an orb1 or orb2 signature (no ORB header)")]
     NoHeader,
     /// A version this build does not read.
-    #[error("orb1 signature of version {0}, expected {VERSION}")]
+    #[error("signature of version {0}, expected 1 (orb1) or 2 (orb2)")]
     Version(u8),
     /// The frame is not [`FRAME`] pixels on its long side.
-    #[error("orb1 frame {width}×{height} is not {FRAME} on its long side")]
+    #[error("signature frame {width}×{height} is not {FRAME} on its long side")]
     Frame {
         /// Its width.
         width: u16,
         /// Its height.
         height: u16,
     },
-    /// More keypoints than a signature holds.
-    #[error("{0} keypoints, more than orb1's {MAX_KEYPOINTS}")]
-    TooManyKeypoints(usize),
+    /// More keypoints than a signature of its format holds.
+    #[error("{found} keypoints, more than {}'s {}", .format.name(), .format.max_keypoints())]
+    TooManyKeypoints {
+        /// The signature's format.
+        format: Format,
+        /// The keypoints it counts.
+        found: usize,
+    },
     /// The length does not fit the keypoint count.
     #[error("{found} bytes for {keypoints} keypoints, expected {expected}")]
     Length {
@@ -75,7 +80,7 @@ impl Signature {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER + PER_KEYPOINT * self.len());
         out.extend_from_slice(b"ORB");
-        out.push(VERSION);
+        out.push(self.format.version());
         for n in [self.width, self.height, self.len() as u16] {
             out.extend_from_slice(&n.to_le_bytes());
         }
@@ -96,16 +101,14 @@ impl Signature {
         if bytes.len() < HEADER || &bytes[..3] != b"ORB" {
             return Err(SignatureError::NoHeader);
         }
-        if bytes[3] != VERSION {
-            return Err(SignatureError::Version(bytes[3]));
-        }
+        let format = Format::from_version(bytes[3]).ok_or(SignatureError::Version(bytes[3]))?;
         let (width, height, n) = (u16_at(4), u16_at(6), usize::from(u16_at(8)));
         let frame = FRAME as u16;
         if width.max(height) != frame || width.min(height) == 0 {
             return Err(SignatureError::Frame { width, height });
         }
-        if n > MAX_KEYPOINTS {
-            return Err(SignatureError::TooManyKeypoints(n));
+        if n > format.max_keypoints() {
+            return Err(SignatureError::TooManyKeypoints { format, found: n });
         }
         let expected = HEADER + PER_KEYPOINT * n;
         if bytes.len() != expected {
@@ -129,7 +132,7 @@ impl Signature {
                 d
             })
             .collect();
-        Ok(Signature { width, height, keypoints, descriptors })
+        Ok(Signature { format, width, height, keypoints, descriptors })
     }
 
     /// The base64 text of [`Signature::to_bytes`].

@@ -33,8 +33,52 @@ use image::{GrayImage, RgbImage};
 use self::fast::Corner;
 use self::pattern::{PAIRS, REACH};
 
-/// The signature format's version, written first in every signature.
-pub const VERSION: u8 = 1;
+/// The two signatures this module makes: one recipe, two keypoint budgets.
+///
+/// A scanned picture is always described as `orb1` (its [`Features`]); `orb2` is for lists,
+/// whose memory is mostly their signatures' descriptors. A listed `orb2` signature keeps the
+/// strongest [`ORB2_KEYPOINTS`] of the picture's keypoints, spread as `orb1` spreads its
+/// 500, and is compared with the scanned picture's `orb1` signatures: the 500 keypoints of a
+/// crop find as many of the 384 listed ones as they can, and on the benchmark corpus every
+/// crop that `orb1` finds is found (docs/performance.md, orb2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Up to [`MAX_KEYPOINTS`] keypoints, version 1.
+    Orb1,
+    /// Up to [`ORB2_KEYPOINTS`] keypoints, version 2.
+    Orb2,
+}
+
+impl Format {
+    /// The version byte its signatures start with.
+    pub fn version(self) -> u8 {
+        match self {
+            Format::Orb1 => 1,
+            Format::Orb2 => 2,
+        }
+    }
+
+    /// The format whose version byte is `version`.
+    pub fn from_version(version: u8) -> Option<Format> {
+        [Format::Orb1, Format::Orb2].into_iter().find(|f| f.version() == version)
+    }
+
+    /// At most this many keypoints.
+    pub fn max_keypoints(self) -> usize {
+        match self {
+            Format::Orb1 => MAX_KEYPOINTS,
+            Format::Orb2 => ORB2_KEYPOINTS,
+        }
+    }
+
+    /// Its name in lists and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Orb1 => "orb1",
+            Format::Orb2 => "orb2",
+        }
+    }
+}
 
 /// Long side, in pixels, of the frame every image is scaled to before anything else: keypoint
 /// positions are in this frame's pixels.
@@ -46,8 +90,12 @@ pub const LEVELS: usize = 8;
 /// Each pyramid level is this many times smaller than the one before.
 pub const SCALE_STEP: f64 = 1.2;
 
-/// At most this many keypoints per image.
+/// At most this many keypoints per image in an `orb1` signature.
 pub const MAX_KEYPOINTS: usize = 500;
+
+/// At most this many in an `orb2` signature: three quarters of the memory a listed signature
+/// holds, with the corpus's crops all still found (see [`Format`]).
+pub const ORB2_KEYPOINTS: usize = 384;
 
 /// Keypoints are spread over this many columns and rows of each level.
 pub const GRID: u32 = 4;
@@ -87,6 +135,8 @@ impl Keypoint {
 /// An image's keypoints and their descriptors, `descriptors[i]` describing `keypoints[i]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signature {
+    /// Which signature it is: how many keypoints it may have, and its version byte.
+    pub format: Format,
     /// Width of the frame the positions are in.
     pub width: u16,
     /// Height of that frame.
@@ -127,39 +177,56 @@ pub struct Features {
 }
 
 impl Features {
-    /// Computes both signatures of `rgb`.
+    /// Computes both `orb1` signatures of `rgb`.
     pub fn from_image(rgb: &RgbImage) -> Features {
-        let grey = grey(rgb);
-        let frame = scale_to_frame(&grey);
-        let levels = pyramid(frame);
-        let corners = detect(&levels);
-        let (w0, h0) = levels[0].dimensions();
-        let mut signature = Signature {
-            width: w0 as u16,
-            height: h0 as u16,
-            keypoints: Vec::new(),
-            descriptors: Vec::new(),
-        };
-        let mut mirrored = signature.clone();
-        for (level, (image, corners)) in levels.iter().zip(corners).enumerate() {
-            let integral = Integral::new(image);
-            let (w, _) = image.dimensions();
-            let ratio = [f64::from(w0) / f64::from(w), f64::from(h0) / f64::from(image.height())];
-            for corner in corners {
-                let (x, y) = (i32::from(corner.x), i32::from(corner.y));
-                let mirror_x = w as i32 - 1 - x;
-                for (out, column, sign) in [(&mut signature, x, 1), (&mut mirrored, mirror_x, -1)] {
-                    out.keypoints.push(Keypoint {
-                        x: to_frame(column, ratio[0], w0),
-                        y: to_frame(y, ratio[1], h0),
-                        level: level as u8,
-                    });
-                    out.descriptors.push(integral.describe(x, y, sign));
-                }
+        let (signature, mirrored) = describe(rgb, Format::Orb1, true);
+        Features { signature, mirrored: mirrored.expect("asked for") }
+    }
+}
+
+impl Signature {
+    /// The `orb2` signature of `rgb`, for a list (there is no mirrored one: the scanned
+    /// picture's `orb1` [`Features`] carry both orientations).
+    pub fn orb2(rgb: &RgbImage) -> Signature {
+        describe(rgb, Format::Orb2, false).0
+    }
+}
+
+/// The signature of `rgb` in `format`, and its mirror image's if `mirror`.
+fn describe(rgb: &RgbImage, format: Format, mirror: bool) -> (Signature, Option<Signature>) {
+    let grey = grey(rgb);
+    let frame = scale_to_frame(&grey);
+    let levels = pyramid(frame);
+    let corners = detect(&levels, format.max_keypoints());
+    let (w0, h0) = levels[0].dimensions();
+    let mut signature = Signature {
+        format,
+        width: w0 as u16,
+        height: h0 as u16,
+        keypoints: Vec::new(),
+        descriptors: Vec::new(),
+    };
+    let mut mirrored = mirror.then(|| signature.clone());
+    for (level, (image, corners)) in levels.iter().zip(corners).enumerate() {
+        let integral = Integral::new(image);
+        let (w, _) = image.dimensions();
+        let ratio = [f64::from(w0) / f64::from(w), f64::from(h0) / f64::from(image.height())];
+        for corner in corners {
+            let (x, y) = (i32::from(corner.x), i32::from(corner.y));
+            let mirror_x = w as i32 - 1 - x;
+            let outputs = [(Some(&mut signature), x, 1), (mirrored.as_mut(), mirror_x, -1)];
+            for (out, column, sign) in outputs {
+                let Some(out) = out else { continue };
+                out.keypoints.push(Keypoint {
+                    x: to_frame(column, ratio[0], w0),
+                    y: to_frame(y, ratio[1], h0),
+                    level: level as u8,
+                });
+                out.descriptors.push(integral.describe(x, y, sign));
             }
         }
-        Features { signature, mirrored }
     }
+    (signature, mirrored)
 }
 
 /// A level's pixel coordinate in quarter pixels of the frame (pixel centres map to centres).
@@ -248,11 +315,11 @@ fn pyramid(frame: GrayImage) -> Vec<GrayImage> {
 
 /// Each level's share of [`MAX_KEYPOINTS`], geometric as in ORB: level `i + 1` gets
 /// 1/[`SCALE_STEP`] of level `i`'s.
-fn quotas() -> [usize; LEVELS] {
+fn quotas(budget: usize) -> [usize; LEVELS] {
     let factor = 1.0 / SCALE_STEP;
-    let first = MAX_KEYPOINTS as f64 * (1.0 - factor) / (1.0 - factor.powi(LEVELS as i32));
+    let first = budget as f64 * (1.0 - factor) / (1.0 - factor.powi(LEVELS as i32));
     let mut quotas = [0; LEVELS];
-    let mut left = MAX_KEYPOINTS;
+    let mut left = budget;
     for (level, quota) in quotas.iter_mut().enumerate() {
         *quota = if level + 1 == LEVELS {
             left
@@ -266,11 +333,11 @@ fn quotas() -> [usize; LEVELS] {
 
 /// The keypoints of every level: FAST at the first threshold that finds enough corners, each
 /// level's quota (plus what the levels before it left unused) spread over the grid.
-fn detect(levels: &[GrayImage]) -> Vec<Vec<Corner>> {
+fn detect(levels: &[GrayImage], budget: usize) -> Vec<Vec<Corner>> {
     let mut found = Vec::new();
     for threshold in FAST_THRESHOLDS {
         found = levels.iter().map(|level| fast::corners(level, threshold, MARGIN)).collect();
-        if found.iter().map(Vec::len).sum::<usize>() >= MAX_KEYPOINTS {
+        if found.iter().map(Vec::len).sum::<usize>() >= budget {
             break;
         }
     }
@@ -278,7 +345,7 @@ fn detect(levels: &[GrayImage]) -> Vec<Vec<Corner>> {
     found
         .into_iter()
         .zip(levels)
-        .zip(quotas())
+        .zip(quotas(budget))
         .map(|((corners, level), quota)| {
             let kept = spread(corners, level.dimensions(), quota + carried);
             carried = quota + carried - kept.len();

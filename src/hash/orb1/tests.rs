@@ -23,6 +23,16 @@ fn best(query: &Features, listed: &Signature) -> Comparison {
     }
 }
 
+/// The keypoints of `signature` in each cell of a 4×4 grid over its frame.
+fn cells(signature: &Signature) -> [usize; 16] {
+    let (w, h) = (u32::from(signature.width) * 4, u32::from(signature.height) * 4);
+    let mut cells = [0; 16];
+    for k in &signature.keypoints {
+        cells[(u32::from(k.y) * 4 / h * 4 + u32::from(k.x) * 4 / w) as usize] += 1;
+    }
+    cells
+}
+
 #[test]
 fn signatures_round_trip_through_bytes_and_base64() {
     let signature = Features::from_image(&fixture(PEN)).signature;
@@ -36,10 +46,20 @@ fn signatures_round_trip_through_bytes_and_base64() {
     assert!(Signature::from_base64(&text[..text.len() - 4]).is_err());
     assert!(Signature::from_base64(&text.replacen('A', "*", 1)).is_err());
     let mut bytes = signature.to_bytes();
+    bytes[3] = 3;
+    assert!(Signature::from_bytes(&bytes).unwrap_err().to_string().contains("version 3"));
+    // 500 keypoints are too many for orb2.
     bytes[3] = 2;
-    assert!(Signature::from_bytes(&bytes).unwrap_err().to_string().contains("version 2"));
+    let refused = Signature::from_bytes(&bytes).unwrap_err().to_string();
+    assert_eq!(refused, "500 keypoints, more than orb2's 384");
     // Bits past the last byte do not count, as they did not before the base64 crate read it.
-    let flat = Signature { width: 800, height: 600, keypoints: vec![], descriptors: vec![] };
+    let flat = Signature {
+        format: Format::Orb1,
+        width: 800,
+        height: 600,
+        keypoints: vec![],
+        descriptors: vec![],
+    };
     let text = flat.to_base64();
     let loose = format!("{}AB==", text.strip_suffix("AA==").unwrap());
     assert_eq!(Signature::from_base64(&loose).unwrap(), flat);
@@ -51,17 +71,36 @@ fn signature_bytes_are_pinned_for_this_version() {
     // build made it, and is matched against signatures this build computes. The recipe leans
     // on `image`'s resizing (the frame and every pyramid level): should a new release of it,
     // or any change here, move a single keypoint or descriptor bit, every such list would
-    // quietly start matching less. If this has to change, bump VERSION (a new algorithm
-    // name for lists), never the constant alone. A PNG, so that no JPEG decoder's rounding
-    // is in the bytes.
+    // quietly start matching less. If this has to change, it is a new `Format` (a new
+    // version byte and algorithm name for lists), never a new constant for an old one. A PNG,
+    // so that no JPEG decoder's rounding is in the bytes.
     use sha2::{Digest, Sha256};
-    let signature = Features::from_image(&fixture(PEN)).signature;
-    assert_eq!(VERSION, 1, "a new version: pin its own signature below");
-    let digest = Sha256::digest(signature.to_bytes());
-    assert_eq!(
-        hex::encode(digest),
-        "926904f30ccc4280a7530f9499a20ed7e167aadb366734585c909c802aaa5ab2"
-    );
+    let image = fixture(PEN);
+    let orb1 = Features::from_image(&image).signature;
+    let orb2 = Signature::orb2(&image);
+    let pinned = [
+        (&orb1, 1, "926904f30ccc4280a7530f9499a20ed7e167aadb366734585c909c802aaa5ab2"),
+        (&orb2, 2, "162b119e7481f339df92a5c836b22057aa05067411dbafe0753ea9afeb4c87ac"),
+    ];
+    for (signature, version, digest) in pinned {
+        assert_eq!(signature.to_bytes()[3], version);
+        assert_eq!(hex::encode(Sha256::digest(signature.to_bytes())), digest, "{version}");
+    }
+}
+
+#[test]
+fn orb2_keeps_fewer_keypoints_spread_over_the_grid() {
+    let image = fixture(BRIDGE);
+    let (orb1, orb2) = (Features::from_image(&image), Signature::orb2(&image));
+    assert_eq!((orb2.format, orb2.len()), (Format::Orb2, ORB2_KEYPOINTS));
+    assert_eq!((orb2.width, orb2.height), (orb1.signature.width, orb1.signature.height));
+    assert_eq!(Signature::from_base64(&orb2.to_base64()).unwrap(), orb2);
+    assert!(quotas(ORB2_KEYPOINTS).iter().sum::<usize>() == ORB2_KEYPOINTS);
+    assert!(cells(&orb2).iter().all(|&n| n >= 8), "{:?}", cells(&orb2));
+    // A crop's orb1 signatures find the listed orb2 one.
+    let crop = imageops::crop_imm(&image, 300, 100, 1040, 652).to_image();
+    let found = best(&Features::from_image(&crop), &orb2);
+    assert!(found.is_match(), "{found:?}");
 }
 
 #[test]
@@ -126,13 +165,8 @@ fn flat_and_tiny_images_have_too_few_keypoints() {
 #[test]
 fn keypoints_spread_over_the_grid() {
     let signature = Features::from_image(&fixture(BRIDGE)).signature;
-    let (w, h) = (u32::from(signature.width) * 4, u32::from(signature.height) * 4);
-    let mut cells = [0; 16];
-    for k in &signature.keypoints {
-        cells[(u32::from(k.y) * 4 / h * 4 + u32::from(k.x) * 4 / w) as usize] += 1;
-    }
-    assert!(cells.iter().all(|&n| n >= 10), "{cells:?}");
-    assert!(quotas().iter().sum::<usize>() == MAX_KEYPOINTS);
+    assert!(cells(&signature).iter().all(|&n| n >= 10), "{:?}", cells(&signature));
+    assert!(quotas(MAX_KEYPOINTS).iter().sum::<usize>() == MAX_KEYPOINTS);
 }
 
 #[test]
