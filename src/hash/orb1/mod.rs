@@ -1,18 +1,20 @@
 //! `orb1`: a keypoint signature that follows an image through crops, which no global hash
-//! (PDQ, pHash) can.
+//! (PDQ, pHash) can, and `orb2`, the same with fewer keypoints for lists ([`Format`]).
 //!
-//! Owns turning decoded pixels into a [`Signature`] — up to 500 keypoints, each a position
-//! and a 256-bit BRIEF descriptor — its byte and text form ([`codec`]), and comparing two
-//! signatures geometrically ([`verify`]). Every parameter below is pinned by the version: a
-//! signature made with other values is a different algorithm and must get another name.
+//! Owns turning decoded pixels into a [`Signature`] — up to 500 keypoints (384 for `orb2`),
+//! each a position and a 256-bit BRIEF descriptor — its byte and text form ([`codec`]), and
+//! comparing two signatures geometrically ([`verify`]). Every parameter below is pinned by the
+//! version: a signature made with other values is a different algorithm and must get another
+//! name.
 //!
 //! The recipe (ORB's, without its orientation steering; see [`Features`] for why):
 //! 1. grey (BT.601), averaged over whole blocks of pixels down to under two frames, then
 //!    scaled to [`FRAME`] pixels on the long side;
 //! 2. a pyramid of [`LEVELS`] levels, each [`SCALE_STEP`] times smaller;
 //! 3. FAST-9 corners (`fast`) at threshold 20, or 8, or 3 when a higher one finds fewer than
-//!    [`MAX_KEYPOINTS`] in the whole pyramid (a motion-blurred photo has none at 20);
-//! 4. each level's share of [`MAX_KEYPOINTS`] (ORB's geometric split) spread over a
+//!    the budget ([`Format::max_keypoints`]) in the whole pyramid (a motion-blurred photo has
+//!    none at 20);
+//! 4. each level's share of the budget (ORB's geometric split) spread over a
 //!    [`GRID`]×[`GRID`] grid, strongest corners first, so that a crop keeps some;
 //! 5. a 256-bit BRIEF descriptor per keypoint: the `pattern` pairs of points compared after
 //!    5×5 box smoothing.
@@ -36,11 +38,12 @@ use self::pattern::{PAIRS, REACH};
 /// The two signatures this module makes: one recipe, two keypoint budgets.
 ///
 /// A scanned picture is always described as `orb1` (its [`Features`]); `orb2` is for lists,
-/// whose memory is mostly their signatures' descriptors. A listed `orb2` signature keeps the
-/// strongest [`ORB2_KEYPOINTS`] of the picture's keypoints, spread as `orb1` spreads its
-/// 500, and is compared with the scanned picture's `orb1` signatures: the 500 keypoints of a
-/// crop find as many of the 384 listed ones as they can, and on the benchmark corpus every
-/// crop that `orb1` finds is found (docs/performance.md, orb2).
+/// whose memory is mostly their signatures' descriptors. An `orb2` signature is the same
+/// recipe with a budget of [`ORB2_KEYPOINTS`] (each level's share of it, spread over the grid
+/// as `orb1` spreads its 500), and a listed one is compared with the scanned picture's `orb1`
+/// signatures: the 500 keypoints of a crop find as many of the 384 listed ones as they can,
+/// and on the benchmark corpus every crop that `orb1` finds is found (README, "Crop-resistant
+/// matching").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
     /// Up to [`MAX_KEYPOINTS`] keypoints, version 1.
@@ -93,8 +96,8 @@ pub const SCALE_STEP: f64 = 1.2;
 /// At most this many keypoints per image in an `orb1` signature.
 pub const MAX_KEYPOINTS: usize = 500;
 
-/// At most this many in an `orb2` signature: three quarters of the memory a listed signature
-/// holds, with the corpus's crops all still found (see [`Format`]).
+/// At most this many in an `orb2` signature: about two thirds of the memory a listed orb1
+/// signature holds, with the corpus's crops all still found (see [`Format`]).
 pub const ORB2_KEYPOINTS: usize = 384;
 
 /// Keypoints are spread over this many columns and rows of each level.
@@ -313,7 +316,7 @@ fn pyramid(frame: GrayImage) -> Vec<GrayImage> {
     levels
 }
 
-/// Each level's share of [`MAX_KEYPOINTS`], geometric as in ORB: level `i + 1` gets
+/// Each level's share of `budget` keypoints, geometric as in ORB: level `i + 1` gets
 /// 1/[`SCALE_STEP`] of level `i`'s.
 fn quotas(budget: usize) -> [usize; LEVELS] {
     let factor = 1.0 / SCALE_STEP;
@@ -331,7 +334,7 @@ fn quotas(budget: usize) -> [usize; LEVELS] {
     quotas
 }
 
-/// The keypoints of every level: FAST at the first threshold that finds enough corners, each
+/// The keypoints of every level: FAST at the first threshold that finds `budget` corners, each
 /// level's quota (plus what the levels before it left unused) spread over the grid.
 fn detect(levels: &[GrayImage], budget: usize) -> Vec<Vec<Corner>> {
     let mut found = Vec::new();
