@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::io;
 
 use crate::error::Result;
-use crate::hash::orb1::{Format, Signature};
+use crate::hash::orb1::Signature;
 use crate::hash::{Algorithm, FileHashes, HashValue};
 
 use super::{Collector, Item, ListEntry, ParseContext};
@@ -282,9 +282,9 @@ fn entry(
     let optional = |i: Option<usize>| i.map(field).filter(|s| !s.is_empty());
 
     let algorithm: Algorithm = field(layout.algorithm).parse().map_err(|e| format!("{e}"))?;
-    if let Some(format) = algorithm.keypoint_format() {
+    if algorithm.keypoint_format().is_some() {
         let (hash, quality) = (field(layout.hash), optional(layout.quality));
-        return signature_entry(algorithm, format, hash, quality, line).map(|entry| ListEntry {
+        return signature_entry(algorithm, hash, quality, line).map(|entry| ListEntry {
             id: optional(layout.id).map(str::to_string),
             label: optional(layout.label).map(str::to_string),
             ..entry
@@ -321,14 +321,13 @@ fn entry(
 /// not PDQ's 0–100 quality).
 fn signature_entry(
     algorithm: Algorithm,
-    format: Format,
     text: &str,
     quality: Option<&str>,
     line: u64,
 ) -> std::result::Result<ListEntry, String> {
     let signature =
         Signature::from_base64(text).map_err(|e| format!("bad {algorithm} signature: {e}"))?;
-    if signature.format != format {
+    if Algorithm::from(signature.format) != algorithm {
         return Err(format!("an {} signature in an {algorithm} row", signature.format.name()));
     }
     if let Some(q) = quality {
