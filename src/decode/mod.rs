@@ -4,9 +4,9 @@
 //! libjpeg-turbo and libwebp where installed, see [`system`]; HEIC, HEIF and AVIF only with
 //! the system's libheif, see [`heif`]), how many pixels are in memory at once (`room_for`,
 //! with the malloc settings that suit them in [`crate::allocator`]), and containing decoder
-//! panics so that one hostile file becomes one error instead of a dead scan. Must not hash, resize or reorient: PDQ is computed on the
-//! full-size pixels as stored (EXIF orientation ignored, as the reference does), and lists
-//! are made the same way.
+//! panics so that one hostile file becomes one error instead of a dead scan. Must not hash,
+//! resize or reorient: PDQ is computed on the full-size pixels as stored (EXIF orientation
+//! ignored, as the reference does), and lists are made the same way.
 
 use std::io::{BufRead, Cursor, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -525,7 +525,7 @@ mod tests {
         assert!(degenerate(&entry(Algorithm::Phash, "aca29c1c33dc23d7")).is_none());
         // Digests are never degenerate: an empty file's MD5 is a real, matchable digest.
         assert!(degenerate(&entry(Algorithm::Md5, "d41d8cd98f00b204e9800998ecf8427e")).is_none());
-        // An orb1 signature with too few keypoints can never match.
+        // An orb1 or orb2 signature with too few keypoints can never match.
         for format in [Format::Orb1, Format::Orb2] {
             let flat = Signature {
                 format,

@@ -55,8 +55,8 @@ pub(super) struct Hit<'a> {
 }
 
 impl ListedSignatures {
-    /// Decodes the orb1 and orb2 signatures that `hashes` holds, each distinct one once, taking their
-    /// bytes out of it.
+    /// Decodes the orb1 and orb2 signatures that `hashes` holds, each distinct one once, taking
+    /// their bytes out of it.
     pub(super) fn new(hashes: &mut ListedHashes) -> ListedSignatures {
         let mut by_id: BTreeMap<HashValue, usize> = BTreeMap::new();
         let mut listed = ListedSignatures {
@@ -153,8 +153,8 @@ impl ListedSignatures {
 }
 
 impl Matcher {
-    /// Offers a match for each listed orb1 or orb2 signature that `query` matches, and returns the
-    /// query's keypoint count when it has too few to match anything ([`verify::MIN_GOOD`]).
+    /// Offers a match for each listed orb1 or orb2 signature that `query` matches, and returns
+    /// the query's keypoint count when it has too few to match anything ([`verify::MIN_GOOD`]).
     pub(super) fn match_orb1(
         &self,
         query: &Features,

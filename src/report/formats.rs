@@ -244,8 +244,8 @@ impl Report {
 
 /// Strongest evidence first: an exact digest (the longer first), then a perceptual hash by
 /// how far inside its threshold it lies (the longer hash first on a tie), then orb1 and orb2
-/// keypoint matches (more inliers first), which find crops, a part of the listed picture. Ties keep
-/// the report's order, so the text is as deterministic as the report.
+/// keypoint matches (more inliers first), which find crops, a part of the listed picture.
+/// Ties keep the report's order, so the text is as deterministic as the report.
 fn by_strength(a: &MatchEntry, b: &MatchEntry) -> Ordering {
     let kind = |m: &MatchEntry| match m.algorithm {
         algorithm if algorithm.is_digest() => 0,

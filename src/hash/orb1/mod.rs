@@ -182,7 +182,7 @@ pub struct Features {
 impl Features {
     /// Computes both `orb1` signatures of `rgb`.
     pub fn from_image(rgb: &RgbImage) -> Features {
-        let (signature, mirrored) = describe(rgb, Format::Orb1, true);
+        let (signature, mirrored) = signatures(rgb, Format::Orb1, true);
         Features { signature, mirrored: mirrored.expect("asked for") }
     }
 }
@@ -191,12 +191,12 @@ impl Signature {
     /// The `orb2` signature of `rgb`, for a list (there is no mirrored one: the scanned
     /// picture's `orb1` [`Features`] carry both orientations).
     pub fn orb2(rgb: &RgbImage) -> Signature {
-        describe(rgb, Format::Orb2, false).0
+        signatures(rgb, Format::Orb2, false).0
     }
 }
 
 /// The signature of `rgb` in `format`, and its mirror image's if `mirror`.
-fn describe(rgb: &RgbImage, format: Format, mirror: bool) -> (Signature, Option<Signature>) {
+fn signatures(rgb: &RgbImage, format: Format, mirror: bool) -> (Signature, Option<Signature>) {
     let grey = grey(rgb);
     let frame = scale_to_frame(&grey);
     let levels = pyramid(frame);

@@ -46,8 +46,9 @@ fn subtract_lanes(sum: &mut Lanes, x: &Lanes) {
 /// adding sample `i`, [`Reach::after_adding`] says which output is complete and which sample
 /// leaves the window first; after the last sample, [`Reach::drain`] gives the remaining
 /// outputs. ([`box_filter_lanes`] runs the same schedule unrolled into its stretches; the test
-/// `column_pass_matches_row_pass_on_the_transpose` holds the two filters to each other.) The window is centred with `half = (window + 2) / 2`, so an even window reaches one
-/// sample further ahead (right/down) than behind, and it is truncated at the ends.
+/// `column_pass_matches_row_pass_on_the_transpose` holds the two filters to each other.) The
+/// window is centred with `half = (window + 2) / 2`, so an even window reaches one sample
+/// further ahead (right/down) than behind, and it is truncated at the ends.
 ///
 /// `fused` says whether the CPU the caller is compiled for fuses multiply-adds, which lets
 /// [`Divisor`] replace the division by a multiplication; the result is the same either way.
