@@ -60,49 +60,62 @@ fn downsample_rgb_inlined<const AVX2: bool>(
     rgb: &[u8],
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
     let stride = width * 3;
+    // Row-major luma of a block, where it is not made in registers.
+    let mut luma = vec![0.0f32; LANES * width];
     downsample::<AVX2>(
         width,
         height,
         #[inline(always)]
-        |rows, luma| {
-            let rows = rgb[rows.start * stride..rows.end * stride].chunks_exact(stride);
-            for (row, out) in rows.zip(luma.chunks_exact_mut(width)) {
-                #[cfg(target_arch = "x86_64")]
-                if AVX2 {
-                    // SAFETY: `AVX2` is set only where the CPU has AVX2 (see above).
-                    unsafe { avx2::luma_from_rgb(row, out) };
-                    continue;
-                }
+        |rows, lanes| {
+            let rgb = &rgb[rows.start * stride..rows.end * stride];
+            #[cfg(target_arch = "x86_64")]
+            if AVX2 && rows.len() == LANES {
+                // SAFETY: `AVX2` is set only where the CPU has AVX2 (see above).
+                unsafe { avx2::luma_lanes(rgb, lanes) };
+                return;
+            }
+            // The portable build, and a picture's last block of fewer than eight rows: the
+            // rows it lacks keep stale luma, filtered and never used.
+            for (row, out) in rgb.chunks_exact(stride).zip(luma.chunks_exact_mut(width)) {
                 luma_from_rgb(row, out);
             }
+            rows_to_lanes::<AVX2>(&luma, lanes);
         },
     )
 }
 
-/// Per-pixel luma in f32 of a row of RGB8 pixels, with the reference's operand order:
-/// `(r + g) + b`, each term the channel times its weight.
+/// The luma in f32 of one RGB8 pixel, with the reference's operand order: `(r + g) + b`, each
+/// term the channel times its weight.
+#[inline(always)]
+fn luma(pixel: &[u8]) -> f32 {
+    LUMA_FROM_R * f32::from(pixel[0])
+        + LUMA_FROM_G * f32::from(pixel[1])
+        + LUMA_FROM_B * f32::from(pixel[2])
+}
+
+/// [`luma`] of each pixel of a row of RGB8 pixels.
 #[inline(always)]
 pub(super) fn luma_from_rgb(rgb: &[u8], out: &mut [f32]) {
     for (out, pixel) in out.iter_mut().zip(rgb.chunks_exact(3)) {
-        *out = LUMA_FROM_R * f32::from(pixel[0])
-            + LUMA_FROM_G * f32::from(pixel[1])
-            + LUMA_FROM_B * f32::from(pixel[2]);
+        *out = luma(pixel);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    //! The luma conversion eight pixels at a time in 256-bit registers: each 128-bit half
+    //! The luma of eight rows at once, straight into the lanes layout: eight pixels of each row
+    //! are converted in one 256-bit register, and the eight registers transposed in place, so
+    //! that the luma never goes through memory row by row. Each 128-bit half of a register
     //! holds four pixels' twelve bytes, so that one in-lane byte shuffle a channel widens its
-    //! four samples to 32 bits, where the compiler's vectorisation of the portable loop takes
-    //! two loads, two shuffles and an OR a channel to gather eight.
+    //! four samples to 32 bits.
 
     use std::arch::x86_64::{
-        __m128i, __m256i, _mm256_add_ps, _mm256_cvtepi32_ps, _mm256_loadu_si256, _mm256_mul_ps,
-        _mm256_set1_ps, _mm256_set_m128i, _mm256_shuffle_epi8, _mm256_storeu_ps, _mm_loadu_si128,
+        __m128i, __m256, __m256i, _mm256_add_ps, _mm256_cvtepi32_ps, _mm256_loadu_si256,
+        _mm256_mul_ps, _mm256_set1_ps, _mm256_set_m128i, _mm256_shuffle_epi8, _mm_loadu_si128,
     };
 
-    use super::{LUMA_FROM_B, LUMA_FROM_G, LUMA_FROM_R};
+    use super::{luma, Lanes, LANES, LUMA_FROM_B, LUMA_FROM_G, LUMA_FROM_R};
+    use crate::hash::pdq::transpose::avx::{store, transpose};
 
     /// The shuffle that puts byte `3 i + channel` of each half in its 32-bit element i, zero
     /// extended (a control byte with its top bit set writes a zero).
@@ -126,29 +139,38 @@ mod avx2 {
         unsafe { _mm_loadu_si128(sixteen.as_ptr().cast()) }
     }
 
-    /// [`super::luma_from_rgb`], with the same f32 operations in the same order.
+    /// The luma of [`LANES`] rows of RGB8 pixels (`rgb`, one row after another), in the lanes
+    /// layout (`lanes[x][k]`, pixel x of row k), with [`super::luma`]'s f32 operations in its
+    /// order.
     #[inline]
     #[target_feature(enable = "avx2")]
-    pub(super) fn luma_from_rgb(rgb: &[u8], out: &mut [f32]) {
-        let (red, green, blue) = (widen(0), widen(1), widen(2));
+    pub(super) fn luma_lanes(rgb: &[u8], lanes: &mut [Lanes]) {
+        let width = lanes.len();
+        let stride = 3 * width;
+        let rows: [&[u8]; LANES] = std::array::from_fn(|k| &rgb[k * stride..][..stride]);
+        let channels = [widen(0), widen(1), widen(2)];
         let weights = [LUMA_FROM_R, LUMA_FROM_G, LUMA_FROM_B].map(|weight| _mm256_set1_ps(weight));
-        let pixels = out.len().min(rgb.len() / 3);
-        let mut x = 0;
-        // The upper half is loaded from pixel x + 4: sixteen bytes, four past pixel x + 7.
-        while x + 8 <= pixels && 3 * x + 28 <= rgb.len() {
-            let both = _mm256_set_m128i(load16(rgb, 3 * x + 12), load16(rgb, 3 * x));
-            let [r, g, b] = [red, green, blue]
-                .map(|channel| _mm256_cvtepi32_ps(_mm256_shuffle_epi8(both, channel)));
-            let luma = _mm256_add_ps(
+        let eight = |row: &[u8], x: usize| -> __m256 {
+            // The upper half is loaded from pixel x + 4: sixteen bytes, four past pixel x + 7.
+            let both = _mm256_set_m128i(load16(row, 3 * x + 12), load16(row, 3 * x));
+            let [r, g, b] =
+                channels.map(|channel| _mm256_cvtepi32_ps(_mm256_shuffle_epi8(both, channel)));
+            _mm256_add_ps(
                 _mm256_add_ps(_mm256_mul_ps(weights[0], r), _mm256_mul_ps(weights[1], g)),
                 _mm256_mul_ps(weights[2], b),
-            );
-            let eight: &mut [f32; 8] = (&mut out[x..x + 8]).try_into().expect("room for eight");
-            // SAFETY: `eight` is eight writable floats; the store is unaligned.
-            unsafe { _mm256_storeu_ps(eight.as_mut_ptr(), luma) };
+            )
+        };
+        let mut x = 0;
+        while x + 8 <= width && 3 * x + 28 <= stride {
+            let columns = transpose(rows.map(|row| eight(row, x)));
+            for (lane, column) in lanes[x..x + 8].iter_mut().zip(columns) {
+                store(column, lane);
+            }
             x += 8;
         }
-        super::luma_from_rgb(&rgb[3 * x..], &mut out[x..]);
+        for (x, lane) in lanes.iter_mut().enumerate().skip(x) {
+            *lane = std::array::from_fn(|k| luma(&rows[k][3 * x..]));
+        }
     }
 }
 
@@ -169,28 +191,28 @@ fn sample_positions(len: usize) -> [usize; DOWNSAMPLED] {
 /// Blurs a `width` x `height` luma image with the reference's "Jarosz" tent filter (twice: a
 /// box along every row, then a box along every column) and samples it down to 64x64.
 ///
-/// The image is never held whole, in f32 or at all: `fill(rows, luma)` writes the luma of
-/// image rows `rows` (at most [`BLOCKS`] x [`LANES`] of them) to `luma`, row-major
-/// (`luma[k * width + x]` for column x of row `rows.start + k`), and rows stream through both
-/// passes, which keep only the rows their column windows span. The second pass is computed
-/// only where it is sampled. An input that is already 64x64 is used as is: the reference skips
-/// the blur there, and the blur would not be a no-op even with its window of 1, because the
-/// running sum rounds.
+/// The image is never held whole, in f32 or at all: `fill(rows, lanes)` writes the luma of
+/// image rows `rows` (at most [`LANES`] of them, and as many but at the picture's end) to
+/// `lanes`, in the lanes layout (`lanes[x][k]` for column x of row `rows.start + k`), and rows
+/// stream through both passes, which keep only the rows their column windows span. The second
+/// pass is computed only where it is sampled. An input that is already 64x64 is used as is:
+/// the reference skips the blur there, and the blur would not be a no-op even with its window
+/// of 1, because the running sum rounds.
 #[inline(always)]
 fn downsample<const AVX2: bool>(
     width: usize,
     height: usize,
-    mut fill: impl FnMut(std::ops::Range<usize>, &mut [f32]),
+    mut fill: impl FnMut(std::ops::Range<usize>, &mut [Lanes]),
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
     const ROWS: usize = BLOCKS * LANES;
     let groups = (0..height).step_by(ROWS).map(|start| start..(start + ROWS).min(height));
-    let mut luma = vec![0.0f32; ROWS * width];
+    let mut blocks: [Vec<Lanes>; BLOCKS] = std::array::from_fn(|_| vec![[0.0; LANES]; width]);
     if width == DOWNSAMPLED && height == DOWNSAMPLED {
         let mut out = [[0.0f32; DOWNSAMPLED]; DOWNSAMPLED];
-        for rows in groups {
-            fill(rows.clone(), &mut luma);
-            for (out, row) in out[rows].iter_mut().zip(luma.chunks_exact(width)) {
-                out.copy_from_slice(row);
+        for (start, out) in (0..height).step_by(LANES).zip(out.chunks_exact_mut(LANES)) {
+            fill(start..start + LANES, &mut blocks[0]);
+            for (k, out) in out.iter_mut().enumerate() {
+                *out = std::array::from_fn(|x| blocks[0][x][k]);
             }
         }
         return out;
@@ -200,15 +222,13 @@ fn downsample<const AVX2: bool>(
     let fused = AVX2 || cfg!(any(target_arch = "aarch64", target_feature = "fma"));
     let row_reach = Reach::new(jarosz_window(width), width, fused);
     let column_window = jarosz_window(height);
-    let mut blocks: [Vec<Lanes>; BLOCKS] = std::array::from_fn(|_| vec![[0.0; LANES]; width]);
     let mut filtered: [Vec<Lanes>; BLOCKS] = std::array::from_fn(|_| vec![[0.0; LANES]; width]);
     let mut first = ColumnBox::new(width, column_window, height, fused);
     let mut second = SecondPass::<AVX2>::new(width, height, row_reach, column_window, fused);
     for rows in groups {
-        fill(rows.clone(), &mut luma);
         // A last group's rows past the picture's end hold stale luma, filtered and never used.
-        for (block, luma) in blocks.iter_mut().zip(luma.chunks_exact(LANES * width)) {
-            rows_to_lanes::<AVX2>(luma, block);
+        for (block, start) in blocks.iter_mut().zip(rows.clone().step_by(LANES)) {
+            fill(start..(start + LANES).min(rows.end), block);
         }
         box_filter_lanes(
             blocks.each_ref().map(Vec::as_slice),
@@ -373,12 +393,20 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") {
             for width in 1..=40 {
-                let rgb = synthetic_rgb(width, 1, width as u64);
-                let (mut baseline, mut avx2) = (vec![0.0f32; width], vec![0.0f32; width]);
-                luma_from_rgb(&rgb, &mut baseline);
+                let rgb = synthetic_rgb(width, LANES, width as u64);
+                let mut baseline = vec![[0.0f32; LANES]; width];
+                for (k, row) in rgb.chunks_exact(3 * width).enumerate() {
+                    let mut luma = vec![0.0f32; width];
+                    luma_from_rgb(row, &mut luma);
+                    for (lane, luma) in baseline.iter_mut().zip(luma) {
+                        lane[k] = luma;
+                    }
+                }
+                let mut avx2 = vec![[0.0f32; LANES]; width];
                 // SAFETY: the CPU has AVX2, checked just above.
-                unsafe { avx2::luma_from_rgb(&rgb, &mut avx2) };
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                unsafe { avx2::luma_lanes(&rgb, &mut avx2) };
+                let bits =
+                    |v: &[Lanes]| v.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&avx2), bits(&baseline), "width {width}");
             }
         }

@@ -98,9 +98,11 @@ fn load4(values: &[f32]) -> f32x4 {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx {
+pub(super) mod avx {
     //! The 8x8 tiles: eight 256-bit rows in, eight columns out, by the usual three rounds of
-    //! shuffles (pairs of floats, then pairs of pairs, then 128-bit halves).
+    //! shuffles (pairs of floats, then pairs of pairs, then 128-bit halves). The tile transpose
+    //! itself is also [`super::super::downsample`]'s, which makes luma in registers and
+    //! transposes it there.
 
     use std::arch::x86_64::{
         __m256, _mm256_loadu_ps, _mm256_permute2f128_ps, _mm256_shuffle_ps, _mm256_storeu_ps,
@@ -113,7 +115,7 @@ mod avx {
 
     #[inline]
     #[target_feature(enable = "avx")]
-    fn transpose(r: [__m256; 8]) -> [__m256; 8] {
+    pub(in crate::hash::pdq) fn transpose(r: [__m256; 8]) -> [__m256; 8] {
         let lo = |a, b| _mm256_unpacklo_ps(a, b);
         let hi = |a, b| _mm256_unpackhi_ps(a, b);
         let t = [
@@ -151,9 +153,10 @@ mod avx {
         unsafe { _mm256_loadu_ps(eight.as_ptr()) }
     }
 
+    /// Eight floats to `out`, which must have room for eight.
     #[inline]
     #[target_feature(enable = "avx")]
-    fn store(value: __m256, out: &mut [f32]) {
+    pub(in crate::hash::pdq) fn store(value: __m256, out: &mut [f32]) {
         let eight: &mut [f32; 8] = (&mut out[..8]).try_into().expect("room for eight");
         // SAFETY: `eight` is eight writable floats; the store is unaligned.
         unsafe { _mm256_storeu_ps(eight.as_mut_ptr(), value) }
