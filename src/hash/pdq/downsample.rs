@@ -60,8 +60,9 @@ fn downsample_rgb_inlined<const AVX2: bool>(
     rgb: &[u8],
 ) -> [[f32; DOWNSAMPLED]; DOWNSAMPLED] {
     let stride = width * 3;
-    // Row-major luma of a block, where it is not made in registers.
-    let mut luma = vec![0.0f32; LANES * width];
+    // Row-major luma of a block, where it is not made in registers: in the AVX2 build only
+    // for a picture's last few rows, so it is not allocated until then.
+    let mut luma = Vec::new();
     downsample::<AVX2>(
         width,
         height,
@@ -76,6 +77,7 @@ fn downsample_rgb_inlined<const AVX2: bool>(
             }
             // The portable build, and a picture's last block of fewer than eight rows: the
             // rows it lacks keep stale luma, filtered and never used.
+            luma.resize(LANES * width, 0.0);
             for (row, out) in rgb.chunks_exact(stride).zip(luma.chunks_exact_mut(width)) {
                 luma_from_rgb(row, out);
             }
