@@ -41,6 +41,7 @@ pub(super) struct Corner {
 
 /// The corners of `image` whose score exceeds `threshold`, at least `margin` (≥ 3) pixels
 /// from every edge, after 3×3 non-maximum suppression, in raster order.
+#[inline(always)]
 pub(super) fn corners(image: &GrayImage, threshold: u8, margin: u32) -> Vec<Corner> {
     let (w, h) = image.dimensions();
     if w <= 2 * margin || h <= 2 * margin {
@@ -81,6 +82,7 @@ pub(super) fn corners(image: &GrayImage, threshold: u8, margin: u32) -> Vec<Corn
 /// alone, in a loop over plain bytes that the compiler vectorises; the few pixels left get
 /// the whole circle as two 16-bit masks (brighter, darker), tested for 9 set bits in a row,
 /// and only the corners among them are scored.
+#[inline(always)]
 fn candidates(image: &GrayImage, threshold: u8, margin: u32) -> Vec<Corner> {
     let (w, h) = image.dimensions();
     let (width, pixels) = (w as usize, image.as_raw());
@@ -147,6 +149,7 @@ fn candidates(image: &GrayImage, threshold: u8, margin: u32) -> Vec<Corner> {
 }
 
 /// Whether the 16-bit circular `mask` has [`ARC`] set bits in a row.
+#[inline(always)]
 fn has_arc(mask: u32) -> bool {
     // Doubled, a run across bit 15 is a plain run; then runs of 2, 4, 8, and one more.
     let m = mask | mask << 16;
@@ -158,6 +161,7 @@ fn has_arc(mask: u32) -> bool {
 
 /// The largest `t` such that some 9-arc of `ring` (circle minus centre) is all `> t` or all
 /// `< -t`, i.e. the threshold just under which the pixel stops being a corner.
+#[inline(always)]
 fn score(ring: &[i16; 16]) -> i16 {
     // Every 9-arc's least and greatest from those of arcs of 2, 4 and 8 (arc `i` starting at
     // `i`, on the ring doubled so that none wraps): 4 steps over whole arrays, which the

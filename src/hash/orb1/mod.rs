@@ -197,6 +197,36 @@ impl Signature {
 
 /// The signature of `rgb` in `format`, and its mirror image's if `mirror`.
 fn signatures(rgb: &RgbImage, format: Format, mirror: bool) -> (Signature, Option<Signature>) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { signatures_avx2(rgb, format, mirror) };
+    }
+    signatures_inlined(rgb, format, mirror)
+}
+
+/// [`signatures`] compiled with AVX2, which the x86-64 baseline that release builds target
+/// lacks: the grey reduction, the resizes and the FAST screen are loops over whole rows that
+/// the compiler vectorises, twice as wide with it. Every step below is integer arithmetic or
+/// the same `f32` operations in the same order (Rust never fuses a multiply and an add), so
+/// both builds give the same signature, bit for bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn signatures_avx2(rgb: &RgbImage, format: Format, mirror: bool) -> (Signature, Option<Signature>) {
+    signatures_inlined(rgb, format, mirror)
+}
+
+// Every step [`signatures`] runs over pixels is `#[inline(always)]`, so that each of its
+// builds gets its own copy compiled for its instruction set: a function left out of line
+// would be compiled once, for the baseline.
+
+/// [`signatures`], inlined into each build of it.
+#[inline(always)]
+fn signatures_inlined(
+    rgb: &RgbImage,
+    format: Format,
+    mirror: bool,
+) -> (Signature, Option<Signature>) {
     let grey = grey(rgb);
     let frame = scale_to_frame(&grey);
     let levels = pyramid(frame);
@@ -243,6 +273,7 @@ fn to_frame(at: i32, ratio: f64, frame: u32) -> u16 {
 /// in one cheap pass (the last partial block of a row or column, under `n` pixels, is left
 /// out), so that the filtered resize after it works on a few hundred thousand pixels, not
 /// millions.
+#[inline(always)]
 fn grey(rgb: &RgbImage) -> GrayImage {
     let (w, h) = rgb.dimensions();
     // Never wider than the short side: a 10,000 × 2 strip keeps all its pixels.
@@ -267,10 +298,10 @@ fn grey(rgb: &RgbImage) -> GrayImage {
                 *c += u32::from(l);
             }
         }
-        luma.extend(columns.chunks_exact(n).take(gw as usize).map(|block| {
+        for block in columns.chunks_exact(n).take(gw as usize) {
             let sum = block.iter().sum::<u32>();
-            divide.of(sum + area / 2) as u8
-        }));
+            luma.push(divide.of(sum + area / 2) as u8);
+        }
     }
     GrayImage::from_raw(gw, gh, luma).expect("one byte per pixel")
 }
@@ -285,12 +316,14 @@ impl Divisor {
         Divisor(u64::MAX / u64::from(d) + 1)
     }
 
+    #[inline(always)]
     fn of(&self, n: u32) -> u32 {
         ((u128::from(self.0) * u128::from(n)) >> 64) as u32
     }
 }
 
 /// `grey` scaled (down or up) so that its long side is [`FRAME`] pixels.
+#[inline(always)]
 fn scale_to_frame(grey: &GrayImage) -> GrayImage {
     let (w, h) = grey.dimensions();
     let long = w.max(h);
@@ -305,6 +338,7 @@ fn scale_to_frame(grey: &GrayImage) -> GrayImage {
 }
 
 /// The frame and its [`LEVELS`]` - 1` smaller copies.
+#[inline(always)]
 fn pyramid(frame: GrayImage) -> Vec<GrayImage> {
     let (w, h) = frame.dimensions();
     let mut levels = vec![frame];
@@ -336,10 +370,16 @@ fn quotas(budget: usize) -> [usize; LEVELS] {
 
 /// The keypoints of every level: FAST at the first threshold that finds `budget` corners, each
 /// level's quota (plus what the levels before it left unused) spread over the grid.
+#[inline(always)]
 fn detect(levels: &[GrayImage], budget: usize) -> Vec<Vec<Corner>> {
     let mut found = Vec::new();
     for threshold in FAST_THRESHOLDS {
-        found = levels.iter().map(|level| fast::corners(level, threshold, MARGIN)).collect();
+        // A loop, not `map` and `collect`: a closure is compiled inside the generic `collect`,
+        // out of [`signatures_avx2`]'s reach, and FAST would lose AVX2.
+        found.clear();
+        for level in levels {
+            found.push(fast::corners(level, threshold, MARGIN));
+        }
         if found.iter().map(Vec::len).sum::<usize>() >= budget {
             break;
         }
@@ -393,6 +433,7 @@ struct Integral {
 }
 
 impl Integral {
+    #[inline(always)]
     fn new(image: &GrayImage) -> Integral {
         let (w, h) = (image.width() as usize, image.height() as usize);
         let width = w + 1;
@@ -414,6 +455,7 @@ impl Integral {
     }
 
     /// Sum of the 5×5 box centred on `(x, y)`, which must lie [`BOX_HALF`] inside the image.
+    #[inline(always)]
     fn box_sum(&self, x: i32, y: i32) -> u32 {
         let (x0, y0) = ((x - BOX_HALF) as usize, (y - BOX_HALF) as usize);
         let (x1, y1) = ((x + BOX_HALF + 1) as usize, (y + BOX_HALF + 1) as usize);
@@ -423,6 +465,7 @@ impl Integral {
 
     /// The descriptor of the keypoint at `(x, y)`; `sign` -1 mirrors the pattern left-right,
     /// which describes the same point of the mirrored image.
+    #[inline(always)]
     fn describe(&self, x: i32, y: i32, sign: i32) -> Descriptor {
         let mut descriptor = [0u64; 4];
         for (bit, &[ax, ay, bx, by]) in PAIRS.iter().enumerate() {

@@ -54,6 +54,7 @@ fn taps(from: u32, to: u32) -> Vec<Taps> {
 
 /// `image` resized to `width` × `height`, as `imageops::resize(image, width, height,
 /// FilterType::Triangle)` would.
+#[inline(always)]
 pub(super) fn resize(image: &GrayImage, width: u32, height: u32) -> GrayImage {
     let (w, h) = image.dimensions();
     if (w, h) == (width, height) {
