@@ -42,8 +42,7 @@ use self::pattern::{PAIRS, REACH};
 /// recipe with a budget of [`ORB2_KEYPOINTS`] (each level's share of it, spread over the grid
 /// as `orb1` spreads its 500), and a listed one is compared with the scanned picture's `orb1`
 /// signatures: the 500 keypoints of a crop find as many of the 384 listed ones as they can,
-/// and on the benchmark corpus every crop that `orb1` finds is found (README, "Crop-resistant
-/// matching").
+/// and on the benchmark corpus every crop that `orb1` finds is found (docs/crop-matching.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
     /// Up to [`MAX_KEYPOINTS`] keypoints, version 1.
@@ -169,7 +168,7 @@ impl Signature {
 /// match rule refuses beyond 20° anyway (quarter turns are PDQ's to catch, through its
 /// dihedral variants), and it makes every descriptor depend on an angle estimated from a noisy
 /// patch. Unsteered, the benchmark corpus's crops (upright, as re-shared crops are) already
-/// match at 99.7 % with no false match (README), so there was nothing for steering to win;
+/// match at 99.7 % with no false match (docs/crop-matching.md), so there was nothing for steering to win;
 /// it was not built, and a copy rotated by more than a few degrees does not match.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Features {

@@ -41,7 +41,7 @@ const SEED: u64 = 0x0b1d_5eed;
 
 // The decision thresholds, as issue 8 set them from OpenCV's ORB, re-measured on this port with
 // `scripts/orb_eval.sh` (every one of the 1,415 edited copies of the corpus's 49 photos against
-// every photo, both orientations; README, "Crop-resistant matching"):
+// every photo, both orientations; docs/crop-matching.md):
 // - 67,920 unrelated (copy, other photo) pairs: at most 6 inliers (99.9th percentile 4), but
 //   up to 31 good matches: descriptor matches alone do not separate, geometry does;
 // - the 633 cropped copies against their own photo: median 171 inliers, 5th percentile 83,
