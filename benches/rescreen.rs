@@ -147,7 +147,10 @@ fn main() {
     let fill_s = clock.elapsed().as_secs_f64();
     // A nightly audit reads a store at rest: the fill's writes go to disk before any timing,
     // not while a rescreen reads.
-    for file in [store.clone(), dir.join("audit.db-wal")] {
+    // SQLite's write-ahead log is the store's path with `-wal` appended.
+    let mut wal = store.clone().into_os_string();
+    wal.push("-wal");
+    for file in [store.clone(), wal.into()] {
         if let Ok(file) = std::fs::File::open(file) {
             file.sync_all().unwrap();
         }
